@@ -1,0 +1,48 @@
+import { registerAs } from '@nestjs/config';
+import { validateEnvironment } from './environment.js';
+
+/**
+ * The configuration namespaces, one per concern. Each reads the validated environment, never `process.env`
+ * directly, so a bad value has already stopped the server with a message naming the variable.
+ * `main.ts` resolves embedded defaults (database URL, S3 endpoint, JWT secret) into the environment first.
+ */
+const env = () => validateEnvironment(process.env);
+
+export const appConfig = registerAs('app', () => {
+  const e = env();
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    scheduledJobsEnabled: e.SCHEDULED_JOBS_ENABLED === 'true',
+  };
+});
+
+export const databaseConfig = registerAs('database', () => {
+  const e = env();
+  if (!e.DATABASE_URL) throw new Error('DATABASE_URL must be resolved before the application starts');
+  return { url: e.DATABASE_URL };
+});
+
+export const authConfig = registerAs('auth', () => {
+  const e = env();
+  if (!e.JWT_SECRET) throw new Error('JWT_SECRET must be resolved before the application starts');
+  return {
+    jwtSecret: e.JWT_SECRET,
+    jwtExpiresInSeconds: e.JWT_EXPIRES_IN_SECONDS,
+    adminEmail: e.ADMIN_EMAIL,
+    adminPassword: e.ADMIN_PASSWORD,
+  };
+});
+
+export const uploadConfig = registerAs('upload', () => {
+  const e = env();
+  return {
+    maxFileBytes: e.MAX_FILE_BYTES,
+    maxFilesPerRequest: e.MAX_FILES_PER_REQUEST,
+    pendingTtlHours: e.PENDING_TTL_HOURS,
+    trashRetentionDays: e.TRASH_RETENTION_DAYS,
+    orphanGraceMinutes: e.ORPHAN_GRACE_MINUTES,
+  };
+});

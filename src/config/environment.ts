@@ -1,0 +1,156 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MinLength,
+  Min,
+  ValidateIf,
+  validateSync,
+  IsNotEmpty,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * Every variable of the configuration contract (API.md, "Running"), validated once at start-up. Anything else
+ * in the code reads configuration through the `registerAs` namespaces built from this class.
+ */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/[^\s/]+(:\d+)?\/[^\s/?]+(\?\S*)?$/, {
+    message: 'DATABASE_URL must look like postgres://user:pass@host:port/db',
+  })
+  DATABASE_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, { message: 'S3_ENDPOINT must look like http://host:port' })
+  S3_ENDPOINT?: string;
+
+  @Transform(emptyToUndefined)
+  @ValidateIf((env: Environment) => env.S3_ENDPOINT !== undefined)
+  @IsString()
+  @IsNotEmpty({ message: 'S3_ACCESS_KEY is required when S3_ENDPOINT is set' })
+  S3_ACCESS_KEY?: string;
+
+  @Transform(emptyToUndefined)
+  @ValidateIf((env: Environment) => env.S3_ENDPOINT !== undefined)
+  @IsString()
+  @IsNotEmpty({ message: 'S3_SECRET_KEY is required when S3_ENDPOINT is set' })
+  S3_SECRET_KEY?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  S3_REGION?: string;
+
+  @Matches(/^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/, { message: 'S3_BUCKET must be a valid S3 bucket name' })
+  S3_BUCKET = 'mediavault';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'S3_PUBLIC_ENDPOINT must be an http(s) URL' })
+  S3_PUBLIC_ENDPOINT?: string;
+
+  @IsString()
+  @IsNotEmpty()
+  DATA_DIR = './.data';
+
+  @IsEmail({ require_tld: false }, { message: 'ADMIN_EMAIL must be an email address' })
+  ADMIN_EMAIL = 'admin@localhost';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @MinLength(8, { message: 'ADMIN_PASSWORD must be at least 8 characters' })
+  ADMIN_PASSWORD?: string;
+
+  @Transform(emptyToUndefined)
+  @ValidateIf((env: Environment) => env.NODE_ENV === 'production' || env.JWT_SECRET !== undefined)
+  @IsString({ message: 'JWT_SECRET is required when NODE_ENV=production' })
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  JWT_EXPIRES_IN_SECONDS = 3600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_FILE_BYTES = 5_368_709_120;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MAX_FILES_PER_REQUEST = 100;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  PENDING_TTL_HOURS = 24;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  TRASH_RETENTION_DAYS = 30;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(7 * 24 * 3600)
+  DOWNLOAD_URL_EXPIRY_SECONDS = 300;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  ORPHAN_GRACE_MINUTES = 60;
+
+  @IsIn(['true', 'false'])
+  SCHEDULED_JOBS_ENABLED: 'true' | 'false' = 'true';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'verbose'])
+  LOG_LEVEL = 'info';
+}
+
+export class InvalidConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'InvalidConfigurationError';
+  }
+}
+
+/** Validates the process environment; throws an error naming every offending variable. */
+export function validateEnvironment(env: Record<string, string | undefined>): Environment {
+  const known = Object.fromEntries(
+    Object.keys(new Environment()).concat(['DATABASE_URL', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_REGION', 'S3_PUBLIC_ENDPOINT', 'ADMIN_PASSWORD', 'JWT_SECRET'])
+      .filter((key) => env[key] !== undefined)
+      .map((key) => [key, env[key]]),
+  );
+  const environment = plainToInstance(Environment, known, { exposeDefaultValues: true });
+  const errors = validateSync(environment, { whitelist: false });
+  if (errors.length > 0) {
+    throw new InvalidConfigurationError(
+      errors.map((error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`),
+    );
+  }
+  return environment;
+}

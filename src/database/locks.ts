@@ -1,0 +1,14 @@
+/**
+ * Every PostgreSQL advisory lock the application takes, in one place, so two features can never pick the same
+ * number by accident. Advisory locks coordinate *instances* (several servers on one database); nothing in
+ * mediavault relies on an in-process mutex.
+ */
+export enum AdvisoryLock {
+  Migrations = 7_310_001,
+  AdminBootstrap = 7_310_002,
+  JobExpirePending = 7_310_101,
+  JobPurgeTrash = 7_310_102,
+  JobCollectGarbage = 7_310_103,
+  JobVerifyIntegrity = 7_310_104,
+  JobProcessDeletions = 7_310_105,
+}

@@ -1,0 +1,64 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { AdvisoryLock } from './locks.js';
+
+/**
+ * Runs `work` in one explicit transaction on its own QueryRunner: committed when `work` resolves, rolled back
+ * when it throws, and the connection always released. Keep the work short: locks are held until it ends.
+ */
+export async function inTransaction<T>(dataSource: DataSource, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.startTransaction('READ COMMITTED');
+    const result = await work(runner);
+    await runner.commitTransaction();
+    return result;
+  } catch (error) {
+    if (runner.isTransactionActive) {
+      await runner.rollbackTransaction().catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Waits for a session-level advisory lock, runs `work` while holding it, and always unlocks. */
+export async function withAdvisoryLock<T>(dataSource: DataSource, lock: AdvisoryLock, work: () => Promise<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [lock]);
+    try {
+      return await work();
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [lock]).catch(() => undefined);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/**
+ * Runs `work` only if no other session (in any instance) holds the lock; answers `{ ran: false }` otherwise.
+ * Used by background jobs so one instance at a time does each job.
+ */
+export async function tryWithAdvisoryLock<T>(
+  dataSource: DataSource,
+  lock: AdvisoryLock,
+  work: () => Promise<T>,
+): Promise<{ ran: true; result: T } | { ran: false }> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [lock])) as Array<{ locked: boolean }>;
+    if (!locked) return { ran: false };
+    try {
+      return { ran: true, result: await work() };
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [lock]).catch(() => undefined);
+    }
+  } finally {
+    await runner.release();
+  }
+}
