@@ -5,7 +5,6 @@
  */
 export enum AdvisoryLock {
   Migrations = 7_310_001,
-  AdminBootstrap = 7_310_002,
   JobExpirePending = 7_310_101,
   JobPurgeTrash = 7_310_102,
   JobCollectGarbage = 7_310_103,

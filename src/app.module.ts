@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { AuthModule } from './auth/auth.module.js';
+import { appConfig, authConfig, databaseConfig, uploadConfig } from './config/configuration.js';
+import { storageConfig } from './config/storage.config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { StorageModule } from './storage/storage.module.js';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({
+      isGlobal: true,
+      // main.ts loads .env and resolves embedded defaults before Nest starts.
+      ignoreEnvFile: true,
+      load: [appConfig, databaseConfig, storageConfig, authConfig, uploadConfig],
+    }),
+    DatabaseModule,
+    StorageModule,
+    AuthModule,
+    HealthModule,
+  ],
+})
+export class AppModule {}

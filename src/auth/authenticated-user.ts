@@ -1,0 +1,12 @@
+import type { UserRole } from './user.entity.js';
+
+/** Who is calling: attached to the request by the auth guard; `undefined` for anonymous callers. */
+export interface AuthenticatedUser {
+  id: string;
+  email: string;
+  role: UserRole;
+}
+
+export function isAdmin(user: AuthenticatedUser | undefined): boolean {
+  return user?.role === 'admin';
+}

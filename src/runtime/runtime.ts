@@ -1,0 +1,84 @@
+import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { startEmbeddedPostgres } from '../embedded/embedded-postgres.js';
+import { startEmbeddedS3 } from '../embedded/embedded-s3.js';
+import { validateEnvironment, type Environment } from '../config/environment.js';
+
+export interface Runtime {
+  environment: Environment;
+  /** Stops whatever embedded servers this runtime started (nothing in the production shape). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Resolves the embedded defaults of the configuration contract before Nest starts: an embedded PostgreSQL when
+ * DATABASE_URL is unset, an embedded S3 server when S3_ENDPOINT is unset, and a JWT secret kept under DATA_DIR
+ * when JWT_SECRET is unset. The resolved values are written back into `process.env`, which the validated
+ * configuration layer reads. With every variable set (compose, MinIO), nothing embedded starts.
+ */
+export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const initial = validateEnvironment(env);
+  const logger = new Logger('Runtime');
+  const dataDir = resolve(initial.DATA_DIR);
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const stopOne of stops.reverse()) await stopOne().catch((error) => logger.error(String(error)));
+  };
+
+  try {
+    if (!initial.DATABASE_URL) {
+      await mkdir(dataDir, { recursive: true });
+      const postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
+      stops.push(() => postgres.stop());
+      env.DATABASE_URL = postgres.url;
+      logger.log(`Database: embedded PostgreSQL on 127.0.0.1:${postgres.port}, data in ${join(dataDir, 'postgres')}`);
+    } else {
+      logger.log(`Database: external PostgreSQL at ${redactUrl(initial.DATABASE_URL)}`);
+    }
+
+    if (!initial.S3_ENDPOINT) {
+      const s3 = await startEmbeddedS3({ directory: join(dataDir, 'objects') });
+      stops.push(() => s3.stop());
+      env.S3_ENDPOINT = s3.endpoint;
+      env.S3_ACCESS_KEY = s3.accessKey;
+      env.S3_SECRET_KEY = s3.secretKey;
+      env.S3_REGION ??= s3.region;
+      logger.log(`Storage: embedded S3 server at ${s3.endpoint}, objects in ${join(dataDir, 'objects')}`);
+    } else {
+      logger.log(`Storage: external S3 at ${initial.S3_ENDPOINT}, bucket ${initial.S3_BUCKET}`);
+    }
+
+    if (!initial.JWT_SECRET) env.JWT_SECRET = await persistentSecret(join(dataDir, 'jwt-secret'));
+    return { environment: validateEnvironment(env), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** A random secret generated on first use and kept in `file`, so tokens survive restarts. */
+async function persistentSecret(file: string): Promise<string> {
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing.length >= 32) return existing;
+  } catch {
+    // Not there yet: generate it below.
+  }
+  const secret = randomBytes(48).toString('base64url');
+  await mkdir(resolve(file, '..'), { recursive: true });
+  try {
+    // `wx`: when two instances race on a fresh DATA_DIR, the first writer wins and the other reads its secret.
+    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch {
+    return (await readFile(file, 'utf8')).trim();
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
