@@ -1,0 +1,24 @@
+/**
+ * A `Content-Disposition` value per RFC 6266: an ASCII `filename` every client understands plus, when the name is
+ * not plain ASCII, `filename*` (RFC 5987, UTF-8, percent-encoded) which modern clients prefer.
+ */
+export function contentDisposition(filename: string, inline = false): string {
+  const type = inline ? 'inline' : 'attachment';
+  const cleaned = filename.replace(/[\u0000-\u001f\u007f]/g, '').trim() || 'download';
+  const fallback = asciiFallback(cleaned);
+  if (fallback === cleaned) return `${type}; filename="${fallback}"`;
+  return `${type}; filename="${fallback}"; filename*=UTF-8''${encodeRfc5987(cleaned)}`;
+}
+
+/** Accents dropped, anything else outside printable ASCII (and `"`, `\`, `%`, `/`) replaced by `_`. */
+function asciiFallback(filename: string): string {
+  return filename
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]|["\\%/]/g, '_');
+}
+
+/** RFC 5987 `value-chars`: attr-chars as they are, everything else as UTF-8 percent-escapes. */
+function encodeRfc5987(value: string): string {
+  return encodeURIComponent(value).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
