@@ -4,7 +4,12 @@
  */
 export function contentDisposition(filename: string, inline = false): string {
   const type = inline ? 'inline' : 'attachment';
-  const cleaned = filename.replace(/[\u0000-\u001f\u007f]/g, '').trim() || 'download';
+  const cleaned =
+    filename
+      .replace(/[\u0000-\u001f\u007f]/g, '')
+      // A lone surrogate cannot be UTF-8 encoded (encodeURIComponent would throw).
+      .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+      .trim() || 'download';
   const fallback = asciiFallback(cleaned);
   if (fallback === cleaned) return `${type}; filename="${fallback}"`;
   return `${type}; filename="${fallback}"; filename*=UTF-8''${encodeRfc5987(cleaned)}`;

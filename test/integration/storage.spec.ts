@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
 import { Client } from 'minio';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -8,7 +10,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../src/embedded/embedded-s3.js';
+import { storageConfig } from '../../src/config/storage.config.js';
 import { MinioObjectStorage, type MinioObjectStorageOptions } from '../../src/storage/minio-object-storage.js';
+import { ObjectStorage } from '../../src/storage/object-storage.js';
+import { StorageModule } from '../../src/storage/storage.module.js';
 import {
   ObjectNotFoundException,
   RangeNotSatisfiableException,
@@ -236,6 +241,11 @@ describe('MinioObjectStorage', () => {
     const inline = await fetch(await storage.presignedGetUrl(key, { expirySeconds: 60, filename: 'plain.txt', inline: true }));
     expect(inline.headers.get('content-disposition')).toBe('inline; filename="plain.txt"');
     await inline.arrayBuffer();
+
+    // Control characters are dropped and a lone surrogate does not break encoding.
+    const odd = await fetch(await storage.presignedGetUrl(key, { expirySeconds: 60, filename: 'a\r\nb\ud800.txt' }));
+    expect(odd.headers.get('content-disposition')).toBe(`attachment; filename="ab_.txt"; filename*=UTF-8''ab%EF%BF%BD.txt`);
+    await odd.arrayBuffer();
   });
 
   it('signs presigned URLs for the public endpoint without a network call', async () => {
@@ -300,6 +310,34 @@ describe('MinioObjectStorage', () => {
       await expect(missing.ping()).rejects.toBeInstanceOf(StorageUnavailableException);
     } finally {
       missing.onModuleDestroy();
+    }
+  });
+});
+
+describe('StorageModule', () => {
+  it('provides the ObjectStorage port from the storage configuration and creates the bucket at start-up', async () => {
+    const moduleBucket = `mv-test-${randomBytes(6).toString('hex')}`;
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      S3_ENDPOINT: connection.endpoint,
+      S3_ACCESS_KEY: connection.accessKey,
+      S3_SECRET_KEY: connection.secretKey,
+      S3_REGION: connection.region,
+      S3_BUCKET: moduleBucket,
+    });
+    try {
+      const moduleRef = await Test.createTestingModule({
+        imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [storageConfig] }), StorageModule],
+      }).compile();
+      const app = await moduleRef.init();
+      const port = app.get(ObjectStorage);
+      expect(port).toBeInstanceOf(MinioObjectStorage);
+      await port.ping();
+      expect(await rawClient().bucketExists(moduleBucket)).toBe(true);
+      await app.close();
+    } finally {
+      process.env = saved;
+      await rawClient().removeBucket(moduleBucket).catch(() => undefined);
     }
   });
 });
