@@ -4,7 +4,9 @@ import { AuthModule } from './auth/auth.module.js';
 import { appConfig, authConfig, databaseConfig, uploadConfig } from './config/configuration.js';
 import { storageConfig } from './config/storage.config.js';
 import { DatabaseModule } from './database/database.module.js';
+import { FileManagerModule } from './file-manager/file-manager.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { StorageModule } from './storage/storage.module.js';
 
 @Module({
@@ -19,6 +21,8 @@ import { StorageModule } from './storage/storage.module.js';
     StorageModule,
     AuthModule,
     HealthModule,
+    FileManagerModule,
+    MaintenanceModule,
   ],
 })
 export class AppModule {}

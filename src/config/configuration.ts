@@ -44,5 +44,7 @@ export const uploadConfig = registerAs('upload', () => {
     pendingTtlHours: e.PENDING_TTL_HOURS,
     trashRetentionDays: e.TRASH_RETENTION_DAYS,
     orphanGraceMinutes: e.ORPHAN_GRACE_MINUTES,
+    uploadSessionTimeoutSeconds: e.UPLOAD_SESSION_TIMEOUT_SECONDS,
+    maxRequestBytes: e.MAX_REQUEST_BYTES,
   };
 });

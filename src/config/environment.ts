@@ -66,7 +66,7 @@ export class Environment {
 
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(/^https?:\/\/[^\s]+$/, { message: 'S3_PUBLIC_ENDPOINT must be an http(s) URL' })
+  @Matches(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, { message: 'S3_PUBLIC_ENDPOINT must be an http(s) URL without a path' })
   S3_PUBLIC_ENDPOINT?: string;
 
   @IsString()
@@ -123,6 +123,16 @@ export class Environment {
   @IsInt()
   @Min(0)
   ORPHAN_GRACE_MINUTES = 60;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  UPLOAD_SESSION_TIMEOUT_SECONDS = 600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_REQUEST_BYTES = 10_737_418_240;
 
   @IsIn(['true', 'false'])
   SCHEDULED_JOBS_ENABLED: 'true' | 'false' = 'true';

@@ -62,14 +62,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof DomainException) {
       return this.body(ERROR_STATUS[exception.code], exception.code, exception.message, exception.details, requestId);
     }
+    // Nest wraps body-parser failures (malformed JSON, body too large) in an HttpException whose cause is the original.
+    const bodyParserError = asBodyParserError(exception instanceof HttpException ? exception.cause : exception);
+    if (bodyParserError) return this.body(bodyParserError.status, bodyParserError.code, bodyParserError.message, undefined, requestId);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = CODE_FOR_HTTP_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
       const message = status === 404 && code === 'ROUTE_NOT_FOUND' ? 'No such route' : messageOf(exception);
       return this.body(status, code, message, undefined, requestId);
     }
-    const bodyParserError = asBodyParserError(exception);
-    if (bodyParserError) return this.body(bodyParserError.status, bodyParserError.code, bodyParserError.message, undefined, requestId);
     if (isDatabaseUnavailableError(exception)) {
       return this.body(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable, try again shortly', undefined, requestId);
     }

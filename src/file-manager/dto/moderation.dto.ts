@@ -1,0 +1,114 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { PaginationQueryDto } from '../../common/pagination.js';
+import { ACCESS_LEVELS, PENDING_STATUSES, type AccessLevel, type PendingStatus } from '../entities/columns.js';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class ApproveDto {
+  @ApiProperty({ maxLength: 255 })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  title: string;
+
+  @ApiPropertyOptional({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'slug must be lowercase a-z, 0-9 and single dashes' })
+  slug?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  description?: string;
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  tagIds?: string[];
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  collectionIds?: string[];
+
+  @ApiPropertyOptional({ enum: ACCESS_LEVELS, default: 'members' })
+  @IsOptional()
+  @IsIn(ACCESS_LEVELS)
+  accessLevel?: AccessLevel;
+}
+
+export class RejectDto {
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}
+
+export class BulkApprovalItemDto extends ApproveDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  pendingFileId: string;
+}
+
+export class BulkApproveDto {
+  @ApiProperty({ type: [BulkApprovalItemDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => BulkApprovalItemDto)
+  approvals: BulkApprovalItemDto[];
+}
+
+export class BulkRejectDto {
+  @ApiProperty({ type: [String], format: 'uuid' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @IsUUID('all', { each: true })
+  ids: string[];
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}
+
+export class PendingListQueryDto extends PaginationQueryDto {
+  @ApiPropertyOptional({ enum: PENDING_STATUSES, default: 'pending' })
+  @IsOptional()
+  @IsIn(PENDING_STATUSES)
+  status: PendingStatus = 'pending';
+}
+
+export class CheckHashesDto {
+  @ApiProperty({ type: [String], maxItems: 1000, description: 'lowercase hex SHA-256' })
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @Matches(/^[0-9a-f]{64}$/, { each: true, message: 'each hash must be 64 lowercase hex characters' })
+  hashes: string[];
+}

@@ -1,0 +1,69 @@
+import { DomainException, NotFoundException } from '../common/errors/domain.exception.js';
+
+export class PendingFileNotFoundException extends NotFoundException {
+  constructor() {
+    super('Pending file');
+  }
+}
+
+export class MediaFileNotFoundException extends NotFoundException {
+  constructor() {
+    super('Media file');
+  }
+}
+
+export class NotPendingException extends DomainException {
+  constructor(status: string) {
+    super('NOT_PENDING', `This file is not pending any more (status: ${status})`, { status });
+  }
+}
+
+export class DuplicateContentException extends DomainException {
+  constructor(mediaFileId: string) {
+    super('DUPLICATE_CONTENT', 'An active media file already holds this content', { mediaFileId });
+  }
+}
+
+export class ContentMissingException extends DomainException {
+  constructor() {
+    // The record's bytes are gone from storage: refusing is better than creating a media file that can't be served.
+    super('CONFLICT', 'The stored content of this file is missing; upload it again');
+  }
+}
+
+export class UnknownTagsException extends DomainException {
+  constructor(ids: string[]) {
+    super('UNKNOWN_TAGS', 'Some tags do not exist', { tagIds: ids });
+  }
+}
+
+export class UnknownCollectionsException extends DomainException {
+  constructor(ids: string[]) {
+    super('UNKNOWN_COLLECTIONS', 'Some collections do not exist', { collectionIds: ids });
+  }
+}
+
+export class SlugTakenException extends DomainException {
+  constructor(slug: string) {
+    super('SLUG_TAKEN', 'Another media file already uses this slug', { slug });
+  }
+}
+
+export class InUseException extends DomainException {
+  constructor(usageCount: number) {
+    super('IN_USE', 'This file is still in use; remove its usages first', { usageCount });
+  }
+}
+
+export class NoFilesException extends DomainException {
+  constructor() {
+    super('NO_FILES', 'The request has no "files" part');
+  }
+}
+
+export class UploadInterruptedException extends DomainException {
+  constructor() {
+    // The upload's claim on its object lapsed (the process stalled past the session timeout): nothing was recorded.
+    super('SERVICE_UNAVAILABLE', 'The upload took too long to complete; try again');
+  }
+}

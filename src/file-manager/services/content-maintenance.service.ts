@@ -1,0 +1,214 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { createHash } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { uploadConfig } from '../../config/configuration.js';
+import { inTransaction } from '../../database/transactions.js';
+import { ObjectStorage, type StoredObjectInfo } from '../../storage/object-storage.js';
+import { ObjectNotFoundException } from '../../storage/storage.errors.js';
+import { HashCleanupService } from './hash-cleanup.service.js';
+import { StorageDeletionQueue } from './storage-deletion-queue.service.js';
+import { OBJECT_KEY_PREFIX } from './upload-sessions.service.js';
+
+export interface GarbageCollectionReport {
+  releasedContents: number;
+  orphanObjectsQueued: number;
+  staleUploadSessions: number;
+  objectsDeleted: number;
+  deletionsFailed: number;
+}
+
+export interface IntegrityReport {
+  checked: number;
+  ok: number;
+  missing: number;
+  corrupt: number;
+  missingHashes: string[];
+  corruptHashes: string[];
+}
+
+export interface StorageReport {
+  objects: number;
+  bytes: number;
+  referencedObjects: number;
+  orphanObjects: number;
+  missingObjects: number;
+}
+
+const REPORTED_HASHES_LIMIT = 100;
+
+/**
+ * The jobs that reconcile the database with the bucket: expire pending uploads, collect garbage, verify integrity,
+ * report. Each decision that deletes anything is re-checked under the same locks the request paths take.
+ */
+@Injectable()
+export class ContentMaintenanceService {
+  private readonly logger = new Logger(ContentMaintenanceService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly storage: ObjectStorage,
+    private readonly hashCleanup: HashCleanupService,
+    private readonly deletions: StorageDeletionQueue,
+    @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
+  ) {}
+
+  /** Marks pending files past their expiry as expired, freeing their content unless still needed. */
+  async expirePending(): Promise<{ expired: number }> {
+    const candidates = (await this.dataSource.query(
+      `SELECT id FROM pending_files WHERE status = 'pending' AND expires_at <= now() ORDER BY expires_at LIMIT 10000`,
+    )) as Array<{ id: string }>;
+    let expired = 0;
+    for (const { id } of candidates) if (await this.hashCleanup.expire(id)) expired += 1;
+    return { expired };
+  }
+
+  /**
+   * Collects garbage in three steps: content rows no record needs (normally none), objects in the bucket that no
+   * content row references and no live upload claims (crash debris), then the deletion outbox.
+   */
+  async collectGarbage(): Promise<GarbageCollectionReport> {
+    const releasedContents = await this.hashCleanup.releaseAllUnneeded();
+    const { queued, staleSessions } = await this.queueOrphanObjects();
+    const { deleted, failed } = await this.deletions.processDue();
+    return {
+      releasedContents,
+      orphanObjectsQueued: queued,
+      staleUploadSessions: staleSessions,
+      objectsDeleted: deleted,
+      deletionsFailed: failed,
+    };
+  }
+
+  /** Re-hashes every stored object and compares with its content hash. Reports; never deletes anything. */
+  async verifyIntegrity(): Promise<IntegrityReport> {
+    const report: IntegrityReport = { checked: 0, ok: 0, missing: 0, corrupt: 0, missingHashes: [], corruptHashes: [] };
+    let after = '';
+    for (;;) {
+      const batch = (await this.dataSource.query(
+        `SELECT hash, object_key AS "objectKey" FROM stored_objects WHERE hash > $1 ORDER BY hash LIMIT 100`,
+        [after],
+      )) as Array<{ hash: string; objectKey: string }>;
+      if (batch.length === 0) return report;
+      for (const { hash, objectKey } of batch) {
+        report.checked += 1;
+        const actual = await this.hashObject(objectKey);
+        if (actual === hash) {
+          report.ok += 1;
+          await this.dataSource.query(`UPDATE stored_objects SET verified_at = now() WHERE hash = $1`, [hash]);
+        } else if (actual === null) {
+          // Re-read the row: content freed (or repointed by an upload) while we looked is not missing.
+          if (await this.stillPointsTo(hash, objectKey)) {
+            report.missing += 1;
+            if (report.missingHashes.length < REPORTED_HASHES_LIMIT) report.missingHashes.push(hash);
+          } else report.checked -= 1;
+        } else {
+          report.corrupt += 1;
+          if (report.corruptHashes.length < REPORTED_HASHES_LIMIT) report.corruptHashes.push(hash);
+        }
+      }
+      after = batch[batch.length - 1].hash;
+    }
+    // (unreachable)
+  }
+
+  async storageReport(): Promise<StorageReport> {
+    const rows = (await this.dataSource.query(`SELECT object_key AS "objectKey" FROM stored_objects`)) as Array<{
+      objectKey: string;
+    }>;
+    const referenced = new Set(rows.map((row) => row.objectKey));
+    const report: StorageReport = { objects: 0, bytes: 0, referencedObjects: 0, orphanObjects: 0, missingObjects: 0 };
+    for await (const object of this.storage.list()) {
+      report.objects += 1;
+      report.bytes += object.size;
+      if (referenced.delete(object.key)) report.referencedObjects += 1;
+      else report.orphanObjects += 1;
+    }
+    report.missingObjects = referenced.size;
+    return report;
+  }
+
+  private async queueOrphanObjects(): Promise<{ queued: number; staleSessions: number }> {
+    const graceMs = this.config.orphanGraceMinutes * 60_000;
+    let queued = 0;
+    let staleSessions = 0;
+    let batch: StoredObjectInfo[] = [];
+    const flush = async () => {
+      const result = await this.queueOrphansIn(batch.filter((object) => Date.now() - object.lastModified.getTime() >= graceMs));
+      queued += result.queued;
+      staleSessions += result.staleSessions;
+      batch = [];
+    };
+    for await (const object of this.storage.list(OBJECT_KEY_PREFIX)) {
+      batch.push(object);
+      if (batch.length >= 500) await flush();
+    }
+    await flush();
+    // Claims whose uploads died before writing anything have no object to list: drop them too.
+    const dropped = (await this.dataSource.query(
+      `DELETE FROM upload_sessions WHERE touched_at < now() - make_interval(secs => $1) RETURNING object_key`,
+      [this.config.uploadSessionTimeoutSeconds],
+    )) as unknown[];
+    return { queued, staleSessions: staleSessions + (Array.isArray(dropped[0]) ? (dropped[0] as unknown[]).length : dropped.length) };
+  }
+
+  /**
+   * For each candidate key: lock its upload claim (if any) first — an upload recording right now holds that row
+   * and we wait for its commit — then check content rows and the outbox with a fresh snapshot. Only a key that
+   * nothing references and no live upload claims is queued for deletion.
+   */
+  private async queueOrphansIn(objects: StoredObjectInfo[]): Promise<{ queued: number; staleSessions: number }> {
+    if (objects.length === 0) return { queued: 0, staleSessions: 0 };
+    const keys = objects.map((object) => object.key);
+    const unreferenced = (await this.dataSource.query(
+      `SELECT k FROM unnest($1::varchar[]) AS k
+        WHERE NOT EXISTS (SELECT 1 FROM stored_objects s WHERE s.object_key = k)
+          AND NOT EXISTS (SELECT 1 FROM storage_deletions d WHERE d.object_key = k)`,
+      [keys],
+    )) as Array<{ k: string }>;
+    let queued = 0;
+    let staleSessions = 0;
+    for (const { k: key } of unreferenced) {
+      const outcome = await inTransaction(this.dataSource, async (runner) => {
+        const [claim] = (await runner.query(
+          `SELECT touched_at > now() - make_interval(secs => $2) AS live FROM upload_sessions WHERE object_key = $1 FOR UPDATE`,
+          [key, this.config.uploadSessionTimeoutSeconds],
+        )) as Array<{ live: boolean }>;
+        if (claim?.live) return 'claimed';
+        const [{ referenced }] = (await runner.query(
+          `SELECT EXISTS (SELECT 1 FROM stored_objects WHERE object_key = $1)
+               OR EXISTS (SELECT 1 FROM storage_deletions WHERE object_key = $1) AS referenced`,
+          [key],
+        )) as Array<{ referenced: boolean }>;
+        if (referenced) return 'referenced';
+        if (claim) await runner.query(`DELETE FROM upload_sessions WHERE object_key = $1`, [key]);
+        await this.deletions.enqueue(runner, [key], 'orphan');
+        return claim ? 'stale' : 'orphan';
+      });
+      if (outcome === 'orphan' || outcome === 'stale') queued += 1;
+      if (outcome === 'stale') staleSessions += 1;
+    }
+    if (queued) this.logger.log(`Queued ${queued} orphan object(s) for deletion`);
+    return { queued, staleSessions };
+  }
+
+  private async hashObject(objectKey: string): Promise<string | null> {
+    try {
+      const body = await this.storage.getStream(objectKey);
+      const hasher = createHash('sha256');
+      for await (const chunk of body) hasher.update(chunk as Buffer);
+      return hasher.digest('hex');
+    } catch (error) {
+      if (error instanceof ObjectNotFoundException) return null;
+      throw error;
+    }
+  }
+
+  private async stillPointsTo(hash: string, objectKey: string): Promise<boolean> {
+    const rows = (await this.dataSource.query(`SELECT 1 FROM stored_objects WHERE hash = $1 AND object_key = $2`, [
+      hash,
+      objectKey,
+    ])) as unknown[];
+    return rows.length > 0;
+  }
+}

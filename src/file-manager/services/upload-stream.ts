@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+
+/** How many leading bytes are kept to detect the type and read image dimensions. */
+export const HEAD_BYTES = 256 * 1024;
+
+export class FileTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`The file is larger than ${maxBytes} bytes`);
+  }
+}
+
+export interface StreamedPart {
+  hash: string;
+  size: number;
+  head: Buffer;
+}
+
+/**
+ * Streams one multipart part into storage through SHA-256 in a single pass: no file is held in memory (only the
+ * first HEAD_BYTES, for type detection) and nothing touches the local disk. Backpressure runs from the store back
+ * to the client. When the part exceeds `maxBytes`, or the store fails, the store's write is aborted and the rest of
+ * the part is read and discarded, so the other parts of the request can still be processed.
+ */
+export async function streamPartToStorage(
+  part: Readable,
+  maxBytes: number,
+  store: (body: Readable) => Promise<unknown>,
+): Promise<StreamedPart> {
+  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const hasher = createHash('sha256');
+  const headChunks: Buffer[] = [];
+  let headLength = 0;
+  let size = 0;
+  let abandoned = false;
+
+  const abandon = (error: Error) => {
+    if (abandoned) return;
+    abandoned = true;
+    body.destroy(error);
+    part.resume();
+  };
+
+  const partDone = new Promise<void>((resolve, reject) => {
+    part.on('data', (chunk: Buffer) => {
+      if (abandoned) return;
+      size += chunk.length;
+      if (size > maxBytes) return abandon(new FileTooLargeError(maxBytes));
+      hasher.update(chunk);
+      if (headLength < HEAD_BYTES) {
+        headChunks.push(chunk.subarray(0, HEAD_BYTES - headLength));
+        headLength += Math.min(chunk.length, HEAD_BYTES - headLength);
+      }
+      if (!body.write(chunk)) {
+        part.pause();
+        body.once('drain', () => part.resume());
+      }
+    });
+    part.once('end', () => {
+      if (!abandoned) body.end();
+      resolve();
+    });
+    part.once('error', (error) => {
+      abandon(error);
+      reject(error);
+    });
+  });
+
+  const stored = store(body).then(
+    () => undefined,
+    (error: unknown) => {
+      // Keep reading the part so the request can go on; report the store's failure after the part ends.
+      abandon(error instanceof Error ? error : new Error(String(error)));
+      return error;
+    },
+  );
+  const [storeError] = await Promise.all([stored, partDone]);
+  if (storeError !== undefined) throw storeError;
+  return { hash: hasher.digest('hex'), size, head: Buffer.concat(headChunks) };
+}

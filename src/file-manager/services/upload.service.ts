@@ -1,0 +1,263 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import busboy from 'busboy';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { DataSource } from 'typeorm';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { DomainException } from '../../common/errors/domain.exception.js';
+import type { ErrorCode } from '../../common/errors/error-codes.js';
+import { uploadConfig } from '../../config/configuration.js';
+import { ObjectStorage } from '../../storage/object-storage.js';
+import { canRead } from '../access-policy.js';
+import { NoFilesException } from '../file-manager.errors.js';
+import { detectContent, UnsupportedTypeError } from '../utils/content-type.util.js';
+import { sanitizeFilename, sanitizeFolderPath } from '../utils/filename.util.js';
+import { toMediaFileView, toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
+import { FileRecordsService } from './file-records.service.js';
+import { HashCleanupService, type UploadOutcome } from './hash-cleanup.service.js';
+import { FileTooLargeError, streamPartToStorage } from './upload-stream.js';
+import { UploadSessionsService } from './upload-sessions.service.js';
+
+export const UPLOAD_FIELD = 'files';
+
+export interface UploadResult {
+  filename: string;
+  status: 'pending' | 'pending_updated' | 'exists' | 'error';
+  hash?: string;
+  pendingFile?: PendingFileView;
+  mediaFile?: MediaFileView | { id: string };
+  error?: { code: ErrorCode; message: string };
+}
+
+export interface UploadReport {
+  results: UploadResult[];
+  successCount: number;
+  errorCount: number;
+}
+
+export type HashStatus = 'new' | 'pending' | 'exists' | 'trashed';
+
+type PartOutcome = { filename: string } & (
+  | { kind: 'recorded'; hash: string; outcome: UploadOutcome }
+  | { kind: 'refused'; hash?: string; code: ErrorCode; message: string }
+);
+
+class PayloadTooLargeException extends DomainException {
+  constructor() {
+    super('PAYLOAD_TOO_LARGE', 'The request body is larger than the configured limit');
+  }
+}
+
+@Injectable()
+export class UploadService {
+  private readonly logger = new Logger(UploadService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly storage: ObjectStorage,
+    private readonly sessions: UploadSessionsService,
+    private readonly hashCleanup: HashCleanupService,
+    private readonly records: FileRecordsService,
+    @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
+  ) {}
+
+  /**
+   * Reads a `multipart/form-data` request part by part, streaming each `files` part into storage and recording it.
+   * One refused file does not fail the others; storage or database failures fail the request (503).
+   */
+  async receive(request: IncomingMessage, uploader: AuthenticatedUser): Promise<UploadReport> {
+    const declaredLength = Number(request.headers['content-length'] ?? 0);
+    if (declaredLength > this.config.maxRequestBytes) throw new PayloadTooLargeException();
+    if (!/^multipart\/form-data/i.test(request.headers['content-type'] ?? '')) throw new NoFilesException();
+
+    const { outcomes, folderPath } = await this.parse(request, uploader);
+    if (outcomes.length === 0) throw new NoFilesException();
+    return this.report(outcomes, folderPath, uploader);
+  }
+
+  /** For each hash: `exists` (active media file), `trashed`, `pending` (awaiting moderation) or `new`. */
+  async check(hashes: string[]): Promise<Array<{ hash: string; status: HashStatus }>> {
+    const rows = (await this.dataSource.query(
+      `SELECT h.hash,
+              CASE WHEN m.deleted_at IS NULL AND m.id IS NOT NULL THEN 'exists'
+                   WHEN m.id IS NOT NULL THEN 'trashed'
+                   WHEN p.id IS NOT NULL THEN 'pending'
+                   ELSE 'new' END AS status
+         FROM unnest($1::text[]) AS h(hash)
+         LEFT JOIN media_files m ON m.hash = h.hash
+         LEFT JOIN pending_files p ON p.hash = h.hash AND p.status = 'pending'`,
+      [hashes],
+    )) as Array<{ hash: string; status: HashStatus }>;
+    const byHash = new Map(rows.map((row) => [row.hash, row.status]));
+    return hashes.map((hash) => ({ hash, status: byHash.get(hash) ?? 'new' }));
+  }
+
+  private parse(
+    request: IncomingMessage,
+    uploader: AuthenticatedUser,
+  ): Promise<{ outcomes: PartOutcome[]; folderPath: string | undefined }> {
+    return new Promise((resolve, reject) => {
+      let parser: busboy.Busboy;
+      try {
+        parser = busboy({
+          headers: request.headers,
+          defParamCharset: 'utf8',
+          limits: { fieldSize: 64 * 1024, fields: 50, parts: this.config.maxFilesPerRequest + 50 },
+        });
+      } catch {
+        return reject(new DomainException('BAD_REQUEST', 'The multipart body is malformed'));
+      }
+      const pending: Array<Promise<PartOutcome>> = [];
+      let folderPath: string | undefined;
+      let filesSeen = 0;
+      let received = 0;
+      let failed = false;
+      const fail = (error: unknown) => {
+        if (failed) return;
+        failed = true;
+        request.unpipe(parser);
+        request.resume();
+        // Ends the part being streamed (its store write aborts and its object is given back to GC).
+        parser.destroy();
+        reject(error);
+      };
+
+      request.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > this.config.maxRequestBytes) fail(new PayloadTooLargeException());
+      });
+      request.on('aborted', () => fail(new DomainException('BAD_REQUEST', 'The client aborted the upload')));
+
+      parser.on('field', (name, value) => {
+        if (name === 'folderPath') folderPath = sanitizeFolderPath(value);
+      });
+      parser.on('file', (name, stream, info) => {
+        if (name !== UPLOAD_FIELD || failed) {
+          stream.resume();
+          return;
+        }
+        filesSeen += 1;
+        const outcome =
+          filesSeen > this.config.maxFilesPerRequest
+            ? discard(stream, info.filename ?? '', 'TOO_MANY_FILES', 'Too many files in one request')
+            : this.storeOne(stream, info.filename, uploader);
+        pending.push(outcome);
+        outcome.catch(fail);
+      });
+      parser.on('error', () => fail(new DomainException('BAD_REQUEST', 'The multipart body is malformed')));
+      parser.on('close', () => {
+        Promise.all(pending)
+          .then((outcomes) => {
+            if (!failed) resolve({ outcomes, folderPath });
+          })
+          .catch(fail);
+      });
+      request.pipe(parser);
+    });
+  }
+
+  private async storeOne(stream: Readable, rawFilename: string | undefined, uploader: AuthenticatedUser): Promise<PartOutcome> {
+    const filename = sanitizeFilename(rawFilename);
+    if (!filename) return discard(stream, rawFilename ?? '', 'BAD_FILENAME', 'The file has no usable name');
+
+    const session = await this.sessions.open();
+    let streamed;
+    try {
+      streamed = await streamPartToStorage(stream, this.config.maxFileBytes, (body) =>
+        this.storage.putStream(session.objectKey, body, { contentType: 'application/octet-stream' }),
+      );
+    } catch (error) {
+      await this.sessions.abandon(session);
+      if (error instanceof FileTooLargeError) {
+        return { filename, kind: 'refused', code: 'FILE_TOO_LARGE', message: error.message };
+      }
+      throw error;
+    }
+
+    const refuse = async (code: ErrorCode, message: string): Promise<PartOutcome> => {
+      await this.sessions.abandon(session);
+      return { filename, kind: 'refused', hash: streamed.hash, code, message };
+    };
+    if (streamed.size === 0) return refuse('EMPTY_FILE', 'The file is empty');
+    let detected;
+    try {
+      detected = await detectContent(streamed.head, filename);
+    } catch (error) {
+      if (error instanceof UnsupportedTypeError) return refuse('UNSUPPORTED_TYPE', error.message);
+      throw error;
+    }
+
+    try {
+      const outcome = await this.hashCleanup.recordUpload({
+        hash: streamed.hash,
+        size: streamed.size,
+        objectKey: session.objectKey,
+        originalFilename: filename,
+        contentType: detected.contentType,
+        fileType: detected.fileType,
+        width: detected.width,
+        height: detected.height,
+        folderPath: '',
+        uploadedById: uploader.id,
+      });
+      session.close();
+      return { filename, kind: 'recorded', hash: streamed.hash, outcome };
+    } catch (error) {
+      // Nothing was recorded; the claim may still stand (database hiccup): give the object back to GC.
+      await this.sessions.abandon(session).catch((abandonError: unknown) =>
+        this.logger.warn(`Could not release upload object after a failed record: ${String(abandonError)}`),
+      );
+      throw error;
+    }
+  }
+
+  private async report(
+    outcomes: PartOutcome[],
+    folderPath: string | undefined,
+    uploader: AuthenticatedUser,
+  ): Promise<UploadReport> {
+    const pendingIds = outcomes.flatMap((o) => (o.kind === 'recorded' && o.outcome.status !== 'exists' ? [o.outcome.pendingFileId] : []));
+    // `folderPath` applies to every file of the request, whichever order the client sent the parts in.
+    if (folderPath && pendingIds.length) {
+      await this.dataSource.query(`UPDATE pending_files SET folder_path = $1 WHERE id = ANY($2::uuid[])`, [
+        folderPath,
+        pendingIds,
+      ]);
+    }
+    const mediaIds = outcomes.flatMap((o) => (o.kind === 'recorded' && o.outcome.status === 'exists' ? [o.outcome.mediaFileId] : []));
+    const pendingFiles = new Map((await this.records.findPendingFiles(pendingIds)).map((file) => [file.id, file]));
+    const mediaFiles = new Map((await this.records.findMediaFiles(mediaIds)).map((file) => [file.id, file]));
+
+    const results = outcomes.map((o): UploadResult => {
+      if (o.kind === 'refused') {
+        return { filename: o.filename, status: 'error', ...(o.hash ? { hash: o.hash } : {}), error: { code: o.code, message: o.message } };
+      }
+      if (o.outcome.status === 'exists') {
+        const media = mediaFiles.get(o.outcome.mediaFileId);
+        // Only what the caller may see: the full file when its access level allows, otherwise just its id.
+        const mediaFile = media && canRead(media, uploader) ? toMediaFileView(media) : { id: o.outcome.mediaFileId };
+        return { filename: o.filename, status: 'exists', hash: o.hash, mediaFile };
+      }
+      const pendingFile = pendingFiles.get(o.outcome.pendingFileId);
+      return {
+        filename: o.filename,
+        status: o.outcome.status,
+        hash: o.hash,
+        ...(pendingFile ? { pendingFile: toPendingFileView(pendingFile) } : {}),
+      };
+    });
+    const errorCount = results.filter((result) => result.status === 'error').length;
+    return { results, successCount: results.length - errorCount, errorCount };
+  }
+}
+
+/** Reads and drops a part that is refused before any byte is stored. */
+async function discard(stream: Readable, filename: string, code: ErrorCode, message: string): Promise<PartOutcome> {
+  stream.resume();
+  await new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('error', () => resolve());
+  });
+  return { filename: sanitizeFilename(filename) ?? filename.slice(0, 255), kind: 'refused', code, message };
+}

@@ -1,0 +1,39 @@
+const MAX_FILENAME_BYTES = 255;
+
+/**
+ * A safe display name from a client-supplied filename: no directory part, no control characters, NFC, at most
+ * 255 UTF-8 bytes (keeping the extension). Answers `undefined` when nothing usable is left.
+ */
+export function sanitizeFilename(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const base = raw.split(/[/\\]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const cleaned = base.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  if (cleaned === '' || /^\.+$/.test(cleaned)) return undefined;
+  return truncateUtf8KeepingExtension(cleaned, MAX_FILENAME_BYTES);
+}
+
+/** `/a//b/../c/` → `/a/b/c`: no empty, `.` or `..` segments, no control characters; `''` for the root. */
+export function sanitizeFolderPath(raw: string | undefined): string {
+  if (!raw) return '';
+  const segments = raw
+    .split(/[/\\]/)
+    // eslint-disable-next-line no-control-regex
+    .map((segment) => segment.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim())
+    .filter((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  return segments.length ? `/${segments.join('/')}`.slice(0, 1024) : '';
+}
+
+export function extensionOf(filename: string): string {
+  const dot = filename.lastIndexOf('.');
+  return dot > 0 ? filename.slice(dot + 1).toLowerCase() : '';
+}
+
+function truncateUtf8KeepingExtension(name: string, maxBytes: number): string {
+  if (Buffer.byteLength(name) <= maxBytes) return name;
+  const extension = extensionOf(name);
+  const suffix = extension && extension.length <= 16 ? `.${extension}` : '';
+  let stem = suffix ? name.slice(0, -suffix.length) : name;
+  while (Buffer.byteLength(stem + suffix) > maxBytes) stem = Array.from(stem).slice(0, -1).join('');
+  return stem + suffix;
+}

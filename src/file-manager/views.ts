@@ -1,0 +1,103 @@
+import type { MediaFile } from './entities/media-file.entity.js';
+import type { PendingFile } from './entities/pending-file.entity.js';
+import type { AccessLevel, FileType, PendingStatus } from './entities/columns.js';
+
+export interface UserRef {
+  id: string;
+  email: string;
+}
+
+export interface PendingFileView {
+  id: string;
+  originalFilename: string;
+  fileSize: number;
+  contentType: string;
+  fileType: FileType;
+  hash: string;
+  width?: number;
+  height?: number;
+  folderPath: string;
+  status: PendingStatus;
+  reason?: string;
+  mediaFileId?: string;
+  expiresAt: string;
+  uploadedBy: UserRef;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MediaFileView {
+  id: string;
+  title: string;
+  slug: string;
+  description: string;
+  originalFilename: string;
+  fileSize: number;
+  contentType: string;
+  fileType: FileType;
+  hash: string;
+  width?: number;
+  height?: number;
+  accessLevel: AccessLevel;
+  tags: Array<{ id: string; name: string; slug: string }>;
+  collections: Array<{ id: string; title: string; slug: string }>;
+  downloadCount: number;
+  lastAccessedAt?: string;
+  createdBy: UserRef;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt?: string;
+}
+
+const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
+  (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+
+export function toPendingFileView(file: PendingFile): PendingFileView {
+  return {
+    id: file.id,
+    originalFilename: file.originalFilename,
+    fileSize: file.fileSize,
+    contentType: file.contentType,
+    fileType: file.fileType,
+    hash: file.hash,
+    ...optional('width', file.width),
+    ...optional('height', file.height),
+    folderPath: file.folderPath,
+    status: file.status,
+    ...optional('reason', file.reason),
+    ...optional('mediaFileId', file.mediaFileId),
+    expiresAt: file.expiresAt.toISOString(),
+    uploadedBy: { id: file.uploadedBy.id, email: file.uploadedBy.email },
+    createdAt: file.createdAt.toISOString(),
+    updatedAt: file.updatedAt.toISOString(),
+  };
+}
+
+export function toMediaFileView(file: MediaFile): MediaFileView {
+  return {
+    id: file.id,
+    title: file.title,
+    slug: file.slug,
+    description: file.description,
+    originalFilename: file.originalFilename,
+    fileSize: file.fileSize,
+    contentType: file.contentType,
+    fileType: file.fileType,
+    hash: file.hash,
+    ...optional('width', file.width),
+    ...optional('height', file.height),
+    accessLevel: file.accessLevel,
+    tags: (file.tags ?? [])
+      .map((tag) => ({ id: tag.id, name: tag.name, slug: tag.slug }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    collections: (file.collections ?? [])
+      .map((collection) => ({ id: collection.id, title: collection.title, slug: collection.slug }))
+      .sort((a, b) => a.title.localeCompare(b.title)),
+    downloadCount: file.downloadCount,
+    ...optional('lastAccessedAt', file.lastAccessedAt?.toISOString()),
+    createdBy: { id: file.createdBy.id, email: file.createdBy.email },
+    createdAt: file.createdAt.toISOString(),
+    updatedAt: file.updatedAt.toISOString(),
+    ...optional('deletedAt', file.deletedAt?.toISOString()),
+  };
+}

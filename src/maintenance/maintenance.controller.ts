@@ -1,0 +1,40 @@
+import { Controller, Get, HttpCode, Param, ParseEnumPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../auth/auth.decorators.js';
+import { ValidationFailedException } from '../common/errors/domain.exception.js';
+import { ContentMaintenanceService, type StorageReport } from '../file-manager/services/content-maintenance.service.js';
+import { MAINTENANCE_JOBS, MaintenanceJobs, type MaintenanceJob } from './maintenance.jobs.js';
+
+const JOB_ENUM = Object.fromEntries(MAINTENANCE_JOBS.map((job) => [job, job]));
+
+@ApiTags('operations')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin')
+export class MaintenanceController {
+  constructor(
+    private readonly jobs: MaintenanceJobs,
+    private readonly content: ContentMaintenanceService,
+  ) {}
+
+  @Get('storage')
+  storage(): Promise<StorageReport> {
+    return this.content.storageReport();
+  }
+
+  @Post('maintenance/:job')
+  @HttpCode(200)
+  @ApiParam({ name: 'job', enum: MAINTENANCE_JOBS })
+  run(
+    @Param(
+      'job',
+      new ParseEnumPipe(JOB_ENUM, {
+        exceptionFactory: () =>
+          new ValidationFailedException([{ field: 'job', errors: [`job must be one of ${MAINTENANCE_JOBS.join(', ')}`] }]),
+      }),
+    )
+    job: MaintenanceJob,
+  ): Promise<Record<string, unknown>> {
+    return this.jobs.run(job);
+  }
+}
