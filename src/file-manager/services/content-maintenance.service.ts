@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { uploadConfig } from '../../config/configuration.js';
+import { queryRows } from '../../database/sql.js';
 import { inTransaction } from '../../database/transactions.js';
 import { ObjectStorage, type StoredObjectInfo } from '../../storage/object-storage.js';
 import { ObjectNotFoundException } from '../../storage/storage.errors.js';
@@ -145,11 +146,12 @@ export class ContentMaintenanceService {
     }
     await flush();
     // Claims whose uploads died before writing anything have no object to list: drop them too.
-    const dropped = (await this.dataSource.query(
+    const dropped = await queryRows(
+      this.dataSource,
       `DELETE FROM upload_sessions WHERE touched_at < now() - make_interval(secs => $1) RETURNING object_key`,
       [this.config.uploadSessionTimeoutSeconds],
-    )) as unknown[];
-    return { queued, staleSessions: staleSessions + (Array.isArray(dropped[0]) ? (dropped[0] as unknown[]).length : dropped.length) };
+    );
+    return { queued, staleSessions: staleSessions + dropped.length };
   }
 
   /**

@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { isUniqueViolation } from '../../common/errors/database-errors.js';
 import { uploadConfig } from '../../config/configuration.js';
+import { queryRows } from '../../database/sql.js';
 import { inTransaction } from '../../database/transactions.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
 import type { AccessLevel, FileType } from '../entities/columns.js';
@@ -80,9 +81,9 @@ export class HashCleanupService {
   async recordUpload(upload: StoredUpload): Promise<UploadOutcome> {
     const outcome = await inTransaction(this.dataSource, async (runner) => {
       // Claim our object from garbage collection first; a lapsed claim means GC may already have taken it.
-      const claimed = (await runner.query(`DELETE FROM upload_sessions WHERE object_key = $1 RETURNING object_key`, [
+      const claimed = await queryRows(runner, `DELETE FROM upload_sessions WHERE object_key = $1 RETURNING object_key`, [
         upload.objectKey,
-      ])) as unknown[];
+      ]);
       if (claimed.length === 0) throw new UploadInterruptedException();
 
       const content = await this.claimContent(runner, upload);
@@ -291,9 +292,11 @@ export class HashCleanupService {
       [hash],
     )) as Array<{ needed: boolean }>;
     if (needed) return false;
-    const freed = (await runner.query(`DELETE FROM stored_objects WHERE hash = $1 RETURNING object_key AS "objectKey"`, [
-      hash,
-    ])) as Array<{ objectKey: string }>;
+    const freed = await queryRows<{ objectKey: string }>(
+      runner,
+      `DELETE FROM stored_objects WHERE hash = $1 RETURNING object_key AS "objectKey"`,
+      [hash],
+    );
     await this.deletions.enqueue(
       runner,
       freed.map((row) => row.objectKey),

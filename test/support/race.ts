@@ -1,0 +1,85 @@
+/**
+ * Forcing interleavings with database locks instead of luck: a *barrier* is a transaction on its own connection
+ * that holds the lock the operations under test need. Start operation A, wait until PostgreSQL reports it waiting
+ * on a lock, start B, wait until both wait, then release: PostgreSQL grants the lock to A first, so the critical
+ * sections run A then B. Swapping the start order gives the other interleaving.
+ */
+import pg from 'pg';
+
+export interface Barrier {
+  release(): Promise<void>;
+}
+
+async function openBarrier(databaseUrl: string, statements: Array<[string, unknown[]]>): Promise<Barrier> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('BEGIN');
+  for (const [sql, params] of statements) await client.query(sql, params);
+  return {
+    release: async () => {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}
+
+/** Holds the content lock of `hash` (its stored_objects row, FOR UPDATE). */
+export function holdContentLock(databaseUrl: string, hash: string): Promise<Barrier> {
+  return openBarrier(databaseUrl, [[`SELECT hash FROM stored_objects WHERE hash = $1 FOR UPDATE`, [hash]]]);
+}
+
+/**
+ * For content not stored yet: an uncommitted insert of its row makes every `INSERT … ON CONFLICT` of the same
+ * hash wait on the unique index until the barrier goes away (rolled back, so the waiters then race for real).
+ */
+export function holdNewContent(databaseUrl: string, hash: string): Promise<Barrier> {
+  return openBarrier(databaseUrl, [
+    [`INSERT INTO stored_objects (hash, object_key, size) VALUES ($1, $2, 1)`, [hash, `barrier/${hash}`]],
+  ]);
+}
+
+/** Holds every upload claim row, so uploads wait before recording and GC waits before judging a key. */
+export function holdUploadSessions(databaseUrl: string): Promise<Barrier> {
+  return openBarrier(databaseUrl, [[`SELECT object_key FROM upload_sessions FOR UPDATE`, []]]);
+}
+
+/** Resolves once at least `count` sessions of `databaseUrl`'s database are waiting on a lock. */
+export async function waitForLockWaiters(databaseUrl: string, count: number, timeoutMs = 15_000): Promise<void> {
+  const database = new URL(databaseUrl).pathname.slice(1);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query<{ waiting: number }>(
+        `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
+        [database],
+      );
+      if (rows[0].waiting >= count) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lock waiter(s), saw ${rows[0].waiting}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Runs `first` and then `second` against a barrier: both are started while the barrier holds, each is seen
+ * waiting on the lock before the next starts, then the barrier is released. Answers both outcomes.
+ */
+export async function runInOrder<A, B>(
+  databaseUrl: string,
+  barrier: Barrier,
+  first: () => Promise<A>,
+  second: () => Promise<B>,
+): Promise<[A, B]> {
+  const a = first();
+  a.catch(() => undefined);
+  await waitForLockWaiters(databaseUrl, 1);
+  const b = second();
+  b.catch(() => undefined);
+  await waitForLockWaiters(databaseUrl, 2);
+  await barrier.release();
+  return Promise.all([a, b]);
+}
