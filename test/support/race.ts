@@ -38,9 +38,9 @@ export function holdNewContent(databaseUrl: string, hash: string): Promise<Barri
   ]);
 }
 
-/** Holds every upload claim row, so uploads wait before recording and GC waits before judging a key. */
-export function holdUploadSessions(databaseUrl: string): Promise<Barrier> {
-  return openBarrier(databaseUrl, [[`SELECT object_key FROM upload_sessions FOR UPDATE`, []]]);
+/** Holds one upload's claim row, so that upload waits before recording and GC waits before judging its key. */
+export function holdUploadSession(databaseUrl: string, objectKey: string): Promise<Barrier> {
+  return openBarrier(databaseUrl, [[`SELECT object_key FROM upload_sessions WHERE object_key = $1 FOR UPDATE`, [objectKey]]]);
 }
 
 /** Resolves once at least `count` sessions of `databaseUrl`'s database are waiting on a lock. */
