@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import { firstFreeSlug, isValidSlug, slugify } from './slug.util.js';
+
+describe('slugify', () => {
+  it.each([
+    ['Été 2024: Photos!', 'ete-2024-photos'],
+    ['  Hello   World  ', 'hello-world'],
+    ['ÄÖÜ straße', 'aou-stra-e'],
+    ['already-a-slug', 'already-a-slug'],
+    ['--dashes--everywhere--', 'dashes-everywhere'],
+    ['Ｆｕｌｌｗｉｄｔｈ', 'fullwidth'],
+  ])('%j → %j', (title, slug) => {
+    expect(slugify(title)).toBe(slug);
+  });
+
+  it('falls back when nothing usable is left', () => {
+    expect(slugify('!!!')).toBe('file');
+    expect(slugify('日本語', 'media')).toBe('media');
+    expect(slugify('')).toBe('file');
+  });
+
+  it('never ends with a dash after truncation', () => {
+    const slug = slugify(`${'a'.repeat(199)} b`);
+    expect(slug.length).toBeLessThanOrEqual(200);
+    expect(slug.endsWith('-')).toBe(false);
+  });
+
+  it('always answers a valid slug', () => {
+    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (text) => isValidSlug(slugify(text))));
+  });
+});
+
+describe('isValidSlug', () => {
+  it('accepts lowercase a-z0-9 words joined by single dashes only', () => {
+    expect(isValidSlug('a-b-1')).toBe(true);
+    for (const bad of ['', 'A', 'a--b', '-a', 'a-', 'a_b', 'a b', 'é']) expect(isValidSlug(bad)).toBe(false);
+  });
+});
+
+describe('firstFreeSlug', () => {
+  it('answers the base when free, otherwise the first free numbered variant', () => {
+    expect(firstFreeSlug('photo', new Set())).toBe('photo');
+    expect(firstFreeSlug('photo', new Set(['photo']))).toBe('photo-2');
+    expect(firstFreeSlug('photo', new Set(['photo', 'photo-2', 'photo-3']))).toBe('photo-4');
+  });
+});
