@@ -11,7 +11,10 @@ export function buildDataSourceOptions(url: string): DataSourceOptions {
     // Never: the schema changes only through reviewed migrations.
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    // Off: TypeORM's error log prints the failed query *with its parameters*, so an expected unique violation
+    // (EMAIL_TAKEN) wrote the new user's password hash to the log. Unexpected failures are still logged, without
+    // parameters, by the exception filter (requests) and by the maintenance jobs.
+    logging: false,
     extra: {
       max: 20,
       connectionTimeoutMillis: 5000,
