@@ -1,10 +1,11 @@
-import { type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
+import { NotFoundException, type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
-import { requestIdMiddleware } from './common/request-id.middleware.js';
+import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe } from './common/validation.js';
 
 export const API_PREFIX = 'api';
@@ -32,12 +33,24 @@ export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(requestIdMiddleware);
+  app.use(notFoundOutsidePrefix(new AllExceptionsFilter()));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
   setUpOpenApi(app);
+}
+
+/**
+ * Nest answers unknown routes only under the global prefix; anywhere else Express would send its own HTML page.
+ * Nothing is served outside `/api`, so answer there with the contract's 404 body too.
+ */
+function notFoundOutsidePrefix(filter: AllExceptionsFilter) {
+  return (request: Request, response: Response, next: NextFunction): void => {
+    if (request.path === `/${API_PREFIX}` || request.path.startsWith(`/${API_PREFIX}/`)) return next();
+    response.status(404).json(filter.toErrorBody(new NotFoundException(), requestIdOf(request)));
+  };
 }
 
 function setUpOpenApi(app: INestApplication): void {

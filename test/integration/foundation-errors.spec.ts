@@ -1,0 +1,157 @@
+/**
+ * Issue 2 (foundation): every kind of error answers the contract's one error shape
+ * `{statusCode, error, code, message, details?}` with the right status, and nothing internal (stack, SQL, bucket,
+ * storage key) ever reaches the client.
+ */
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import { UsersService } from '../../src/auth/users.service.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+type HttpResponse = { status: number; body: Record<string, unknown>; headers: Record<string, string> };
+
+const ERROR_BODY_KEYS = new Set(['statusCode', 'error', 'code', 'message', 'details', 'requestId']);
+
+function expectError(response: HttpResponse, status: number, code: string): void {
+  expect(response.status).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/json/);
+  expect(response.body).toMatchObject({ statusCode: status, code, error: expect.any(String), message: expect.any(String) });
+  for (const key of Object.keys(response.body)) expect(ERROR_BODY_KEYS).toContain(key);
+  // The request id in the body is the one in the header, so a user's report can be matched with the server log.
+  expect(response.body.requestId).toBe(response.headers['x-request-id']);
+}
+
+/** Nothing that helps an attacker or confuses a user: stack frames, file paths, SQL, driver or bucket details. */
+function expectNothingInternal(response: HttpResponse, ...secrets: string[]): void {
+  const text = JSON.stringify(response.body);
+  expect(text).not.toMatch(/\bat \S+ \(|\.ts:\d+|\.js:\d+|node_modules|\/work\//);
+  expect(text).not.toMatch(/SELECT|INSERT|UPDATE|DELETE FROM|relation "|constraint/i);
+  expect(text).not.toMatch(/mv-test-|stack/i);
+  for (const secret of secrets) expect(text).not.toContain(secret);
+}
+
+/** The filter logs every 5xx with its stack; keep that out of the test output (and let a test look at it). */
+function silenceErrorLog() {
+  return jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+}
+
+describe('foundation: error shape', () => {
+  let database: TestDatabase;
+  let t: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    t = await createTestApp({ databaseUrl: database.url });
+    admin = await t.adminAuth();
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(async () => {
+    await t?.close();
+    await database?.drop();
+  });
+
+  it('validation: 400 VALIDATION_FAILED with details.fields naming each offending field', async () => {
+    const response = await t.http
+      .post('/api/users')
+      .set('Authorization', admin)
+      .send({ email: 'nope', password: 1, role: 'owner', unexpected: true });
+    expectError(response, 400, 'VALIDATION_FAILED');
+    const fields = response.body.details as { fields: Array<{ field: string; errors: string[] }> };
+    expect(fields.fields.map(({ field }) => field).sort()).toEqual(['email', 'password', 'role', 'unexpected']);
+    for (const field of fields.fields) expect(field.errors.length).toBeGreaterThan(0);
+  });
+
+  it('unknown route: 404 ROUTE_NOT_FOUND, with or without a token, for any method', async () => {
+    expectError(await t.http.get('/api/does-not-exist'), 404, 'ROUTE_NOT_FOUND');
+    expectError(await t.http.get('/api/does-not-exist').set('Authorization', admin), 404, 'ROUTE_NOT_FOUND');
+    expectError(await t.http.delete('/api/auth/me').set('Authorization', admin), 404, 'ROUTE_NOT_FOUND');
+    expectError(await t.http.get('/outside-the-prefix'), 404, 'ROUTE_NOT_FOUND');
+    expectError(await t.http.post('/').send({}), 404, 'ROUTE_NOT_FOUND');
+    // The OpenAPI document is under the prefix and still served.
+    expect((await t.http.get('/api/docs-json')).status).toBe(200);
+  });
+
+  it('malformed JSON: 400 MALFORMED_JSON, without the parser message', async () => {
+    const response = await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send('{"email": "a@b", ');
+    expectError(response, 400, 'MALFORMED_JSON');
+    expectNothingInternal(response, 'Unexpected end', 'position');
+  });
+
+  it('payload too large: a JSON body over 1mb is 413 PAYLOAD_TOO_LARGE, even anonymously', async () => {
+    const big = JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(1024 * 1024 + 1) });
+    expectError(await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send(big), 413, 'PAYLOAD_TOO_LARGE');
+    expectError(
+      await t.http.post('/api/users').set('Authorization', admin).set('Content-Type', 'application/json').send(big),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
+    // Just under the limit is parsed (and then refused by validation: the password is too long).
+    const under = JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(1000 * 1000) });
+    expectError(await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send(under), 400, 'VALIDATION_FAILED');
+  });
+
+  it('domain error: 409 EMAIL_TAKEN', async () => {
+    const body = { email: 'dup@test.local', password: 'dup-password', role: 'member' };
+    expect((await t.http.post('/api/users').set('Authorization', admin).send(body)).status).toBe(201);
+    const response = await t.http.post('/api/users').set('Authorization', admin).send(body);
+    expectError(response, 409, 'EMAIL_TAKEN');
+    expect(response.body.error).toBe('Conflict');
+    expectNothingInternal(response, 'users_email_lower_key', 'duplicate key');
+  });
+
+  it('authentication and authorisation: 401 UNAUTHORIZED and 403 FORBIDDEN', async () => {
+    const member = await t.createUser('member');
+    expectError(await t.http.get('/api/users'), 401, 'UNAUTHORIZED');
+    expectError(await t.http.get('/api/users').set('Authorization', member.auth), 403, 'FORBIDDEN');
+  });
+
+  it('unexpected error: 500 INTERNAL with a generic message, no stack, no SQL, no message of the error', async () => {
+    const secret = 'SELECT password_hash FROM users -- bucket mv-secret-bucket key objects/ab/cd';
+    jest.spyOn(t.get(UsersService), 'list').mockRejectedValueOnce(new Error(secret));
+    const log = silenceErrorLog();
+    const response = await t.http.get('/api/users').set('Authorization', admin);
+    expectError(response, 500, 'INTERNAL');
+    // The details stay on the server, under the request id the client got.
+    expect(log).toHaveBeenCalledWith(expect.objectContaining({ requestId: response.body.requestId }), expect.stringContaining(secret));
+    expect(response.body.error).toBe('Internal Server Error');
+    expectNothingInternal(response, secret, 'mv-secret-bucket', 'objects/ab/cd');
+  });
+
+  it('a failed query: 500 INTERNAL without the SQL, its parameters or the driver message', async () => {
+    const failure = new QueryFailedError('SELECT * FROM "users" WHERE "id" = $1', ['leaked-parameter'], new Error('column "x" does not exist'));
+    jest.spyOn(t.get(UsersService), 'list').mockRejectedValueOnce(failure);
+    silenceErrorLog();
+    const response = await t.http.get('/api/users').set('Authorization', admin);
+    expectError(response, 500, 'INTERNAL');
+    expectNothingInternal(response, 'leaked-parameter', 'column "x"');
+  });
+
+  it('a database that cannot be reached: 503 DATABASE_UNAVAILABLE, so clients retry', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+    jest.spyOn(t.get(UsersService), 'list').mockRejectedValueOnce(refused);
+    silenceErrorLog();
+    const response = await t.http.get('/api/users').set('Authorization', admin);
+    expectError(response, 503, 'DATABASE_UNAVAILABLE');
+    expectNothingInternal(response, '10.0.0.5', 'ECONNREFUSED');
+  });
+
+  it('malformed UUID in a path: 400; an unknown one: 404', async () => {
+    const malformed = await t.http.get('/api/pending/not-a-uuid').set('Authorization', admin);
+    expectError(malformed, 400, malformed.body.code as string);
+    expect(['BAD_REQUEST', 'VALIDATION_FAILED']).toContain(malformed.body.code);
+    expectError(await t.http.post('/api/trash/12345/restore').set('Authorization', admin), 400, malformed.body.code as string);
+    const unknown = await t.http.get('/api/pending/00000000-0000-4000-8000-000000000000').set('Authorization', admin);
+    expectError(unknown, 404, 'NOT_FOUND');
+  });
+
+  it('keeps a sane X-Request-Id sent by the caller and replaces an unsafe one', async () => {
+    const kept = await t.http.get('/api/nowhere').set('X-Request-Id', 'trace-abc.123');
+    expect(kept.headers['x-request-id']).toBe('trace-abc.123');
+    expect(kept.body.requestId).toBe('trace-abc.123');
+    const replaced = await t.http.get('/api/nowhere').set('X-Request-Id', '<script>');
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
