@@ -52,10 +52,21 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-app-')),
     ...options.env,
   };
+  // Configuration is read once, while the app boots; the environment is put back afterwards so one spec's
+  // overrides (say, a storage server it stops) never leak into the next spec file of this worker.
+  const previous = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   Object.assign(process.env, env);
-  const app = await createApp({ logger: ['error'] });
-  if (options.listen) await app.listen(0, '127.0.0.1');
-  else await app.init();
+  let app: NestExpressApplication;
+  try {
+    app = await createApp({ logger: ['error'] });
+    if (options.listen) await app.listen(0, '127.0.0.1');
+    else await app.init();
+  } finally {
+    for (const [key, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
   const http = request(app.getHttpServer());
   let adminAuthorization: string | undefined;
 

@@ -1,0 +1,217 @@
+/**
+ * Crash points and storage failures, then recovery: a server process killed (SIGKILL) after writing an object
+ * and before recording it; storage down while content is freed; storage down during an upload or an approval.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { startEmbeddedS3, type EmbeddedS3 } from '../../src/embedded/embedded-s3.js';
+import { ContentMaintenanceService } from '../../src/file-manager/services/content-maintenance.service.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
+import { startChildApp } from '../support/child-app.js';
+import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
+import {
+  approve,
+  content,
+  count,
+  createMediaFile,
+  drainDeletions,
+  objectKeys,
+  purge,
+  readObject,
+  reject,
+  sha256,
+  storedObjectOf,
+  trash,
+  upload,
+} from '../support/files.js';
+import { holdNewContent, waitForLockWaiters } from '../support/race.js';
+
+async function expectBucketMatchesDatabase(t: TestApp): Promise<void> {
+  const rows = (await t.get(DataSource).query(`SELECT hash, object_key AS "objectKey" FROM stored_objects`)) as Array<{
+    hash: string;
+    objectKey: string;
+  }>;
+  for (const row of rows) expect(sha256(await readObject(t, row.objectKey))).toBe(row.hash);
+  expect((await objectKeys(t)).sort()).toEqual(rows.map((row) => row.objectKey).sort());
+}
+
+describe('a server killed between writing an object and recording it', () => {
+  let database: TestDatabase;
+  let t: TestApp;
+  const bucket = testBucketName();
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    t = await createTestApp({ databaseUrl: database.url, bucket, env: { ORPHAN_GRACE_MINUTES: '0' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await database?.drop();
+  });
+
+  it('leaves a claimed object that GC keeps while the claim is live and collects once it is stale', async () => {
+    const child = await startChildApp({
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      S3_BUCKET: bucket,
+      JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
+      ADMIN_EMAIL,
+      ADMIN_PASSWORD,
+      SCHEDULED_JOBS_ENABLED: 'false',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-child-')),
+    });
+    try {
+      const login = await fetch(`${child.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+      }).then((response) => response.json() as Promise<{ accessToken: string }>);
+      const bytes = content();
+      const barrier = await holdNewContent(database.url, sha256(bytes));
+      const form = new FormData();
+      form.append('files', new Blob([bytes]), 'doomed.txt');
+      const uploading = fetch(`${child.url}/api/uploads`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${login.accessToken}` },
+        body: form,
+      }).catch((error: unknown) => error);
+      // The child has written the object and waits inside its recording transaction: kill it there.
+      await waitForLockWaiters(database.url, 1);
+      await child.kill('SIGKILL');
+      await barrier.release();
+      // The client saw the connection die (fetch rejects with a network error, not an HTTP answer).
+      expect(String(await uploading)).toMatch(/fetch failed|terminated|socket/i);
+
+      // Its transaction died with it: nothing recorded, the object is in the bucket with a claim on it.
+      expect(await count(t, `SELECT 1 FROM pending_files WHERE hash = $1`, [sha256(bytes)])).toBe(0);
+      expect(await count(t, `SELECT 1 FROM stored_objects WHERE hash = $1`, [sha256(bytes)])).toBe(0);
+      const debris = await objectKeys(t);
+      expect(debris).toHaveLength(1);
+      expect(await count(t, `SELECT 1 FROM upload_sessions WHERE object_key = $1`, [debris[0]])).toBe(1);
+
+      // Recovery: while the claim looks live (the process could be a slow upload), GC keeps the object...
+      const gc = t.get(ContentMaintenanceService);
+      expect((await gc.collectGarbage()).orphanObjectsQueued).toBe(0);
+      expect(await objectKeys(t)).toEqual(debris);
+      // ...and once the claim is stale (no heartbeat: its process is gone), GC collects it.
+      await t.get(DataSource).query(`UPDATE upload_sessions SET touched_at = now() - interval '1 day'`);
+      const report = await gc.collectGarbage();
+      expect(report).toMatchObject({ orphanObjectsQueued: 1, staleUploadSessions: 1, objectsDeleted: 1 });
+      expect(await objectKeys(t)).toEqual([]);
+      expect(await count(t, `SELECT 1 FROM upload_sessions`)).toBe(0);
+
+      // The same content uploads normally afterwards.
+      const again = await upload(t, await t.adminAuth(), bytes);
+      expect(again.status).toBe('pending');
+      await expectBucketMatchesDatabase(t);
+    } finally {
+      await child.kill();
+    }
+  });
+});
+
+describe('storage failing', () => {
+  let database: TestDatabase;
+  let s3: EmbeddedS3;
+  let s3Directory: string;
+  let port: number;
+  let t: TestApp;
+  let admin: string;
+
+  const startStorage = async () => {
+    s3 = await startEmbeddedS3({ directory: s3Directory, port });
+    port = Number(new URL(s3.endpoint).port);
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    s3Directory = mkdtempSync(join(tmpdir(), 'mediavault-s3-'));
+    port = 0;
+    await startStorage();
+    t = await createTestApp({
+      databaseUrl: database.url,
+      env: {
+        S3_ENDPOINT: s3.endpoint,
+        S3_ACCESS_KEY: s3.accessKey,
+        S3_SECRET_KEY: s3.secretKey,
+        S3_REGION: s3.region,
+        ORPHAN_GRACE_MINUTES: '0',
+      },
+    });
+    admin = await t.adminAuth();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await s3?.stop();
+    await database?.drop();
+    rmSync(s3Directory, { recursive: true, force: true });
+  });
+
+  /** Pretends the retry backoff has elapsed. */
+  const makeDeletionsDue = () => t.get(DataSource).query(`UPDATE storage_deletions SET next_attempt_at = now()`);
+
+  it('on delete: the purge and the reject commit, and the objects are deleted once storage is back', async () => {
+    const file = await createMediaFile(t, admin);
+    const fileObject = await storedObjectOf(t, file.hash);
+    const pending = await upload(t, admin, content());
+    const pendingObject = await storedObjectOf(t, pending.hash);
+    await trash(t, admin, file.mediaId);
+
+    await s3.stop();
+    expect((await purge(t, admin, file.mediaId)).status).toBe(204);
+    expect((await reject(t, admin, pending.pendingFile!.id)).status).toBe(200);
+    await drainDeletions(t);
+    const queued = (await t.get(DataSource).query(`SELECT object_key, attempts, last_error FROM storage_deletions ORDER BY id`)) as Array<{
+      object_key: string;
+      attempts: number;
+    }>;
+    expect(queued.map((row) => row.object_key).sort()).toEqual([fileObject!.objectKey, pendingObject!.objectKey].sort());
+    expect(queued.every((row) => row.attempts >= 1)).toBe(true);
+
+    await startStorage();
+    await makeDeletionsDue();
+    const report = await t.get(ContentMaintenanceService).collectGarbage();
+    expect(report.objectsDeleted).toBe(2);
+    expect(await count(t, `SELECT 1 FROM storage_deletions`)).toBe(0);
+    await expectBucketMatchesDatabase(t);
+  });
+
+  it('during an upload: 503 STORAGE_UNAVAILABLE and no record', async () => {
+    await s3.stop();
+    try {
+      const bytes = content();
+      const response = await t.http.post('/api/uploads').set('Authorization', admin).attach('files', bytes, 'x.txt');
+      expect(response.status).toBe(503);
+      expect(response.body).toMatchObject({ statusCode: 503, code: 'STORAGE_UNAVAILABLE' });
+      expect(JSON.stringify(response.body)).not.toMatch(/objects\/|mv-test|127\.0\.0\.1/);
+      expect(await count(t, `SELECT 1 FROM pending_files WHERE hash = $1`, [sha256(bytes)])).toBe(0);
+      expect(await count(t, `SELECT 1 FROM upload_sessions`)).toBe(0);
+    } finally {
+      await startStorage();
+    }
+    await makeDeletionsDue();
+    await t.get(ContentMaintenanceService).collectGarbage();
+    await expectBucketMatchesDatabase(t);
+  });
+
+  it('during an approval: 503, and the trashed file and the pending file stay as they were', async () => {
+    const bytes = content();
+    const file = await createMediaFile(t, admin, bytes);
+    await trash(t, admin, file.mediaId);
+    const again = await upload(t, admin, bytes);
+    await s3.stop();
+    try {
+      const response = await approve(t, admin, again.pendingFile!.id, { title: 'Never' });
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('STORAGE_UNAVAILABLE');
+    } finally {
+      await startStorage();
+    }
+    const rows = await t.get(DataSource).query(`SELECT id, deleted_at FROM media_files WHERE hash = $1`, [file.hash]);
+    expect(rows).toEqual([{ id: file.mediaId, deleted_at: expect.any(Date) }]);
+    expect((await t.http.get(`/api/pending/${again.pendingFile!.id}`).set('Authorization', admin)).body.status).toBe('pending');
+    expect((await approve(t, admin, again.pendingFile!.id, { title: 'Now' })).status).toBe(201);
+  });
+});
