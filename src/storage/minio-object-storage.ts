@@ -33,10 +33,10 @@ export interface MinioObjectStorageOptions {
 
 const MiB = 1024 * 1024;
 /**
- * 16 MiB parts: at most one part per upload is held in memory, and 10,000 parts still allow objects of 156 GiB,
- * far above MAX_FILE_BYTES.
+ * 8 MiB parts: an upload holds at most two parts in memory (one being sent, one being filled), and 10,000 parts
+ * still allow objects of 78 GiB, far above MAX_FILE_BYTES.
  */
-export const DEFAULT_PART_SIZE = 16 * MiB;
+export const DEFAULT_PART_SIZE = 8 * MiB;
 const MIN_PART_SIZE = 5 * MiB;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
 const MAX_PARTS = 10_000;
@@ -131,25 +131,33 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
     let pending: Buffer[] = [];
     let pendingBytes = 0;
 
-    const uploadPendingPart = async (bytes: Buffer) => {
+    let partCount = 0;
+    const uploadPendingPart = async (bytes: Buffer, part: number) => {
       uploadId ??= await this.storageCall('putStream', key, () =>
         this.client.initiateNewMultipartUpload(this.bucket, key, headers),
       );
-      const part = parts.length + 1;
       if (part > MAX_PARTS) throw new RangeError('The object is too large for the configured part size');
       const id = uploadId;
+      // No Content-MD5: on plain HTTP the client signs the payload's SHA-256 (which the server verifies), and on
+      // HTTPS TLS protects it; another full pass over every byte would only cost throughput.
       const { etag } = await this.storageCall('putStream', key, () =>
-        this.client.uploadPart(
-          { bucketName: this.bucket, objectName: key, uploadID: id, partNumber: part, headers: { 'Content-MD5': md5Base64(bytes) } },
-          bytes,
-        ),
+        this.client.uploadPart({ bucketName: this.bucket, objectName: key, uploadID: id, partNumber: part, headers: {} }, bytes),
       );
-      parts.push({ part, etag });
+      parts[part - 1] = { part, etag };
+    };
+    // One part goes up while the next one is read: the body keeps flowing, at the cost of a second part in memory.
+    let inFlight: Promise<void> | undefined;
+    const sendPart = async (bytes: Buffer) => {
+      if (inFlight) await inFlight;
+      partCount += 1;
+      const sending = uploadPendingPart(bytes, partCount);
+      sending.catch(() => undefined);
+      inFlight = sending;
     };
 
     try {
       // Iterating the body propagates its errors (client abort, size limit) as they are, and backpressure holds the
-      // body while a part is being sent. Leaving the loop early destroys the body.
+      // body while a full part waits for the previous one to be sent. Leaving the loop early destroys the body.
       for await (const chunk of body as AsyncIterable<Buffer | string>) {
         const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         size += buffer.length;
@@ -161,11 +169,11 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
           const rest = joined.subarray(this.partSize);
           pending = rest.length > 0 ? [rest] : [];
           pendingBytes = rest.length;
-          await uploadPendingPart(part);
+          await sendPart(part);
         }
       }
 
-      if (uploadId === undefined) {
+      if (partCount === 0) {
         // The whole body fit in one part: a single PUT, visible at once and complete.
         const bytes = Buffer.concat(pending, pendingBytes);
         const { etag } = await this.storageCall('putStream', key, () =>
@@ -173,8 +181,9 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
         );
         return { size, etag };
       }
-      if (pendingBytes > 0) await uploadPendingPart(Buffer.concat(pending, pendingBytes));
+      if (pendingBytes > 0) await sendPart(Buffer.concat(pending, pendingBytes));
       pending = [];
+      await inFlight;
       const id = uploadId;
       const { etag } = await this.storageCall('putStream', key, () =>
         this.client.completeMultipartUpload(this.bucket, key, id, parts),
@@ -182,6 +191,7 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
       return { size, etag };
     } catch (error) {
       if (!body.destroyed) body.destroy();
+      await inFlight?.catch(() => undefined);
       if (uploadId !== undefined) await this.abortUpload(key, uploadId);
       throw error;
     }

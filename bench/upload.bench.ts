@@ -1,0 +1,139 @@
+/**
+ * Upload benchmark (npm run bench:upload). Not a test: it prints figures.
+ * 1. One 256 MiB file through POST /api/uploads against a direct minio-client PUT of the same bytes to the same
+ *    S3 server: throughput ratio, and the server's peak RSS growth while it streams the upload.
+ * 2. 50 parallel uploads of one content: all 201, one pending file, one stored object.
+ */
+import { Client } from 'minio';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { rssOf, startBenchEnvironment } from './bench-env.js';
+
+const SIZE = Number(process.env.BENCH_UPLOAD_MIB ?? 256) * 1024 * 1024;
+const CHUNK = 1024 * 1024;
+const PARALLEL = 50;
+
+/** 256 MiB of pseudo-random bytes generated on the fly from one random MiB (no 256 MiB buffer in this process). */
+function payload(seed: Buffer): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= SIZE) return this.push(null);
+      const chunk = Buffer.from(seed);
+      chunk.writeUInt32BE(sent / CHUNK, 0); // every MiB differs, so no chunk-level dedup could flatter anyone
+      sent += chunk.length;
+      this.push(chunk);
+    },
+  });
+}
+
+function multipartUpload(url: string, token: string, body: Readable, size: number, filename: string): Promise<{ status: number; body: string }> {
+  const boundary = `----mediavault${randomUUID()}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/api/uploads`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': head.length + size + tail.length,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.write(head);
+    body.on('end', () => req.end(tail));
+    body.pipe(req, { end: false });
+  });
+}
+
+async function main(): Promise<void> {
+  const env = await startBenchEnvironment();
+  try {
+    const seed = randomBytes(CHUNK);
+    const minio = new Client({
+      endPoint: new URL(env.s3.endpoint).hostname,
+      port: Number(new URL(env.s3.endpoint).port),
+      useSSL: false,
+      accessKey: env.s3.accessKey,
+      secretKey: env.s3.secretKey,
+      region: env.s3.region,
+      partSize: 8 * 1024 * 1024, // the same part size as the server's adapter
+    });
+
+    // Warm-up: one small upload each way, so connection set-up and JIT don't count.
+    await minio.putObject(env.s3.bucket, 'bench/warmup', Buffer.from('warm'), 4);
+    await multipartUpload(env.app.url, env.adminToken, Readable.from([Buffer.from('warm-up')]), 7, 'warm.txt');
+
+    const directStart = process.hrtime.bigint();
+    await minio.putObject(env.s3.bucket, `bench/direct-${randomUUID()}`, payload(seed), SIZE);
+    const directSeconds = Number(process.hrtime.bigint() - directStart) / 1e9;
+
+    const pid = env.app.process.pid!;
+    const baseline = rssOf(pid);
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 20);
+    const viaStart = process.hrtime.bigint();
+    const response = await multipartUpload(env.app.url, env.adminToken, payload(Buffer.from(seed).reverse()), SIZE, 'big.bin');
+    const viaSeconds = Number(process.hrtime.bigint() - viaStart) / 1e9;
+    clearInterval(sampler);
+    if (response.status !== 201) throw new Error(`upload answered ${response.status}: ${response.body}`);
+
+    const mib = SIZE / 1024 / 1024;
+    const ratio = directSeconds / viaSeconds;
+    console.log(`\n# Upload benchmark (${mib} MiB, embedded S3 server on loopback)`);
+    console.log(`direct minio PUT:        ${(mib / directSeconds).toFixed(1)} MiB/s (${directSeconds.toFixed(2)} s)`);
+    console.log(`POST /api/uploads:       ${(mib / viaSeconds).toFixed(1)} MiB/s (${viaSeconds.toFixed(2)} s)`);
+    console.log(`throughput ratio:        ${ratio.toFixed(2)} (target >= 0.90)`);
+    console.log(`server peak RSS growth:  ${((peak - baseline) / 1024 / 1024).toFixed(1)} MB (target <= 64 MB)`);
+
+    // 50 parallel uploads of one content.
+    const same = randomBytes(256 * 1024);
+    const parallelStart = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: PARALLEL }, (_, i) =>
+        multipartUpload(env.app.url, env.adminToken, Readable.from([same]), same.length, `same-${i}.bin`),
+      ),
+    );
+    const statuses = results.map((result) => result.status);
+    const perFile = results.map((result) => (JSON.parse(result.body) as { results: Array<{ status: string }> }).results[0].status);
+    const client = new pg.Client({ connectionString: env.databaseUrl });
+    await client.connect();
+    const { createHash } = await import('node:crypto');
+    const hash = createHash('sha256').update(same).digest('hex');
+    const pendingRows = (await client.query(`SELECT count(*)::int AS n FROM pending_files WHERE hash = $1`, [hash])).rows[0].n;
+    const storedRows = (await client.query(`SELECT count(*)::int AS n FROM stored_objects WHERE hash = $1`, [hash])).rows[0].n;
+    // Wait for the queued deletes of the 49 duplicate copies, then count objects in the bucket.
+    let objects = 0;
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM storage_deletions`);
+      if (rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const stored = (await client.query(`SELECT object_key FROM stored_objects`)).rows.map((row: { object_key: string }) => row.object_key);
+    for await (const object of minio.listObjectsV2(env.s3.bucket, 'objects/', true)) if (object.name) objects += 1;
+    await client.end();
+    console.log(`\n# ${PARALLEL} parallel uploads of one 256 KiB content (${Date.now() - parallelStart} ms)`);
+    console.log(`HTTP statuses:           ${[...new Set(statuses)].join(', ')} (all 201: ${statuses.every((s) => s === 201)})`);
+    console.log(`per-file statuses:       ${Object.entries(perFile.reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {})).map(([k, v]) => `${k} x${v}`).join(', ')}`);
+    console.log(`pending files:           ${pendingRows} (expected 1)`);
+    console.log(`stored content rows:     ${storedRows} (expected 1)`);
+    console.log(`objects in the bucket:   ${objects} (expected ${stored.length}: the 256 MiB file, the warm-up and this one)`);
+  } finally {
+    await env.stop();
+  }
+}
+
+await main();
