@@ -184,7 +184,7 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
       if (pendingBytes > 0) await sendPart(Buffer.concat(pending, pendingBytes));
       pending = [];
       await inFlight;
-      const id = uploadId;
+      const id = uploadId as string; // set by the first part, which has completed by now
       const { etag } = await this.storageCall('putStream', key, () =>
         this.client.completeMultipartUpload(this.bucket, key, id, parts),
       );
