@@ -13,13 +13,21 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
+export interface PrepareRuntimeOptions {
+  /** Default true. The migration CLI needs only the database, so it does not start an embedded S3 server. */
+  storage?: boolean;
+}
+
 /**
  * Resolves the embedded defaults of the configuration contract before Nest starts: an embedded PostgreSQL when
  * DATABASE_URL is unset, an embedded S3 server when S3_ENDPOINT is unset, and a JWT secret kept under DATA_DIR
  * when JWT_SECRET is unset. The resolved values are written back into `process.env`, which the validated
  * configuration layer reads. With every variable set (compose, MinIO), nothing embedded starts.
  */
-export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+export async function prepareRuntime(
+  env: NodeJS.ProcessEnv = process.env,
+  options: PrepareRuntimeOptions = {},
+): Promise<Runtime> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const initial = validateEnvironment(env);
   const logger = new Logger('Runtime');
@@ -40,7 +48,9 @@ export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Prom
       logger.log(`Database: external PostgreSQL at ${redactUrl(initial.DATABASE_URL)}`);
     }
 
-    if (!initial.S3_ENDPOINT) {
+    if (options.storage === false) {
+      // Nothing to resolve: the caller never talks to storage.
+    } else if (!initial.S3_ENDPOINT) {
       const s3 = await startEmbeddedS3({ directory: join(dataDir, 'objects') });
       stops.push(() => s3.stop());
       env.S3_ENDPOINT = s3.endpoint;
