@@ -73,7 +73,17 @@ export function toPendingFileView(file: PendingFile): PendingFileView {
   };
 }
 
-export function toMediaFileView(file: MediaFile): MediaFileView {
+/**
+ * What a media file view is made of: the entity loaded with its relations, or a row hydrated in one SQL query
+ * (the library's lists), which has the same fields.
+ */
+export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdBy' | 'deletedById'> & {
+  tags?: Array<{ id: string; name: string; slug: string }>;
+  collections?: Array<{ id: string; title: string; slug: string }>;
+  createdBy: UserRef;
+};
+
+export function toMediaFileView(file: MediaFileSource): MediaFileView {
   return {
     id: file.id,
     title: file.title,

@@ -1,0 +1,49 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Public } from '../../auth/auth.decorators.js';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import type { Page } from '../../common/pagination.js';
+import { NamedListQueryDto } from '../dto/library.dto.js';
+import { CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-collections.dto.js';
+import { CollectionsService, type CollectionView } from '../services/collections.service.js';
+
+const uuid = new ParseUUIDPipe({ version: undefined });
+
+@ApiTags('collections')
+@ApiBearerAuth()
+@Controller('collections')
+export class CollectionsController {
+  constructor(private readonly collections: CollectionsService) {}
+
+  @Get()
+  @Public()
+  list(@Query() query: NamedListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<Page<CollectionView>> {
+    return this.collections.list(query, user);
+  }
+
+  @Post()
+  create(@Body() body: CreateCollectionDto, @CurrentUser() user: AuthenticatedUser): Promise<CollectionView> {
+    return this.collections.create(body, user);
+  }
+
+  @Get(':id')
+  @Public()
+  get(@Param('id', uuid) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<CollectionView> {
+    return this.collections.get(id, user);
+  }
+
+  @Patch(':id')
+  update(
+    @Param('id', uuid) id: string,
+    @Body() body: UpdateCollectionDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CollectionView> {
+    return this.collections.update(id, body, user);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id', uuid) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
+    await this.collections.remove(id, user);
+  }
+}

@@ -1,0 +1,122 @@
+import { Body, Controller, Get, Header, Param, ParseUUIDPipe, Patch, Query, Redirect, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiFoundResponse, ApiOkResponse, ApiPartialContentResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { CurrentUser, Public } from '../../auth/auth.decorators.js';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import type { Page } from '../../common/pagination.js';
+import { contentDisposition } from '../../storage/content-disposition.js';
+import { DownloadQueryDto, MediaFileListQueryDto, UpdateMediaFileDto } from '../dto/library.dto.js';
+import { LibraryService, type MediaContent } from '../services/library.service.js';
+import type { MediaFileView } from '../views.js';
+
+const uuid = new ParseUUIDPipe({ version: undefined });
+
+/** The library: every read is public at the route level and filtered by access level in the service. */
+@ApiTags('media files')
+@ApiBearerAuth()
+@Controller('files')
+export class MediaFilesController {
+  constructor(private readonly library: LibraryService) {}
+
+  @Get()
+  @Public()
+  list(@Query() query: MediaFileListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<Page<MediaFileView>> {
+    return this.library.search(query, user);
+  }
+
+  // Declared before `:id` so that "by-slug" is never taken for an id.
+  @Get('by-slug/:slug')
+  @Public()
+  getBySlug(@Param('slug') slug: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileView> {
+    return this.library.getBySlug(slug, user);
+  }
+
+  @Get(':id')
+  @Public()
+  get(@Param('id', uuid) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileView> {
+    return this.library.get(id, user);
+  }
+
+  @Patch(':id')
+  update(
+    @Param('id', uuid) id: string,
+    @Body() body: UpdateMediaFileDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<MediaFileView> {
+    return this.library.update(id, body, user);
+  }
+
+  @Get(':id/download')
+  @Public()
+  @Redirect()
+  @Header('Cache-Control', 'no-store')
+  @ApiFoundResponse({ description: 'redirect to a short-lived signed URL of the object store' })
+  async download(
+    @Param('id', uuid) id: string,
+    @Query() query: DownloadQueryDto,
+    @CurrentUser() user?: AuthenticatedUser,
+  ): Promise<{ url: string; statusCode: number }> {
+    return { url: await this.library.downloadUrl(id, query.inline ?? false, user), statusCode: 302 };
+  }
+
+  @Get(':id/content')
+  @Public()
+  @ApiOkResponse({ description: 'the bytes' })
+  @ApiPartialContentResponse({ description: 'the requested byte range' })
+  async content(
+    @Param('id', uuid) id: string,
+    @Req() request: Request,
+    @Res() response: Response,
+    @CurrentUser() user?: AuthenticatedUser,
+  ): Promise<void> {
+    const answer = await this.library.content(
+      id,
+      { range: request.get('range'), ifRange: request.get('if-range'), ifNoneMatch: request.get('if-none-match') },
+      user,
+    );
+    response.set(validatorHeaders(answer.content));
+    if (answer.kind === 'not-modified') {
+      response.status(304).end();
+      return;
+    }
+    if (answer.kind === 'unsatisfiable') {
+      response.status(416).set('Content-Range', `bytes */${answer.content.size}`);
+      response.json({
+        statusCode: 416,
+        error: 'Range Not Satisfiable',
+        code: 'RANGE_NOT_SATISFIABLE',
+        message: 'The requested range is not satisfiable',
+        details: { size: answer.content.size },
+      });
+      return;
+    }
+    const { content, range, body } = answer;
+    response.set({
+      'Content-Type': content.contentType,
+      'Content-Disposition': contentDisposition(content.originalFilename, true),
+      'X-Content-Type-Options': 'nosniff',
+      // Uploaded content is untrusted: never let it run script in our origin.
+      'Content-Security-Policy': "sandbox; default-src 'none'",
+    });
+    if (range) {
+      response.status(206).set({
+        'Content-Range': `bytes ${range.start}-${range.end}/${content.size}`,
+        'Content-Length': String(range.end - range.start + 1),
+      });
+    } else {
+      response.status(200).set('Content-Length', String(content.size));
+    }
+    if (request.method === 'HEAD') {
+      body.destroy();
+      response.end();
+      return;
+    }
+    // A failure mid-stream can't become an error body any more: pipeline destroys the response (cut connection).
+    await pipeline(body, response).catch(() => undefined);
+  }
+}
+
+function validatorHeaders(content: MediaContent): Record<string, string> {
+  return { ETag: content.etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' };
+}

@@ -1,0 +1,45 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Public } from '../../auth/auth.decorators.js';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import type { Page } from '../../common/pagination.js';
+import { NamedListQueryDto } from '../dto/library.dto.js';
+import { CreateTagDto, UpdateTagDto } from '../dto/tags-collections.dto.js';
+import { TagsService, type TagView } from '../services/tags.service.js';
+
+const uuid = new ParseUUIDPipe({ version: undefined });
+
+@ApiTags('tags')
+@ApiBearerAuth()
+@Controller('tags')
+export class TagsController {
+  constructor(private readonly tags: TagsService) {}
+
+  @Get()
+  @Public()
+  list(@Query() query: NamedListQueryDto): Promise<Page<TagView>> {
+    return this.tags.list(query);
+  }
+
+  @Post()
+  create(@Body() body: CreateTagDto, @CurrentUser() user: AuthenticatedUser): Promise<TagView> {
+    return this.tags.create(body, user);
+  }
+
+  @Get(':id')
+  @Public()
+  get(@Param('id', uuid) id: string): Promise<TagView> {
+    return this.tags.get(id);
+  }
+
+  @Patch(':id')
+  update(@Param('id', uuid) id: string, @Body() body: UpdateTagDto, @CurrentUser() user: AuthenticatedUser): Promise<TagView> {
+    return this.tags.update(id, body, user);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id', uuid) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
+    await this.tags.remove(id, user);
+  }
+}

@@ -1,0 +1,190 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { PaginationQueryDto } from '../../common/pagination.js';
+import { ACCESS_LEVELS, FILE_TYPES, type AccessLevel, type FileType } from '../entities/columns.js';
+
+export const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+/**
+ * A list in the query string arrives as a string (`?tagIds=a`), an array (`?tagIds=a&tagIds=b`, `?tagIds[]=a`) or a
+ * comma-separated string (`?tagIds=a,b`); all become an array of non-empty strings.
+ */
+export const queryList = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === null || value === '') return undefined;
+  const items = Array.isArray(value) ? value : [value];
+  return items.flatMap((item) => String(item).split(',')).map((item) => item.trim()).filter((item) => item !== '');
+};
+
+/** `?inline=true` / `1` / `yes`; anything else that is present is refused by the validator. */
+export const queryBoolean = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  if (['true', '1', 'yes'].includes(value.toLowerCase())) return true;
+  if (['false', '0', 'no', ''].includes(value.toLowerCase())) return false;
+  return value;
+};
+
+export const MEDIA_ORDERINGS = ['title', 'createdAt', 'fileSize', 'downloadCount'] as const;
+export type MediaOrderingField = (typeof MEDIA_ORDERINGS)[number];
+const ORDERING_VALUES = MEDIA_ORDERINGS.flatMap((field) => [field, `-${field}`]);
+
+export class MediaFileListQueryDto extends PaginationQueryDto {
+  @ApiPropertyOptional({ description: 'words matched in title, description, original filename and tag names' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+
+  @ApiPropertyOptional({ enum: FILE_TYPES, isArray: true, description: 'one or several (any of them)' })
+  @IsOptional()
+  @Transform(queryList)
+  @IsArray()
+  @IsIn(FILE_TYPES, { each: true })
+  fileType?: FileType[];
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'files with any of these tags' })
+  @IsOptional()
+  @Transform(queryList)
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsUUID('all', { each: true })
+  tagIds?: string[];
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'files in any of these collections' })
+  @IsOptional()
+  @Transform(queryList)
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsUUID('all', { each: true })
+  collectionIds?: string[];
+
+  @ApiPropertyOptional({ enum: ACCESS_LEVELS, isArray: true, description: 'one or several (any of them)' })
+  @IsOptional()
+  @Transform(queryList)
+  @IsArray()
+  @IsIn(ACCESS_LEVELS, { each: true })
+  accessLevel?: AccessLevel[];
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'created at or after (inclusive)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  createdAfter?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'created strictly before' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  createdBefore?: string;
+
+  @ApiPropertyOptional({ minimum: 0, description: 'bytes, inclusive' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  minSize?: number;
+
+  @ApiPropertyOptional({ minimum: 0, description: 'bytes, inclusive' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  maxSize?: number;
+
+  @ApiPropertyOptional({
+    enum: ORDERING_VALUES,
+    description: '`-` for descending; default `-createdAt`, or best matches first when `q` is given',
+  })
+  @IsOptional()
+  @IsIn(ORDERING_VALUES)
+  ordering?: string;
+}
+
+export class UpdateMediaFileDto {
+  @ApiPropertyOptional({ maxLength: 255 })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  title?: string;
+
+  @ApiPropertyOptional({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'slug must be lowercase a-z, 0-9 and single dashes' })
+  slug?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  description?: string;
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'replaces the file’s tags' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  tagIds?: string[];
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'replaces the file’s collections' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  collectionIds?: string[];
+
+  @ApiPropertyOptional({ enum: ACCESS_LEVELS })
+  @IsOptional()
+  @IsIn(ACCESS_LEVELS)
+  accessLevel?: AccessLevel;
+}
+
+export class DownloadQueryDto {
+  @ApiPropertyOptional({ default: false, description: '`Content-Disposition: inline` instead of attachment' })
+  @IsOptional()
+  @Transform(queryBoolean)
+  @IsBoolean()
+  inline?: boolean;
+}
+
+export class UsageDto {
+  @ApiProperty({ maxLength: 100, example: 'blog.post' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  contentType: string;
+
+  @ApiProperty({ maxLength: 255, example: '42' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  contentId: string;
+}
+
+/** `q` (substring of the name or title, case-insensitive) and pagination, for tags and collections. */
+export class NamedListQueryDto extends PaginationQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+}

@@ -1,0 +1,74 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { ACCESS_LEVELS, type AccessLevel } from '../entities/columns.js';
+import { trim } from './library.dto.js';
+
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const SLUG_MESSAGE = 'slug must be lowercase a-z, 0-9 and single dashes';
+
+export class CreateTagDto {
+  @ApiProperty({ maxLength: 100, description: 'unique, case-insensitively' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name: string;
+
+  @ApiPropertyOptional({ pattern: SLUG.source, description: 'generated from the name when not given' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(110)
+  @Matches(SLUG, { message: SLUG_MESSAGE })
+  slug?: string;
+
+  @ApiPropertyOptional({ example: '#ff8800', nullable: true })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @Matches(/^#[0-9a-fA-F]{6}$/, { message: 'color must be #rrggbb' })
+  color?: string | null;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+}
+
+export class UpdateTagDto extends PartialType(CreateTagDto) {}
+
+export class CreateCollectionDto {
+  @ApiProperty({ maxLength: 255 })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  title: string;
+
+  @ApiPropertyOptional({ pattern: SLUG.source, description: 'generated from the title when not given' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(SLUG, { message: SLUG_MESSAGE })
+  slug?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  description?: string;
+
+  @ApiPropertyOptional({ enum: ACCESS_LEVELS, default: 'members' })
+  @IsOptional()
+  @IsIn(ACCESS_LEVELS)
+  accessLevel?: AccessLevel;
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  tagIds?: string[];
+}
+
+export class UpdateCollectionDto extends PartialType(CreateCollectionDto) {}
