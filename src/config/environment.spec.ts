@@ -53,6 +53,12 @@ describe('validateEnvironment', () => {
     expect(environment.ADMIN_PASSWORD).toBeUndefined();
   });
 
+  it('treats an empty value as unset for variables with a default too', () => {
+    const environment = validateEnvironment({ PORT: '', MAX_FILE_BYTES: '', S3_BUCKET: '', DATA_DIR: '', NODE_ENV: '' });
+    expect(environment).toMatchObject({ PORT: 3000, MAX_FILE_BYTES: 5_368_709_120, S3_BUCKET: 'mediavault', DATA_DIR: './.data' });
+    expect(environment.NODE_ENV).toBe('development');
+  });
+
   it('ignores variables it does not know', () => {
     expect(() => validateEnvironment({ PATH: '/usr/bin', HOME: '/root', SOMETHING_ELSE: '!' })).not.toThrow();
   });
