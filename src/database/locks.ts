@@ -11,3 +11,9 @@ export enum AdvisoryLock {
   JobVerifyIntegrity = 7_310_104,
   JobProcessDeletions = 7_310_105,
 }
+
+/**
+ * The class of the per-content transaction locks (`pg_advisory_xact_lock(CONTENT_LOCK_CLASS, hashtext(hash))`).
+ * Two-key advisory locks live in a key space of their own, apart from the single-key job locks above.
+ */
+export const CONTENT_LOCK_CLASS = 7310;

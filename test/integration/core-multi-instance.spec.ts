@@ -297,13 +297,13 @@ describe('core invariants across two instances (same database, same bucket)', ()
   });
 
   /**
-   * KNOWN BUG (reported to the lead; flip `it.failing` to `it` once fixed). A rejected file's content is freed.
-   * An approval that reads "no content row" (and so takes no content lock) while a re-upload of the same bytes is
-   * storing it again then waits on the pending row behind that upload, finds the file pending again, and answers
-   * `409 CONFLICT` "stored content missing; upload it again" although the bytes are stored. Neither serial order
-   * gives that: approve-then-upload answers 409 NOT_PENDING, upload-then-approve 201. No invariant breaks.
+   * Regression: a rejected file's content is freed. An approval that read "no content row" and so took no content
+   * lock, while a re-upload of the same bytes was storing it again, used to wait on the pending row behind that
+   * upload, find the file pending again and answer `409 CONFLICT` "stored content missing" although the bytes were
+   * stored — an answer neither serial order gives. The content lock is now an advisory lock on the hash, which
+   * exists whether or not the content is stored, so the approval queues behind the upload and succeeds.
    */
-  it.failing('approve racing a re-upload of a rejected file answers like one of the serial orders', async () => {
+  it('approve racing a re-upload of a rejected file answers like one of the serial orders', async () => {
     const { content, pendingId } = await pendingFile('approve-vs-reupload');
     expect((await reject(a, pendingId)).status).toBe(200);
     // Barrier on the pending row: the upload (started first) stores the content row, then waits here; the
@@ -322,13 +322,12 @@ describe('core invariants across two instances (same database, same bucket)', ()
   });
 
   /**
-   * KNOWN BUG (reported to the lead; flip `it.failing` to `it` once fixed). Same opening as above, with a reject:
-   * it finds no content row to lock, so it locks the pending row first and the content row last (when it frees
-   * the content) — the reverse of the order every other operation takes. A second re-upload that holds the content
-   * lock and waits for the pending row closes the cycle: PostgreSQL breaks the deadlock by aborting one of them,
-   * which the client sees as a 500.
+   * Regression: same opening, with a reject. Finding no content row to lock, the reject used to lock the pending
+   * row first and the content row last (when freeing the content) — the reverse of every other operation's order —
+   * and a second re-upload holding the content lock closed a deadlock cycle (a 500). With the advisory content lock
+   * all three queue on the hash: upload, reject (frees the content), upload (stores it again).
    */
-  it.failing('reject racing two re-uploads of a rejected file: no deadlock, no 5xx', async () => {
+  it('reject racing two re-uploads of a rejected file: no deadlock, no 5xx', async () => {
     const { content, pendingId } = await pendingFile('reject-vs-reuploads');
     expect((await reject(a, pendingId)).status).toBe(200);
     const barrier = await openBarrier(database.url, `SELECT id FROM pending_files WHERE id = $1 FOR UPDATE`, [pendingId]);
@@ -350,8 +349,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
     const [first, rejected, second] = await Promise.all(started);
     const statuses = { first: first.status, rejected: rejected.status, second: second.status };
     await expectInvariants('reject vs two re-uploads');
-    expect(statuses).toEqual({ first: 201, rejected: expect.any(Number), second: 201 });
-    expect([200, 409]).toContain(statuses.rejected);
+    expect(statuses).toEqual({ first: 201, rejected: 200, second: 201 });
   });
 
   it('keeps I1–I4 through a randomized workload spread across both instances', async () => {

@@ -4,6 +4,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import { isUniqueViolation } from '../../common/errors/database-errors.js';
 import { uploadConfig } from '../../config/configuration.js';
 import { queryRows } from '../../database/sql.js';
+import { CONTENT_LOCK_CLASS } from '../../database/locks.js';
 import { inTransaction } from '../../database/transactions.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
 import type { AccessLevel, FileType } from '../entities/columns.js';
@@ -54,9 +55,9 @@ interface ContentRow {
 
 /**
  * The one place that decides what happens to stored content. Every method is one explicit QueryRunner
- * transaction that first takes the *content lock* — the `stored_objects` row of the hash, `FOR UPDATE` (or
- * created with `INSERT … ON CONFLICT DO UPDATE`, which locks too) — and only then the records (pending file,
- * media file). Taking locks in that order everywhere rules out deadlocks between these operations, and holding
+ * transaction that first takes the *content lock* of the hash — a transaction advisory lock on the hash, then its
+ * `stored_objects` row `FOR UPDATE` (for uploads, created with `INSERT … ON CONFLICT DO UPDATE`, which locks too) —
+ * and only then the records (pending file, media file). Taking locks in that order everywhere rules out deadlocks between these operations, and holding
  * the content lock while checking references makes "is this content still needed?" a decision no concurrent
  * request — in this instance or another — can invalidate before commit.
  *
@@ -86,6 +87,7 @@ export class HashCleanupService {
       ]);
       if (claimed.length === 0) throw new UploadInterruptedException();
 
+      await this.lockContent(runner, upload.hash);
       const content = await this.claimContent(runner, upload);
       if (content.objectKey !== upload.objectKey) {
         await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
@@ -327,8 +329,15 @@ export class HashCleanupService {
     return { hash: upload.hash, objectKey: upload.objectKey };
   }
 
-  /** Takes the content lock of `hash`. Must be the first lock of the transaction (see the class comment). */
+  /**
+   * Takes the content lock of `hash` and answers its content row, if the content is stored. Must be the first lock
+   * of the transaction (see the class comment). The lock is a transaction-scoped advisory lock on the hash, so it
+   * exists whether or not the content is stored right now: a freed content that a concurrent upload is storing again
+   * is locked all the same (a row lock alone would lock nothing there and let the two take their other locks in
+   * opposite orders). The row is then locked too.
+   */
   private async lockContent(runner: QueryRunner, hash: string): Promise<ContentRow | undefined> {
+    await runner.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [CONTENT_LOCK_CLASS, hash]);
     const [row] = (await runner.query(
       `SELECT hash, object_key AS "objectKey" FROM stored_objects WHERE hash = $1 FOR UPDATE`,
       [hash],
