@@ -114,6 +114,15 @@ describe('downloads and content', () => {
     expect((await t.http.get(`/api/files/${file.id}/content`).set('If-None-Match', '"other"')).status).toBe(200);
   });
 
+  it('answers HEAD with the headers only, without counting', async () => {
+    const before = await downloadCount(file.id);
+    const response = await t.http.head(`/api/files/${file.id}/content`);
+    expect(response.status).toBe(200);
+    expect(response.headers['content-length']).toBe(String(CONTENT.length));
+    expect(response.headers.etag).toBe(`"${file.hash}"`);
+    expect(await downloadCount(file.id)).toBe(before);
+  });
+
   it('ignores Range when If-Range names another version', async () => {
     const response = await t.http.get(`/api/files/${file.id}/content`).set('Range', 'bytes=0-1').set('If-Range', '"stale"');
     expect(response.status).toBe(200);

@@ -72,7 +72,12 @@ export class MediaFilesController {
   ): Promise<void> {
     const answer = await this.library.content(
       id,
-      { range: request.get('range'), ifRange: request.get('if-range'), ifNoneMatch: request.get('if-none-match') },
+      {
+        range: request.get('range'),
+        ifRange: request.get('if-range'),
+        ifNoneMatch: request.get('if-none-match'),
+        withBody: request.method !== 'HEAD',
+      },
       user,
     );
     response.set(validatorHeaders(answer.content));
@@ -107,8 +112,7 @@ export class MediaFilesController {
     } else {
       response.status(200).set('Content-Length', String(content.size));
     }
-    if (request.method === 'HEAD') {
-      body.destroy();
+    if (!body) {
       response.end();
       return;
     }

@@ -51,12 +51,14 @@ export interface MediaContent {
 export type ContentAnswer =
   | { kind: 'not-modified'; content: MediaContent }
   | { kind: 'unsatisfiable'; content: MediaContent }
-  | { kind: 'bytes'; content: MediaContent; range?: ByteRange; body: Readable };
+  | { kind: 'bytes'; content: MediaContent; range?: ByteRange; body?: Readable };
 
 export interface ContentConditions {
   range?: string;
   ifRange?: string;
   ifNoneMatch?: string;
+  /** False for HEAD: the headers only, nothing read from storage, nothing counted. */
+  withBody: boolean;
 }
 
 const ORDER_COLUMNS: Record<MediaOrderingField, string> = {
@@ -250,6 +252,7 @@ export class LibraryService {
     const rangeApplies = conditions.range !== undefined && (!conditions.ifRange || conditions.ifRange.trim() === content.etag);
     const range = rangeApplies ? parseRange(conditions.range!, content.size) : undefined;
     if (range === 'unsatisfiable') return { kind: 'unsatisfiable', content };
+    if (!conditions.withBody) return { kind: 'bytes', content, range };
     const body = await this.storage.getStream(content.objectKey, range);
     if (!range || (range.start === 0 && range.end === content.size - 1)) await this.countDownload(id);
     return { kind: 'bytes', content, range, body };
