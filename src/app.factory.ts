@@ -1,18 +1,31 @@
 import { NotFoundException, type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe } from './common/validation.js';
+import { appConfig, httpConfig } from './config/configuration.js';
+import { applyHttpProtection } from './http/http-protection.js';
+import { AppLogger, createPinoLogger, levelFromNestLevels, type LogLevelName } from './logging/app-logger.js';
+import { bindRequestLogger, httpLoggingMiddleware } from './logging/http-logging.js';
 
 export const API_PREFIX = 'api';
 export const JSON_BODY_LIMIT = '1mb';
 
 export interface CreateAppOptions {
+  /**
+   * Default: JSON lines at LOG_LEVEL (pretty when NODE_ENV=development). Levels (`['error']`) or `false` pick the
+   * level; an `AppLogger` is used as it is (main.ts builds one before the runtime starts); any other logger gets
+   * Nest's messages while request lines still go to pino.
+   */
   logger?: LoggerService | LogLevel[] | false;
+  /** Where the JSON lines go (tests read them); stdout by default. */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -20,26 +33,42 @@ export interface CreateAppOptions {
  * so the tests exercise the real pipes, filters, guards and body limits.
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  const logger = resolveLogger(options);
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     bodyParser: false,
-    logger: options.logger ?? ['log', 'warn', 'error'],
+    logger: logger.nest,
     abortOnError: false,
   });
-  configureApp(app);
+  configureApp(app, logger.requests);
   return app;
 }
 
-export function configureApp(app: NestExpressApplication): void {
+export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger): void {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(requestIdMiddleware);
+  app.use(httpLoggingMiddleware(requestLogger));
+  applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY));
   app.use(notFoundOutsidePrefix(new AllExceptionsFilter()));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.use(bindRequestLogger);
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): signals are handled by src/http/shutdown.ts, which drains requests first.
   setUpOpenApi(app);
+}
+
+function resolveLogger(options: CreateAppOptions): { nest: LoggerService; requests: PinoLogger } {
+  if (options.logger instanceof AppLogger) return { nest: options.logger, requests: options.logger.pino };
+  const app = appConfig();
+  const level =
+    Array.isArray(options.logger) || options.logger === false
+      ? levelFromNestLevels(options.logger)
+      : (app.logLevel as LogLevelName);
+  const requests = createPinoLogger({ level, pretty: app.nodeEnv === 'development', destination: options.logDestination });
+  const custom = options.logger && !Array.isArray(options.logger) ? options.logger : undefined;
+  return { nest: custom ?? new AppLogger(requests), requests };
 }
 
 /**

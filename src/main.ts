@@ -1,29 +1,29 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { existsSync } from 'node:fs';
 import { createApp } from './app.factory.js';
-import { InvalidConfigurationError } from './config/environment.js';
+import { InvalidConfigurationError, validateEnvironment } from './config/environment.js';
+import { installGracefulShutdown } from './http/shutdown.js';
+import { AppLogger, createPinoLogger, type LogLevelName } from './logging/app-logger.js';
 import { prepareRuntime } from './runtime/runtime.js';
 
 async function main(): Promise<void> {
+  // The logger comes first so that start-up lines are JSON too; `.env` is read for it here (prepareRuntime reads
+  // it again, harmlessly: variables already set are never overwritten).
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const environment = validateEnvironment(process.env);
+  const appLogger = new AppLogger(
+    createPinoLogger({ level: environment.LOG_LEVEL as LogLevelName, pretty: environment.NODE_ENV === 'development' }),
+  );
+  Logger.overrideLogger(appLogger);
   const logger = new Logger('Main');
-  const runtime = await prepareRuntime();
-  let app: Awaited<ReturnType<typeof createApp>> | undefined;
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.log(`${signal} received, shutting down`);
-    // Close the app first (stop accepting, finish in-flight work), then the embedded servers it talks to.
-    await app?.close().catch((error) => logger.error(String(error)));
-    await runtime.stop();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
 
+  const runtime = await prepareRuntime();
+  // Drains in-flight requests, closes the app, then stops the embedded servers it talks to.
+  const shutdown = installGracefulShutdown({ logger: appLogger, afterClose: () => runtime.stop() });
   try {
-    app = await createApp();
-    // Nest's own signal hooks would race ours; we close the app ourselves above.
+    const app = await createApp({ logger: appLogger });
+    shutdown.attach(app);
     await app.listen(runtime.environment.PORT);
   } catch (error) {
     await runtime.stop();

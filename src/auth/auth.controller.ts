@@ -5,6 +5,7 @@ import { CurrentUser, Public } from './auth.decorators.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
 import { LoginDto, LoginResponse, UserResponse } from './dto/auth.dto.js';
 import { UsersService, toUserView, type UserView } from './users.service.js';
+import { RateLimit } from '../http/rate-limit.js';
 import { UnauthorizedException } from './auth.errors.js';
 
 @ApiTags('auth')
@@ -16,6 +17,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @RateLimit('login')
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResponse })

@@ -1,5 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { validateEnvironment } from './environment.js';
+import { parseAddressList, parseCorsOrigins, parseTrustProxy } from './network-lists.js';
 
 /**
  * The configuration namespaces, one per concern. Each reads the validated environment, never `process.env`
@@ -47,4 +48,22 @@ export const uploadConfig = registerAs('upload', () => {
     uploadSessionTimeoutSeconds: e.UPLOAD_SESSION_TIMEOUT_SECONDS,
     maxRequestBytes: e.MAX_REQUEST_BYTES,
   };
+});
+
+/** The HTTP edge: proxies, CORS, per-client rate limits (in memory, per instance) and graceful shutdown. */
+export const httpConfig = registerAs('http', () => {
+  const e = env();
+  return {
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    corsOrigins: parseCorsOrigins(e.CORS_ORIGINS),
+    loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT,
+    uploadRateLimitPerMinute: e.UPLOAD_RATE_LIMIT,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+  };
+});
+
+/** Prometheus metrics: who may scrape them. */
+export const metricsConfig = registerAs('metrics', () => {
+  const e = env();
+  return { allowedIps: parseAddressList(e.METRICS_ALLOWED_IPS) };
 });

@@ -14,6 +14,7 @@ import {
   validateSync,
   IsNotEmpty,
 } from 'class-validator';
+import { parseAddressList, parseCorsOrigins, parseTrustProxy, ParsesWith } from './network-lists.js';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
@@ -139,6 +140,38 @@ export class Environment {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'verbose'])
   LOG_LEVEL = 'info';
+
+  // --- HTTP edge and operations (src/http, src/metrics) ---
+  /** Who may read GET /api/metrics: comma list of addresses / CIDR ranges, or `*` for everyone. */
+  @ParsesWith(parseAddressList)
+  METRICS_ALLOWED_IPS = '127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16';
+
+  /** Express `trust proxy`: false, true, a hop count, or a comma list of proxy addresses / ranges. */
+  @ParsesWith(parseTrustProxy)
+  TRUST_PROXY = 'false';
+
+  /** Origins allowed by CORS: comma list of exact origins, `*`, or empty (no CORS headers at all). */
+  @ParsesWith(parseCorsOrigins)
+  CORS_ORIGINS = '';
+
+  /** Login attempts per minute per client address and email; 0 disables the limit. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  LOGIN_RATE_LIMIT = 10;
+
+  /** Upload requests per minute per user; 0 disables the limit. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  UPLOAD_RATE_LIMIT = 60;
+
+  /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are cut. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  SHUTDOWN_TIMEOUT_SECONDS = 25;
 }
 
 export class InvalidConfigurationError extends Error {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import { uploadConfig } from '../config/configuration.js';
@@ -7,6 +7,7 @@ import { tryWithAdvisoryLock } from '../database/transactions.js';
 import { ContentMaintenanceService } from '../file-manager/services/content-maintenance.service.js';
 import { StorageDeletionQueue } from '../file-manager/services/storage-deletion-queue.service.js';
 import { TrashService } from '../file-manager/services/trash.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { DomainException } from '../common/errors/domain.exception.js';
 
 export const MAINTENANCE_JOBS = ['expire-pending', 'purge-trash', 'collect-garbage', 'verify-integrity'] as const;
@@ -40,6 +41,7 @@ export class MaintenanceJobs {
     private readonly trash: TrashService,
     private readonly deletions: StorageDeletionQueue,
     @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /** Runs `job` now; `JobAlreadyRunningException` (409) when another run holds its lock. */
@@ -48,6 +50,7 @@ export class MaintenanceJobs {
     const outcome = await tryWithAdvisoryLock(this.dataSource, JOB_LOCKS[job], () => this.execute(job));
     if (!outcome.ran) throw new JobAlreadyRunningException(job);
     const result = { job, ...outcome.result, durationMs: Date.now() - started };
+    this.metrics?.jobDuration.observe({ job }, result.durationMs / 1000);
     this.logger.log(`Job ${job} done: ${JSON.stringify(result)}`);
     return result;
   }

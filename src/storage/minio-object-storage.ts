@@ -29,6 +29,8 @@ export interface MinioObjectStorageOptions {
   idleTimeoutMs?: number;
   /** Keys per list request (1 … 1000). */
   listPageSize?: number;
+  /** Told about every failed storage request (metrics); must not throw. */
+  onUnavailable?: (operation: string) => void;
 }
 
 const MiB = 1024 * 1024;
@@ -57,9 +59,11 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
   private readonly bucket: string;
   private readonly partSize: number;
   private readonly listPageSize: number;
+  private readonly onUnavailable?: (operation: string) => void;
 
   constructor(options: MinioObjectStorageOptions) {
     super();
+    this.onUnavailable = options.onUnavailable;
     this.bucket = options.bucket;
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
     if (!Number.isInteger(this.partSize) || this.partSize < MIN_PART_SIZE || this.partSize > MAX_PART_SIZE) {
@@ -301,6 +305,7 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
 
   private unavailable(operation: string, key: string | undefined, error: unknown): StorageUnavailableException {
     if (error instanceof StorageUnavailableException) return error;
+    this.onUnavailable?.(operation);
     this.logger.warn(`Storage ${operation} failed (${this.bucket}${key === undefined ? '' : `/${key}`}): ${describe(error)}`);
     return new StorageUnavailableException({ cause: error });
   }

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigModule, type ConfigType } from '@nestjs/config';
 import { storageConfig } from '../config/storage.config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { MinioObjectStorage } from './minio-object-storage.js';
 import { ObjectStorage } from './object-storage.js';
 
@@ -14,8 +15,8 @@ import { ObjectStorage } from './object-storage.js';
   providers: [
     {
       provide: ObjectStorage,
-      inject: [storageConfig.KEY],
-      useFactory: (config: ConfigType<typeof storageConfig>) =>
+      inject: [storageConfig.KEY, { token: MetricsService, optional: true }],
+      useFactory: (config: ConfigType<typeof storageConfig>, metrics?: MetricsService) =>
         new MinioObjectStorage({
           endpoint: config.endpoint,
           publicEndpoint: config.publicEndpoint,
@@ -23,6 +24,7 @@ import { ObjectStorage } from './object-storage.js';
           secretKey: config.secretKey,
           region: config.region,
           bucket: config.bucket,
+          onUnavailable: (operation) => metrics?.storageErrors.inc({ operation }),
         }),
     },
   ],

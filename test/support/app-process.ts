@@ -5,8 +5,12 @@
  */
 import 'reflect-metadata';
 import { createApp } from '../../src/app.factory.js';
+import { installGracefulShutdown } from '../../src/http/shutdown.js';
 
+// SIGTERM / SIGINT drain and exit exactly as main.ts does (SIGKILL is what the crash tests use).
+const shutdown = installGracefulShutdown({ logger: console });
 const app = await createApp({ logger: ['error'] });
+shutdown.attach(app);
 await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
 const address = app.getHttpServer().address() as { port: number };
 process.stdout.write(`READY ${address.port}\n`);

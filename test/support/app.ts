@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
-import { createApp } from '../../src/app.factory.js';
+import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
 import { UsersService } from '../../src/auth/users.service.js';
 import type { UserRole } from '../../src/auth/user.entity.js';
 import { testBucketName } from './database.js';
@@ -36,6 +36,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Listen on a real port (needed to follow presigned URLs or to cut connections). */
   listen?: boolean;
+  /** Overrides for `createApp` (say, a log destination to read); logging is quiet (errors only) by default. */
+  appOptions?: CreateAppOptions;
 }
 
 let userCounter = 0;
@@ -49,6 +51,9 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     SCHEDULED_JOBS_ENABLED: 'false',
+    // Specs log in and upload far faster than any person; the limits have their own spec (ops-limits).
+    LOGIN_RATE_LIMIT: '0',
+    UPLOAD_RATE_LIMIT: '0',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-app-')),
     ...options.env,
   };
@@ -58,7 +63,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   Object.assign(process.env, env);
   let app: NestExpressApplication;
   try {
-    app = await createApp({ logger: ['error'] });
+    app = await createApp({ logger: ['error'], ...options.appOptions });
     if (options.listen) await app.listen(0, '127.0.0.1');
     else await app.init();
   } finally {

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse,
 import type { Request } from 'express';
 import { CurrentUser } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { RateLimit } from '../../http/rate-limit.js';
 import { CheckHashesDto } from '../dto/moderation.dto.js';
 import { UploadService, type HashStatus, type UploadReport } from '../services/upload.service.js';
 
@@ -13,6 +14,7 @@ export class UploadsController {
   constructor(private readonly uploads: UploadService) {}
 
   @Post()
+  @RateLimit('upload')
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {

@@ -35,9 +35,13 @@ export interface StoredUpload {
   uploadedById: string;
 }
 
-export type UploadOutcome =
+export type UploadOutcome = (
   | { status: 'pending' | 'pending_updated'; pendingFileId: string }
-  | { status: 'exists'; mediaFileId: string };
+  | { status: 'exists'; mediaFileId: string }
+) & {
+  /** The content was already stored: this upload's copy is dropped and the stored one reused (a dedup hit). */
+  reusedStoredContent: boolean;
+};
 
 export interface MediaFileMetadata {
   title: string;
@@ -80,6 +84,7 @@ export class HashCleanupService {
    * copy (or finds the copy already stored and queues ours for deletion), then creates or reuses the pending file.
    */
   async recordUpload(upload: StoredUpload): Promise<UploadOutcome> {
+    let reusedStoredContent = false;
     const outcome = await inTransaction(this.dataSource, async (runner) => {
       // Claim our object from garbage collection first; a lapsed claim means GC may already have taken it.
       const claimed = await queryRows(runner, `DELETE FROM upload_sessions WHERE object_key = $1 RETURNING object_key`, [
@@ -89,6 +94,7 @@ export class HashCleanupService {
 
       await this.lockContent(runner, upload.hash);
       const content = await this.claimContent(runner, upload);
+      reusedStoredContent = content.objectKey !== upload.objectKey;
       if (content.objectKey !== upload.objectKey) {
         await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
       }
@@ -146,7 +152,7 @@ export class HashCleanupService {
       return { status: 'pending', pendingFileId: created.id } as const;
     });
     this.deletions.drainSoon();
-    return outcome;
+    return { ...outcome, reusedStoredContent };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
 import { DataSource, type Repository } from 'typeorm';
@@ -6,6 +6,7 @@ import { isAdmin, type AuthenticatedUser } from '../../auth/authenticated-user.j
 import { DomainException } from '../../common/errors/domain.exception.js';
 import type { ErrorCode } from '../../common/errors/error-codes.js';
 import { offsetOf, toPage, type Page } from '../../common/pagination.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
 import { ObjectNotFoundException } from '../../storage/storage.errors.js';
 import { PendingFile } from '../entities/pending-file.entity.js';
@@ -40,6 +41,7 @@ export class ModerationService {
     private readonly hashCleanup: HashCleanupService,
     private readonly records: FileRecordsService,
     private readonly storage: ObjectStorage,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async list(query: PendingListQueryDto, user: AuthenticatedUser): Promise<Page<PendingFileView>> {
@@ -69,6 +71,7 @@ export class ModerationService {
 
   async approve(id: string, dto: ApproveDto, admin: AuthenticatedUser): Promise<{ status: 'approved'; mediaFile: MediaFileView }> {
     const mediaFileId = await this.hashCleanup.approve(id, dto, admin.id);
+    this.metrics?.approvals.inc();
     const mediaFile = await this.records.findMediaFile(mediaFileId);
     if (!mediaFile) throw new DomainException('CONFLICT', 'The approved file was changed concurrently');
     return { status: 'approved', mediaFile: toMediaFileView(mediaFile) };
@@ -87,6 +90,7 @@ export class ModerationService {
     for (const { pendingFileId, ...metadata } of dto.approvals) {
       try {
         const mediaFileId = await this.hashCleanup.approve(pendingFileId, metadata, admin.id);
+        this.metrics?.approvals.inc();
         results.push({ pendingFileId, status: 'approved', mediaFileId });
       } catch (error) {
         results.push({ pendingFileId, status: 'error', error: itemError(error) });

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { inTransaction } from '../../database/transactions.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
 
 export type DeletionReason = 'content-released' | 'duplicate-upload' | 'failed-upload' | 'orphan';
@@ -26,6 +27,7 @@ export class StorageDeletionQueue {
   constructor(
     private readonly dataSource: DataSource,
     private readonly storage: ObjectStorage,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /** Records that `objectKeys` must be deleted once the caller's transaction commits. */
@@ -87,6 +89,7 @@ export class StorageDeletionQueue {
           await this.storage.remove(deletion.objectKey);
           await runner.query(`DELETE FROM storage_deletions WHERE id = $1`, [deletion.id]);
           result.deleted += 1;
+          this.metrics?.objectsCollected.inc();
         } catch (error) {
           const backoffSeconds = Math.min(2 ** Math.min(deletion.attempts, 12), MAX_BACKOFF_SECONDS);
           await runner.query(

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import busboy from 'busboy';
 import type { IncomingMessage } from 'node:http';
@@ -8,6 +8,7 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { DomainException } from '../../common/errors/domain.exception.js';
 import type { ErrorCode } from '../../common/errors/error-codes.js';
 import { uploadConfig } from '../../config/configuration.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
 import { canRead } from '../access-policy.js';
 import { NoFilesException } from '../file-manager.errors.js';
@@ -60,6 +61,7 @@ export class UploadService {
     private readonly hashCleanup: HashCleanupService,
     private readonly records: FileRecordsService,
     @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /**
@@ -202,6 +204,8 @@ export class UploadService {
         uploadedById: uploader.id,
       });
       session.close();
+      this.metrics?.uploadBytes.inc(streamed.size);
+      if (outcome.reusedStoredContent) this.metrics?.dedupHits.inc();
       return { filename, kind: 'recorded', hash: streamed.hash, outcome };
     } catch (error) {
       // Nothing was recorded; the claim may still stand (database hiccup): give the object back to GC.

@@ -1,0 +1,36 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import type { CorsOrigins, TrustProxySetting } from '../config/network-lists.js';
+
+/**
+ * Security headers and CORS. helmet's defaults, except:
+ * - `Cross-Origin-Resource-Policy: cross-origin`: media content is meant to be embedded by the frontend (and public
+ *   files by anyone), which may live on another origin; `same-origin` would make browsers drop those responses.
+ * - No `upgrade-insecure-requests` in the CSP: the server is often reached over plain HTTP (development, a LAN, TLS
+ *   ending at a proxy that forwards http), where it would make browsers fetch the Swagger UI's assets over https.
+ *   The rest of helmet's default CSP already suits the Swagger UI at /api/docs: its scripts are same-origin files
+ *   (no inline script), its inline styles and `data:` images are allowed.
+ */
+export function applyHttpProtection(
+  app: NestExpressApplication,
+  config: { trustProxy: TrustProxySetting; corsOrigins: CorsOrigins },
+): void {
+  app.set('trust proxy', config.trustProxy);
+  app.use(
+    helmet({
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+      contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
+    }),
+  );
+  if (config.corsOrigins !== false) {
+    app.enableCors({
+      // `*` answers any origin but never with credentials (browsers refuse that combination anyway); tokens travel
+      // in the Authorization header, so no credentials mode is needed.
+      origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Range'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'Content-Disposition', 'Content-Range', 'Accept-Ranges', 'ETag'],
+      maxAge: 600,
+    });
+  }
+}
