@@ -22,8 +22,15 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Browsing: partial b-tree indexes over active files (`deleted_at IS NULL`) for every ordering of the contract,
  * so a page is the first rows of an index scan; filters on size and date ride on the same indexes.
  *
- * `media_search_rebuild()` recomputes every vector and the word list in bulk (after a bulk load with triggers
- * disabled, or a repair); the triggers keep them right otherwise.
+ * Counts: a page is cheap, but an exact `count` of a million visible rows is not (an index-only scan of the
+ * whole library, hundreds of ms). `media_file_counts` keeps the number of active files per access level, file type
+ * and — for private files only — uploader, maintained by a trigger in the same transaction as every change of
+ * those columns or of `deleted_at`. A list without filters other than file type and access level (the library's
+ * front page, in any ordering) counts from it in microseconds. Each key is spread over 8 slots (by file id), so
+ * concurrent approvals of the same kind of file rarely wait on the same counter row.
+ *
+ * `media_search_rebuild()` recomputes every vector, the word list and the counts in bulk (after a bulk load with
+ * triggers disabled, or a repair; run it without concurrent writes); the triggers keep them right otherwise.
  */
 export class LibrarySearch1764201800000 implements MigrationInterface {
   name = 'LibrarySearch1764201800000';
@@ -59,14 +66,15 @@ export class LibrarySearch1764201800000 implements MigrationInterface {
     // GiST rather than GIN: it answers "the k most similar words" (`ORDER BY word <-> $1 LIMIT k`) directly.
     await q.query(`CREATE INDEX "search_words_trgm_idx" ON "search_words" USING gist ("word" gist_trgm_ops)`);
     // Only missing words are inserted, in sorted order: two transactions adding the same words can wait on each
-    // other but never deadlock.
+    // other but never deadlock. Numbers (`IMG_2041` → `2041`) are left out: correcting typos in them is
+    // meaningless, and camera filenames would otherwise fill the table with a word per file.
     await q.query(`
       CREATE FUNCTION search_words_add(document tsvector) RETURNS void
         LANGUAGE sql
         AS $$
           INSERT INTO search_words (word)
           SELECT lexeme FROM unnest(tsvector_to_array(document)) AS lexeme
-           WHERE length(lexeme) BETWEEN 3 AND 64
+           WHERE length(lexeme) BETWEEN 3 AND 64 AND lexeme !~ '^[0-9]+$'
              AND NOT EXISTS (SELECT 1 FROM search_words w WHERE w.word = lexeme)
            ORDER BY lexeme
           ON CONFLICT DO NOTHING
@@ -125,6 +133,49 @@ export class LibrarySearch1764201800000 implements MigrationInterface {
         EXECUTE FUNCTION tags_search_refresh()`);
 
     await q.query(`
+      CREATE TABLE "media_file_counts" (
+        "access_level" "access_level" NOT NULL,
+        -- The uploader for private files (the only level whose visibility depends on who asks), else the nil uuid.
+        "created_by" uuid NOT NULL,
+        "file_type" "file_type" NOT NULL,
+        "slot" smallint NOT NULL,
+        "active" bigint NOT NULL,
+        PRIMARY KEY ("access_level", "created_by", "file_type", "slot")
+      )`);
+    await q.query(`
+      CREATE FUNCTION media_count_owner(level access_level, created_by uuid) RETURNS uuid
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE
+        AS $$ SELECT CASE WHEN level = 'private' THEN created_by ELSE '00000000-0000-0000-0000-000000000000'::uuid END $$`);
+    // Both deltas (old key -1, new key +1) in one statement, keys in a fixed order: no deadlock between two such
+    // updates, whatever keys they touch.
+    await q.query(`
+      CREATE FUNCTION media_files_count_refresh() RETURNS trigger
+        LANGUAGE plpgsql
+        AS $$
+        BEGIN
+          INSERT INTO media_file_counts AS c (access_level, created_by, file_type, slot, active)
+          SELECT d.access_level, d.created_by, d.file_type, d.slot, sum(d.delta)
+            FROM (
+              SELECT OLD.access_level, media_count_owner(OLD.access_level, OLD.created_by), OLD.file_type,
+                     (abs(hashtext(OLD.id::text)) % 8)::smallint, -1
+               WHERE TG_OP IN ('UPDATE', 'DELETE') AND OLD.deleted_at IS NULL
+              UNION ALL
+              SELECT NEW.access_level, media_count_owner(NEW.access_level, NEW.created_by), NEW.file_type,
+                     (abs(hashtext(NEW.id::text)) % 8)::smallint, 1
+               WHERE TG_OP IN ('INSERT', 'UPDATE') AND NEW.deleted_at IS NULL
+            ) d (access_level, created_by, file_type, slot, delta)
+           GROUP BY 1, 2, 3, 4 HAVING sum(d.delta) <> 0
+           ORDER BY 1, 2, 3, 4
+          ON CONFLICT (access_level, created_by, file_type, slot) DO UPDATE SET active = c.active + EXCLUDED.active;
+          RETURN NULL;
+        END
+        $$`);
+    await q.query(`
+      CREATE TRIGGER "media_files_count_refresh"
+        AFTER INSERT OR DELETE OR UPDATE OF access_level, created_by, file_type, deleted_at ON "media_files"
+        FOR EACH ROW EXECUTE FUNCTION media_files_count_refresh()`);
+
+    await q.query(`
       CREATE FUNCTION media_search_rebuild() RETURNS void
         LANGUAGE sql
         AS $$
@@ -137,8 +188,15 @@ export class LibrarySearch1764201800000 implements MigrationInterface {
                    GROUP BY f.id) names
            WHERE names.id = m.id;
           INSERT INTO search_words (word)
-          SELECT word FROM ts_stat('SELECT search_vector FROM media_files') WHERE length(word) BETWEEN 3 AND 64
+          SELECT word FROM ts_stat('SELECT search_vector FROM media_files')
+           WHERE length(word) BETWEEN 3 AND 64 AND word !~ '^[0-9]+$'
           ON CONFLICT DO NOTHING;
+          DELETE FROM media_file_counts;
+          INSERT INTO media_file_counts (access_level, created_by, file_type, slot, active)
+          SELECT access_level, media_count_owner(access_level, created_by), file_type,
+                 (abs(hashtext(id::text)) % 8)::smallint, count(*)
+            FROM media_files WHERE deleted_at IS NULL
+           GROUP BY 1, 2, 3, 4;
         $$`);
     await q.query(`SELECT media_search_rebuild()`);
 
@@ -161,11 +219,15 @@ export class LibrarySearch1764201800000 implements MigrationInterface {
     for (const index of ['media_files_downloads_idx', 'media_files_size_idx', 'media_files_title_idx', 'media_files_created_idx', 'media_files_search_idx']) {
       await q.query(`DROP INDEX "${index}"`);
     }
+    await q.query(`DROP TRIGGER "media_files_count_refresh" ON "media_files"`);
+    await q.query(`DROP FUNCTION media_files_count_refresh()`);
+    await q.query(`DROP TABLE "media_file_counts"`);
     await q.query(`DROP TRIGGER "tags_search_refresh" ON "tags"`);
     await q.query(`DROP TRIGGER "media_file_tags_search_delete" ON "media_file_tags"`);
     await q.query(`DROP TRIGGER "media_file_tags_search_insert" ON "media_file_tags"`);
     await q.query(`DROP TRIGGER "media_files_search_refresh" ON "media_files"`);
     await q.query(`DROP FUNCTION media_search_rebuild()`);
+    await q.query(`DROP FUNCTION media_count_owner(access_level, uuid)`);
     await q.query(`DROP FUNCTION tags_search_refresh()`);
     await q.query(`DROP FUNCTION media_file_tags_search_refresh()`);
     await q.query(`DROP FUNCTION media_files_search_refresh()`);

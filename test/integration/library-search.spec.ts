@@ -94,8 +94,10 @@ describe('GET /api/files: search, filters, ordering', () => {
     // Exact words outrank typo matches, whatever their age.
     const typo = await createMediaFile(t, { title: 'Sunsett boulevard', accessLevel: 'public' });
     try {
-      // "sunsett" is a word of its own; "sunset" is only similar to it.
-      expect(titles(await listFiles(t, { q: 'sunsett' }))).toEqual(['Sunsett boulevard', 'Sunset over the sea']);
+      // A word of the library is taken as it is: its typo-neighbours are not added to its matches.
+      expect(titles(await listFiles(t, { q: 'sunsett' }))).toEqual(['Sunsett boulevard']);
+      // A word that matches nothing is corrected to its nearest words.
+      expect(titles(await listFiles(t, { q: 'sunsettt' }))).toEqual(['Sunsett boulevard', 'Sunset over the sea']);
       // …and "sunset" is a prefix of "sunsett": both match exactly, newest first.
       expect(titles(await listFiles(t, { q: 'sunset' }))).toEqual(['Sunsett boulevard', 'Sunset over the sea']);
     } finally {

@@ -141,7 +141,7 @@ export class LibraryService {
     const offset = params.add(offsetOf(query));
     const countValues = params.values.slice(0, countParameterCount(condition));
 
-    const [rows, [{ count }]] = await Promise.all([
+    const [rows, count] = await Promise.all([
       this.dataSource.query(
         `WITH page AS (
            SELECT m.id, ${keys} FROM media_files m WHERE ${condition}
@@ -152,11 +152,44 @@ export class LibraryService {
           ORDER BY ${order.map((key, index) => `page.k${index} ${key.direction}`).join(', ')}`,
         params.values,
       ) as Promise<ViewRow[]>,
-      this.dataSource.query(`SELECT count(*) AS count FROM media_files m WHERE ${condition}`, countValues) as Promise<
-        Array<{ count: string }>
-      >,
+      this.count(query, user, condition, countValues),
     ]);
-    return toPage(rows.map(toView), Number(count), query);
+    return toPage(rows.map(toView), count, query);
+  }
+
+  /**
+   * The number of matching files. Without filters beyond file type and access level, it comes from the
+   * trigger-maintained `media_file_counts` (a handful of rows) instead of counting the library row by row.
+   */
+  private async count(
+    query: MediaFileListQueryDto,
+    user: AuthenticatedUser | undefined,
+    condition: string,
+    values: unknown[],
+  ): Promise<number> {
+    const summarised =
+      !query.q &&
+      !query.tagIds?.length &&
+      !query.collectionIds?.length &&
+      !query.createdAfter &&
+      !query.createdBefore &&
+      query.minSize === undefined &&
+      query.maxSize === undefined;
+    if (!summarised) {
+      const [{ count }] = (await this.dataSource.query(`SELECT count(*) AS count FROM media_files m WHERE ${condition}`, values)) as Array<{
+        count: string;
+      }>;
+      return Number(count);
+    }
+    const params = new SqlParams();
+    const where = [params.named(readableCondition(user, 'c'))];
+    if (query.fileType?.length) where.push(`c.file_type = ANY(${params.add(query.fileType)}::file_type[])`);
+    if (query.accessLevel?.length) where.push(`c.access_level = ANY(${params.add(query.accessLevel)}::access_level[])`);
+    const [{ count }] = (await this.dataSource.query(
+      `SELECT coalesce(sum(c.active), 0) AS count FROM media_file_counts c WHERE ${where.join(' AND ')}`,
+      params.values,
+    )) as Array<{ count: string }>;
+    return Number(count);
   }
 
   async get(id: string, user?: AuthenticatedUser): Promise<MediaFileView> {
@@ -318,10 +351,12 @@ export class LibraryService {
   }
 
   /**
-   * Turns `q` into two tsqueries: `exact` (every word, as a word or a prefix of one) and `query`, where each word
-   * may also be one of the library's words that is similar to it (a typo) or contains it. The similar words come
-   * from the small `search_words` table through its trigram index, so the media rows are only ever searched
-   * through their tsvector GIN index. Undefined when `q` has no letter or digit at all.
+   * Turns `q` into two tsqueries: `exact` (every word, as a word or a prefix of one) and `query`, where a word that
+   * is neither a word of the library nor the start of one (a typo, or the middle of a word) is replaced by the
+   * library's words most similar to it or containing it. Those come from the small `search_words` table through
+   * its trigram index, so the media rows are only ever searched through their tsvector GIN index. Known words are
+   * not widened: a typo tolerance that also fired on correct words would bury the exact matches under neighbours.
+   * Undefined when `q` has no letter or digit at all.
    */
   private async searchQuery(q: string): Promise<{ query: string; exact: string } | undefined> {
     const [row] = (await this.dataSource.query(
@@ -335,16 +370,25 @@ export class LibraryService {
                   SELECT quote_literal(candidate.word) FROM (
                     (SELECT nearest.word FROM (
                        SELECT w.word, w.word <-> t.token AS distance FROM search_words w
-                        WHERE length(t.token) >= 3 ORDER BY w.word <-> t.token LIMIT 5) nearest
+                        ORDER BY w.word <-> t.token LIMIT 5) nearest
                       WHERE nearest.distance <= 0.75)
                     UNION
                     (SELECT w.word FROM search_words w
-                      WHERE length(t.token) >= 3 AND w.word LIKE '%' || t.token || '%'
+                      WHERE w.word LIKE '%' || t.token || '%'
                       ORDER BY w.word <-> t.token LIMIT 5)
                   ) candidate
                   WHERE NOT starts_with(candidate.word, t.token)
                 ) AS others
            FROM tokens t
+          WHERE length(t.token) >= 3 AND t.token !~ '^[0-9]+$'
+            AND NOT EXISTS (SELECT 1 FROM search_words w WHERE w.word LIKE t.token || '%')
+         UNION ALL
+         SELECT t.token,
+                quote_literal(t.token) || CASE WHEN length(t.token) >= 2 THEN ':*' ELSE '' END,
+                ARRAY[]::text[]
+           FROM tokens t
+          WHERE NOT (length(t.token) >= 3 AND t.token !~ '^[0-9]+$'
+                     AND NOT EXISTS (SELECT 1 FROM search_words w WHERE w.word LIKE t.token || '%'))
        )
        SELECT string_agg('(' || array_to_string(exact || others, ' | ') || ')', ' & ') AS query,
               string_agg(exact, ' & ') AS exact
