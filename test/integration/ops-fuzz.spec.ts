@@ -263,7 +263,9 @@ describe('every endpoint fuzzed with invalid input', () => {
               throw new Error(`VALIDATION_FAILED without details.fields: ${where}`);
             }
           }
-          if (LEAKS.test(text) || text.includes(bucket)) throw new Error(`leak: ${where}`);
+          // A download's 302 points at a signed storage URL by design (the contract); every other body is checked.
+          const signedRedirect = response.status === 302 && /\/download$/.test(operation.path);
+          if (!signedRedirect && (LEAKS.test(text) || text.includes(bucket))) throw new Error(`leak: ${where}`);
         }),
         { numRuns: RUNS, seed: SEED, endOnFailure: true },
       );
