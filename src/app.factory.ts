@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { NotFoundException, type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
@@ -16,6 +17,7 @@ import { bindRequestLogger, httpLoggingMiddleware } from './logging/http-logging
 
 export const API_PREFIX = 'api';
 export const JSON_BODY_LIMIT = '1mb';
+export const IDLE_SOCKET_TIMEOUT_MS = 120_000;
 
 export interface CreateAppOptions {
   /**
@@ -46,6 +48,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
 export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger): void {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
+  const server = app.getHttpServer() as Server;
+  // A multi-GiB upload can legitimately outlast Node's 5-minute whole-request deadline; a *stalled* client is cut by
+  // the idle-socket timeout instead, and slow-header clients (slowloris) by the headers timeout.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
   app.use(requestIdMiddleware);
   app.use(httpLoggingMiddleware(requestLogger));
   applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY));
