@@ -1,11 +1,29 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { isTransientConflict } from '../common/errors/database-errors.js';
 import type { AdvisoryLock } from './locks.js';
+
+const MAX_ATTEMPTS = 3;
 
 /**
  * Runs `work` in one explicit transaction on its own QueryRunner: committed when `work` resolves, rolled back
  * when it throws, and the connection always released. Keep the work short: locks are held until it ends.
+ *
+ * A transaction PostgreSQL aborted to break a deadlock or a serialization conflict is run again (up to three
+ * attempts): nothing of it was kept, and `work` only talks to the database (and reads storage), so repeating it is
+ * safe. Lock orders are designed to avoid deadlocks; this is the net under the rare case they can't.
  */
 export async function inTransaction<T>(dataSource: DataSource, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await runOnce(dataSource, work);
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !isTransientConflict(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+    }
+  }
+}
+
+async function runOnce<T>(dataSource: DataSource, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {

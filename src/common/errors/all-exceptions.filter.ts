@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
 import { DomainException } from './domain.exception.js';
 import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
-import { isDatabaseUnavailableError } from './database-errors.js';
+import { isDatabaseUnavailableError, isTransientConflict } from './database-errors.js';
 import { requestIdOf } from '../request-id.middleware.js';
 
 export interface ErrorBody {
@@ -70,6 +70,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const code = CODE_FOR_HTTP_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
       const message = status === 404 && code === 'ROUTE_NOT_FOUND' ? 'No such route' : messageOf(exception);
       return this.body(status, code, message, undefined, requestId);
+    }
+    if (isTransientConflict(exception)) {
+      // Retries ran out under heavy contention: the client may simply try again.
+      return this.body(503, 'SERVICE_UNAVAILABLE', 'The server is busy with conflicting changes, try again', undefined, requestId);
     }
     if (isDatabaseUnavailableError(exception)) {
       return this.body(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable, try again shortly', undefined, requestId);

@@ -23,3 +23,10 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const { code, constraint: violated } = (driverError ?? {}) as { code?: string; constraint?: string };
   return code === '23505' && (constraint === undefined || violated === constraint);
 }
+
+/** SQLSTATE 40P01 (deadlock detected) or 40001 (serialization failure): the transaction may simply be run again. */
+export function isTransientConflict(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: string } })?.driverError ?? error;
+  const code = (driverError as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
