@@ -9,6 +9,7 @@ import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { HashCleanupService } from '../../src/file-manager/services/hash-cleanup.service.js';
 import { UploadSessionsService } from '../../src/file-manager/services/upload-sessions.service.js';
 import { ContentMaintenanceService } from '../../src/file-manager/services/content-maintenance.service.js';
+import { expectInvariants } from '../support/invariants.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
@@ -16,10 +17,7 @@ import {
   content,
   count,
   createMediaFile,
-  drainDeletions,
-  objectKeys,
   purge,
-  readObject,
   reject,
   restore,
   sha256,
@@ -62,17 +60,6 @@ describe('races on one content, forced in both orders', () => {
     uploadedById: member.id,
   });
 
-  /** Every stored content's object exists with the right bytes, and the bucket holds nothing else. */
-  async function expectBucketMatchesDatabase(): Promise<void> {
-    await drainDeletions(t);
-    const rows = (await t.get(DataSource).query(`SELECT hash, object_key AS "objectKey" FROM stored_objects`)) as Array<{
-      hash: string;
-      objectKey: string;
-    }>;
-    for (const row of rows) expect(sha256(await readObject(t, row.objectKey))).toBe(row.hash);
-    expect((await objectKeys(t)).sort()).toEqual(rows.map((row) => row.objectKey).sort());
-  }
-
   describe('two uploads of one content', () => {
     it('new content: one pending file, one stored object, whichever wins', async () => {
       const bytes = content();
@@ -83,7 +70,7 @@ describe('races on one content, forced in both orders', () => {
       expect(statuses).toEqual(['pending', 'pending_updated']);
       expect(a.body.results[0].pendingFile.id).toBe(b.body.results[0].pendingFile.id);
       expect(await count(t, `SELECT 1 FROM pending_files WHERE hash = $1`, [sha256(bytes)])).toBe(1);
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
 
     it.each([
@@ -101,7 +88,7 @@ describe('races on one content, forced in both orders', () => {
       // Serialized on the content lock: the second one's update is the last word.
       expect(pending.body.originalFilename).toBe('two.txt');
       expect(pending.body.uploadedBy.id).toBe(adminFirst ? member.id : (await t.get(DataSource).query(`SELECT id FROM users WHERE email = 'admin@test.local'`))[0].id);
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
   });
 
@@ -134,7 +121,7 @@ describe('races on one content, forced in both orders', () => {
       expect(rejected.status).toBe(409);
       expect(rejected.body.code).toBe('NOT_PENDING');
       expect(await storedObjectOf(t, pending.hash)).toBeDefined();
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
 
     it('reject first: rejected, the approval is refused, content removed', async () => {
@@ -151,7 +138,7 @@ describe('races on one content, forced in both orders', () => {
       expect(approved.body.code).toBe('NOT_PENDING');
       expect(await count(t, `SELECT 1 FROM media_files WHERE hash = $1`, [pending.hash])).toBe(0);
       expect(await storedObjectOf(t, pending.hash)).toBeUndefined();
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
   });
 
@@ -172,7 +159,7 @@ describe('races on one content, forced in both orders', () => {
       const after = await storedObjectOf(t, file.hash);
       expect(after).toBeDefined();
       expect(after!.objectKey).not.toBe(before!.objectKey);
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
 
     it('upload first: the pending file needs the content, the purge keeps it (same object)', async () => {
@@ -189,7 +176,7 @@ describe('races on one content, forced in both orders', () => {
       expect(uploaded.body.results[0].status).toBe('pending_updated');
       expect(purged.status).toBe(204);
       expect(await storedObjectOf(t, file.hash)).toEqual(before);
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
   });
 
@@ -207,7 +194,7 @@ describe('races on one content, forced in both orders', () => {
       expect(purged.status).toBe(204);
       expect(restored.status).toBe(404);
       expect(await storedObjectOf(t, file.hash)).toBeUndefined();
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
 
     it('restore first: the purge finds nothing in the trash (404), the file and its content stay', async () => {
@@ -224,7 +211,7 @@ describe('races on one content, forced in both orders', () => {
       expect(purged.status).toBe(404);
       expect((await t.http.get(`/api/files/${file.mediaId}`).set('Authorization', admin)).status).not.toBe(500);
       expect(await storedObjectOf(t, file.hash)).toBeDefined();
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
   });
 
@@ -241,7 +228,7 @@ describe('races on one content, forced in both orders', () => {
       const [uploaded, report] = await Promise.all([uploading, gc]);
       expect(uploaded.body.results[0].status).toBe('pending');
       expect(report.orphanObjectsQueued).toBe(0);
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
       expect(await storedObjectOf(t, sha256(bytes))).toBeDefined();
     });
 
@@ -266,7 +253,7 @@ describe('races on one content, forced in both orders', () => {
       });
       session.close();
       expect(outcome.status).toBe('pending');
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
 
     it('GC and an upload queued on the claim: the upload records first, GC then keeps the object', async () => {
@@ -283,7 +270,7 @@ describe('races on one content, forced in both orders', () => {
       session.close();
       expect(outcome.status).toBe('pending');
       expect(report.orphanObjectsQueued).toBe(0);
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
 
     it('GC and an upload queued on the claim: GC judges first, sees a live claim, the upload records after', async () => {
@@ -300,7 +287,7 @@ describe('races on one content, forced in both orders', () => {
       session.close();
       expect(report.orphanObjectsQueued).toBe(0);
       expect(outcome.status).toBe('pending');
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
 
     it('a claim gone stale (its process stalled or died) is collected, and its upload then records nothing', async () => {
@@ -329,7 +316,7 @@ describe('races on one content, forced in both orders', () => {
         }),
       ).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
       expect(await count(t, `SELECT 1 FROM pending_files WHERE hash = $1`, [sha256(bytes)])).toBe(0);
-      await expectBucketMatchesDatabase();
+      await expectInvariants(t);
     });
   });
 });

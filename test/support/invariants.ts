@@ -16,11 +16,11 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { StorageDeletionQueue } from '../../src/file-manager/services/storage-deletion-queue.service.js';
 import { OBJECT_KEY_PREFIX } from '../../src/file-manager/services/upload-sessions.service.js';
 import { JobAlreadyRunningException, MaintenanceJobs } from '../../src/maintenance/maintenance.jobs.js';
-import type { ObjectStorage } from '../../src/storage/object-storage.js';
+import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { ObjectNotFoundException } from '../../src/storage/storage.errors.js';
 
 export type InvariantName = 'I1' | 'I2' | 'I3' | 'I4';
@@ -286,4 +286,14 @@ async function withQuery<T>(options: InvariantCheckOptions, work: (query: Query)
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Jest assertion: I1–I4 hold for the instances sharing one database and bucket (garbage collection runs first, so
+ * the instances need `ORPHAN_GRACE_MINUTES=0` and no request in flight).
+ */
+export async function expectInvariants(...apps: Array<AppInstance & { get(token: typeof DataSource): DataSource }>): Promise<void> {
+  const [first] = apps;
+  const violations = await checkInvariants({ dataSource: first.get(DataSource), storage: first.get(ObjectStorage), apps });
+  expect(formatViolations(violations)).toBe('');
 }
