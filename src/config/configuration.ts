@@ -50,6 +50,21 @@ export const uploadConfig = registerAs('upload', () => {
   };
 });
 
+/** Maintenance job schedules (see `src/maintenance/job-schedule.ts` for the accepted forms). */
+export const jobsConfig = registerAs('jobs', () => {
+  const e = env();
+  return {
+    schedules: {
+      'process-deletions': e.JOB_SCHEDULE_PROCESS_DELETIONS,
+      'expire-pending': e.JOB_SCHEDULE_EXPIRE_PENDING,
+      'purge-trash': e.JOB_SCHEDULE_PURGE_TRASH,
+      'collect-garbage': e.JOB_SCHEDULE_COLLECT_GARBAGE,
+      'verify-integrity': e.JOB_SCHEDULE_VERIFY_INTEGRITY,
+    },
+    runsKept: e.JOB_RUNS_KEPT,
+  };
+});
+
 /** The HTTP edge: proxies, CORS, per-client rate limits (in memory, per instance) and graceful shutdown. */
 export const httpConfig = registerAs('http', () => {
   const e = env();

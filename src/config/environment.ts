@@ -15,6 +15,7 @@ import {
   IsNotEmpty,
 } from 'class-validator';
 import { parseAddressList, parseCorsOrigins, parseTrustProxy, ParsesWith } from './network-lists.js';
+import { IsJobSchedule } from '../maintenance/job-schedule.js';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
@@ -137,6 +138,29 @@ export class Environment {
 
   @IsIn(['true', 'false'])
   SCHEDULED_JOBS_ENABLED: 'true' | 'false' = 'true';
+
+  // Maintenance job schedules: `off`, an interval (`30s`, `5m`, `1h`, `7d`) or a cron expression (`0 3 * * *`).
+  @IsJobSchedule()
+  JOB_SCHEDULE_PROCESS_DELETIONS = '1m';
+
+  @IsJobSchedule()
+  JOB_SCHEDULE_EXPIRE_PENDING = '5m';
+
+  @IsJobSchedule()
+  JOB_SCHEDULE_PURGE_TRASH = '1h';
+
+  @IsJobSchedule()
+  JOB_SCHEDULE_COLLECT_GARBAGE = '6h';
+
+  @IsJobSchedule()
+  JOB_SCHEDULE_VERIFY_INTEGRITY = '7d';
+
+  /** How many runs of each job and outcome `job_runs` keeps. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  JOB_RUNS_KEPT = 100;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'verbose'])
   LOG_LEVEL = 'info';

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/auth.decorators.js';
 import { ValidationFailedException } from '../common/errors/domain.exception.js';
 import { ContentMaintenanceService, type StorageReport } from '../file-manager/services/content-maintenance.service.js';
+import { JobsOverviewService, type JobOverview } from './jobs-overview.service.js';
 import { MAINTENANCE_JOBS, MaintenanceJobs, type MaintenanceJob } from './maintenance.jobs.js';
 
 const JOB_ENUM = Object.fromEntries(MAINTENANCE_JOBS.map((job) => [job, job]));
@@ -15,7 +16,14 @@ export class MaintenanceController {
   constructor(
     private readonly jobs: MaintenanceJobs,
     private readonly content: ContentMaintenanceService,
+    private readonly overview: JobsOverviewService,
   ) {}
+
+  /** Each job's schedule, latest run, outcome counts and whether any instance is running it now. */
+  @Get('jobs')
+  async list(): Promise<{ jobs: JobOverview[] }> {
+    return { jobs: await this.overview.list() };
+  }
 
   @Get('storage')
   storage(): Promise<StorageReport> {

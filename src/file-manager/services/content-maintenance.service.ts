@@ -38,6 +38,9 @@ export interface StorageReport {
 
 const REPORTED_HASHES_LIMIT = 100;
 
+/** Called after each stored object is checked (the CLI draws a progress bar with it). */
+export type VerifyProgressListener = (progress: { checked: number; bytes: number }) => void;
+
 /**
  * The jobs that reconcile the database with the bucket: expire pending uploads, collect garbage, verify integrity,
  * report. Each decision that deletes anything is re-checked under the same locks the request paths take.
@@ -82,16 +85,18 @@ export class ContentMaintenanceService {
   }
 
   /** Re-hashes every stored object and compares with its content hash. Reports; never deletes anything. */
-  async verifyIntegrity(): Promise<IntegrityReport> {
+  async verifyIntegrity(onProgress?: VerifyProgressListener): Promise<IntegrityReport> {
     const report: IntegrityReport = { checked: 0, ok: 0, missing: 0, corrupt: 0, missingHashes: [], corruptHashes: [] };
     let after = '';
+    let seen = 0;
+    let bytes = 0;
     for (;;) {
       const batch = (await this.dataSource.query(
-        `SELECT hash, object_key AS "objectKey" FROM stored_objects WHERE hash > $1 ORDER BY hash LIMIT 100`,
+        `SELECT hash, object_key AS "objectKey", size FROM stored_objects WHERE hash > $1 ORDER BY hash LIMIT 100`,
         [after],
-      )) as Array<{ hash: string; objectKey: string }>;
+      )) as Array<{ hash: string; objectKey: string; size: string }>;
       if (batch.length === 0) return report;
-      for (const { hash, objectKey } of batch) {
+      for (const { hash, objectKey, size } of batch) {
         report.checked += 1;
         const actual = await this.hashObject(objectKey);
         if (actual === hash) {
@@ -107,6 +112,9 @@ export class ContentMaintenanceService {
           report.corrupt += 1;
           if (report.corruptHashes.length < REPORTED_HASHES_LIMIT) report.corruptHashes.push(hash);
         }
+        seen += 1;
+        bytes += Number(size);
+        onProgress?.({ checked: seen, bytes });
       }
       after = batch[batch.length - 1].hash;
     }
