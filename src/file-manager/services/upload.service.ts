@@ -39,7 +39,8 @@ export interface UploadReport {
 
 export type HashStatus = 'new' | 'pending' | 'exists' | 'trashed';
 
-type PartOutcome = { filename: string } & (
+/** What became of one streamed file: recorded (pending, pending_updated, exists) or refused with a code. */
+export type PartOutcome = { filename: string } & (
   | { kind: 'recorded'; hash: string; outcome: UploadOutcome }
   | { kind: 'refused'; hash?: string; code: ErrorCode; message: string }
 );
@@ -143,7 +144,7 @@ export class UploadService {
         const outcome =
           filesSeen > this.config.maxFilesPerRequest
             ? discard(stream, info.filename ?? '', 'TOO_MANY_FILES', 'Too many files in one request')
-            : this.storeOne(stream, info.filename, uploader);
+            : this.ingestStream(stream, info.filename, '', uploader);
         pending.push(outcome);
         outcome.catch(fail);
       });
@@ -159,7 +160,16 @@ export class UploadService {
     });
   }
 
-  private async storeOne(stream: Readable, rawFilename: string | undefined, uploader: AuthenticatedUser): Promise<PartOutcome> {
+  /**
+   * Streams one file into storage and records it, exactly as an HTTP upload part is (the CLI import uses it too).
+   * Refusals (too large, empty, unsupported, bad name) come back as `refused`; storage or database failures throw.
+   */
+  async ingestStream(
+    stream: Readable,
+    rawFilename: string | undefined,
+    folderPath: string,
+    uploader: AuthenticatedUser,
+  ): Promise<PartOutcome> {
     const filename = sanitizeFilename(rawFilename);
     if (!filename) return discard(stream, rawFilename ?? '', 'BAD_FILENAME', 'The file has no usable name');
 
@@ -200,7 +210,7 @@ export class UploadService {
         fileType: detected.fileType,
         width: detected.width,
         height: detected.height,
-        folderPath: '',
+        folderPath: sanitizeFolderPath(folderPath),
         uploadedById: uploader.id,
       });
       session.close();
