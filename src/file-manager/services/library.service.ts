@@ -107,15 +107,10 @@ export class LibraryService {
     if (search) where.push(`m.search_vector @@ ${params.add(search.query)}::tsquery`);
     if (query.fileType?.length) where.push(`m.file_type = ANY(${params.add(query.fileType)}::file_type[])`);
     if (query.accessLevel?.length) where.push(`m.access_level = ANY(${params.add(query.accessLevel)}::access_level[])`);
-    if (query.tagIds?.length) {
-      where.push(`EXISTS (SELECT 1 FROM media_file_tags ft
-                           WHERE ft.media_file_id = m.id AND ft.tag_id = ANY(${params.add(query.tagIds)}::uuid[]))`);
-    }
-    if (query.collectionIds?.length) {
-      where.push(`EXISTS (SELECT 1 FROM media_file_collections fc
-                           WHERE fc.media_file_id = m.id
-                             AND fc.collection_id = ANY(${params.add(query.collectionIds)}::uuid[]))`);
-    }
+    // Denormalised, trigger-kept copies of the links (migration 1764202000000): one GIN bitmap each, combined
+    // with the other conditions before any row is read, instead of a semi-join probed row by row.
+    if (query.tagIds?.length) where.push(`m.tag_ids && ${params.add(query.tagIds)}::uuid[]`);
+    if (query.collectionIds?.length) where.push(`m.collection_ids && ${params.add(query.collectionIds)}::uuid[]`);
     if (query.createdAfter) where.push(`m.created_at >= ${params.add(query.createdAfter)}::timestamptz`);
     if (query.createdBefore) where.push(`m.created_at < ${params.add(query.createdBefore)}::timestamptz`);
     if (query.minSize !== undefined) where.push(`m.file_size >= ${params.add(query.minSize)}`);
@@ -125,10 +120,16 @@ export class LibraryService {
     // Each sort key is selected in the page and sorted on again outside, after the hydration joins.
     const order: Array<{ expression: string; direction: 'ASC' | 'DESC' }> = [];
     if (search && !query.ordering) {
-      const exact = params.add(search.exact);
-      const any = params.add(search.query);
       // Exact and prefix matches outrank typo and substring matches; weights rank title > tags > filename > text.
-      order.push({ expression: `ts_rank(m.search_vector, ${exact}::tsquery) * 2 + ts_rank(m.search_vector, ${any}::tsquery)`, direction: 'DESC' });
+      // Without typo alternatives both tsqueries are the same: rank once (2r + r = 3r).
+      const any = params.add(search.query);
+      order.push({
+        expression:
+          search.exact === search.query
+            ? `ts_rank(m.search_vector, ${any}::tsquery) * 3`
+            : `ts_rank(m.search_vector, ${params.add(search.exact)}::tsquery) * 2 + ts_rank(m.search_vector, ${any}::tsquery)`,
+        direction: 'DESC',
+      });
       order.push({ expression: 'm.created_at', direction: 'DESC' }, { expression: 'm.id', direction: 'DESC' });
     } else {
       const ordering = query.ordering ?? '-createdAt';
@@ -137,21 +138,41 @@ export class LibraryService {
       order.push({ expression: ORDER_COLUMNS[field], direction }, { expression: 'm.id', direction });
     }
     const keys = order.map((key, index) => `${key.expression} AS k${index}`).join(', ');
+    const pageOrder = order.map((key, index) => `page.k${index} ${key.direction}`).join(', ');
     const limit = params.add(query.pageSize);
     const offset = params.add(offsetOf(query));
     const countValues = params.values.slice(0, countParameterCount(condition));
+    const hydrate = (pageSql: string) =>
+      this.dataSource.query(
+        `WITH page AS (${pageSql})
+         SELECT ${VIEW_COLUMNS}, page.total
+           FROM page JOIN media_files m ON m.id = page.id JOIN users u ON u.id = m.created_by
+          ORDER BY ${pageOrder}`,
+        params.values,
+      ) as Promise<Array<ViewRow & { total?: string }>>;
+
+    if (search || query.tagIds?.length || query.collectionIds?.length) {
+      // Matches come from GIN bitmaps and the page needs all of them anyway (ranked, or sorted by a column no index
+      // of the bitmap provides): read each matching row once and count in the same pass, instead of a second full
+      // pass over the same rows for the count. The keys are computed below the window (OFFSET 0 keeps the subquery),
+      // so the window keeps narrow rows, not the search vectors.
+      const rows = await hydrate(
+        `SELECT id, ${order.map((_, index) => `k${index}`).join(', ')}, count(*) OVER () AS total
+           FROM (SELECT m.id, ${keys} FROM media_files m WHERE ${condition} OFFSET 0) page
+          ORDER BY ${pageOrder}
+          LIMIT ${limit} OFFSET ${offset}`,
+      );
+      // A page past the end has no row to carry the count.
+      const count = rows.length ? Number(rows[0].total) : await this.count(query, user, condition, countValues);
+      return toPage(rows.map(toView), count, query);
+    }
 
     const [rows, count] = await Promise.all([
-      this.dataSource.query(
-        `WITH page AS (
-           SELECT m.id, ${keys} FROM media_files m WHERE ${condition}
-            ORDER BY ${order.map((key) => `${key.expression} ${key.direction}`).join(', ')}
-            LIMIT ${limit} OFFSET ${offset})
-         SELECT ${VIEW_COLUMNS}
-           FROM page JOIN media_files m ON m.id = page.id JOIN users u ON u.id = m.created_by
-          ORDER BY ${order.map((key, index) => `page.k${index} ${key.direction}`).join(', ')}`,
-        params.values,
-      ) as Promise<ViewRow[]>,
+      hydrate(
+        `SELECT m.id, ${keys}, NULL::bigint AS total FROM media_files m WHERE ${condition}
+          ORDER BY ${order.map((key) => `${key.expression} ${key.direction}`).join(', ')}
+          LIMIT ${limit} OFFSET ${offset}`,
+      ),
       this.count(query, user, condition, countValues),
     ]);
     return toPage(rows.map(toView), count, query);
@@ -400,8 +421,8 @@ export class LibraryService {
   }
 }
 
-function toView(row: ViewRow): MediaFileView {
-  const { createdByEmail, fileSize, downloadCount, ...rest } = row;
+function toView(row: ViewRow & { total?: string }): MediaFileView {
+  const { createdByEmail, fileSize, downloadCount, total: _, ...rest } = row;
   return toMediaFileView({
     ...rest,
     fileSize: Number(fileSize),
