@@ -109,6 +109,14 @@ export class CollectionsService {
   async remove(id: string, user: AuthenticatedUser): Promise<void> {
     await inTransaction(this.dataSource, async (runner) => {
       await this.lockManaged(runner, id, user);
+      // Its files next, in id order, before the cascade takes their links: the order of a PATCH (collection, file,
+      // links); the cascade alone would lock links first and files last (in the `collection_ids` trigger).
+      await runner.query(
+        `SELECT m.id FROM media_files m
+          WHERE m.id IN (SELECT media_file_id FROM media_file_collections WHERE collection_id = $1)
+          ORDER BY m.id FOR UPDATE OF m`,
+        [id],
+      );
       await runner.query(`DELETE FROM collections WHERE id = $1`, [id]);
     });
   }

@@ -168,16 +168,19 @@ export class HashCleanupService {
       if (pending.status !== 'pending') throw new NotPendingException(pending.status);
       if (!content) throw new ContentMissingException();
 
+      // Tags and collections (FOR SHARE) before the media row, the order of a PATCH and of a tag or collection
+      // deletion (which locks the files carrying it); a duplicate still answers before an unknown tag.
+      const tagIds = unique(metadata.tagIds);
+      const collectionIds = unique(metadata.collectionIds);
+      const missingTags = await this.lockExisting(runner, 'tags', tagIds);
+      const missingCollections = await this.lockExisting(runner, 'collections', collectionIds);
       const [existing] = (await runner.query(
         `SELECT id, deleted_at AS "deletedAt" FROM media_files WHERE hash = $1 FOR UPDATE`,
         [hash],
       )) as Array<{ id: string; deletedAt: Date | null }>;
       if (existing && existing.deletedAt === null) throw new DuplicateContentException(existing.id);
-
-      const tagIds = unique(metadata.tagIds);
-      const collectionIds = unique(metadata.collectionIds);
-      await this.assertAllExist(runner, 'tags', tagIds, (missing) => new UnknownTagsException(missing));
-      await this.assertAllExist(runner, 'collections', collectionIds, (m) => new UnknownCollectionsException(m));
+      if (missingTags.length) throw new UnknownTagsException(missingTags);
+      if (missingCollections.length) throw new UnknownCollectionsException(missingCollections);
       // Never create a media file whose bytes are gone; storage being down aborts (and rolls back) the approval.
       if (!(await this.storage.stat(content.objectKey))) throw new ContentMissingException();
 
@@ -387,20 +390,15 @@ export class HashCleanupService {
     return row;
   }
 
-  private async assertAllExist(
-    runner: QueryRunner,
-    table: 'tags' | 'collections',
-    ids: string[],
-    failure: (missing: string[]) => Error,
-  ): Promise<void> {
-    if (ids.length === 0) return;
+  /** Locks the rows that exist (FOR SHARE, in id order) and answers the ids that don't. */
+  private async lockExisting(runner: QueryRunner, table: 'tags' | 'collections', ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
     // FOR SHARE: a tag or collection being deleted right now can't vanish between this check and the link insert.
-    const found = (await runner.query(`SELECT id FROM ${table} WHERE id = ANY($1::uuid[]) FOR SHARE`, [ids])) as Array<{
+    const found = (await runner.query(`SELECT id FROM ${table} WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [ids])) as Array<{
       id: string;
     }>;
     const foundIds = new Set(found.map((row) => row.id));
-    const missing = ids.filter((id) => !foundIds.has(id));
-    if (missing.length) throw failure(missing);
+    return ids.filter((id) => !foundIds.has(id));
   }
 
   /**

@@ -232,7 +232,7 @@ export class LibraryService {
       const tagIds = dto.tagIds && [...new Set(dto.tagIds)];
       const collectionIds = dto.collectionIds && [...new Set(dto.collectionIds)];
       if (tagIds?.length) {
-        const found = (await runner.query(`SELECT id FROM tags WHERE id = ANY($1::uuid[]) FOR SHARE`, [tagIds])) as Array<{ id: string }>;
+        const found = (await runner.query(`SELECT id FROM tags WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [tagIds])) as Array<{ id: string }>;
         const missing = missingIds(tagIds, found);
         if (missing.length) throw new UnknownTagsException(missing);
       }
@@ -240,7 +240,7 @@ export class LibraryService {
         const params = new SqlParams();
         const idsParam = params.add(collectionIds);
         const found = (await runner.query(
-          `SELECT c.id FROM collections c WHERE c.id = ANY(${idsParam}::uuid[]) AND ${params.named(readableCondition(user, 'c'))} FOR SHARE`,
+          `SELECT c.id FROM collections c WHERE c.id = ANY(${idsParam}::uuid[]) AND ${params.named(readableCondition(user, 'c'))} ORDER BY c.id FOR SHARE`,
           params.values,
         )) as Array<{ id: string }>;
         const missing = missingIds(collectionIds, found);

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
 import { isAdmin, type AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { isUniqueViolation } from '../../common/errors/database-errors.js';
 import { DomainException, ForbiddenException, NotFoundException } from '../../common/errors/domain.exception.js';
 import { offsetOf, toPage, type Page } from '../../common/pagination.js';
+import { inTransaction } from '../../database/transactions.js';
 import type { NamedListQueryDto } from '../dto/library.dto.js';
 import type { CreateTagDto, UpdateTagDto } from '../dto/tags-collections.dto.js';
 import { firstFreeSlug, slugify } from '../utils/slug.util.js';
@@ -27,6 +28,22 @@ export class TagExistsException extends DomainException {
 /** `LIKE` matches `%` and `_` as wildcards; a user's text is matched literally. */
 export function likeContains(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+}
+
+/**
+ * The tag row FOR UPDATE (a PATCH or approval linking it holds it FOR SHARE first, so no new file can get the tag
+ * meanwhile), then every file linked to it FOR UPDATE in id order. False when the tag is gone.
+ */
+async function lockTagAndFiles(runner: QueryRunner, id: string): Promise<boolean> {
+  const [tag] = (await runner.query(`SELECT id FROM tags WHERE id = $1 FOR UPDATE`, [id])) as Array<{ id: string }>;
+  if (!tag) return false;
+  await runner.query(
+    `SELECT m.id FROM media_files m
+      WHERE m.id IN (SELECT media_file_id FROM media_file_tags WHERE tag_id = $1)
+      ORDER BY m.id FOR UPDATE OF m`,
+    [id],
+  );
+  return true;
 }
 
 /**
@@ -92,13 +109,17 @@ export class TagsService {
     if (dto.color !== undefined) set('color', dto.color);
     if (dto.description !== undefined) set('description', dto.description);
     try {
-      // A rename refreshes the search text of every file with this tag (trigger `tags_search_refresh`).
-      const [rows] = (await this.dataSource.query(
-        `UPDATE tags SET ${sets.join(', ')} WHERE id = $1 RETURNING ${TAG_COLUMNS}`,
-        values,
-      )) as [TagView[], number];
-      if (!rows[0]) throw new NotFoundException('Tag');
-      return rows[0];
+      return await inTransaction(this.dataSource, async (runner) => {
+        // A rename refreshes the search text of every file with this tag (trigger `tags_search_refresh`): the tag,
+        // then its files in id order, like a deletion, so two renames or a rename and a PATCH never deadlock.
+        if (dto.name !== undefined) await lockTagAndFiles(runner, id);
+        const [rows] = (await runner.query(`UPDATE tags SET ${sets.join(', ')} WHERE id = $1 RETURNING ${TAG_COLUMNS}`, values)) as [
+          TagView[],
+          number,
+        ];
+        if (!rows[0]) throw new NotFoundException('Tag');
+        return rows[0];
+      });
     } catch (error) {
       if (isUniqueViolation(error, 'tags_name_lower_key')) throw new TagExistsException(dto.name ?? tag.name);
       if (isUniqueViolation(error, 'tags_slug_key')) {
@@ -108,10 +129,18 @@ export class TagsService {
     }
   }
 
-  /** The tag goes; files and collections lose it (cascade), files' search text follows (trigger). */
+  /**
+   * The tag goes; files and collections lose it (cascade), files' search text and `tag_ids` follow (triggers).
+   * Locks in the order every change of links takes them: the tag, then its files (in id order), then the links.
+   * The cascade alone would take the links first and the files last (in the trigger), the reverse of a PATCH,
+   * which deadlocked against a concurrent PATCH removing this tag from one of the files.
+   */
   async remove(id: string, user: AuthenticatedUser): Promise<void> {
     await this.findManaged(id, user);
-    await this.dataSource.query(`DELETE FROM tags WHERE id = $1`, [id]);
+    await inTransaction(this.dataSource, async (runner) => {
+      if (!(await lockTagAndFiles(runner, id))) throw new NotFoundException('Tag');
+      await runner.query(`DELETE FROM tags WHERE id = $1`, [id]);
+    });
   }
 
   private async findManaged(id: string, user: AuthenticatedUser): Promise<TagView> {
