@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { Page } from '../../common/pagination.js';
@@ -7,7 +8,6 @@ import { NamedListQueryDto } from '../dto/library.dto.js';
 import { CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-collections.dto.js';
 import { CollectionsService, type CollectionView } from '../services/collections.service.js';
 
-const uuid = new ParseUUIDPipe({ version: undefined });
 
 @ApiTags('collections')
 @ApiBearerAuth()
@@ -28,13 +28,13 @@ export class CollectionsController {
 
   @Get(':id')
   @Public()
-  get(@Param('id', uuid) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<CollectionView> {
+  get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<CollectionView> {
     return this.collections.get(id, user);
   }
 
   @Patch(':id')
   update(
-    @Param('id', uuid) id: string,
+    @Param('id', ParseUuidPipe) id: string,
     @Body() body: UpdateCollectionDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CollectionView> {
@@ -43,7 +43,7 @@ export class CollectionsController {
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id', uuid) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
+  async remove(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
     await this.collections.remove(id, user);
   }
 }

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Header, Param, ParseUUIDPipe, Patch, Query, Redirect, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, Param, Patch, Query, Redirect, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiFoundResponse, ApiOkResponse, ApiPartialContentResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
+import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { Page } from '../../common/pagination.js';
@@ -10,7 +11,6 @@ import { DownloadQueryDto, MediaFileListQueryDto, UpdateMediaFileDto } from '../
 import { LibraryService, type MediaContent } from '../services/library.service.js';
 import type { MediaFileView } from '../views.js';
 
-const uuid = new ParseUUIDPipe({ version: undefined });
 
 /** The library: every read is public at the route level and filtered by access level in the service. */
 @ApiTags('media files')
@@ -34,13 +34,13 @@ export class MediaFilesController {
 
   @Get(':id')
   @Public()
-  get(@Param('id', uuid) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileView> {
+  get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileView> {
     return this.library.get(id, user);
   }
 
   @Patch(':id')
   update(
-    @Param('id', uuid) id: string,
+    @Param('id', ParseUuidPipe) id: string,
     @Body() body: UpdateMediaFileDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<MediaFileView> {
@@ -53,7 +53,7 @@ export class MediaFilesController {
   @Header('Cache-Control', 'no-store')
   @ApiFoundResponse({ description: 'redirect to a short-lived signed URL of the object store' })
   async download(
-    @Param('id', uuid) id: string,
+    @Param('id', ParseUuidPipe) id: string,
     @Query() query: DownloadQueryDto,
     @CurrentUser() user?: AuthenticatedUser,
   ): Promise<{ url: string; statusCode: number }> {
@@ -65,7 +65,7 @@ export class MediaFilesController {
   @ApiOkResponse({ description: 'the bytes' })
   @ApiPartialContentResponse({ description: 'the requested byte range' })
   async content(
-    @Param('id', uuid) id: string,
+    @Param('id', ParseUuidPipe) id: string,
     @Req() request: Request,
     @Res() response: Response,
     @CurrentUser() user?: AuthenticatedUser,

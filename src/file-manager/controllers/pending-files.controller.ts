@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Roles } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { Page } from '../../common/pagination.js';
@@ -9,7 +10,6 @@ import { ModerationService, type BulkApproveResult, type BulkRejectResult } from
 import { contentDisposition } from '../../storage/content-disposition.js';
 import type { MediaFileView, PendingFileView } from '../views.js';
 
-const uuid = new ParseUUIDPipe({ version: undefined });
 
 @ApiTags('pending files')
 @ApiBearerAuth()
@@ -37,14 +37,14 @@ export class PendingFilesController {
   }
 
   @Get(':id')
-  get(@Param('id', uuid) id: string, @CurrentUser() user: AuthenticatedUser): Promise<PendingFileView> {
+  get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<PendingFileView> {
     return this.moderation.get(id, user);
   }
 
   @Get(':id/content')
   @ApiOkResponse({ description: 'the bytes, inline' })
   async content(
-    @Param('id', uuid) id: string,
+    @Param('id', ParseUuidPipe) id: string,
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) response: Response,
   ): Promise<StreamableFile> {
@@ -64,7 +64,7 @@ export class PendingFilesController {
   @Roles('admin')
   @ApiCreatedResponse({ description: '{ status: "approved", mediaFile }' })
   approve(
-    @Param('id', uuid) id: string,
+    @Param('id', ParseUuidPipe) id: string,
     @Body() body: ApproveDto,
     @CurrentUser() admin: AuthenticatedUser,
   ): Promise<{ status: 'approved'; mediaFile: MediaFileView }> {
@@ -75,7 +75,7 @@ export class PendingFilesController {
   @Roles('admin')
   @HttpCode(200)
   reject(
-    @Param('id', uuid) id: string,
+    @Param('id', ParseUuidPipe) id: string,
     @Body() body: RejectDto,
     @CurrentUser() admin: AuthenticatedUser,
   ): Promise<{ status: 'rejected'; pendingFile: PendingFileView }> {

@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { Page } from '../../common/pagination.js';
@@ -7,7 +8,6 @@ import { NamedListQueryDto } from '../dto/library.dto.js';
 import { CreateTagDto, UpdateTagDto } from '../dto/tags-collections.dto.js';
 import { TagsService, type TagView } from '../services/tags.service.js';
 
-const uuid = new ParseUUIDPipe({ version: undefined });
 
 @ApiTags('tags')
 @ApiBearerAuth()
@@ -28,18 +28,18 @@ export class TagsController {
 
   @Get(':id')
   @Public()
-  get(@Param('id', uuid) id: string): Promise<TagView> {
+  get(@Param('id', ParseUuidPipe) id: string): Promise<TagView> {
     return this.tags.get(id);
   }
 
   @Patch(':id')
-  update(@Param('id', uuid) id: string, @Body() body: UpdateTagDto, @CurrentUser() user: AuthenticatedUser): Promise<TagView> {
+  update(@Param('id', ParseUuidPipe) id: string, @Body() body: UpdateTagDto, @CurrentUser() user: AuthenticatedUser): Promise<TagView> {
     return this.tags.update(id, body, user);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id', uuid) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
+  async remove(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
     await this.tags.remove(id, user);
   }
 }

@@ -1,5 +1,6 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Roles } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { PaginationQueryDto, type Page } from '../../common/pagination.js';
@@ -7,7 +8,6 @@ import { EmptyTrashQueryDto } from '../dto/trash.dto.js';
 import { TrashService } from '../services/trash.service.js';
 import type { MediaFileView } from '../views.js';
 
-const uuid = new ParseUUIDPipe({ version: undefined });
 
 @ApiTags('trash')
 @ApiBearerAuth()
@@ -18,7 +18,7 @@ export class TrashController {
   @Delete('files/:id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'moved to the trash' })
-  async moveToTrash(@Param('id', uuid) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
+  async moveToTrash(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
     await this.trash.moveToTrash(id, user);
   }
 
@@ -29,14 +29,14 @@ export class TrashController {
 
   @Post('trash/:id/restore')
   @HttpCode(200)
-  restore(@Param('id', uuid) id: string, @CurrentUser() user: AuthenticatedUser): Promise<MediaFileView> {
+  restore(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<MediaFileView> {
     return this.trash.restore(id, user);
   }
 
   @Delete('trash/:id')
   @Roles('admin')
   @HttpCode(204)
-  async purge(@Param('id', uuid) id: string): Promise<void> {
+  async purge(@Param('id', ParseUuidPipe) id: string): Promise<void> {
     await this.trash.purge(id);
   }
 

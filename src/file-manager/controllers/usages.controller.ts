@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { UsageDto } from '../dto/library.dto.js';
 import { UsagesService, type UsageView } from '../services/usages.service.js';
 
-const uuid = new ParseUUIDPipe({ version: undefined });
 
 @ApiTags('usages')
 @ApiBearerAuth()
@@ -18,7 +18,7 @@ export class UsagesController {
   @ApiCreatedResponse({ description: 'recorded' })
   @ApiOkResponse({ description: 'already recorded' })
   async record(
-    @Param('id', uuid) id: string,
+    @Param('id', ParseUuidPipe) id: string,
     @Body() body: UsageDto,
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) response: Response,
@@ -31,13 +31,13 @@ export class UsagesController {
   @Delete()
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'removed (or was not recorded)' })
-  async remove(@Param('id', uuid) id: string, @Body() body: UsageDto, @CurrentUser() user: AuthenticatedUser): Promise<void> {
+  async remove(@Param('id', ParseUuidPipe) id: string, @Body() body: UsageDto, @CurrentUser() user: AuthenticatedUser): Promise<void> {
     await this.usages.remove(id, body, user);
   }
 
   @Get()
   @Public()
-  list(@Param('id', uuid) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<{ count: number; usages: UsageView[] }> {
+  list(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<{ count: number; usages: UsageView[] }> {
     return this.usages.list(id, user);
   }
 }
