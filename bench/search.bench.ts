@@ -8,6 +8,8 @@
  *
  * Uses DATABASE_URL / S3_ENDPOINT when set (the database must be empty: it is seeded), otherwise starts its own
  * embedded PostgreSQL (fsync off) and S3 server in a temporary directory, removed at the end.
+ * While tuning: BENCH_REUSE=1 measures a DATABASE_URL seeded by an earlier run as it is (no seeding, no report
+ * written), BENCH_ONLY=<text> runs only the scenarios whose name contains the text.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile, chmod } from 'node:fs/promises';
@@ -17,6 +19,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.factory.js';
 import { UsersService } from '../src/auth/users.service.js';
 import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js';
@@ -25,6 +28,8 @@ import { startEmbeddedS3 } from '../src/embedded/embedded-s3.js';
 const FILES = Number(process.env.BENCH_FILES ?? 1_000_000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 const WARMUP = 30;
+const REUSE = process.env.BENCH_REUSE === '1';
+const ONLY = process.env.BENCH_ONLY;
 const USERS = 100;
 const TAGS = 500;
 const ADMIN_EMAIL = 'bench-admin@bench.local';
@@ -81,12 +86,16 @@ async function main(): Promise<void> {
     stops.unshift(() => app.close());
     await app.listen(0, '127.0.0.1');
     const port = (app.getHttpServer().address() as AddressInfo).port;
-    const member = await app.get(UsersService).create('bench-member@bench.local', PASSWORD, 'member');
+    const users = app.get(UsersService);
+    const member = REUSE
+      ? (((await app.get(DataSource).query(`SELECT id FROM users WHERE email = 'bench-member@bench.local'`)) as Array<{ id: string }>)[0] ??
+        (await users.create('bench-member@bench.local', PASSWORD, 'member')))
+      : await users.create('bench-member@bench.local', PASSWORD, 'member');
 
     const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await client.connect();
     try {
-      const seconds = await seed(client, member.id);
+      const seconds = REUSE ? 0 : await seed(client, member.id);
       const http = new HttpClient(port);
       const adminAuth = await http.login(ADMIN_EMAIL);
       const memberAuth = await http.login('bench-member@bench.local');
@@ -106,7 +115,7 @@ async function main(): Promise<void> {
       ];
 
       const results: Result[] = [];
-      for (const scenario of scenarios) {
+      for (const scenario of scenarios.filter((candidate) => !ONLY || candidate.name.includes(ONLY))) {
         const auth = scenario.asMember ? memberAuth : adminAuth;
         for (let i = 0; i < WARMUP; i++) await http.get('/api/files', scenario.query(i + 10_000), auth);
         const before = await indexScans(client);
@@ -138,7 +147,7 @@ async function main(): Promise<void> {
           `${scenario.name.padEnd(46)} p50 ${result.p50.toFixed(1).padStart(6)} ms  p95 ${result.p95.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  (avg count ${result.count}, load ${result.load.toFixed(1)})`,
         );
       }
-      await writeReport(results, seconds);
+      if (!REUSE && !ONLY) await writeReport(results, seconds);
     } finally {
       await client.end();
     }
@@ -319,18 +328,24 @@ Latency is the whole HTTP round trip (validation, auth, count query, page query 
 |---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-## How the plans get there (migrations/1764201800000-LibrarySearch.ts)
+## How the plans get there (migrations/1764201800000-LibrarySearch.ts, 1764202000000-SearchPerformance.ts)
 
 - \`media_files_search_idx\`: GIN over \`search_vector\` (title A, tag names B, filename C, description D),
   partial \`WHERE deleted_at IS NULL\`. Every \`q\` is answered from it: the query words become a tsquery whose
   alternatives (prefix \`word:*\`, similar and containing words) were looked up first in the small
   \`search_words\` table through \`search_words_trgm_idx\` (GiST trigram, k-nearest words), so trigram
-  matching never scans media rows.
-- \`media_files_created_idx\` (created_at, id), \`media_files_title_idx\`, \`media_files_size_idx\`,
-  \`media_files_downloads_idx\`: partial b-trees over active files; a page in any contract ordering is the first
-  rows of one index scan (backwards for \`-\`), and size/date ranges ride on the same indexes.
-- \`media_file_tags_tag_idx\` / \`media_file_collections_collection_idx\` (from the core schema) answer tag and
-  collection filters as semi-joins.
+  matching never scans media rows. The page and the exact count come from one pass over the matches
+  (\`count(*) OVER ()\` over a subquery of narrow rows: id and sort keys), ranked once when there are no typo
+  alternatives (\`3 * ts_rank\` instead of \`2 * ts_rank(exact) + ts_rank(any)\` with the same tsquery twice).
+- \`media_files_tag_ids_idx\` / \`media_files_collection_ids_idx\`: GIN over \`tag_ids\` / \`collection_ids\`, sorted
+  copies of the link tables kept by statement triggers on \`media_file_tags\` / \`media_file_collections\` (approve,
+  PATCH, a tag or collection deleted, purge). A tag or collection filter is \`&&\` on one bitmap that combines with
+  the other conditions; page and count in one pass as for \`q\`.
+- \`media_files_size_idx\` (file_size, id) INCLUDE (created_at, access_level, created_by): a size range's page
+  (sorted by date) and its count are index-only scans of the range (no heap row per match).
+- \`media_files_created_idx\` (created_at, id), \`media_files_title_idx\`, \`media_files_downloads_idx\`: partial
+  b-trees over active files; an unfiltered page in any contract ordering is the first rows of one index scan
+  (backwards for \`-\`), its count comes from the trigger-kept \`media_file_counts\` summary.
 - Visibility (\`readableCondition\`) is a filter on the same scans: access level and owner are columns of the
   row, so counts and pages only ever contain what the caller may see.
 `;

@@ -70,7 +70,7 @@ describe('tag and collection filters follow the links; PATCH vs tag delete', () 
     expect(await arrays(file.id)).toEqual({ tagIds: [], collectionIds: [] });
   });
 
-  it('counts and pages GIN matches in one pass, and answers the count past the last page', async () => {
+  it('pages and counts tag and q matches, including past the last page', async () => {
     const tag = await createTag(t, 'Pagedtag');
     for (const title of ['Paged one', 'Paged two', 'Paged three']) await createMediaFile(t, { title, accessLevel: 'public', tagIds: [tag.id] });
     expect(await listFiles(t, { tagIds: tag.id, pageSize: 2 })).toMatchObject({ count: 3, totalPages: 2, hasNext: true });
