@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -10,13 +10,13 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Matches,
   MaxLength,
   Min,
   MinLength,
 } from 'class-validator';
 import { PaginationQueryDto } from '../../common/pagination.js';
 import { ACCESS_LEVELS, FILE_TYPES, type AccessLevel, type FileType } from '../entities/columns.js';
+import { ApproveDto } from './moderation.dto.js';
 
 export const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -113,47 +113,11 @@ export class MediaFileListQueryDto extends PaginationQueryDto {
   ordering?: string;
 }
 
-export class UpdateMediaFileDto {
-  @ApiPropertyOptional({ maxLength: 255 })
-  @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @MinLength(1)
-  @MaxLength(255)
-  title?: string;
-
-  @ApiPropertyOptional({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  @Matches(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'slug must be lowercase a-z, 0-9 and single dashes' })
-  slug?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(10_000)
-  description?: string;
-
-  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'replaces the file’s tags' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsUUID('all', { each: true })
-  tagIds?: string[];
-
-  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'replaces the file’s collections' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsUUID('all', { each: true })
-  collectionIds?: string[];
-
-  @ApiPropertyOptional({ enum: ACCESS_LEVELS })
-  @IsOptional()
-  @IsIn(ACCESS_LEVELS)
-  accessLevel?: AccessLevel;
-}
+/**
+ * PATCH /api/files/:id: the approval's metadata with every field optional; `tagIds` / `collectionIds` replace the
+ * file's tags and collections.
+ */
+export class UpdateMediaFileDto extends PartialType(ApproveDto) {}
 
 export class DownloadQueryDto {
   @ApiPropertyOptional({ default: false, description: '`Content-Disposition: inline` instead of attachment' })
