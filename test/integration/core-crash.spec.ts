@@ -187,6 +187,27 @@ describe('storage failing', () => {
     await expectInvariants(t);
   });
 
+  it('during an upload of several files: 503, and the server survives the parts it never read', async () => {
+    await s3.stop();
+    try {
+      // The first part fails on storage; the request is abandoned while the next parts are still unread. Their
+      // streams then error ("unexpected end"): that must not be an unhandled error that kills the process.
+      const response = await t.http
+        .post('/api/uploads')
+        .set('Authorization', admin)
+        .attach('files', content(), 'one.txt')
+        .attach('files', Buffer.alloc(8 * 1024 * 1024, 'a'), 'two.txt')
+        .attach('files', Buffer.alloc(8 * 1024 * 1024, 'b'), 'three.txt');
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('STORAGE_UNAVAILABLE');
+    } finally {
+      await startStorage();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await t.http.get('/api/health')).status).toBe(200);
+    expect(await count(t, `SELECT 1 FROM upload_sessions`)).toBe(0);
+  });
+
   it('during an approval: 503, and the trashed file and the pending file stay as they were', async () => {
     const bytes = content();
     const file = await createMediaFile(t, admin, bytes);

@@ -131,11 +131,16 @@ export class UploadService {
         if (received > this.config.maxRequestBytes) fail(new PayloadTooLargeException());
       });
       request.on('aborted', () => fail(new DomainException('BAD_REQUEST', 'The client aborted the upload')));
+      request.on('error', () => fail(new DomainException('BAD_REQUEST', 'The client aborted the upload')));
 
       parser.on('field', (name, value) => {
         if (name === 'folderPath') folderPath = sanitizeFolderPath(value);
       });
       parser.on('file', (name, stream, info) => {
+        // When the request is abandoned (parser destroyed), a part not fully read yet errors ("unexpected end of
+        // file"), possibly before its consumer is attached (it first awaits its upload claim): without a listener
+        // that error would be unhandled and take the whole process down. Its consumer still sees the error.
+        stream.on('error', () => undefined);
         if (name !== UPLOAD_FIELD || failed) {
           stream.resume();
           return;
