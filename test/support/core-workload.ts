@@ -40,7 +40,7 @@ export interface WorkloadStats {
   outcomes: Record<string, number>;
 }
 
-type OperationName =
+export type OperationName =
   | 'upload'
   | 'approve'
   | 'reject'
@@ -64,7 +64,7 @@ const WEIGHTS: Array<[OperationName, number]> = [
 ];
 
 /** The statuses (and error codes) the contract allows for each operation in this workload. */
-const ALLOWED: Record<OperationName, Record<number, string[] | true>> = {
+export const ALLOWED: Record<OperationName, Record<number, string[] | true>> = {
   upload: { 201: true },
   approve: { 201: true, 404: ['NOT_FOUND'], 409: ['NOT_PENDING', 'DUPLICATE_CONTENT', 'CONFLICT'] },
   reject: { 200: true, 404: ['NOT_FOUND'], 409: ['NOT_PENDING'] },
