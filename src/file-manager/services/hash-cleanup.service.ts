@@ -92,10 +92,11 @@ export class HashCleanupService {
       ]);
       if (claimed.length === 0) throw new UploadInterruptedException();
 
-      await this.lockContent(runner, upload.hash);
+      // The hash lock, then the upsert, which locks the content row itself (no separate SELECT … FOR UPDATE).
+      await this.lockHash(runner, upload.hash);
       const content = await this.claimContent(runner, upload);
       reusedStoredContent = content.objectKey !== upload.objectKey;
-      if (content.objectKey !== upload.objectKey) {
+      if (reusedStoredContent) {
         await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
       }
 
@@ -346,12 +347,17 @@ export class HashCleanupService {
    * opposite orders). The row is then locked too.
    */
   private async lockContent(runner: QueryRunner, hash: string): Promise<ContentRow | undefined> {
-    await runner.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [CONTENT_LOCK_CLASS, hash]);
+    await this.lockHash(runner, hash);
     const [row] = (await runner.query(
       `SELECT hash, object_key AS "objectKey" FROM stored_objects WHERE hash = $1 FOR UPDATE`,
       [hash],
     )) as ContentRow[];
     return row;
+  }
+
+  /** The advisory half of the content lock: held until the transaction ends, whether or not the content is stored. */
+  private async lockHash(runner: QueryRunner, hash: string): Promise<void> {
+    await runner.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [CONTENT_LOCK_CLASS, hash]);
   }
 
   private async hashOfPendingFile(runner: QueryRunner, id: string): Promise<string> {
