@@ -9,7 +9,7 @@ import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
-import { createValidationPipe } from './common/validation.js';
+import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
 import { appConfig, httpConfig } from './config/configuration.js';
 import { applyHttpProtection } from './http/http-protection.js';
 import { AppLogger, createPinoLogger, levelFromNestLevels, type LogLevelName } from './logging/app-logger.js';
@@ -61,7 +61,7 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.use(bindRequestLogger);
   app.setGlobalPrefix(API_PREFIX);
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new RejectNulCharactersPipe(), createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   // No enableShutdownHooks(): signals are handled by src/http/shutdown.ts, which drains requests first.
   setUpOpenApi(app);

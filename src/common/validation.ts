@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { Injectable, ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError } from '@nestjs/common';
 import { ValidationFailedException } from './errors/domain.exception.js';
 
 /** Flattens class-validator's nested errors into `[{ field: 'approvals.0.title', errors: [...] }]`. */
@@ -19,4 +19,28 @@ export function createValidationPipe(): ValidationPipe {
     stopAtFirstError: false,
     exceptionFactory: (errors) => new ValidationFailedException(toFieldErrors(errors)),
   });
+}
+
+/**
+ * PostgreSQL text cannot hold the NUL character (U+0000): a string carrying one would fail deep in a query. This
+ * global pipe refuses it at the edge, in any body, query or path value, as a validation error naming the field.
+ */
+@Injectable()
+export class RejectNulCharactersPipe implements PipeTransform {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type === 'custom') return value;
+    const offending = nulPaths(value, metadata.data ?? '');
+    if (offending.length) {
+      throw new ValidationFailedException(
+        offending.map((field) => ({ field: field || metadata.type, errors: ['must not contain NUL characters'] })),
+      );
+    }
+    return value;
+  }
+}
+
+function nulPaths(value: unknown, path: string, depth = 0): string[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [path] : [];
+  if (depth > 32 || value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) => nulPaths(child, path ? `${path}.${key}` : key, depth + 1));
 }

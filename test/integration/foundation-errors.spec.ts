@@ -64,6 +64,21 @@ describe('foundation: error shape', () => {
     for (const field of fields.fields) expect(field.errors.length).toBeGreaterThan(0);
   });
 
+  it('a NUL character anywhere in the input: 400 VALIDATION_FAILED naming the field, nothing written', async () => {
+    // PostgreSQL text cannot hold U+0000; the fuzz spec once reached the database with one (a 500).
+    const body = await t.http
+      .post('/api/collections')
+      .set('Authorization', admin)
+      .send({ title: 'Holiday', description: 'a\u0000b' });
+    expect(body.status).toBe(400);
+    expect(body.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { fields: [{ field: 'description' }] } });
+    const query = await t.http.get('/api/files').query({ q: 'x\u0000y' }).set('Authorization', admin);
+    expect(query.status).toBe(400);
+    expect(query.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { fields: [{ field: 'q' }] } });
+    const listed = await t.http.get('/api/collections').set('Authorization', admin);
+    expect(listed.body.results.map((c: { title: string }) => c.title)).not.toContain('Holiday');
+  });
+
   it('unknown route: 404 ROUTE_NOT_FOUND, with or without a token, for any method', async () => {
     expectError(await t.http.get('/api/does-not-exist'), 404, 'ROUTE_NOT_FOUND');
     expectError(await t.http.get('/api/does-not-exist').set('Authorization', admin), 404, 'ROUTE_NOT_FOUND');
