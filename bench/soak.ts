@@ -577,7 +577,7 @@ function buildReport(durationMs: number, violations: Violation[], jobReports: Re
   const byInvariant = (name: string) => violations.filter((v) => v.invariant === name).length;
   lines.push(
     `invariants: ${violations.length === 0 ? 'no violations' : `${violations.length} VIOLATIONS`} ` +
-      `(I1 ${byInvariant('I1')}, I2 ${byInvariant('I2')}, I3 ${byInvariant('I3')}, I4 ${byInvariant('I4')})`,
+      `(I1 ${byInvariant('I1')}, I2 ${byInvariant('I2')}, I3 ${byInvariant('I3')}, I4 ${byInvariant('I4')}, I5 ${byInvariant('I5')})`,
   );
   if (violations.length) lines.push(formatViolations(violations));
   return lines.join('\n');

@@ -134,7 +134,7 @@ const REBUILD_COUNTS_AND_WORDS = `
             FROM media_files WHERE deleted_at IS NULL
            GROUP BY 1, 2, 3, 4;`;
 
-const REBUILD_WITH_LINKS = `
+export const REBUILD_WITH_LINKS = `
       CREATE OR REPLACE FUNCTION media_search_rebuild() RETURNS void
         LANGUAGE sql
         AS $$

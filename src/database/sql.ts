@@ -13,3 +13,18 @@ export async function queryRows<T>(executor: Executor, sql: string, parameters: 
   }
   return result as T[];
 }
+
+/** Positional parameters for hand-written SQL: `params.add(value)` answers `$n`. */
+export class SqlParams {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  /** `readableCondition` speaks TypeORM's `:name` parameters; rewrite them as positional ones. */
+  named(condition: { sql: string; params: Record<string, unknown> }): string {
+    return condition.sql.replace(/:(\w+)/g, (_, name: string) => this.add(condition.params[name]));
+  }
+}

@@ -8,6 +8,8 @@
  * - I3 stored once: after garbage collection, one object per distinct content in the bucket.
  * - I4 no leak: after garbage collection, no content row that no record needs, no object that no content row
  *   references, an empty deletion outbox and no upload claims left (the workload is quiescent when we check).
+ * - I5 search agrees with the files: the search terms index (`media_search_terms`) holds exactly the terms of the
+ *   active media files' current rows, with their current access level, uploader, type and date.
  *
  * I4 (and the "once" of I3) only make sense once the debris has been collected, so when `apps` (or `collect`) is
  * given the check first settles every instance's background deletion drain and runs the `collect-garbage` job.
@@ -23,7 +25,7 @@ import { JobAlreadyRunningException, MaintenanceJobs } from '../../src/maintenan
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { ObjectNotFoundException } from '../../src/storage/storage.errors.js';
 
-export type InvariantName = 'I1' | 'I2' | 'I3' | 'I4';
+export type InvariantName = 'I1' | 'I2' | 'I3' | 'I4' | 'I5';
 
 export interface Violation {
   invariant: InvariantName;
@@ -54,6 +56,19 @@ export interface InvariantCheckOptions {
   /** Alternative to `apps`: runs garbage collection to completion (e.g. through the admin endpoint). */
   collect?: () => Promise<void>;
 }
+
+/** Search terms rows that differ from the terms of the active files' current rows ("missing" or "stale"). */
+const SEARCH_TERMS_DRIFT = `
+  WITH expected AS (
+    SELECT t.term, m.id AS media_file_id, t.weight, m.created_at, m.access_level, m.created_by, m.file_type, t.shared_prefix
+      FROM media_files m, media_search_terms_of(m.search_vector, m.tag_ids, m.collection_ids) t
+     WHERE m.deleted_at IS NULL
+  ), actual AS (
+    SELECT term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix FROM media_search_terms
+  )
+  SELECT 'missing' AS kind, term, media_file_id AS "mediaFileId" FROM (SELECT * FROM expected EXCEPT SELECT * FROM actual) a
+  UNION ALL
+  SELECT 'stale', term, media_file_id FROM (SELECT * FROM actual EXCEPT SELECT * FROM expected) s`;
 
 type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
 
@@ -133,6 +148,12 @@ export async function checkInvariants(options: InvariantCheckOptions): Promise<V
     // I3 (database side, holds at any time): one content row per hash is the primary key; one row per key too.
     for (const [objectKey, count] of countBy(db.storedObjects.map((row) => row.objectKey))) {
       if (count > 1) violations.push({ invariant: 'I3', objectKey, message: `${count} content rows share object ${objectKey}` });
+    }
+
+    // I5: the search terms index against what the rows say now (both directions).
+    const drift = await query<{ kind: string; term: string; mediaFileId: string }>(SEARCH_TERMS_DRIFT);
+    for (const row of drift) {
+      violations.push({ invariant: 'I5', message: `${row.kind} search term ${JSON.stringify(row.term)} of media file ${row.mediaFileId}` });
     }
 
     if (!collected) return violations;

@@ -11,7 +11,7 @@ import { UnknownTagsException } from '../file-manager.errors.js';
 import type { NamedListQueryDto } from '../dto/library.dto.js';
 import type { CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-collections.dto.js';
 import { firstFreeSlug, slugify } from '../utils/slug.util.js';
-import { SqlParams } from './library.service.js';
+import { SqlParams } from '../../database/sql.js';
 import { likeContains } from './tags.service.js';
 
 export interface CollectionView {

@@ -5,7 +5,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { isUniqueViolation } from '../../common/errors/database-errors.js';
 import { ForbiddenException } from '../../common/errors/domain.exception.js';
-import { offsetOf, toPage, type Page } from '../../common/pagination.js';
+import { toPage, type Page } from '../../common/pagination.js';
 import { storageConfig } from '../../config/storage.config.js';
 import { inTransaction } from '../../database/transactions.js';
 import { ObjectStorage, type ByteRange } from '../../storage/object-storage.js';
@@ -18,24 +18,11 @@ import {
   UnknownCollectionsException,
   UnknownTagsException,
 } from '../file-manager.errors.js';
-import type { MediaFileListQueryDto, MediaOrderingField, UpdateMediaFileDto } from '../dto/library.dto.js';
+import type { MediaFileListQueryDto, UpdateMediaFileDto } from '../dto/library.dto.js';
+import { SqlParams } from '../../database/sql.js';
+import { planSearch, type SearchWord, type TermsSearchPlan } from './library-search.js';
 import { toMediaFileView, type MediaFileSource, type MediaFileView } from '../views.js';
 import { parseRange, etagMatches } from '../utils/http-range.util.js';
-
-/** Positional parameters for hand-written SQL: `params.add(value)` answers `$n`. */
-export class SqlParams {
-  readonly values: unknown[] = [];
-
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-
-  /** `readableCondition` speaks TypeORM's `:name` parameters; rewrite them as positional ones. */
-  named(condition: { sql: string; params: Record<string, unknown> }): string {
-    return condition.sql.replace(/:(\w+)/g, (_, name: string) => this.add(condition.params[name]));
-  }
-}
 
 /** The stored bytes of a readable, active media file. */
 export interface MediaContent {
@@ -61,12 +48,8 @@ export interface ContentConditions {
   withBody: boolean;
 }
 
-const ORDER_COLUMNS: Record<MediaOrderingField, string> = {
-  title: 'm.title',
-  createdAt: 'm.created_at',
-  fileSize: 'm.file_size',
-  downloadCount: 'm.download_count',
-};
+/** Beyond this many term rows a page reads the whole match stream rather than a longer prefix of it. */
+const MAX_STREAM_LIMIT = 50_000;
 
 /** Columns of a media file view, over `m` (media_files) and `u` (its uploader). Tags and collections as JSON. */
 const VIEW_COLUMNS = `
@@ -101,99 +84,64 @@ export class LibraryService {
   ) {}
 
   async search(query: MediaFileListQueryDto, user?: AuthenticatedUser): Promise<Page<MediaFileView>> {
-    const params = new SqlParams();
-    const where = ['m.deleted_at IS NULL', params.named(readableCondition(user))];
-    const search = query.q ? await this.searchQuery(query.q) : undefined;
-    if (search) where.push(`m.search_vector @@ ${params.add(search.query)}::tsquery`);
-    if (query.fileType?.length) where.push(`m.file_type = ANY(${params.add(query.fileType)}::file_type[])`);
-    if (query.accessLevel?.length) where.push(`m.access_level = ANY(${params.add(query.accessLevel)}::access_level[])`);
-    // Denormalised, trigger-kept copies of the links (migration 1764202000000): one GIN bitmap each, combined
-    // with the other conditions before any row is read, instead of a semi-join probed row by row.
-    if (query.tagIds?.length) where.push(`m.tag_ids && ${params.add(query.tagIds)}::uuid[]`);
-    if (query.collectionIds?.length) where.push(`m.collection_ids && ${params.add(query.collectionIds)}::uuid[]`);
-    if (query.createdAfter) where.push(`m.created_at >= ${params.add(query.createdAfter)}::timestamptz`);
-    if (query.createdBefore) where.push(`m.created_at < ${params.add(query.createdBefore)}::timestamptz`);
-    if (query.minSize !== undefined) where.push(`m.file_size >= ${params.add(query.minSize)}`);
-    if (query.maxSize !== undefined) where.push(`m.file_size <= ${params.add(query.maxSize)}`);
-    const condition = where.join(' AND ');
-
-    // Each sort key is selected in the page and sorted on again outside, after the hydration joins.
-    const order: Array<{ expression: string; direction: 'ASC' | 'DESC' }> = [];
-    if (search && !query.ordering) {
-      // Exact and prefix matches outrank typo and substring matches; weights rank title > tags > filename > text.
-      // Without typo alternatives both tsqueries are the same: rank once (2r + r = 3r).
-      const any = params.add(search.query);
-      order.push({
-        expression:
-          search.exact === search.query
-            ? `ts_rank(m.search_vector, ${any}::tsquery) * 3`
-            : `ts_rank(m.search_vector, ${params.add(search.exact)}::tsquery) * 2 + ts_rank(m.search_vector, ${any}::tsquery)`,
-        direction: 'DESC',
-      });
-      order.push({ expression: 'm.created_at', direction: 'DESC' }, { expression: 'm.id', direction: 'DESC' });
-    } else {
-      const ordering = query.ordering ?? '-createdAt';
-      const direction = ordering.startsWith('-') ? 'DESC' : 'ASC';
-      const field = ordering.replace(/^-/, '') as MediaOrderingField;
-      order.push({ expression: ORDER_COLUMNS[field], direction }, { expression: 'm.id', direction });
-    }
-    const keys = order.map((key, index) => `${key.expression} AS k${index}`).join(', ');
-    const pageOrder = order.map((key, index) => `page.k${index} ${key.direction}`).join(', ');
-    const limit = params.add(query.pageSize);
-    const offset = params.add(offsetOf(query));
-    const countValues = params.values.slice(0, countParameterCount(condition));
-    const hydrate = (pageSql: string) =>
-      this.dataSource.query(
-        `WITH page AS (${pageSql})
-         SELECT ${VIEW_COLUMNS}
-           FROM page JOIN media_files m ON m.id = page.id JOIN users u ON u.id = m.created_by
-          ORDER BY ${pageOrder}`,
-        params.values,
-      ) as Promise<ViewRow[]>;
-
-    // A tag or collection filter (without `q`): its matches come from a GIN bitmap, and a page sorted by a column
-    // that bitmap doesn't order needs all of them anyway. Left alone, the planner walks the date index probing each
-    // row for the tag (a few thousand rows for one page); fenced (OFFSET 0), the subquery is one bitmap scan and the
-    // page a top-N sort of its narrow rows. Measured on the 1M-file benchmark: ~11 ms instead of ~20 ms.
-    const fenced = !search && (query.tagIds?.length || query.collectionIds?.length);
-    const pageSql = fenced
-      ? `SELECT id, ${order.map((_, index) => `k${index}`).join(', ')}
-           FROM (SELECT m.id, ${keys} FROM media_files m WHERE ${condition} OFFSET 0) page
-          ORDER BY ${pageOrder}
-          LIMIT ${limit} OFFSET ${offset}`
-      : `SELECT m.id, ${keys} FROM media_files m WHERE ${condition}
-          ORDER BY ${order.map((key) => `${key.expression} ${key.direction}`).join(', ')}
-          LIMIT ${limit} OFFSET ${offset}`;
-    // The count runs beside the page on a second connection: on two cores that beats one pass doing both (measured
-    // with `count(*) OVER ()`: ranking and counting thousands of matches serially was slower than in parallel).
-    const [rows, count] = await Promise.all([hydrate(pageSql), this.count(query, user, condition, countValues)]);
+    const words = query.q ? await this.searchWords(query.q) : [];
+    const plan = planSearch(query, words, user);
+    const countValues = plan.params.values.slice(0, plan.countParameters);
+    // The count runs beside the page on a second connection: two cores count and rank at once.
+    const summarised = plan.kind === 'media-rows' && words.length === 0 && this.summarisable(query);
+    const [rows, count] = await Promise.all([
+      plan.kind === 'terms' ? this.termsPage(plan) : this.hydrate(plan.pageSql, plan.pageOrder, plan.params.values),
+      summarised ? this.countFromSummary(query, user) : this.countMatches(plan.countSql, countValues),
+    ]);
     return toPage(rows.map(toView), count, query);
   }
 
   /**
-   * The number of matching files. Without filters beyond file type and access level, it comes from the
-   * trigger-maintained `media_file_counts` (a handful of rows) instead of counting the library row by row.
+   * A page from the terms index: the first rows of the match stream, enough for the page when each file matches
+   * once or twice (the usual case); read further when they were not (see `TermsSearchPlan`).
    */
-  private async count(
-    query: MediaFileListQueryDto,
-    user: AuthenticatedUser | undefined,
-    condition: string,
-    values: unknown[],
-  ): Promise<number> {
-    const summarised =
-      !query.q &&
+  private async termsPage(plan: TermsSearchPlan): Promise<ViewRow[]> {
+    let streamLimit: number | undefined = plan.wanted * 2 + 20;
+    for (;;) {
+      const rows: Array<ViewRow & { streamed: string; files: string }> = await this.hydrate(plan.pageSql(streamLimit), plan.pageOrder, plan.params.values);
+      const [first] = rows;
+      if (streamLimit === undefined || (!first && plan.wanted === plan.pageSize)) return rows;
+      if (first && (Number(first.files) >= plan.wanted || Number(first.streamed) < streamLimit)) return rows;
+      // Too few files in this much of the stream, or an empty page that may lie past the last match: read further.
+      streamLimit = first && streamLimit * 8 <= MAX_STREAM_LIMIT ? streamLimit * 8 : undefined;
+    }
+  }
+
+  /** The page's media files, in the page's order. */
+  private hydrate<Extra = object>(pageSql: string, pageOrder: string, values: unknown[]): Promise<Array<ViewRow & Extra>> {
+    return this.dataSource.query(
+      `WITH page AS (${pageSql})
+       SELECT ${VIEW_COLUMNS}, page.*
+         FROM page JOIN media_files m ON m.id = page.id JOIN users u ON u.id = m.created_by
+        ORDER BY ${pageOrder}`,
+      values,
+    ) as Promise<Array<ViewRow & Extra>>;
+  }
+
+  private async countMatches(sql: string, values: unknown[]): Promise<number> {
+    const [{ count }] = (await this.dataSource.query(sql, values)) as Array<{ count: string }>;
+    return Number(count);
+  }
+
+  /** Without filters beyond file type and access level, the trigger-kept `media_file_counts` answers the count. */
+  private summarisable(query: MediaFileListQueryDto): boolean {
+    return (
       !query.tagIds?.length &&
       !query.collectionIds?.length &&
       !query.createdAfter &&
       !query.createdBefore &&
       query.minSize === undefined &&
-      query.maxSize === undefined;
-    if (!summarised) {
-      const [{ count }] = (await this.dataSource.query(`SELECT count(*) AS count FROM media_files m WHERE ${condition}`, values)) as Array<{
-        count: string;
-      }>;
-      return Number(count);
-    }
+      query.maxSize === undefined
+    );
+  }
+
+  /** The number of visible active files from `media_file_counts` (a handful of rows) instead of row by row. */
+  private async countFromSummary(query: MediaFileListQueryDto, user?: AuthenticatedUser): Promise<number> {
     const params = new SqlParams();
     const where = [params.named(readableCondition(user, 'c'))];
     if (query.fileType?.length) where.push(`c.file_type = ANY(${params.add(query.fileType)}::file_type[])`);
@@ -364,52 +312,43 @@ export class LibraryService {
   }
 
   /**
-   * Turns `q` into two tsqueries: `exact` (every word, as a word or a prefix of one) and `query`, where a word that
-   * is neither a word of the library nor the start of one (a typo, or the middle of a word) is replaced by the
-   * library's words most similar to it or containing it. Those come from the small `search_words` table through
-   * its trigram index, so the media rows are only ever searched through their tsvector GIN index. Known words are
-   * not widened: a typo tolerance that also fired on correct words would bury the exact matches under neighbours.
-   * Undefined when `q` has no letter or digit at all.
+   * The words of `q`, each with the patterns that satisfy it: the word itself (as a word or the start of one), and,
+   * when it is neither a word of the library nor the start of one (a typo, or the middle of a word), the library's
+   * words most similar to it or containing it. Those come from the small `search_words` table through its trigram
+   * index, so trigram matching never scans media rows. Known words are not widened: a typo tolerance that also
+   * fired on correct words would bury the exact matches under neighbours. No words when `q` has no letter or digit.
    */
-  private async searchQuery(q: string): Promise<{ query: string; exact: string } | undefined> {
-    const [row] = (await this.dataSource.query(
+  private async searchWords(q: string): Promise<SearchWord[]> {
+    const rows = (await this.dataSource.query(
       `WITH tokens AS (
-         SELECT DISTINCT token FROM regexp_split_to_table(search_normalize($1), ' ') AS token
-          WHERE token <> '' LIMIT 10
-       ), alternatives AS (
-         SELECT t.token,
-                quote_literal(t.token) || CASE WHEN length(t.token) >= 2 THEN ':*' ELSE '' END AS exact,
-                ARRAY(
-                  SELECT quote_literal(candidate.word) FROM (
-                    (SELECT nearest.word FROM (
-                       SELECT w.word, w.word <-> t.token AS distance FROM search_words w
-                        ORDER BY w.word <-> t.token LIMIT 5) nearest
-                      WHERE nearest.distance <= 0.75)
-                    UNION
-                    (SELECT w.word FROM search_words w
-                      WHERE w.word LIKE '%' || t.token || '%'
-                      ORDER BY w.word <-> t.token LIMIT 5)
-                  ) candidate
-                  WHERE NOT starts_with(candidate.word, t.token)
-                ) AS others
-           FROM tokens t
-          WHERE length(t.token) >= 3 AND t.token !~ '^[0-9]+$'
-            AND NOT EXISTS (SELECT 1 FROM search_words w WHERE w.word LIKE t.token || '%')
-         UNION ALL
-         SELECT t.token,
-                quote_literal(t.token) || CASE WHEN length(t.token) >= 2 THEN ':*' ELSE '' END,
-                ARRAY[]::text[]
-           FROM tokens t
-          WHERE NOT (length(t.token) >= 3 AND t.token !~ '^[0-9]+$'
-                     AND NOT EXISTS (SELECT 1 FROM search_words w WHERE w.word LIKE t.token || '%'))
+         SELECT token, min(position) AS position
+           FROM regexp_split_to_table(search_normalize($1), ' ') WITH ORDINALITY AS split (token, position)
+          WHERE token <> '' GROUP BY token ORDER BY 2 LIMIT 10
        )
-       SELECT string_agg('(' || array_to_string(exact || others, ' | ') || ')', ' & ') AS query,
-              string_agg(exact, ' & ') AS exact
-         FROM alternatives`,
+       SELECT t.token,
+              CASE WHEN length(t.token) >= 3 AND t.token !~ '^[0-9]+$'
+                        AND NOT EXISTS (SELECT 1 FROM search_words w WHERE w.word LIKE t.token || '%')
+                   THEN ARRAY(
+                          SELECT candidate.word FROM (
+                            (SELECT nearest.word FROM (
+                               SELECT w.word, w.word <-> t.token AS distance FROM search_words w
+                                ORDER BY w.word <-> t.token LIMIT 5) nearest
+                              WHERE nearest.distance <= 0.75)
+                            UNION
+                            (SELECT w.word FROM search_words w
+                              WHERE w.word LIKE '%' || t.token || '%'
+                              ORDER BY w.word <-> t.token LIMIT 5)
+                          ) candidate
+                          WHERE NOT starts_with(candidate.word, t.token)
+                          ORDER BY candidate.word)
+                   ELSE ARRAY[]::text[] END AS alternatives
+         FROM tokens t ORDER BY t.position`,
       [q],
-    )) as Array<{ query: string | null; exact: string | null }>;
-    if (!row?.query || !row.exact) return undefined;
-    return { query: row.query, exact: row.exact };
+    )) as Array<{ token: string; alternatives: string[] }>;
+    return rows.map(({ token, alternatives }) => [
+      { text: token, prefix: token.length >= 2, factor: 3 },
+      ...alternatives.map((word) => ({ text: word, prefix: false, factor: 1 })),
+    ]);
   }
 }
 
@@ -427,9 +366,3 @@ function missingIds(wanted: string[], found: Array<{ id: string }>): string[] {
   const present = new Set(found.map((row) => row.id));
   return wanted.filter((id) => !present.has(id));
 }
-
-/** The count query uses the filter's parameters only: the highest `$n` its condition mentions. */
-function countParameterCount(condition: string): number {
-  return Math.max(0, ...[...condition.matchAll(/\$(\d+)/g)].map((match) => Number(match[1])));
-}
-

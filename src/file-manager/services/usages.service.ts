@@ -5,7 +5,7 @@ import { inTransaction } from '../../database/transactions.js';
 import { readableCondition } from '../access-policy.js';
 import type { UsageDto } from '../dto/library.dto.js';
 import { MediaFileNotFoundException } from '../file-manager.errors.js';
-import { SqlParams } from './library.service.js';
+import { SqlParams } from '../../database/sql.js';
 
 export interface UsageView {
   contentType: string;
