@@ -9,7 +9,8 @@
  * Uses DATABASE_URL / S3_ENDPOINT when set (the database must be empty: it is seeded), otherwise starts its own
  * embedded PostgreSQL (fsync off) and S3 server in a temporary directory, removed at the end.
  * While tuning: BENCH_REUSE=1 measures a DATABASE_URL seeded by an earlier run as it is (no seeding, no report
- * written), BENCH_ONLY=<text> runs only the scenarios whose name contains the text.
+ * written), BENCH_ONLY=<text> runs only the scenarios whose name contains the text, BENCH_SLOW_MS=<ms> prints the
+ * queries slower than that.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile, chmod } from 'node:fs/promises';
@@ -30,6 +31,7 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 const WARMUP = 30;
 const REUSE = process.env.BENCH_REUSE === '1';
 const ONLY = process.env.BENCH_ONLY;
+const SLOW_MS = process.env.BENCH_SLOW_MS ? Number(process.env.BENCH_SLOW_MS) : undefined;
 const USERS = 100;
 const TAGS = 500;
 const ADMIN_EMAIL = 'bench-admin@bench.local';
@@ -124,7 +126,9 @@ async function main(): Promise<void> {
         for (let i = 0; i < SAMPLES; i++) {
           const started = process.hrtime.bigint();
           const body = (await http.get('/api/files', scenario.query(i), auth)) as { count: number };
-          latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+          const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+          latencies.push(elapsed);
+          if (SLOW_MS !== undefined && elapsed > SLOW_MS) console.log(`  slow: ${elapsed.toFixed(1)} ms ${JSON.stringify(scenario.query(i))}`);
           count += body.count;
         }
         const after = await indexScans(client);

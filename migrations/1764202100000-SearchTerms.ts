@@ -7,13 +7,21 @@ import { REBUILD_WITH_LINKS } from './1764202000000-SearchPerformance.js';
  * `media_search_terms` holds one row per (term, active media file): every lexeme of the file's `search_vector`
  * with its best weight (title 8, tag names 4, filename 2, description 1), plus one `:tag:<id>` term per tag and
  * one `:collection:<id>` term per collection. Each row carries the columns a list page filters and sorts on
- * besides the term itself (creation date, access level, uploader, file type), all INCLUDEd in the primary key.
+ * besides the term itself (creation date, access level, uploader, file type), all in the primary key
+ * `(term, weight, created_at, media_file_id)` or INCLUDEd in it.
  *
  * Why: with the tsvector GIN index alone, an exact `count` and a ranking of a search both read the heap row of
  * every match (≈ 2–3 µs a row: a one-word search with 6,000 matches took 30–50 ms, a 4-letter prefix with 29,000
  * matches 120–160 ms). Here the matches of one word, one prefix, one tag or one collection are one contiguous
- * range of the primary key: the count, the visibility filter and the top of the ranking come from an index-only
- * scan of that range (`term ^@ prefix` is an index range because `term` uses the "C" collation).
+ * range of the primary key, read index-only with the visibility filter: the count scans the range
+ * (`term ^@ prefix` is an index range because `term` uses the "C" collation), and the best matches of one term
+ * are the first rows of a backward scan of its part of the range (weight, then date, descending), so a page reads
+ * a few rows per term instead of every match.
+ *
+ * Relevance (LibraryService, library-search.ts): for each query word, the best `weight × factor` among the file's
+ * lexemes that match it (factor 3 for the word or a word it starts, 1 for a typo correction), summed over the
+ * words; equal relevance, newest first. The media-row plan computes the same from the vector with weight-labelled
+ * tsqueries, so both plans order alike.
  *
  * Terms that start with ':' can never be matched by a search word: query words are normalised to letters and
  * digits (`search_normalize`), and so are lexemes.
@@ -57,24 +65,6 @@ export class SearchTerms1764202100000 implements MigrationInterface {
           SELECT ':collection:' || c, 0::smallint, 0::smallint FROM unnest(collection_ids) c
         $$`);
 
-    // The relevance of a file for a search, from its vector: for each query word, the best weight among the
-    // file's lexemes that match one of the word's patterns, times the pattern's factor (3 for the word itself or a
-    // word it starts, 1 for a typo or substring alternative); summed over the query words. The terms index stores
-    // the same best weight per lexeme, so a search answered from it ranks exactly like one answered from the
-    // vector (LibraryService uses either, depending on the filters).
-    await q.query(`
-      CREATE FUNCTION media_search_rank(document tsvector, word_no integer[], pattern text[], is_prefix boolean[], factor integer[])
-        RETURNS integer
-        LANGUAGE sql IMMUTABLE PARALLEL SAFE
-        AS $$
-          SELECT coalesce(sum(best), 0)::integer FROM (
-            SELECT max(t.weight * p.factor) AS best
-              FROM unnest(word_no, pattern, is_prefix, factor) p (word_no, pattern, is_prefix, factor)
-              JOIN media_search_terms_of(document, '{}', '{}') t
-                ON CASE WHEN p.is_prefix THEN starts_with(t.term, p.pattern) ELSE t.term = p.pattern END
-             GROUP BY p.word_no) per_word
-        $$`);
-
     await q.query(`
       CREATE TABLE "media_search_terms" (
         "term" text COLLATE "C" NOT NULL,
@@ -94,7 +84,7 @@ export class SearchTerms1764202100000 implements MigrationInterface {
        WHERE m.deleted_at IS NULL`);
     await q.query(`
       ALTER TABLE "media_search_terms" ADD CONSTRAINT "media_search_terms_pkey"
-        PRIMARY KEY ("term", "media_file_id") INCLUDE ("weight", "created_at", "access_level", "created_by", "file_type", "shared_prefix")`);
+        PRIMARY KEY ("term", "weight", "created_at", "media_file_id") INCLUDE ("access_level", "created_by", "file_type", "shared_prefix")`);
 
     await q.query(`
       CREATE FUNCTION media_files_terms_refresh() RETURNS trigger
@@ -103,8 +93,9 @@ export class SearchTerms1764202100000 implements MigrationInterface {
         BEGIN
           IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.deleted_at IS NULL THEN
             DELETE FROM media_search_terms s
-             WHERE s.media_file_id = OLD.id
-               AND s.term IN (SELECT t.term FROM media_search_terms_of(OLD.search_vector, OLD.tag_ids, OLD.collection_ids) t);
+             WHERE (s.term, s.weight, s.created_at, s.media_file_id) IN (
+                   SELECT t.term, t.weight, OLD.created_at, OLD.id
+                     FROM media_search_terms_of(OLD.search_vector, OLD.tag_ids, OLD.collection_ids) t);
           END IF;
           IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.deleted_at IS NULL THEN
             INSERT INTO media_search_terms (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
@@ -141,7 +132,6 @@ export class SearchTerms1764202100000 implements MigrationInterface {
     await q.query(`DROP TRIGGER "media_files_terms_insert_delete" ON "media_files"`);
     await q.query(`DROP FUNCTION media_files_terms_refresh()`);
     await q.query(`DROP TABLE "media_search_terms"`);
-    await q.query(`DROP FUNCTION media_search_rank(tsvector, integer[], text[], boolean[], integer[])`);
     await q.query(`DROP FUNCTION media_search_terms_of(tsvector, uuid[], uuid[])`);
   }
 }

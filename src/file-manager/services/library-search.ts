@@ -30,9 +30,8 @@ export type SearchPlan = TermsSearchPlan | MediaRowsSearchPlan;
 interface PlanBase {
   /** The page's order over its keys (`k0`, `k1`, …), for the outer query that hydrates the page: `page.k0 DESC, …`. */
   pageOrder: string;
-  /** Counts every match (`count` column); its parameters are the first `countParameters` values of `params`. */
-  countSql: string;
-  countParameters: number;
+  /** Counts every match (a `count` column). */
+  count: { sql: string; values: unknown[] };
   params: SqlParams;
 }
 
@@ -75,17 +74,36 @@ const ORDER_COLUMNS: Record<MediaOrderingField, string> = {
  *   page come from one pass over those index tuples; only the page's rows are read from `media_files`.
  * - **From the media rows** otherwise: several criteria intersect best as bitmaps over the GIN indexes
  *   (`search_vector`, `tag_ids`, `collection_ids`), and orderings by title, size or downloads need the row anyway.
- *   The relevance is `media_search_rank` over the row's vector: the same definition the terms carry.
+ *   The relevance is computed from the row's vector (`rankExpression`) with the same definition the terms carry.
  */
-export function planSearch(query: MediaFileListQueryDto, words: SearchWord[], user?: AuthenticatedUser): SearchPlan {
-  const criteria = (words.length ? words.length : 0) + (query.tagIds?.length ? 1 : 0) + (query.collectionIds?.length ? 1 : 0);
-  const ordering = query.ordering?.replace(/^-/, '');
-  const fromTerms =
-    criteria === 1 && query.minSize === undefined && query.maxSize === undefined && (ordering === undefined || ordering === 'createdAt');
-  return fromTerms ? planFromTerms(query, words, user) : planFromMediaRows(query, words, user);
+export function planSearch(
+  query: MediaFileListQueryDto,
+  words: SearchWord[],
+  user?: AuthenticatedUser,
+  expansions: PrefixExpansions = new Map(),
+): SearchPlan {
+  return answerableFromTerms(query, words) ? planFromTerms(query, words, user, expansions) : planFromMediaRows(query, words, user);
 }
 
-function planFromTerms(query: MediaFileListQueryDto, words: SearchWord[], user?: AuthenticatedUser): TermsSearchPlan {
+/** The terms index answers queries with one term criterion, no size range, sorted by relevance or date. */
+export function answerableFromTerms(query: MediaFileListQueryDto, words: SearchWord[]): boolean {
+  const criteria = words.length + (query.tagIds?.length ? 1 : 0) + (query.collectionIds?.length ? 1 : 0);
+  const ordering = query.ordering?.replace(/^-/, '');
+  return criteria === 1 && query.minSize === undefined && query.maxSize === undefined && (ordering === undefined || ordering === 'createdAt');
+}
+
+/**
+ * The terms that start with each prefix of the query (`LibraryService.expandPrefix`), or undefined for a prefix with
+ * too many of them: a prefix's matches are then read as one index range instead of term by term.
+ */
+export type PrefixExpansions = Map<string, string[] | undefined>;
+
+function planFromTerms(
+  query: MediaFileListQueryDto,
+  words: SearchWord[],
+  user: AuthenticatedUser | undefined,
+  expansions: PrefixExpansions,
+): TermsSearchPlan {
   const params = new SqlParams();
   const patterns: TermPattern[] =
     words[0] ??
@@ -93,46 +111,72 @@ function planFromTerms(query: MediaFileListQueryDto, words: SearchWord[], user?:
       ? query.tagIds.map((id) => ({ text: `:tag:${id}`, prefix: false, factor: 0 }))
       : query.collectionIds!.map((id) => ({ text: `:collection:${id}`, prefix: false, factor: 0 })));
 
-  const filters = [params.named(readableCondition(user, 's'))];
-  if (query.fileType?.length) filters.push(`s.file_type = ANY(${params.add(query.fileType)}::file_type[])`);
-  if (query.accessLevel?.length) filters.push(`s.access_level = ANY(${params.add(query.accessLevel)}::access_level[])`);
-  if (query.createdAfter) filters.push(`s.created_at >= ${params.add(query.createdAfter)}::timestamptz`);
-  if (query.createdBefore) filters.push(`s.created_at < ${params.add(query.createdBefore)}::timestamptz`);
-  const filter = filters.join(' AND ');
-
-  // One index range per prefix; the whole words of one factor together (`= ANY`: one index probe each).
-  const matchers: Array<{ match: string; factor: number; prefix?: string }> = [];
-  for (const pattern of patterns.filter((candidate) => candidate.prefix)) {
-    const prefix = params.add(pattern.text);
-    matchers.push({ match: `s.term ^@ ${prefix}`, factor: pattern.factor, prefix });
-  }
-  for (const factor of new Set(patterns.filter((candidate) => !candidate.prefix).map((candidate) => candidate.factor))) {
-    const texts = patterns.filter((candidate) => !candidate.prefix && candidate.factor === factor).map((candidate) => candidate.text);
-    matchers.push({ match: `s.term = ANY(${params.add(texts)}::text[])`, factor });
-  }
-  const stream = matchers
-    .map(
-      ({ match, factor }) => `SELECT s.media_file_id, s.weight * ${factor} AS score, s.created_at
-                                FROM media_search_terms s WHERE ${match} AND ${filter}`,
-    )
-    .join(' UNION ALL ');
-
-  // Exactly one row per matching file: a whole word or a tag (unique per file), or the first of a file's words that
-  // start with one prefix (`shared_prefix`, see migration 1764202100000). Otherwise de-duplicate.
-  const single = patterns.length === 1 ? matchers[0] : undefined;
-  const countSql = !single
-    ? `SELECT count(DISTINCT s.media_file_id) AS count FROM (${stream}) s`
-    : single.prefix
-      ? `SELECT count(*) AS count FROM media_search_terms s
-          WHERE ${single.match} AND s.shared_prefix < char_length(${single.prefix}) AND ${filter}`
-      : `SELECT count(*) AS count FROM media_search_terms s WHERE ${single.match} AND ${filter}`;
-  const countParameters = params.values.length;
+  const filter = termFilter(query, user, params);
 
   const relevance = words.length > 0 && !query.ordering;
   const direction = relevance || (query.ordering ?? '-createdAt').startsWith('-') ? 'DESC' : 'ASC';
+  // The primary key orders each term's rows by (weight, created_at, media_file_id): read backwards, that is the
+  // relevance order within one term, and the date order for a tag or collection (their weight is constant).
+  const termOrder = relevance
+    ? 's.weight DESC, s.created_at DESC, s.media_file_id DESC'
+    : `s.created_at ${direction}, s.media_file_id ${direction}`;
   const streamOrder = relevance
     ? 's.score DESC, s.created_at DESC, s.media_file_id DESC'
     : `s.created_at ${direction}, s.media_file_id ${direction}`;
+
+  // Whole terms: the patterns' words, and each prefix's terms when it has few enough (`expandPrefix`).
+  const terms: Array<{ text: string; factor: number }> = [];
+  const ranges: Array<{ match: string; factor: number; prefix: string }> = [];
+  for (const pattern of patterns) {
+    const expanded = pattern.prefix ? expansions.get(pattern.text) : [pattern.text];
+    if (expanded) terms.push(...expanded.map((text) => ({ text, factor: pattern.factor })));
+    else {
+      const prefix = params.add(pattern.text);
+      ranges.push({ match: `s.term ^@ ${prefix}`, factor: pattern.factor, prefix });
+    }
+  }
+  const termsParam = terms.length ? params.add(terms.map((term) => term.text)) : undefined;
+  const factorsParam = terms.length ? params.add(terms.map((term) => term.factor)) : undefined;
+  // The matches, a row per (file, matching term); the first `perTerm` rows of each term suffice for a stream prefix
+  // of that length.
+  const stream = (perTerm: number | undefined) =>
+    [
+      ...(termsParam
+        ? [
+            `SELECT x.media_file_id, x.score, x.created_at
+               FROM unnest(${termsParam}::text[], ${factorsParam}::integer[]) AS t (term, factor)
+              CROSS JOIN LATERAL (
+                SELECT s.media_file_id, s.weight * t.factor AS score, s.created_at FROM media_search_terms s
+                 WHERE s.term = t.term AND ${filter}
+                 ORDER BY ${termOrder} ${perTerm === undefined ? '' : `LIMIT ${perTerm}`}) x`,
+          ]
+        : []),
+      ...ranges.map(
+        ({ match, factor }) => `SELECT s.media_file_id, s.weight * ${factor} AS score, s.created_at
+                                  FROM media_search_terms s WHERE ${match} AND ${filter}`,
+      ),
+      // Nothing to read when no term starts with the prefix (the filter is named so its parameters have types).
+      `SELECT s.media_file_id, 0 AS score, s.created_at FROM media_search_terms s WHERE false AND ${filter}`,
+    ].join(' UNION ALL ');
+
+  // Exactly one row per matching file: a whole word or a tag (unique per file), or the first of a file's words that
+  // start with one prefix (`shared_prefix`, see migration 1764202100000). Otherwise de-duplicate.
+  const [single] = patterns.length === 1 ? patterns : [];
+  const countParams = new SqlParams();
+  const countFilter = termFilter(query, user, countParams);
+  let countSql: string;
+  if (single && !single.prefix) {
+    countSql = `SELECT count(*) AS count FROM media_search_terms s WHERE s.term = ${countParams.add(single.text)} AND ${countFilter}`;
+  } else if (single?.prefix) {
+    const prefix = countParams.add(single.text);
+    countSql = `SELECT count(*) AS count FROM media_search_terms s
+                 WHERE s.term ^@ ${prefix} AND s.shared_prefix < char_length(${prefix}) AND ${countFilter}`;
+  } else {
+    // The same stream, read in full, with this query's own parameters (same values, same order).
+    countParams.values.splice(0, countParams.values.length, ...params.values);
+    countSql = `SELECT count(DISTINCT s.media_file_id) AS count FROM (${stream(undefined)}) s`;
+  }
+
   const order: OrderKey[] = [
     ...(relevance ? [{ expression: 'files.rank', direction: 'DESC' } as const] : []),
     { expression: 'files.created_at', direction },
@@ -144,7 +188,7 @@ function planFromTerms(query: MediaFileListQueryDto, words: SearchWord[], user?:
     kind: 'terms',
     pageSql: (streamLimit) => `
       WITH stream AS (
-        SELECT s.media_file_id, s.score, s.created_at FROM (${stream}) s
+        SELECT s.media_file_id, s.score, s.created_at FROM (${stream(streamLimit)}) s
          ORDER BY ${streamOrder} ${streamLimit === undefined ? '' : `LIMIT ${Math.trunc(streamLimit)}`}
       ), files AS (
         SELECT DISTINCT ON (s.media_file_id) s.media_file_id AS id, s.score AS rank, s.created_at
@@ -156,8 +200,7 @@ function planFromTerms(query: MediaFileListQueryDto, words: SearchWord[], user?:
        ORDER BY ${order.map((key) => `${key.expression} ${key.direction}`).join(', ')}
        LIMIT ${limit} OFFSET ${skip}`,
     pageOrder: pageOrder(order),
-    countSql,
-    countParameters,
+    count: { sql: countSql, values: countParams.values },
     params,
     wanted: offsetOf(query) + query.pageSize,
     pageSize: query.pageSize,
@@ -179,16 +222,12 @@ function planFromMediaRows(query: MediaFileListQueryDto, words: SearchWord[], us
   if (query.minSize !== undefined) where.push(`m.file_size >= ${params.add(query.minSize)}`);
   if (query.maxSize !== undefined) where.push(`m.file_size <= ${params.add(query.maxSize)}`);
   const condition = where.join(' AND ');
-  const countParameters = params.values.length;
+  const countValues = [...params.values];
 
   let order: OrderKey[];
   if (words.length && !query.ordering) {
-    const flat = words.flatMap((patterns, index) => patterns.map((pattern) => ({ ...pattern, word: index })));
-    const rank = `media_search_rank(m.search_vector, ${params.add(flat.map((pattern) => pattern.word))}::integer[],
-      ${params.add(flat.map((pattern) => pattern.text))}::text[], ${params.add(flat.map((pattern) => pattern.prefix))}::boolean[],
-      ${params.add(flat.map((pattern) => pattern.factor))}::integer[])`;
     order = [
-      { expression: rank, direction: 'DESC' },
+      { expression: rankExpression(words, params), direction: 'DESC' },
       { expression: 'm.created_at', direction: 'DESC' },
       { expression: 'm.id', direction: 'DESC' },
     ];
@@ -220,17 +259,55 @@ function planFromMediaRows(query: MediaFileListQueryDto, words: SearchWord[], us
     kind: 'media-rows',
     pageSql,
     pageOrder: pageOrder(order),
-    countSql: `SELECT count(*) AS count FROM media_files m WHERE ${condition}`,
-    countParameters,
+    count: { sql: `SELECT count(*) AS count FROM media_files m WHERE ${condition}`, values: countValues },
     params,
   };
 }
 
+/** Visibility and the filters the terms carry (file type, access level, dates), over the terms alias `s`. */
+function termFilter(query: MediaFileListQueryDto, user: AuthenticatedUser | undefined, params: SqlParams): string {
+  const filters = [params.named(readableCondition(user, 's'))];
+  if (query.fileType?.length) filters.push(`s.file_type = ANY(${params.add(query.fileType)}::file_type[])`);
+  if (query.accessLevel?.length) filters.push(`s.access_level = ANY(${params.add(query.accessLevel)}::access_level[])`);
+  if (query.createdAfter) filters.push(`s.created_at >= ${params.add(query.createdAfter)}::timestamptz`);
+  if (query.createdBefore) filters.push(`s.created_at < ${params.add(query.createdBefore)}::timestamptz`);
+  return filters.join(' AND ');
+}
+
+/** Term weights by tsvector weight label: title A, tag names B, filename C, description D (migration 1764202100000). */
+const WEIGHTS = { A: 8, B: 4, C: 2, D: 1 } as const;
+
+/**
+ * The relevance of a media row, defined exactly as the terms index defines it: for each query word, the best
+ * `weight × factor` among the row's lexemes that match one of the word's patterns, summed over the words. Computed
+ * with tsquery weight labels (`'word':*A` matches the word in the title only), tried from the highest value down,
+ * so each word costs a few `@@` tests of the row's vector and no lexeme is unnested.
+ */
+function rankExpression(words: SearchWord[], params: SqlParams): string {
+  return words
+    .map((patterns) => {
+      const tests: Array<{ value: number; test: string }> = [];
+      for (const factor of new Set(patterns.map((pattern) => pattern.factor))) {
+        const group = patterns.filter((pattern) => pattern.factor === factor);
+        for (const [label, weight] of Object.entries(WEIGHTS)) {
+          const tsquery = group.map((pattern) => `${tsqueryLiteral(pattern.text)}:${pattern.prefix ? '*' : ''}${label}`).join(' | ');
+          tests.push({ value: weight * factor, test: `m.search_vector @@ ${params.add(tsquery)}::tsquery` });
+        }
+      }
+      tests.sort((a, b) => b.value - a.value);
+      return `(CASE ${tests.map(({ value, test }) => `WHEN ${test} THEN ${value}`).join(' ')} ELSE 0 END)`;
+    })
+    .join(' + ');
+}
+
+function tsqueryLiteral(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
 /** The words as one tsquery for the GIN index: every word must match, each through any of its patterns. */
 export function toTsquery(words: SearchWord[]): string {
-  const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
   return words
-    .map((patterns) => `(${patterns.map((pattern) => literal(pattern.text) + (pattern.prefix ? ':*' : '')).join(' | ')})`)
+    .map((patterns) => `(${patterns.map((pattern) => tsqueryLiteral(pattern.text) + (pattern.prefix ? ':*' : '')).join(' | ')})`)
     .join(' & ');
 }
 

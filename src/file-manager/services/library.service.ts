@@ -20,7 +20,7 @@ import {
 } from '../file-manager.errors.js';
 import type { MediaFileListQueryDto, UpdateMediaFileDto } from '../dto/library.dto.js';
 import { SqlParams } from '../../database/sql.js';
-import { planSearch, type SearchWord, type TermsSearchPlan } from './library-search.js';
+import { answerableFromTerms, planSearch, type PrefixExpansions, type SearchWord, type TermsSearchPlan } from './library-search.js';
 import { toMediaFileView, type MediaFileSource, type MediaFileView } from '../views.js';
 import { parseRange, etagMatches } from '../utils/http-range.util.js';
 
@@ -47,6 +47,9 @@ export interface ContentConditions {
   /** False for HEAD: the headers only, nothing read from storage, nothing counted. */
   withBody: boolean;
 }
+
+/** A prefix with more terms than this is read as one index range (see `expandPrefixes`). */
+const MAX_PREFIX_TERMS = 100;
 
 /** Beyond this many term rows a page reads the whole match stream rather than a longer prefix of it. */
 const MAX_STREAM_LIMIT = 50_000;
@@ -85,13 +88,12 @@ export class LibraryService {
 
   async search(query: MediaFileListQueryDto, user?: AuthenticatedUser): Promise<Page<MediaFileView>> {
     const words = query.q ? await this.searchWords(query.q) : [];
-    const plan = planSearch(query, words, user);
-    const countValues = plan.params.values.slice(0, plan.countParameters);
+    const plan = planSearch(query, words, user, answerableFromTerms(query, words) ? await this.expandPrefixes(words) : undefined);
     // The count runs beside the page on a second connection: two cores count and rank at once.
     const summarised = plan.kind === 'media-rows' && words.length === 0 && this.summarisable(query);
     const [rows, count] = await Promise.all([
       plan.kind === 'terms' ? this.termsPage(plan) : this.hydrate(plan.pageSql, plan.pageOrder, plan.params.values),
-      summarised ? this.countFromSummary(query, user) : this.countMatches(plan.countSql, countValues),
+      summarised ? this.countFromSummary(query, user) : this.countMatches(plan.count.sql, plan.count.values),
     ]);
     return toPage(rows.map(toView), count, query);
   }
@@ -110,6 +112,30 @@ export class LibraryService {
       // Too few files in this much of the stream, or an empty page that may lie past the last match: read further.
       streamLimit = first && streamLimit * 8 <= MAX_STREAM_LIMIT ? streamLimit * 8 : undefined;
     }
+  }
+
+  /**
+   * The terms of the library that start with each prefix pattern of the words, found by skipping from one distinct
+   * term to the next through the terms index (one probe per term, however many files each has). A page then reads
+   * the first rows of each term in relevance order instead of every row of the prefix. A prefix with more than
+   * MAX_PREFIX_TERMS terms (a short prefix, or one of many numbers) is left as a range.
+   */
+  private async expandPrefixes(words: SearchWord[]): Promise<PrefixExpansions> {
+    const expansions: PrefixExpansions = new Map();
+    for (const pattern of words.flat().filter((candidate) => candidate.prefix)) {
+      const rows = (await this.dataSource.query(
+        `WITH RECURSIVE expanded (term) AS (
+           (SELECT s.term FROM media_search_terms s WHERE s.term ^@ $1 ORDER BY s.term LIMIT 1)
+           UNION ALL
+           SELECT (SELECT s.term FROM media_search_terms s WHERE s.term > e.term AND s.term ^@ $1 ORDER BY s.term LIMIT 1)
+             FROM expanded e WHERE e.term IS NOT NULL
+         )
+         SELECT term FROM expanded WHERE term IS NOT NULL LIMIT ${MAX_PREFIX_TERMS + 1}`,
+        [pattern.text],
+      )) as Array<{ term: string }>;
+      expansions.set(pattern.text, rows.length > MAX_PREFIX_TERMS ? undefined : rows.map((row) => row.term));
+    }
+    return expansions;
   }
 
   /** The page's media files, in the page's order. */
