@@ -86,6 +86,29 @@ export class SearchTerms1764202100000 implements MigrationInterface {
       ALTER TABLE "media_search_terms" ADD CONSTRAINT "media_search_terms_pkey"
         PRIMARY KEY ("term", "weight", "created_at", "media_file_id") INCLUDE ("access_level", "created_by", "file_type", "shared_prefix")`);
 
+    // How many files each term has, by what decides who sees them (access level, and the uploader of a private
+    // file, as in media_file_counts) and by `shared_prefix`: a search with one word and no filter beyond access
+    // level counts its files from a few of these rows (`term ^@ prefix AND shared_prefix < length(prefix)`, see
+    // above) instead of reading every match. Public, members and staff keys are spread over 8 slots (by file id) so
+    // concurrent approvals of files with common words rarely wait on the same counter row; private keys are per
+    // uploader already. Rows that reach zero stay (a later file reuses them).
+    await q.query(`
+      CREATE TABLE "media_search_term_counts" (
+        "term" text COLLATE "C" NOT NULL,
+        "shared_prefix" smallint NOT NULL,
+        "access_level" "access_level" NOT NULL,
+        -- The uploader for private files, else the nil uuid (media_count_owner).
+        "created_by" uuid NOT NULL,
+        "slot" smallint NOT NULL,
+        "files" bigint NOT NULL,
+        PRIMARY KEY ("term", "shared_prefix", "access_level", "created_by", "slot")
+      )`);
+    await q.query(`
+      CREATE FUNCTION media_term_count_slot(level access_level, media_id uuid) RETURNS smallint
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE
+        AS $$ SELECT CASE WHEN level = 'private' THEN 0 ELSE abs(hashtext(media_id::text)) % 8 END::smallint $$`);
+    await q.query(REBUILD_TERM_COUNTS);
+
     await q.query(`
       CREATE FUNCTION media_files_terms_refresh() RETURNS trigger
         LANGUAGE plpgsql
@@ -102,6 +125,24 @@ export class SearchTerms1764202100000 implements MigrationInterface {
             SELECT t.term, NEW.id, t.weight, NEW.created_at, NEW.access_level, NEW.created_by, NEW.file_type, t.shared_prefix
               FROM media_search_terms_of(NEW.search_vector, NEW.tag_ids, NEW.collection_ids) t;
           END IF;
+          -- The counters: old keys -1, new keys +1, netted in one statement (a title edit touches only the words that
+          -- changed), keys in a fixed order so two such statements never deadlock on each other.
+          INSERT INTO media_search_term_counts AS c (term, shared_prefix, access_level, created_by, slot, files)
+          SELECT d.term, d.shared_prefix, d.access_level, d.created_by, d.slot, sum(d.delta)
+            FROM (
+              SELECT t.term, t.shared_prefix, OLD.access_level, media_count_owner(OLD.access_level, OLD.created_by),
+                     media_term_count_slot(OLD.access_level, OLD.id), -1
+                FROM media_search_terms_of(OLD.search_vector, OLD.tag_ids, OLD.collection_ids) t
+               WHERE TG_OP IN ('UPDATE', 'DELETE') AND OLD.deleted_at IS NULL
+              UNION ALL
+              SELECT t.term, t.shared_prefix, NEW.access_level, media_count_owner(NEW.access_level, NEW.created_by),
+                     media_term_count_slot(NEW.access_level, NEW.id), 1
+                FROM media_search_terms_of(NEW.search_vector, NEW.tag_ids, NEW.collection_ids) t
+               WHERE TG_OP IN ('INSERT', 'UPDATE') AND NEW.deleted_at IS NULL
+            ) d (term, shared_prefix, access_level, created_by, slot, delta)
+           GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.delta) <> 0
+           ORDER BY 1, 2, 3, 4, 5
+          ON CONFLICT (term, shared_prefix, access_level, created_by, slot) DO UPDATE SET files = c.files + EXCLUDED.files;
           RETURN NULL;
         END
         $$`);
@@ -131,10 +172,20 @@ export class SearchTerms1764202100000 implements MigrationInterface {
     await q.query(`DROP TRIGGER "media_files_terms_update" ON "media_files"`);
     await q.query(`DROP TRIGGER "media_files_terms_insert_delete" ON "media_files"`);
     await q.query(`DROP FUNCTION media_files_terms_refresh()`);
+    await q.query(`DROP TABLE "media_search_term_counts"`);
+    await q.query(`DROP FUNCTION media_term_count_slot(access_level, uuid)`);
     await q.query(`DROP TABLE "media_search_terms"`);
     await q.query(`DROP FUNCTION media_search_terms_of(tsvector, uuid[], uuid[])`);
   }
 }
+
+const REBUILD_TERM_COUNTS = `
+          DELETE FROM media_search_term_counts;
+          INSERT INTO media_search_term_counts (term, shared_prefix, access_level, created_by, slot, files)
+          SELECT term, shared_prefix, access_level, media_count_owner(access_level, created_by),
+                 media_term_count_slot(access_level, media_file_id), count(*)
+            FROM media_search_terms
+           GROUP BY 1, 2, 3, 4, 5;`;
 
 const REBUILD_WITH_TERMS = `
       CREATE OR REPLACE FUNCTION media_search_rebuild() RETURNS void
@@ -171,4 +222,5 @@ const REBUILD_WITH_TERMS = `
             FROM media_files m, media_search_terms_of(m.search_vector, m.tag_ids, m.collection_ids) t
            WHERE m.deleted_at IS NULL
            ORDER BY 1, 2;
+${REBUILD_TERM_COUNTS}
         $$`;

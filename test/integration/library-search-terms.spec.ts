@@ -172,7 +172,7 @@ describe('Search from the terms index', () => {
     expect(await searchIndexViolations()).toEqual([]);
   });
 
-  it('the I5 check notices a damaged terms index', async () => {
+  it('the I5 check notices a damaged terms index or counter', async () => {
     const dataSource = t.get(DataSource);
     const [victim] = (await dataSource.query(`SELECT term, media_file_id FROM media_search_terms WHERE term = 'sunrise'`)) as Array<{
       term: string;
@@ -183,11 +183,13 @@ describe('Search from the terms index', () => {
       `INSERT INTO media_search_terms (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
        SELECT 'bogus', media_file_id, weight, created_at, access_level, created_by, file_type, 0 FROM media_search_terms WHERE term = 'kalora'`,
     );
+    await dataSource.query(`UPDATE media_search_term_counts SET files = files + 1 WHERE term = 'kaloka'`);
     try {
       expect(await searchIndexViolations()).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ message: expect.stringMatching(/^missing search term "sunrise"/) }),
           expect.objectContaining({ message: expect.stringMatching(/^stale search term "bogus"/) }),
+          expect.objectContaining({ message: expect.stringMatching(/^miscounted search term "kaloka"/) }),
         ]),
       );
     } finally {

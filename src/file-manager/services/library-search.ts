@@ -82,7 +82,9 @@ export function planSearch(
   user?: AuthenticatedUser,
   expansions: PrefixExpansions = new Map(),
 ): SearchPlan {
-  return answerableFromTerms(query, words) ? planFromTerms(query, words, user, expansions) : planFromMediaRows(query, words, user);
+  return answerableFromTerms(query, words)
+    ? planFromTerms(query, words, user, expansions)
+    : planFromMediaRows(query, words, user, expansions);
 }
 
 /** The terms index answers queries with one term criterion, no size range, sorted by relevance or date. */
@@ -163,17 +165,25 @@ function planFromTerms(
   // start with one prefix (`shared_prefix`, see migration 1764202100000). Otherwise de-duplicate.
   const [single] = patterns.length === 1 ? patterns : [];
   const countParams = new SqlParams();
-  const countFilter = termFilter(query, user, countParams);
   let countSql: string;
-  if (single && !single.prefix) {
-    countSql = `SELECT count(*) AS count FROM media_search_terms s WHERE s.term = ${countParams.add(single.text)} AND ${countFilter}`;
+  if (single && !query.fileType?.length && !query.createdAfter && !query.createdBefore) {
+    // Per-term counters (migration 1764202100000): a few rows per term instead of a row per match.
+    const counters = [countParams.named(readableCondition(user, 'c'))];
+    if (query.accessLevel?.length) counters.push(`c.access_level = ANY(${countParams.add(query.accessLevel)}::access_level[])`);
+    const term = countParams.add(single.text);
+    const match = single.prefix ? `c.term ^@ ${term} AND c.shared_prefix < char_length(${term})` : `c.term = ${term}`;
+    countSql = `SELECT coalesce(sum(c.files), 0) AS count FROM media_search_term_counts c WHERE ${match} AND ${counters.join(' AND ')}`;
+  } else if (single && !single.prefix) {
+    const filter = termFilter(query, user, countParams);
+    countSql = `SELECT count(*) AS count FROM media_search_terms s WHERE s.term = ${countParams.add(single.text)} AND ${filter}`;
   } else if (single?.prefix) {
+    const filter = termFilter(query, user, countParams);
     const prefix = countParams.add(single.text);
     countSql = `SELECT count(*) AS count FROM media_search_terms s
-                 WHERE s.term ^@ ${prefix} AND s.shared_prefix < char_length(${prefix}) AND ${countFilter}`;
+                 WHERE s.term ^@ ${prefix} AND s.shared_prefix < char_length(${prefix}) AND ${filter}`;
   } else {
-    // The same stream, read in full, with this query's own parameters (same values, same order).
-    countParams.values.splice(0, countParams.values.length, ...params.values);
+    // The same stream, read in full, with the stream's parameters (the page's, without limit and offset).
+    countParams.values.push(...params.values);
     countSql = `SELECT count(DISTINCT s.media_file_id) AS count FROM (${stream(undefined)}) s`;
   }
 
@@ -207,10 +217,15 @@ function planFromTerms(
   };
 }
 
-function planFromMediaRows(query: MediaFileListQueryDto, words: SearchWord[], user?: AuthenticatedUser): SearchPlan {
+function planFromMediaRows(
+  query: MediaFileListQueryDto,
+  words: SearchWord[],
+  user: AuthenticatedUser | undefined,
+  expansions: PrefixExpansions,
+): MediaRowsSearchPlan {
   const params = new SqlParams();
   const where = ['m.deleted_at IS NULL', params.named(readableCondition(user))];
-  if (words.length) where.push(`m.search_vector @@ ${params.add(toTsquery(words))}::tsquery`);
+  if (words.length) where.push(`m.search_vector @@ ${params.add(toTsquery(words, expansions))}::tsquery`);
   if (query.fileType?.length) where.push(`m.file_type = ANY(${params.add(query.fileType)}::file_type[])`);
   if (query.accessLevel?.length) where.push(`m.access_level = ANY(${params.add(query.accessLevel)}::access_level[])`);
   // Denormalised, trigger-kept copies of the links (migration 1764202000000): one GIN bitmap each, combined
@@ -304,10 +319,23 @@ function tsqueryLiteral(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
-/** The words as one tsquery for the GIN index: every word must match, each through any of its patterns. */
-export function toTsquery(words: SearchWord[]): string {
+/**
+ * The words as one tsquery for the GIN index: every word must match, each through any of its patterns. A prefix
+ * whose terms are known is spelled out as those whole terms: GIN looks exact entries up (≈ 2 ms for a word on the
+ * 1M-file benchmark) instead of a partial match over its entry tree (≈ 5–7 ms).
+ */
+export function toTsquery(words: SearchWord[], expansions: PrefixExpansions = new Map()): string {
+  const alternatives = (pattern: TermPattern) => {
+    const expanded = pattern.prefix ? expansions.get(pattern.text) : undefined;
+    return expanded ? expanded.map(tsqueryLiteral) : [tsqueryLiteral(pattern.text) + (pattern.prefix ? ':*' : '')];
+  };
   return words
-    .map((patterns) => `(${patterns.map((pattern) => tsqueryLiteral(pattern.text) + (pattern.prefix ? ':*' : '')).join(' | ')})`)
+    .map((patterns) => {
+      const spelled = patterns.flatMap(alternatives);
+      // A prefix no term starts with drops out (a typo: only its corrections can match); with nothing left, the word
+      // keeps its prefix, which matches nothing.
+      return `(${(spelled.length ? spelled : [`${tsqueryLiteral(patterns[0].text)}:*`]).join(' | ')})`;
+    })
     .join(' & ');
 }
 

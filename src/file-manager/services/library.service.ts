@@ -20,7 +20,7 @@ import {
 } from '../file-manager.errors.js';
 import type { MediaFileListQueryDto, UpdateMediaFileDto } from '../dto/library.dto.js';
 import { SqlParams } from '../../database/sql.js';
-import { answerableFromTerms, planSearch, type PrefixExpansions, type SearchWord, type TermsSearchPlan } from './library-search.js';
+import { planSearch, type PrefixExpansions, type SearchWord, type TermsSearchPlan } from './library-search.js';
 import { toMediaFileView, type MediaFileSource, type MediaFileView } from '../views.js';
 import { parseRange, etagMatches } from '../utils/http-range.util.js';
 
@@ -88,14 +88,26 @@ export class LibraryService {
 
   async search(query: MediaFileListQueryDto, user?: AuthenticatedUser): Promise<Page<MediaFileView>> {
     const words = query.q ? await this.searchWords(query.q) : [];
-    const plan = planSearch(query, words, user, answerableFromTerms(query, words) ? await this.expandPrefixes(words) : undefined);
-    // The count runs beside the page on a second connection: two cores count and rank at once.
-    const summarised = plan.kind === 'media-rows' && words.length === 0 && this.summarisable(query);
-    const [rows, count] = await Promise.all([
-      plan.kind === 'terms' ? this.termsPage(plan) : this.hydrate(plan.pageSql, plan.pageOrder, plan.params.values),
-      summarised ? this.countFromSummary(query, user) : this.countMatches(plan.count.sql, plan.count.values),
-    ]);
-    return toPage(rows.map(toView), count, query);
+    // The count runs beside the page on a second connection: two cores count and rank at once. From the terms index
+    // it doesn't depend on how prefixes are read (term by term or as one range: the same rows), so it starts before
+    // they are expanded; the GIN index prefers them expanded.
+    const unexpanded = planSearch(query, words, user);
+    const expanding = this.expandPrefixes(words);
+    const count =
+      unexpanded.kind === 'media-rows' && words.length === 0 && this.summarisable(query)
+        ? this.countFromSummary(query, user)
+        : unexpanded.kind === 'terms'
+          ? this.countMatches(unexpanded.count.sql, unexpanded.count.values)
+          : expanding.then((expansions) => {
+              const { count } = planSearch(query, words, user, expansions);
+              return this.countMatches(count.sql, count.values);
+            });
+    const page = expanding.then((expansions) => {
+      const plan = planSearch(query, words, user, expansions);
+      return plan.kind === 'terms' ? this.termsPage(plan) : this.hydrate(plan.pageSql, plan.pageOrder, plan.params.values);
+    });
+    const [rows, total] = await Promise.all([page, count]);
+    return toPage(rows.map(toView), total, query);
   }
 
   /**
@@ -121,21 +133,23 @@ export class LibraryService {
    * MAX_PREFIX_TERMS terms (a short prefix, or one of many numbers) is left as a range.
    */
   private async expandPrefixes(words: SearchWord[]): Promise<PrefixExpansions> {
-    const expansions: PrefixExpansions = new Map();
-    for (const pattern of words.flat().filter((candidate) => candidate.prefix)) {
-      const rows = (await this.dataSource.query(
-        `WITH RECURSIVE expanded (term) AS (
-           (SELECT s.term FROM media_search_terms s WHERE s.term ^@ $1 ORDER BY s.term LIMIT 1)
-           UNION ALL
-           SELECT (SELECT s.term FROM media_search_terms s WHERE s.term > e.term AND s.term ^@ $1 ORDER BY s.term LIMIT 1)
-             FROM expanded e WHERE e.term IS NOT NULL
-         )
-         SELECT term FROM expanded WHERE term IS NOT NULL LIMIT ${MAX_PREFIX_TERMS + 1}`,
-        [pattern.text],
-      )) as Array<{ term: string }>;
-      expansions.set(pattern.text, rows.length > MAX_PREFIX_TERMS ? undefined : rows.map((row) => row.term));
-    }
-    return expansions;
+    const prefixes = [...new Set(words.flat().filter((pattern) => pattern.prefix).map((pattern) => pattern.text))];
+    const expanded = await Promise.all(
+      prefixes.map(async (prefix) => {
+        const rows = (await this.dataSource.query(
+          `WITH RECURSIVE expanded (term) AS (
+             (SELECT s.term FROM media_search_terms s WHERE s.term ^@ $1 ORDER BY s.term LIMIT 1)
+             UNION ALL
+             SELECT (SELECT s.term FROM media_search_terms s WHERE s.term > e.term AND s.term ^@ $1 ORDER BY s.term LIMIT 1)
+               FROM expanded e WHERE e.term IS NOT NULL
+           )
+           SELECT term FROM expanded WHERE term IS NOT NULL LIMIT ${MAX_PREFIX_TERMS + 1}`,
+          [prefix],
+        )) as Array<{ term: string }>;
+        return [prefix, rows.length > MAX_PREFIX_TERMS ? undefined : rows.map((row) => row.term)] as const;
+      }),
+    );
+    return new Map(expanded);
   }
 
   /** The page's media files, in the page's order. */
