@@ -95,7 +95,7 @@ export function answerableFromTerms(query: MediaFileListQueryDto, words: SearchW
 }
 
 /**
- * The terms that start with each prefix of the query (`LibraryService.expandPrefix`), or undefined for a prefix with
+ * The terms that start with each prefix of the query (`LibraryService.searchWords`), or undefined for a prefix with
  * too many of them: a prefix's matches are then read as one index range instead of term by term.
  */
 export type PrefixExpansions = Map<string, string[] | undefined>;
@@ -126,7 +126,7 @@ function planFromTerms(
     ? 's.score DESC, s.created_at DESC, s.media_file_id DESC'
     : `s.created_at ${direction}, s.media_file_id ${direction}`;
 
-  // Whole terms: the patterns' words, and each prefix's terms when it has few enough (`expandPrefix`).
+  // Whole terms: the patterns' words, and each prefix's terms when it has few enough (`PrefixExpansions`).
   const terms: Array<{ text: string; factor: number }> = [];
   const ranges: Array<{ match: string; factor: number; prefix: string }> = [];
   for (const pattern of patterns) {

@@ -48,13 +48,17 @@ export interface ContentConditions {
   withBody: boolean;
 }
 
-/** A prefix with more terms than this is read as one index range (see `expandPrefixes`). */
+/** A prefix with more terms than this is read as one index range (see `searchWords`). */
 const MAX_PREFIX_TERMS = 100;
 
 /** Beyond this many term rows a page reads the whole match stream rather than a longer prefix of it. */
 const MAX_STREAM_LIMIT = 50_000;
 
-/** Columns of a media file view, over `m` (media_files) and `u` (its uploader). Tags and collections as JSON. */
+/**
+ * Columns of a media file view, over `m` (media_files) and `u` (its uploader). Tags and collections as JSON, found
+ * through the row's trigger-kept `tag_ids` / `collection_ids` (primary-key probes; the link tables would be a join
+ * per row that the planner answers with a scan of the small tags table).
+ */
 const VIEW_COLUMNS = `
   m.id, m.title, m.slug, m.description, m.original_filename AS "originalFilename", m.file_size AS "fileSize",
   m.content_type AS "contentType", m.file_type AS "fileType", m.hash, m.width, m.height,
@@ -62,10 +66,9 @@ const VIEW_COLUMNS = `
   m.created_by AS "createdById", u.email AS "createdByEmail", m.created_at AS "createdAt",
   m.updated_at AS "updatedAt", m.deleted_at AS "deletedAt",
   coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) ORDER BY t.name)
-              FROM media_file_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.media_file_id = m.id), '[]') AS tags,
+              FROM tags t WHERE t.id = ANY(m.tag_ids)), '[]') AS tags,
   coalesce((SELECT json_agg(json_build_object('id', c.id, 'title', c.title, 'slug', c.slug) ORDER BY c.title)
-              FROM media_file_collections mc JOIN collections c ON c.id = mc.collection_id
-             WHERE mc.media_file_id = m.id), '[]') AS collections`;
+              FROM collections c WHERE c.id = ANY(m.collection_ids)), '[]') AS collections`;
 
 interface ViewRow extends Omit<MediaFileSource, 'fileSize' | 'downloadCount' | 'createdBy'> {
   fileSize: string;
@@ -87,25 +90,14 @@ export class LibraryService {
   ) {}
 
   async search(query: MediaFileListQueryDto, user?: AuthenticatedUser): Promise<Page<MediaFileView>> {
-    const words = query.q ? await this.searchWords(query.q) : [];
-    // The count runs beside the page on a second connection: two cores count and rank at once. From the terms index
-    // it doesn't depend on how prefixes are read (term by term or as one range: the same rows), so it starts before
-    // they are expanded; the GIN index prefers them expanded.
-    const unexpanded = planSearch(query, words, user);
-    const expanding = this.expandPrefixes(words);
+    const { words, expansions } = query.q ? await this.searchWords(query.q) : { words: [], expansions: undefined };
+    const plan = planSearch(query, words, user, expansions);
+    // The count runs beside the page on a second connection: two cores count and rank at once.
     const count =
-      unexpanded.kind === 'media-rows' && words.length === 0 && this.summarisable(query)
+      plan.kind === 'media-rows' && words.length === 0 && this.summarisable(query)
         ? this.countFromSummary(query, user)
-        : unexpanded.kind === 'terms'
-          ? this.countMatches(unexpanded.count.sql, unexpanded.count.values)
-          : expanding.then((expansions) => {
-              const { count } = planSearch(query, words, user, expansions);
-              return this.countMatches(count.sql, count.values);
-            });
-    const page = expanding.then((expansions) => {
-      const plan = planSearch(query, words, user, expansions);
-      return plan.kind === 'terms' ? this.termsPage(plan) : this.hydrate(plan.pageSql, plan.pageOrder, plan.params.values);
-    });
+        : this.countMatches(plan.count.sql, plan.count.values);
+    const page = plan.kind === 'terms' ? this.termsPage(plan) : this.hydrate(plan.pageSql, plan.pageOrder, plan.params.values);
     const [rows, total] = await Promise.all([page, count]);
     return toPage(rows.map(toView), total, query);
   }
@@ -124,32 +116,6 @@ export class LibraryService {
       // Too few files in this much of the stream, or an empty page that may lie past the last match: read further.
       streamLimit = first && streamLimit * 8 <= MAX_STREAM_LIMIT ? streamLimit * 8 : undefined;
     }
-  }
-
-  /**
-   * The terms of the library that start with each prefix pattern of the words, found by skipping from one distinct
-   * term to the next through the terms index (one probe per term, however many files each has). A page then reads
-   * the first rows of each term in relevance order instead of every row of the prefix. A prefix with more than
-   * MAX_PREFIX_TERMS terms (a short prefix, or one of many numbers) is left as a range.
-   */
-  private async expandPrefixes(words: SearchWord[]): Promise<PrefixExpansions> {
-    const prefixes = [...new Set(words.flat().filter((pattern) => pattern.prefix).map((pattern) => pattern.text))];
-    const expanded = await Promise.all(
-      prefixes.map(async (prefix) => {
-        const rows = (await this.dataSource.query(
-          `WITH RECURSIVE expanded (term) AS (
-             (SELECT s.term FROM media_search_terms s WHERE s.term ^@ $1 ORDER BY s.term LIMIT 1)
-             UNION ALL
-             SELECT (SELECT s.term FROM media_search_terms s WHERE s.term > e.term AND s.term ^@ $1 ORDER BY s.term LIMIT 1)
-               FROM expanded e WHERE e.term IS NOT NULL
-           )
-           SELECT term FROM expanded WHERE term IS NOT NULL LIMIT ${MAX_PREFIX_TERMS + 1}`,
-          [prefix],
-        )) as Array<{ term: string }>;
-        return [prefix, rows.length > MAX_PREFIX_TERMS ? undefined : rows.map((row) => row.term)] as const;
-      }),
-    );
-    return new Map(expanded);
   }
 
   /** The page's media files, in the page's order. */
@@ -357,8 +323,11 @@ export class LibraryService {
    * words most similar to it or containing it. Those come from the small `search_words` table through its trigram
    * index, so trigram matching never scans media rows. Known words are not widened: a typo tolerance that also
    * fired on correct words would bury the exact matches under neighbours. No words when `q` has no letter or digit.
+   *
+   * With them, the terms of the library each word starts (a prefix read term by term, see `PrefixExpansions`); a
+   * prefix with more than MAX_PREFIX_TERMS of them is left a range.
    */
-  private async searchWords(q: string): Promise<SearchWord[]> {
+  private async searchWords(q: string): Promise<{ words: SearchWord[]; expansions: PrefixExpansions }> {
     const rows = (await this.dataSource.query(
       `WITH tokens AS (
          SELECT token, min(position) AS position
@@ -381,14 +350,33 @@ export class LibraryService {
                           ) candidate
                           WHERE NOT starts_with(candidate.word, t.token)
                           ORDER BY candidate.word)
-                   ELSE ARRAY[]::text[] END AS alternatives
+                   ELSE ARRAY[]::text[] END AS alternatives,
+              -- The terms the word starts (for a prefix, length >= 2): a skip scan from one distinct term to the next.
+              CASE WHEN length(t.token) >= 2 THEN ARRAY(
+                WITH RECURSIVE expanded (term) AS (
+                  SELECT first.term
+                    FROM (SELECT s.term FROM media_search_terms s WHERE s.term >= t.token COLLATE "C" ORDER BY s.term LIMIT 1) first
+                   WHERE first.term ^@ t.token
+                  UNION ALL
+                  SELECT next.term FROM expanded e
+                   CROSS JOIN LATERAL (SELECT s.term FROM media_search_terms s WHERE s.term > e.term ORDER BY s.term LIMIT 1) next
+                   WHERE next.term ^@ t.token
+                )
+                SELECT term FROM expanded LIMIT ${MAX_PREFIX_TERMS + 1}) END AS expansion
          FROM tokens t ORDER BY t.position`,
       [q],
-    )) as Array<{ token: string; alternatives: string[] }>;
-    return rows.map(({ token, alternatives }) => [
-      { text: token, prefix: token.length >= 2, factor: 3 },
-      ...alternatives.map((word) => ({ text: word, prefix: false, factor: 1 })),
-    ]);
+    )) as Array<{ token: string; alternatives: string[]; expansion: string[] | null }>;
+    return {
+      words: rows.map(({ token, alternatives }) => [
+        { text: token, prefix: token.length >= 2, factor: 3 },
+        ...alternatives.map((word) => ({ text: word, prefix: false, factor: 1 })),
+      ]),
+      expansions: new Map(
+        rows
+          .filter((row) => row.expansion !== null)
+          .map((row) => [row.token, row.expansion!.length > MAX_PREFIX_TERMS ? undefined : row.expansion!]),
+      ),
+    };
   }
 }
 
