@@ -242,7 +242,7 @@ function planFromMediaRows(
   let order: OrderKey[];
   if (words.length && !query.ordering) {
     order = [
-      { expression: rankExpression(words, params), direction: 'DESC' },
+      { expression: rankExpression(words, params, expansions), direction: 'DESC' },
       { expression: 'm.created_at', direction: 'DESC' },
       { expression: 'm.id', direction: 'DESC' },
     ];
@@ -298,19 +298,21 @@ const WEIGHTS = { A: 8, B: 4, C: 2, D: 1 } as const;
  * with tsquery weight labels (`'word':*A` matches the word in the title only), tried from the highest value down,
  * so each word costs a few `@@` tests of the row's vector and no lexeme is unnested.
  */
-function rankExpression(words: SearchWord[], params: SqlParams): string {
+function rankExpression(words: SearchWord[], params: SqlParams, expansions: PrefixExpansions): string {
   return words
     .map((patterns) => {
+      // A prefix no term starts with (a typo) can't raise any row's rank: no test for it.
+      const live = patterns.filter((pattern) => !(pattern.prefix && expansions.get(pattern.text)?.length === 0));
       const tests: Array<{ value: number; test: string }> = [];
-      for (const factor of new Set(patterns.map((pattern) => pattern.factor))) {
-        const group = patterns.filter((pattern) => pattern.factor === factor);
+      for (const factor of new Set(live.map((pattern) => pattern.factor))) {
+        const group = live.filter((pattern) => pattern.factor === factor);
         for (const [label, weight] of Object.entries(WEIGHTS)) {
           const tsquery = group.map((pattern) => `${tsqueryLiteral(pattern.text)}:${pattern.prefix ? '*' : ''}${label}`).join(' | ');
           tests.push({ value: weight * factor, test: `m.search_vector @@ ${params.add(tsquery)}::tsquery` });
         }
       }
       tests.sort((a, b) => b.value - a.value);
-      return `(CASE ${tests.map(({ value, test }) => `WHEN ${test} THEN ${value}`).join(' ')} ELSE 0 END)`;
+      return tests.length ? `(CASE ${tests.map(({ value, test }) => `WHEN ${test} THEN ${value}`).join(' ')} ELSE 0 END)` : '0::integer';
     })
     .join(' + ');
 }
