@@ -89,9 +89,14 @@ export class SearchTerms1764202100000 implements MigrationInterface {
     // How many files each term has, by what decides who sees them (access level, and the uploader of a private
     // file, as in media_file_counts) and by `shared_prefix`: a search with one word and no filter beyond access
     // level counts its files from a few of these rows (`term ^@ prefix AND shared_prefix < length(prefix)`, see
-    // above) instead of reading every match. Public, members and staff keys are spread over 8 slots (by file id) so
-    // concurrent approvals of files with common words rarely wait on the same counter row; private keys are per
-    // uploader already. Rows that reach zero stay (a later file reuses them).
+    // above) instead of reading every match.
+    //
+    // Writers never update a counter row: the trigger appends its netted changes to `media_search_term_count_changes`
+    // (no row is shared, so concurrent approvals of files with common words neither wait on each other nor
+    // deadlock, which counter rows updated by several statements of one transaction could), and a count adds the
+    // counters and the pending changes in one snapshot. `media_search_fold_counts()` (the `fold-search-counts` job,
+    // every minute) moves the changes into the counters in one statement: a concurrent count sees the changes
+    // either still pending or already folded, never both or neither. Counters that reach zero stay.
     await q.query(`
       CREATE TABLE "media_search_term_counts" (
         "term" text COLLATE "C" NOT NULL,
@@ -99,14 +104,35 @@ export class SearchTerms1764202100000 implements MigrationInterface {
         "access_level" "access_level" NOT NULL,
         -- The uploader for private files, else the nil uuid (media_count_owner).
         "created_by" uuid NOT NULL,
-        "slot" smallint NOT NULL,
         "files" bigint NOT NULL,
-        PRIMARY KEY ("term", "shared_prefix", "access_level", "created_by", "slot")
+        PRIMARY KEY ("term", "shared_prefix", "access_level", "created_by")
       )`);
     await q.query(`
-      CREATE FUNCTION media_term_count_slot(level access_level, media_id uuid) RETURNS smallint
-        LANGUAGE sql IMMUTABLE PARALLEL SAFE
-        AS $$ SELECT CASE WHEN level = 'private' THEN 0 ELSE abs(hashtext(media_id::text)) % 8 END::smallint $$`);
+      CREATE TABLE "media_search_term_count_changes" (
+        "term" text COLLATE "C" NOT NULL,
+        "shared_prefix" smallint NOT NULL,
+        "access_level" "access_level" NOT NULL,
+        "created_by" uuid NOT NULL,
+        "files" bigint NOT NULL
+      )`);
+    await q.query(`CREATE INDEX "media_search_term_count_changes_term_idx" ON "media_search_term_count_changes" ("term")`);
+    // Keys in a fixed order: two folds running at once (they shouldn't: the job holds an advisory lock) could not
+    // deadlock either. Deleted changes are locked by the DELETE, so a second fold skips what the first moved.
+    await q.query(`
+      CREATE FUNCTION media_search_fold_counts() RETURNS bigint
+        LANGUAGE sql
+        AS $$
+          WITH moved AS (
+            DELETE FROM media_search_term_count_changes
+            RETURNING term, shared_prefix, access_level, created_by, files
+          ), folded AS (
+            INSERT INTO media_search_term_counts AS c (term, shared_prefix, access_level, created_by, files)
+            SELECT term, shared_prefix, access_level, created_by, sum(files) FROM moved
+             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (term, shared_prefix, access_level, created_by) DO UPDATE SET files = c.files + EXCLUDED.files
+          )
+          SELECT count(*) FROM moved
+        $$`);
     await q.query(REBUILD_TERM_COUNTS);
 
     await q.query(`
@@ -125,24 +151,20 @@ export class SearchTerms1764202100000 implements MigrationInterface {
             SELECT t.term, NEW.id, t.weight, NEW.created_at, NEW.access_level, NEW.created_by, NEW.file_type, t.shared_prefix
               FROM media_search_terms_of(NEW.search_vector, NEW.tag_ids, NEW.collection_ids) t;
           END IF;
-          -- The counters: old keys -1, new keys +1, netted in one statement (a title edit touches only the words that
-          -- changed), keys in a fixed order so two such statements never deadlock on each other.
-          INSERT INTO media_search_term_counts AS c (term, shared_prefix, access_level, created_by, slot, files)
-          SELECT d.term, d.shared_prefix, d.access_level, d.created_by, d.slot, sum(d.delta)
+          -- The counters' changes: old keys -1, new keys +1, netted in one statement (a title edit records only the
+          -- words that changed). Appended, never updated in place (see media_search_term_count_changes).
+          INSERT INTO media_search_term_count_changes (term, shared_prefix, access_level, created_by, files)
+          SELECT d.term, d.shared_prefix, d.access_level, d.created_by, sum(d.delta)
             FROM (
-              SELECT t.term, t.shared_prefix, OLD.access_level, media_count_owner(OLD.access_level, OLD.created_by),
-                     media_term_count_slot(OLD.access_level, OLD.id), -1
+              SELECT t.term, t.shared_prefix, OLD.access_level, media_count_owner(OLD.access_level, OLD.created_by), -1
                 FROM media_search_terms_of(OLD.search_vector, OLD.tag_ids, OLD.collection_ids) t
                WHERE TG_OP IN ('UPDATE', 'DELETE') AND OLD.deleted_at IS NULL
               UNION ALL
-              SELECT t.term, t.shared_prefix, NEW.access_level, media_count_owner(NEW.access_level, NEW.created_by),
-                     media_term_count_slot(NEW.access_level, NEW.id), 1
+              SELECT t.term, t.shared_prefix, NEW.access_level, media_count_owner(NEW.access_level, NEW.created_by), 1
                 FROM media_search_terms_of(NEW.search_vector, NEW.tag_ids, NEW.collection_ids) t
                WHERE TG_OP IN ('INSERT', 'UPDATE') AND NEW.deleted_at IS NULL
-            ) d (term, shared_prefix, access_level, created_by, slot, delta)
-           GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.delta) <> 0
-           ORDER BY 1, 2, 3, 4, 5
-          ON CONFLICT (term, shared_prefix, access_level, created_by, slot) DO UPDATE SET files = c.files + EXCLUDED.files;
+            ) d (term, shared_prefix, access_level, created_by, delta)
+           GROUP BY 1, 2, 3, 4 HAVING sum(d.delta) <> 0;
           RETURN NULL;
         END
         $$`);
@@ -172,20 +194,21 @@ export class SearchTerms1764202100000 implements MigrationInterface {
     await q.query(`DROP TRIGGER "media_files_terms_update" ON "media_files"`);
     await q.query(`DROP TRIGGER "media_files_terms_insert_delete" ON "media_files"`);
     await q.query(`DROP FUNCTION media_files_terms_refresh()`);
+    await q.query(`DROP FUNCTION media_search_fold_counts()`);
+    await q.query(`DROP TABLE "media_search_term_count_changes"`);
     await q.query(`DROP TABLE "media_search_term_counts"`);
-    await q.query(`DROP FUNCTION media_term_count_slot(access_level, uuid)`);
     await q.query(`DROP TABLE "media_search_terms"`);
     await q.query(`DROP FUNCTION media_search_terms_of(tsvector, uuid[], uuid[])`);
   }
 }
 
 const REBUILD_TERM_COUNTS = `
+          DELETE FROM media_search_term_count_changes;
           DELETE FROM media_search_term_counts;
-          INSERT INTO media_search_term_counts (term, shared_prefix, access_level, created_by, slot, files)
-          SELECT term, shared_prefix, access_level, media_count_owner(access_level, created_by),
-                 media_term_count_slot(access_level, media_file_id), count(*)
+          INSERT INTO media_search_term_counts (term, shared_prefix, access_level, created_by, files)
+          SELECT term, shared_prefix, access_level, media_count_owner(access_level, created_by), count(*)
             FROM media_search_terms
-           GROUP BY 1, 2, 3, 4, 5;`;
+           GROUP BY 1, 2, 3, 4;`;
 
 const REBUILD_WITH_TERMS = `
       CREATE OR REPLACE FUNCTION media_search_rebuild() RETURNS void

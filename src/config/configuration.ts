@@ -56,6 +56,7 @@ export const jobsConfig = registerAs('jobs', () => {
   return {
     schedules: {
       'process-deletions': e.JOB_SCHEDULE_PROCESS_DELETIONS,
+      'fold-search-counts': e.JOB_SCHEDULE_FOLD_SEARCH_COUNTS,
       'expire-pending': e.JOB_SCHEDULE_EXPIRE_PENDING,
       'purge-trash': e.JOB_SCHEDULE_PURGE_TRASH,
       'collect-garbage': e.JOB_SCHEDULE_COLLECT_GARBAGE,

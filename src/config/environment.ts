@@ -144,6 +144,9 @@ export class Environment {
   JOB_SCHEDULE_PROCESS_DELETIONS = '1m';
 
   @IsJobSchedule()
+  JOB_SCHEDULE_FOLD_SEARCH_COUNTS = '1m';
+
+  @IsJobSchedule()
   JOB_SCHEDULE_EXPIRE_PENDING = '5m';
 
   @IsJobSchedule()

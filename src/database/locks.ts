@@ -10,6 +10,7 @@ export enum AdvisoryLock {
   JobCollectGarbage = 7_310_103,
   JobVerifyIntegrity = 7_310_104,
   JobProcessDeletions = 7_310_105,
+  JobFoldSearchCounts = 7_310_106,
 }
 
 /**

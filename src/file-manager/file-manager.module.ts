@@ -17,6 +17,7 @@ import { ModerationService } from './services/moderation.service.js';
 import { StorageDeletionQueue } from './services/storage-deletion-queue.service.js';
 import { TagsService } from './services/tags.service.js';
 import { TrashService } from './services/trash.service.js';
+import { SearchIndexService } from './services/search-index.service.js';
 import { UploadSessionsService } from './services/upload-sessions.service.js';
 import { UploadService } from './services/upload.service.js';
 import { UsagesService } from './services/usages.service.js';
@@ -45,6 +46,7 @@ import { UsagesService } from './services/usages.service.js';
     TagsService,
     CollectionsService,
     UsagesService,
+    SearchIndexService,
   ],
   exports: [
     HashCleanupService,
@@ -53,6 +55,7 @@ import { UsagesService } from './services/usages.service.js';
     TrashService,
     ContentMaintenanceService,
     UploadService,
+    SearchIndexService,
   ],
 })
 export class FileManagerModule {}

@@ -11,15 +11,19 @@ import {
   type VerifyProgressListener,
 } from '../file-manager/services/content-maintenance.service.js';
 import { StorageDeletionQueue } from '../file-manager/services/storage-deletion-queue.service.js';
+import { SearchIndexService } from '../file-manager/services/search-index.service.js';
 import { TrashService } from '../file-manager/services/trash.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { DomainException } from '../common/errors/domain.exception.js';
 import { JobRunsRepository } from './job-runs.repository.js';
 
 export const MAINTENANCE_JOBS = ['expire-pending', 'purge-trash', 'collect-garbage', 'verify-integrity'] as const;
-export type MaintenanceJob = (typeof MAINTENANCE_JOBS)[number] | 'process-deletions';
-/** Every job, including the deletion outbox drain that only the scheduler (and GC) runs. */
-export const ALL_JOBS: readonly MaintenanceJob[] = ['process-deletions', ...MAINTENANCE_JOBS];
+export type MaintenanceJob = (typeof MAINTENANCE_JOBS)[number] | 'process-deletions' | 'fold-search-counts';
+/**
+ * Every job, including those only the scheduler runs: the deletion outbox drain (GC drains it too) and the fold of
+ * search counter changes into the counters.
+ */
+export const ALL_JOBS: readonly MaintenanceJob[] = ['process-deletions', 'fold-search-counts', ...MAINTENANCE_JOBS];
 
 export const JOB_LOCKS: Record<MaintenanceJob, AdvisoryLock> = {
   'expire-pending': AdvisoryLock.JobExpirePending,
@@ -27,6 +31,7 @@ export const JOB_LOCKS: Record<MaintenanceJob, AdvisoryLock> = {
   'collect-garbage': AdvisoryLock.JobCollectGarbage,
   'verify-integrity': AdvisoryLock.JobVerifyIntegrity,
   'process-deletions': AdvisoryLock.JobProcessDeletions,
+  'fold-search-counts': AdvisoryLock.JobFoldSearchCounts,
 };
 
 export class JobAlreadyRunningException extends DomainException {
@@ -58,6 +63,7 @@ export class MaintenanceJobs {
     private readonly content: ContentMaintenanceService,
     private readonly trash: TrashService,
     private readonly deletions: StorageDeletionQueue,
+    private readonly searchIndex: SearchIndexService,
     private readonly runs: JobRunsRepository,
     @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
     @Optional() private readonly metrics?: MetricsService,
@@ -124,6 +130,8 @@ export class MaintenanceJobs {
         return { ...(await this.content.verifyIntegrity(options.onVerifyProgress)) };
       case 'process-deletions':
         return { ...(await this.deletions.processDue()) };
+      case 'fold-search-counts':
+        return { folded: await this.searchIndex.foldCounts() };
     }
   }
 }

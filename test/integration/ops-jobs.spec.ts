@@ -93,7 +93,7 @@ describe('maintenance jobs on two instances', () => {
   it('lists every job with its schedule and no run yet', async () => {
     const jobs = await jobsOf(a);
     expect([...jobs.keys()].sort()).toEqual(
-      ['collect-garbage', 'expire-pending', 'process-deletions', 'purge-trash', 'verify-integrity'].sort(),
+      ['collect-garbage', 'expire-pending', 'fold-search-counts', 'process-deletions', 'purge-trash', 'verify-integrity'].sort(),
     );
     expect(jobs.get('verify-integrity')).toMatchObject({ schedule: '0 4 * * 0', lastRun: null, running: false });
     // The test apps run with SCHEDULED_JOBS_ENABLED=false: nothing scheduled here, so no next run either.

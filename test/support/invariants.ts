@@ -10,7 +10,7 @@
  *   references, an empty deletion outbox and no upload claims left (the workload is quiescent when we check).
  * - I5 search agrees with the files: the search terms index (`media_search_terms`) holds exactly the terms of the
  *   active media files' current rows, with their current access level, uploader, type and date, and the per-term
- *   counters (`media_search_term_counts`) add up to those terms.
+ *   counters with their pending changes (`media_search_term_counts`, `…_changes`) add up to those terms.
  *
  * I4 (and the "once" of I3) only make sense once the debris has been collected, so when `apps` (or `collect`) is
  * given the check first settles every instance's background deletion drain and runs the `collect-garbage` job.
@@ -67,18 +67,20 @@ const SEARCH_TERMS_DRIFT = `
   ), actual AS (
     SELECT term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix FROM media_search_terms
   ), counted AS (
-    SELECT term, shared_prefix, access_level, created_by, slot, sum(files) AS files FROM media_search_term_counts
-     GROUP BY 1, 2, 3, 4, 5 HAVING sum(files) <> 0
+    SELECT term, shared_prefix, access_level, created_by, sum(files) AS files
+      FROM (SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_counts
+            UNION ALL
+            SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_count_changes) c
+     GROUP BY 1, 2, 3, 4 HAVING sum(files) <> 0
   ), tallied AS (
-    SELECT term, shared_prefix, access_level, media_count_owner(access_level, created_by) AS created_by,
-           media_term_count_slot(access_level, media_file_id) AS slot, count(*) AS files
-      FROM expected GROUP BY 1, 2, 3, 4, 5
+    SELECT term, shared_prefix, access_level, media_count_owner(access_level, created_by) AS created_by, count(*) AS files
+      FROM expected GROUP BY 1, 2, 3, 4
   )
   SELECT 'missing' AS kind, term, media_file_id::text AS "mediaFileId" FROM (SELECT * FROM expected EXCEPT SELECT * FROM actual) a
   UNION ALL
   SELECT 'stale', term, media_file_id::text FROM (SELECT * FROM actual EXCEPT SELECT * FROM expected) s
   UNION ALL
-  SELECT 'miscounted', term, 'counter ' || shared_prefix || '/' || access_level || '/' || created_by || '/' || slot
+  SELECT 'miscounted', term, 'counter ' || shared_prefix || '/' || access_level || '/' || created_by
     FROM ((SELECT * FROM counted EXCEPT SELECT * FROM tallied) UNION ALL (SELECT * FROM tallied EXCEPT SELECT * FROM counted)) c`;
 
 type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;

@@ -172,7 +172,12 @@ function planFromTerms(
     if (query.accessLevel?.length) counters.push(`c.access_level = ANY(${countParams.add(query.accessLevel)}::access_level[])`);
     const term = countParams.add(single.text);
     const match = single.prefix ? `c.term ^@ ${term} AND c.shared_prefix < char_length(${term})` : `c.term = ${term}`;
-    countSql = `SELECT coalesce(sum(c.files), 0) AS count FROM media_search_term_counts c WHERE ${match} AND ${counters.join(' AND ')}`;
+    // The counters and the changes not folded into them yet (see the migration), read in one snapshot.
+    countSql = `SELECT coalesce(sum(c.files), 0) AS count
+                  FROM (SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_counts
+                        UNION ALL
+                        SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_count_changes) c
+                 WHERE ${match} AND ${counters.join(' AND ')}`;
   } else if (single && !single.prefix) {
     const filter = termFilter(query, user, countParams);
     countSql = `SELECT count(*) AS count FROM media_search_terms s WHERE s.term = ${countParams.add(single.text)} AND ${filter}`;
