@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { createMediaFile, type Json } from './library-fixtures.js';
+import { createCollection, createMediaFile, listFiles, type Json } from './library-fixtures.js';
 
 type Caller = 'anonymous' | 'another member' | 'uploader' | 'admin';
 type Level = 'public' | 'members' | 'staff' | 'private';
@@ -84,6 +84,23 @@ describe('access levels on every read of a media file', () => {
       expect(unknown.status).toBe(404);
     }
     expect((await t.http.get('/api/files/by-slug/no-such-slug')).status).toBe(404);
+  });
+
+  it('lists, in a visible file, only the collections the caller may see', async () => {
+    const shared = await createCollection(t, { title: 'Shared album', accessLevel: 'public' });
+    const hidden = await createCollection(t, { title: 'Admin private album', accessLevel: 'private' });
+    const file = await createMediaFile(t, { title: 'In two albums', accessLevel: 'public', collectionIds: [shared.id, hidden.id] });
+    const titlesOf = (view: Json) => view.collections.map((collection: Json) => collection.title);
+    const views = async (authorization?: string) => {
+      const detail = t.http.get(`/api/files/${file.id}`);
+      const bySlug = t.http.get(`/api/files/by-slug/${file.slug}`);
+      if (authorization) [detail, bySlug].forEach((request) => request.set('Authorization', authorization));
+      const listed = (await listFiles(t, { q: 'albums' }, authorization)).results.find((row: Json) => row.id === file.id);
+      return [(await detail).body, (await bySlug).body, listed];
+    };
+    for (const view of await views()) expect(titlesOf(view)).toEqual(['Shared album']);
+    for (const view of await views(auth['another member'])) expect(titlesOf(view)).toEqual(['Shared album']);
+    for (const view of await views(auth.admin)) expect(titlesOf(view)).toEqual(['Admin private album', 'Shared album']);
   });
 
   it('hides trashed files from every read', async () => {

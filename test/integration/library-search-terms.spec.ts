@@ -52,6 +52,13 @@ describe('Search from the terms index', () => {
     await createMediaFile(t, { title: 'Kalora', description: 'kaloka in the text', tagIds: [red.id, blue.id], accessLevel: 'members' });
     await createMediaFile(t, { title: 'Plain', description: 'kalomi', collectionIds: [album.id], accessLevel: 'private', uploader: member.auth });
     await createMediaFile(t, { title: 'Staff kalo', filename: 'kalo.pdf', content: Buffer.from('%PDF-1.4 staff'), accessLevel: 'staff' });
+    // More words starting with "qx" than a prefix is spelled out into (100): that prefix is read as one range.
+    await createMediaFile(t, {
+      title: 'Many words',
+      description: Array.from({ length: 120 }, (_, i) => `qx${i}`).join(' '),
+      accessLevel: 'public',
+    });
+    await createMediaFile(t, { title: 'Qx7 in the title', accessLevel: 'members' });
     // Five words sharing the prefix "kalo" in each: the match stream holds five rows per file, more than the first
     // read of a page expects, so deep pages take the path that reads further.
     for (let i = 0; i < 24; i++) {
@@ -90,6 +97,9 @@ describe('Search from the terms index', () => {
       { collectionIds: album.id },
       { collectionIds: album.id, pageSize: 2, page: 3 },
       { q: 'kalo', page: 9 },
+      { q: 'qx' },
+      { q: 'qx', ordering: 'createdAt' },
+      { q: 'qx1' },
       { q: 'nothingmatches' },
     ];
     for (const auth of callers) {
@@ -109,6 +119,8 @@ describe('Search from the terms index', () => {
     expect(page.count).toBe(28);
     expect(page.results).toHaveLength(28);
     expect(titles(page).slice(-1)).toEqual(['Plain']);
+    // A prefix read as one range ranks like any other: the title match first.
+    expect(titles(await listFiles(t, { q: 'qx' }, admin))).toEqual(['Qx7 in the title', 'Many words']);
     const kaloka = await listFiles(t, { q: 'kaloka' }, member.auth);
     expect(titles(kaloka)).toEqual(['Kaloka kalomi sunrise', 'Kalora']);
     expect(kaloka.count).toBe(2);

@@ -69,9 +69,11 @@ const ORDER_COLUMNS: Record<MediaOrderingField, string> = {
  *
  * - **From the terms index** (`media_search_terms`, migration 1764202100000) when the query has exactly one
  *   "term criterion" (one word of `q`, or a tag filter, or a collection filter), no size range, and is sorted by
- *   relevance or creation date: the matches are a range of the terms' primary key, read index-only with the
- *   visibility and the other filters (file type, access level, dates are carried columns). Count, ranking and
- *   page come from one pass over those index tuples; only the page's rows are read from `media_files`.
+ *   relevance or creation date. Each matching term's best rows are the first of a backward index-only scan of its
+ *   part of the primary key, filtered by visibility and the carried columns (file type, access level, date); a
+ *   prefix is spelled out into its terms first. The page merges those rows, one per file; the count comes from the
+ *   per-term counters (with a type or date filter: an index-only scan of the term's range). Only the page's rows
+ *   are read from `media_files`.
  * - **From the media rows** otherwise: several criteria intersect best as bitmaps over the GIN indexes
  *   (`search_vector`, `tag_ids`, `collection_ids`), and orderings by title, size or downloads need the row anyway.
  *   The relevance is computed from the row's vector (`rankExpression`) with the same definition the terms carry.

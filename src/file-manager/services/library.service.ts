@@ -57,9 +57,11 @@ const MAX_STREAM_LIMIT = 50_000;
 /**
  * Columns of a media file view, over `m` (media_files) and `u` (its uploader). Tags and collections as JSON, found
  * through the row's trigger-kept `tag_ids` / `collection_ids` (primary-key probes; the link tables would be a join
- * per row that the planner answers with a scan of the small tags table).
+ * per row that the planner answers with a scan of the small tags table). Only the collections the caller may see
+ * are listed: a file can be in a private collection of someone else.
  */
-const VIEW_COLUMNS = `
+function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
+  return `
   m.id, m.title, m.slug, m.description, m.original_filename AS "originalFilename", m.file_size AS "fileSize",
   m.content_type AS "contentType", m.file_type AS "fileType", m.hash, m.width, m.height,
   m.access_level AS "accessLevel", m.download_count AS "downloadCount", m.last_accessed_at AS "lastAccessedAt",
@@ -68,7 +70,9 @@ const VIEW_COLUMNS = `
   coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) ORDER BY t.name)
               FROM tags t WHERE t.id = ANY(m.tag_ids)), '[]') AS tags,
   coalesce((SELECT json_agg(json_build_object('id', c.id, 'title', c.title, 'slug', c.slug) ORDER BY c.title)
-              FROM collections c WHERE c.id = ANY(m.collection_ids)), '[]') AS collections`;
+              FROM collections c WHERE c.id = ANY(m.collection_ids) AND ${params.named(readableCondition(user, 'c'))}), '[]')
+    AS collections`;
+}
 
 interface ViewRow extends Omit<MediaFileSource, 'fileSize' | 'downloadCount' | 'createdBy'> {
   fileSize: string;
@@ -97,7 +101,9 @@ export class LibraryService {
       plan.kind === 'media-rows' && words.length === 0 && this.summarisable(query)
         ? this.countFromSummary(query, user)
         : this.countMatches(plan.count.sql, plan.count.values);
-    const page = plan.kind === 'terms' ? this.termsPage(plan) : this.hydrate(plan.pageSql, plan.pageOrder, plan.params.values);
+    const columns = viewColumns(plan.params, user);
+    const page =
+      plan.kind === 'terms' ? this.termsPage(plan, columns) : this.hydrate(plan.pageSql, plan.pageOrder, columns, plan.params.values);
     const [rows, total] = await Promise.all([page, count]);
     return toPage(rows.map(toView), total, query);
   }
@@ -106,10 +112,15 @@ export class LibraryService {
    * A page from the terms index: the first rows of the match stream, enough for the page when each file matches
    * once or twice (the usual case); read further when they were not (see `TermsSearchPlan`).
    */
-  private async termsPage(plan: TermsSearchPlan): Promise<ViewRow[]> {
+  private async termsPage(plan: TermsSearchPlan, columns: string): Promise<ViewRow[]> {
     let streamLimit: number | undefined = plan.wanted * 2 + 20;
     for (;;) {
-      const rows: Array<ViewRow & { streamed: string; files: string }> = await this.hydrate(plan.pageSql(streamLimit), plan.pageOrder, plan.params.values);
+      const rows: Array<ViewRow & { streamed: string; files: string }> = await this.hydrate(
+        plan.pageSql(streamLimit),
+        plan.pageOrder,
+        columns,
+        plan.params.values,
+      );
       const [first] = rows;
       if (streamLimit === undefined || (!first && plan.wanted === plan.pageSize)) return rows;
       if (first && (Number(first.files) >= plan.wanted || Number(first.streamed) < streamLimit)) return rows;
@@ -119,10 +130,10 @@ export class LibraryService {
   }
 
   /** The page's media files, in the page's order. */
-  private hydrate<Extra = object>(pageSql: string, pageOrder: string, values: unknown[]): Promise<Array<ViewRow & Extra>> {
+  private hydrate<Extra = object>(pageSql: string, pageOrder: string, columns: string, values: unknown[]): Promise<Array<ViewRow & Extra>> {
     return this.dataSource.query(
       `WITH page AS (${pageSql})
-       SELECT ${VIEW_COLUMNS}, page.*
+       SELECT ${columns}, page.*
          FROM page JOIN media_files m ON m.id = page.id JOIN users u ON u.id = m.created_by
         ORDER BY ${pageOrder}`,
       values,
@@ -293,7 +304,7 @@ export class LibraryService {
     const params = new SqlParams();
     params.add(value);
     const [row] = (await this.dataSource.query(
-      `SELECT ${VIEW_COLUMNS} FROM media_files m JOIN users u ON u.id = m.created_by
+      `SELECT ${viewColumns(params, user)} FROM media_files m JOIN users u ON u.id = m.created_by
         WHERE ${match} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
       params.values,
     )) as ViewRow[];
