@@ -7,7 +7,7 @@
  * restore, purge, empty trash, expire, collect garbage, list, read content) while faults are injected on a timer:
  * an instance SIGKILLed and restarted, the storage server stopped for some seconds and restarted on the same port
  * and directory. At the end the faults stop, the upload claims of killed processes are left to go stale (the
- * configured timeout), the jobs run through the admin endpoint and the invariants I1–I4 are checked against the
+ * configured timeout), the jobs run through the admin endpoint and the invariants I1–I5 are checked against the
  * database and the bucket. Prints operation counts by type and status, error rates (5xx separately, split by
  * whether a fault was under way) and the invariant report. Exit code 1 on any invariant violation.
  */
