@@ -16,7 +16,8 @@ export interface CliContext {
 
 /**
  * Boots the application's own modules without HTTP, with configuration resolved exactly as the server resolves it
- * (environment, `.env`, embedded PostgreSQL / S3 under DATA_DIR when DATABASE_URL / S3_ENDPOINT are unset).
+ * (environment, `.env`, embedded PostgreSQL / S3 under DATA_DIR when DATABASE_URL / S3_ENDPOINT are unset). When a
+ * server already runs those embedded services for DATA_DIR, the CLI uses them (`runtime.json`) instead of its own.
  * Scheduled jobs are off: a CLI run does what it was asked and nothing else. Migrations run as at server start-up
  * (under their advisory lock, so a server starting at the same time is fine).
  */
@@ -27,7 +28,7 @@ export async function openCliContext(options: { verbose?: boolean } = {}): Promi
 
   let runtime: Runtime;
   try {
-    runtime = await prepareRuntime(process.env);
+    runtime = await prepareRuntime(process.env, { attach: true });
   } catch (error) {
     throw explainStartFailure(error);
   }
@@ -51,8 +52,8 @@ export async function openCliContext(options: { verbose?: boolean } = {}): Promi
 }
 
 /**
- * The embedded PostgreSQL belongs to one process per DATA_DIR: when a server already runs on it, the CLI cannot
- * start a second one there. Say so, and how to point the CLI at the running services instead.
+ * The embedded PostgreSQL belongs to one process per DATA_DIR: when one runs there without having published its
+ * services (a server still starting, or an older version), the CLI cannot start a second one. Say so, and what to do.
  */
 function explainStartFailure(error: unknown): unknown {
   if (error instanceof InvalidConfigurationError) return new CliError(error.message, ExitCode.Failure);
@@ -66,7 +67,8 @@ function explainStartFailure(error: unknown): unknown {
     }
     return new CliError(
       `A mediavault server is already using the embedded database in ${resolve(dataDir)} (${message}).\n` +
-        'The embedded PostgreSQL serves one process per DATA_DIR. Either stop the server and run the command again, ' +
+        'The embedded PostgreSQL serves one process per DATA_DIR. If the server is still starting, run the command again ' +
+        'once it is up (the CLI then uses its services); otherwise stop it and run the command again, ' +
         'or run both against shared services: set DATABASE_URL and S3_ENDPOINT (with S3_ACCESS_KEY, S3_SECRET_KEY, ' +
         'S3_BUCKET) for the server and the CLI alike.',
       ExitCode.Failure,

@@ -45,7 +45,7 @@ Exit codes:
   130  interrupted (Ctrl-C); run the same import again to resume, nothing is duplicated
 
 Configuration is read like the server's: environment, .env, and embedded PostgreSQL / S3 under DATA_DIR when
-DATABASE_URL / S3_ENDPOINT are unset (then no server may be running on the same DATA_DIR).`;
+DATABASE_URL / S3_ENDPOINT are unset (those of a server running on the same DATA_DIR, when there is one).`;
 
 /** Output for people (stdout) or one JSON document for scripts. */
 function emit(options: GlobalOptions, json: unknown, text: string): void {

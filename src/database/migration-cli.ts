@@ -43,7 +43,7 @@ async function main(args: string[]): Promise<void> {
   }
   if (command !== 'generate' && name !== undefined) throw new UsageError(USAGE);
 
-  const runtime = await prepareRuntime(process.env, { storage: false });
+  const runtime = await prepareRuntime(process.env, { storage: false, attach: true });
   try {
     const url = runtime.environment.DATABASE_URL!;
     if (command === 'run') await run(url);

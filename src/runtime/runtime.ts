@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmbeddedPostgres } from '../embedded/embedded-postgres.js';
 import { startEmbeddedS3 } from '../embedded/embedded-s3.js';
@@ -16,6 +16,22 @@ export interface Runtime {
 export interface PrepareRuntimeOptions {
   /** Default true. The migration CLI needs only the database, so it does not start an embedded S3 server. */
   storage?: boolean;
+  /**
+   * Use the embedded services a live process already runs for this DATA_DIR (its `runtime.json`) instead of
+   * starting a second set, which the embedded PostgreSQL would refuse. The CLI does; a second server does not (it
+   * would lose its database when the first one stops).
+   */
+  attach?: boolean;
+}
+
+/**
+ * What a process that started embedded services publishes in `<DATA_DIR>/runtime.json` (mode 0600) while they run,
+ * so a CLI run beside it can reach them. The credentials are the ones already kept under DATA_DIR.
+ */
+interface PublishedServices {
+  pid: number;
+  database?: { url: string };
+  storage?: { endpoint: string; accessKey: string; secretKey: string; region: string };
 }
 
 /**
@@ -38,11 +54,17 @@ export async function prepareRuntime(
   };
 
   try {
-    if (!initial.DATABASE_URL) {
+    const running = options.attach ? await readPublishedServices(dataDir) : undefined;
+    const published: PublishedServices = { pid: process.pid };
+    if (!initial.DATABASE_URL && running?.database) {
+      env.DATABASE_URL = running.database.url;
+      logger.log(`Database: the embedded PostgreSQL of process ${running.pid}, data in ${join(dataDir, 'postgres')}`);
+    } else if (!initial.DATABASE_URL) {
       await mkdir(dataDir, { recursive: true });
       const postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
       stops.push(() => postgres.stop());
       env.DATABASE_URL = postgres.url;
+      published.database = { url: postgres.url };
       logger.log(`Database: embedded PostgreSQL on 127.0.0.1:${postgres.port}, data in ${join(dataDir, 'postgres')}`);
     } else {
       logger.log(`Database: external PostgreSQL at ${redactUrl(initial.DATABASE_URL)}`);
@@ -50,6 +72,14 @@ export async function prepareRuntime(
 
     if (options.storage === false) {
       // Nothing to resolve: the caller never talks to storage.
+    } else if (!initial.S3_ENDPOINT && running?.storage) {
+      Object.assign(env, {
+        S3_ENDPOINT: running.storage.endpoint,
+        S3_ACCESS_KEY: running.storage.accessKey,
+        S3_SECRET_KEY: running.storage.secretKey,
+      });
+      env.S3_REGION ??= running.storage.region;
+      logger.log(`Storage: the embedded S3 server of process ${running.pid} at ${running.storage.endpoint}`);
     } else if (!initial.S3_ENDPOINT) {
       const s3 = await startEmbeddedS3({ directory: join(dataDir, 'objects') });
       stops.push(() => s3.stop());
@@ -57,16 +87,64 @@ export async function prepareRuntime(
       env.S3_ACCESS_KEY = s3.accessKey;
       env.S3_SECRET_KEY = s3.secretKey;
       env.S3_REGION ??= s3.region;
+      published.storage = { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region };
       logger.log(`Storage: embedded S3 server at ${s3.endpoint}, objects in ${join(dataDir, 'objects')}`);
     } else {
       logger.log(`Storage: external S3 at ${initial.S3_ENDPOINT}, bucket ${initial.S3_BUCKET}`);
     }
 
+    if (published.database || published.storage) {
+      await publishServices(dataDir, published);
+      // Withdrawn before the services stop: a CLI starting meanwhile finds nothing to attach to, not a dying server.
+      stops.push(() => withdrawServices(dataDir));
+    }
     if (!initial.JWT_SECRET) env.JWT_SECRET = await persistentSecret(join(dataDir, 'jwt-secret'));
     return { environment: validateEnvironment(env), stop };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+const PUBLISHED_FILE = 'runtime.json';
+
+/** Written to a temporary file and renamed: a reader never sees half of it. */
+async function publishServices(dataDir: string, services: PublishedServices): Promise<void> {
+  const temporary = join(dataDir, `${PUBLISHED_FILE}.${process.pid}.tmp`);
+  await writeFile(temporary, JSON.stringify(services), { mode: 0o600 });
+  await rename(temporary, join(dataDir, PUBLISHED_FILE));
+}
+
+/** Removes `runtime.json` if this process wrote it (another process may have published since). */
+async function withdrawServices(dataDir: string): Promise<void> {
+  const file = join(dataDir, PUBLISHED_FILE);
+  try {
+    const services = JSON.parse(await readFile(file, 'utf8')) as PublishedServices;
+    if (services.pid === process.pid) await unlink(file);
+  } catch {
+    // Gone already, or unreadable: nothing of ours to remove.
+  }
+}
+
+/** The services published for `dataDir` by a process that is still alive; undefined otherwise (none, or stale). */
+async function readPublishedServices(dataDir: string): Promise<PublishedServices | undefined> {
+  let services: PublishedServices;
+  try {
+    services = JSON.parse(await readFile(join(dataDir, PUBLISHED_FILE), 'utf8')) as PublishedServices;
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(services.pid) || services.pid === process.pid || !isAlive(services.pid)) return undefined;
+  return services;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
