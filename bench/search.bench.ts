@@ -347,7 +347,8 @@ count (test/integration/library-search-terms.spec.ts asks every kind of query bo
   - a word's best matches are the first rows of a backward index-only scan of its term; a prefix is spelled out
     first into its terms (a skip scan over the distinct terms, in the same round trip as the typo lookup), and the
     page merges the first rows of each term (\`LIMIT\` per term, then the page's top rows, one per file);
-  - the count comes from \`media_search_term_counts\` (files per term, visibility key and \`shared_prefix\`, 8 slots):
+  - the count comes from \`media_search_term_counts\` (files per term, visibility key and \`shared_prefix\`, plus the
+    changes not yet folded into them):
     a prefix P counts each file once by summing the rows with \`shared_prefix < length(P)\` (only the first of a
     file's words that start with P shares fewer than length(P) characters with the word before it). With a type
     or date filter, the count is an index-only scan of the term's range instead.
@@ -366,6 +367,9 @@ count (test/integration/library-search-terms.spec.ts asks every kind of query bo
   summed over the words; equal relevance, newest first.
 - Visibility (\`readableCondition\`) is part of every scan: access level and uploader are columns of the terms, the
   counters and the rows, so counts and pages only ever contain what the caller may see.
+
+Why it is built this way, what changed since the previous figures, what was tried and dropped, and the typo
+scenario: [search-notes.md](search-notes.md).
 `;
   await mkdir(join(root, 'docs', 'benchmarks'), { recursive: true });
   await writeFile(join(root, 'docs', 'benchmarks', 'search.md'), text);
