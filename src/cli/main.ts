@@ -6,6 +6,7 @@
  *   import <dir> [--approve] [--folder <path>] [--as <email>]   ingest a directory tree as pending (or media) files
  *   gc | verify | expire-pending | purge-trash                  run a maintenance job now (under its lock)
  *   users:create <email> [--role admin|member] [--password <pw>]
+ *   search:check [--repair]                                     compare the search index with the files; repair it
  *
  * Every command takes --json (one JSON document on stdout, no progress bar) and --verbose (server logs on
  * stderr). Exit codes: 0 ok, 1 failure, 2 usage error, 3 import finished with some files failed,
@@ -24,6 +25,7 @@ import type { UserRole } from '../auth/user.entity.js';
 import { toUserView, UsersService } from '../auth/users.service.js';
 import { authConfig } from '../config/configuration.js';
 import { HashCleanupService } from '../file-manager/services/hash-cleanup.service.js';
+import { SearchIndexService, type SearchIndexReport } from '../file-manager/services/search-index.service.js';
 import { UploadService } from '../file-manager/services/upload.service.js';
 import { JobAlreadyRunningException, MaintenanceJobs, type MaintenanceJob } from '../maintenance/maintenance.jobs.js';
 import { openCliContext, type CliContext } from './cli-context.js';
@@ -139,6 +141,31 @@ async function findUser(dataSource: DataSource, email: string): Promise<Authenti
 }
 
 /** The maintenance commands: the job of the same name, under its advisory lock, recorded in job_runs. */
+/**
+ * Compares the search index with the rows; with --repair, re-derives what differs and checks again. Exit 1 when the
+ * index is (still) wrong, so scripts and monitoring can act on it.
+ */
+async function searchCheckCommand(options: GlobalOptions & { repair?: boolean }): Promise<ExitCode> {
+  return withContext(options, async ({ app }) => {
+    const index = app.get(SearchIndexService);
+    const found = options.repair ? await index.repair() : await index.check();
+    const after = options.repair ? await index.check() : found;
+    const describe = (report: SearchIndexReport) =>
+      `missing terms ${report.missingTerms}, stale terms ${report.staleTerms}, miscounted counters ${report.miscountedCounters}`;
+    const clean = (report: SearchIndexReport) => report.missingTerms + report.staleTerms + report.miscountedCounters === 0;
+    const text = options.repair
+      ? clean(found)
+        ? 'search index: right, nothing to repair'
+        : `search index: repaired (${describe(found)}); now ${clean(after) ? 'right' : describe(after)}`
+      : `search index: ${clean(found) ? 'right' : describe(found)}`;
+    emit(options, options.repair ? { found, after } : found, text);
+    if (!options.json && !clean(after)) {
+      for (const drift of after.examples) process.stderr.write(`${drift.kind}: ${JSON.stringify(drift.term)} ${drift.mediaFileId ?? drift.counter}\n`);
+    }
+    return clean(after) ? ExitCode.Ok : ExitCode.Failure;
+  });
+}
+
 async function jobCommand(job: MaintenanceJob, options: GlobalOptions): Promise<ExitCode> {
   return withContext(options, async ({ app }) => {
     const jobs = app.get(MaintenanceJobs);
@@ -260,6 +287,13 @@ export function buildProgram(run: (work: () => Promise<ExitCode>) => void): Comm
       run(() => jobCommand(job, options)),
     );
   }
+
+  globals(
+    program
+      .command('search:check')
+      .description('compare the search index with the files (exit 1 if it differs); --repair re-derives what differs')
+      .option('--repair', 're-derive the terms of the files that differ and recount the counters, then check again'),
+  ).action((options) => run(() => searchCheckCommand(options)));
 
   globals(
     program

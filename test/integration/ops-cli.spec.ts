@@ -258,6 +258,48 @@ describe('mediavault CLI', () => {
       expect((await cli(['import', tree, '--as', 'nobody@test.local', '--json'])).code).toBe(1);
     });
 
+    it('search:check finds a damaged search index (exit 1); --repair makes it right again (exit 0)', async () => {
+      const right = await cli(['search:check', '--json']);
+      expect(right.code).toBe(0);
+      expect(right.json).toMatchObject({ missingTerms: 0, staleTerms: 0, miscountedCounters: 0 });
+
+      // A file loses a term and gains a bogus one; a counter drifts.
+      const [victim] = await query<{ term: string; media_file_id: string }>(
+        `SELECT term, media_file_id FROM media_search_terms WHERE term NOT LIKE ':%' ORDER BY term LIMIT 1`,
+      );
+      expect(victim).toBeDefined();
+      await query(`DELETE FROM media_search_terms WHERE term = $1 AND media_file_id = $2`, [victim.term, victim.media_file_id]);
+      await query(
+        `INSERT INTO media_search_terms (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
+         SELECT 'bogusterm', media_file_id, weight, created_at, access_level, created_by, file_type, 0
+           FROM media_search_terms WHERE media_file_id = $1 LIMIT 1`,
+        [victim.media_file_id],
+      );
+      await query(
+        `INSERT INTO media_search_term_count_changes (term, shared_prefix, access_level, created_by, files)
+         VALUES ('driftedword', 0, 'public', '00000000-0000-0000-0000-000000000000', 5)`,
+      );
+      const damaged = await cli(['search:check', '--json']);
+      expect(damaged.code).toBe(1);
+      expect(damaged.json).toMatchObject({ missingTerms: 1, staleTerms: 1, miscountedCounters: 1 });
+      const text = await cli(['search:check']);
+      expect(text.code).toBe(1);
+      expect(text.stderr).toContain(`missing: ${JSON.stringify(victim.term)} ${victim.media_file_id}`);
+
+      const repaired = await cli(['search:check', '--repair', '--json']);
+      expect(repaired.code).toBe(0);
+      expect(repaired.json).toMatchObject({
+        found: { missingTerms: 1, staleTerms: 1, miscountedCounters: 1 },
+        after: { missingTerms: 0, staleTerms: 0, miscountedCounters: 0 },
+      });
+      const [{ present }] = await query<{ present: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM media_search_terms WHERE term = $1 AND media_file_id = $2) AS present`,
+        [victim.term, victim.media_file_id],
+      );
+      expect(present).toBe(true);
+      expect((await cli(['search:check', '--repair', '--json'])).json).toMatchObject({ found: { missingTerms: 0 } });
+    });
+
     it('runs gc, verify, expire-pending and purge-trash with JSON counts, recorded as job runs', async () => {
       const gc = await cli(['gc', '--json']);
       expect(gc.code).toBe(0);

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { SEARCH_INDEX_DRIFT_SQL, type SearchIndexDrift } from '../../src/file-manager/services/search-index.service.js';
 import { StorageDeletionQueue } from '../../src/file-manager/services/storage-deletion-queue.service.js';
 import { OBJECT_KEY_PREFIX } from '../../src/file-manager/services/upload-sessions.service.js';
 import { JobAlreadyRunningException, MaintenanceJobs } from '../../src/maintenance/maintenance.jobs.js';
@@ -57,31 +58,6 @@ export interface InvariantCheckOptions {
   /** Alternative to `apps`: runs garbage collection to completion (e.g. through the admin endpoint). */
   collect?: () => Promise<void>;
 }
-
-/** Search terms rows that differ from the terms of the active files' current rows ("missing" or "stale"). */
-const SEARCH_TERMS_DRIFT = `
-  WITH expected AS (
-    SELECT t.term, m.id AS media_file_id, t.weight, m.created_at, m.access_level, m.created_by, m.file_type, t.shared_prefix
-      FROM media_files m, media_search_terms_of(m.search_vector, m.tag_ids, m.collection_ids) t
-     WHERE m.deleted_at IS NULL
-  ), actual AS (
-    SELECT term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix FROM media_search_terms
-  ), counted AS (
-    SELECT term, shared_prefix, access_level, created_by, sum(files) AS files
-      FROM (SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_counts
-            UNION ALL
-            SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_count_changes) c
-     GROUP BY 1, 2, 3, 4 HAVING sum(files) <> 0
-  ), tallied AS (
-    SELECT term, shared_prefix, access_level, media_count_owner(access_level, created_by) AS created_by, count(*) AS files
-      FROM expected GROUP BY 1, 2, 3, 4
-  )
-  SELECT 'missing' AS kind, term, media_file_id::text AS "mediaFileId" FROM (SELECT * FROM expected EXCEPT SELECT * FROM actual) a
-  UNION ALL
-  SELECT 'stale', term, media_file_id::text FROM (SELECT * FROM actual EXCEPT SELECT * FROM expected) s
-  UNION ALL
-  SELECT 'miscounted', term, 'counter ' || shared_prefix || '/' || access_level || '/' || created_by
-    FROM ((SELECT * FROM counted EXCEPT SELECT * FROM tallied) UNION ALL (SELECT * FROM tallied EXCEPT SELECT * FROM counted)) c`;
 
 type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
 
@@ -164,9 +140,9 @@ export async function checkInvariants(options: InvariantCheckOptions): Promise<V
     }
 
     // I5: the search terms index against what the rows say now (both directions).
-    const drift = await query<{ kind: string; term: string; mediaFileId: string }>(SEARCH_TERMS_DRIFT);
-    for (const row of drift) {
-      violations.push({ invariant: 'I5', message: `${row.kind} search term ${JSON.stringify(row.term)} of media file ${row.mediaFileId}` });
+    for (const row of await query<SearchIndexDrift>(SEARCH_INDEX_DRIFT_SQL)) {
+      const of = row.mediaFileId ? `of media file ${row.mediaFileId}` : `counter ${row.counter}`;
+      violations.push({ invariant: 'I5', message: `${row.kind} search term ${JSON.stringify(row.term)} ${of}` });
     }
 
     if (!collected) return violations;
