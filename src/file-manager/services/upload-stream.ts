@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import { finished, PassThrough, type Readable } from 'node:stream';
 
 /** How many leading bytes are kept to detect the type and read image dimensions. */
 export const HEAD_BYTES = 256 * 1024;
@@ -28,6 +28,9 @@ export async function streamPartToStorage(
   store: (body: Readable) => Promise<unknown>,
 ): Promise<StreamedPart> {
   const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  // Destroying `body` is how an abandoned part aborts the store's read; the store reports that through its own
+  // promise. Without a listener here, a store that stopped listening after failing would turn it into a crash.
+  body.on('error', () => undefined);
   const hasher = createHash('sha256');
   const headChunks: Buffer[] = [];
   let headLength = 0;
@@ -56,13 +59,17 @@ export async function streamPartToStorage(
         body.once('drain', () => part.resume());
       }
     });
-    part.once('end', () => {
+    // `finished` rather than 'end'/'error' listeners: a part that already failed or closed before it was handed over
+    // (the request was abandoned while its upload awaited the claim) has emitted its events already; `finished`
+    // still reports it, where the listeners would wait forever (and the claim's heartbeat with them).
+    finished(part, { writable: false }, (error) => {
+      if (error) {
+        abandon(error);
+        reject(error);
+        return;
+      }
       if (!abandoned) body.end();
       resolve();
-    });
-    part.once('error', (error) => {
-      abandon(error);
-      reject(error);
     });
   });
 

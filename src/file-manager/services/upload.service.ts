@@ -202,6 +202,7 @@ export class UploadService {
       detected = await detectContent(streamed.head, filename);
     } catch (error) {
       if (error instanceof UnsupportedTypeError) return refuse('UNSUPPORTED_TYPE', error.message);
+      await this.sessions.abandon(session);
       throw error;
     }
 
