@@ -51,6 +51,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, parse, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { isProcessAlive } from '../common/processes.js';
 
 export interface EmbeddedPostgresOptions {
   /** Directory of the cluster; created and initialised when missing, reused as it is otherwise. */
@@ -410,7 +411,7 @@ async function removeStalePidFile(dataDir: string): Promise<void> {
 }
 
 async function isPostmasterOf(dataDir: string, pid: number): Promise<boolean> {
-  if (!isAlive(pid)) return false;
+  if (!isProcessAlive(pid)) return false;
   let argv: string[];
   try {
     argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
@@ -597,15 +598,6 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isProcessAlive } from '../common/processes.js';
 import { startEmbeddedPostgres } from '../embedded/embedded-postgres.js';
 import { startEmbeddedS3 } from '../embedded/embedded-s3.js';
 import { validateEnvironment, type Environment } from '../config/environment.js';
@@ -134,18 +135,8 @@ async function readPublishedServices(dataDir: string): Promise<PublishedServices
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(services.pid) || services.pid === process.pid || !isAlive(services.pid)) return undefined;
+  if (!Number.isInteger(services.pid) || services.pid === process.pid || !isProcessAlive(services.pid)) return undefined;
   return services;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A random secret generated on first use and kept in `file`, so tokens survive restarts. */
