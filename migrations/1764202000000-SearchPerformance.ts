@@ -122,7 +122,8 @@ export class SearchPerformance1764202000000 implements MigrationInterface {
   }
 }
 
-const REBUILD_COUNTS_AND_WORDS = `
+/** The words and the counts summary, rebuilt from the vectors (exported: later rebuilds run them too). */
+export const REBUILD_COUNTS_AND_WORDS = `
           INSERT INTO search_words (word)
           SELECT word FROM ts_stat('SELECT search_vector FROM media_files')
            WHERE length(word) BETWEEN 3 AND 64 AND word !~ '^[0-9]+$'
@@ -134,10 +135,8 @@ const REBUILD_COUNTS_AND_WORDS = `
             FROM media_files WHERE deleted_at IS NULL
            GROUP BY 1, 2, 3, 4;`;
 
-export const REBUILD_WITH_LINKS = `
-      CREATE OR REPLACE FUNCTION media_search_rebuild() RETURNS void
-        LANGUAGE sql
-        AS $$
+/** Every file's vector and link arrays, recomputed in one pass (exported: later rebuilds run it too). */
+export const REBUILD_VECTORS_AND_LINKS = `
           UPDATE media_files m
              SET search_vector = media_search_document(m.title, coalesce(t.tag_names, ''), m.original_filename, m.description),
                  tag_ids = coalesce(t.ids, '{}'),
@@ -149,7 +148,13 @@ export const REBUILD_WITH_LINKS = `
             LEFT JOIN (SELECT media_file_id, array_agg(collection_id ORDER BY collection_id) AS ids
                          FROM media_file_collections GROUP BY 1) c
                    ON c.media_file_id = f.id
-           WHERE m.id = f.id;
+           WHERE m.id = f.id;`;
+
+export const REBUILD_WITH_LINKS = `
+      CREATE OR REPLACE FUNCTION media_search_rebuild() RETURNS void
+        LANGUAGE sql
+        AS $$
+${REBUILD_VECTORS_AND_LINKS}
 ${REBUILD_COUNTS_AND_WORDS}
         $$`;
 

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { REBUILD_WITH_LINKS } from './1764202000000-SearchPerformance.js';
+import { REBUILD_COUNTS_AND_WORDS, REBUILD_VECTORS_AND_LINKS, REBUILD_WITH_LINKS } from './1764202000000-SearchPerformance.js';
 
 /**
  * Search terms: an inverted index of the library that answers a search on its own, without reading media rows.
@@ -77,11 +77,7 @@ export class SearchTerms1764202100000 implements MigrationInterface {
         "shared_prefix" smallint NOT NULL
       )`);
     // Bulk first, index after: sorted input builds the b-tree in one pass.
-    await q.query(`
-      INSERT INTO media_search_terms (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
-      SELECT t.term, m.id, t.weight, m.created_at, m.access_level, m.created_by, m.file_type, t.shared_prefix
-        FROM media_files m, media_search_terms_of(m.search_vector, m.tag_ids, m.collection_ids) t
-       WHERE m.deleted_at IS NULL`);
+    await q.query(INSERT_TERMS_OF_ACTIVE_FILES);
     await q.query(`
       ALTER TABLE "media_search_terms" ADD CONSTRAINT "media_search_terms_pkey"
         PRIMARY KEY ("term", "weight", "created_at", "media_file_id") INCLUDE ("access_level", "created_by", "file_type", "shared_prefix")`);
@@ -210,40 +206,24 @@ const REBUILD_TERM_COUNTS = `
             FROM media_search_terms
            GROUP BY 1, 2, 3, 4;`;
 
+/** Every active file's terms, from its vector and link arrays. */
+const INSERT_TERMS_OF_ACTIVE_FILES = `
+          INSERT INTO media_search_terms (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
+          SELECT t.term, m.id, t.weight, m.created_at, m.access_level, m.created_by, m.file_type, t.shared_prefix
+            FROM media_files m, media_search_terms_of(m.search_vector, m.tag_ids, m.collection_ids) t
+           WHERE m.deleted_at IS NULL`;
+
 const REBUILD_WITH_TERMS = `
       CREATE OR REPLACE FUNCTION media_search_rebuild() RETURNS void
         LANGUAGE sql
         AS $$
           -- The terms are rebuilt in bulk below: row by row through the trigger would cost a million index updates.
           ALTER TABLE media_files DISABLE TRIGGER media_files_terms_update;
-          UPDATE media_files m
-             SET search_vector = media_search_document(m.title, coalesce(t.tag_names, ''), m.original_filename, m.description),
-                 tag_ids = coalesce(t.ids, '{}'),
-                 collection_ids = coalesce(c.ids, '{}')
-            FROM media_files f
-            LEFT JOIN (SELECT mt.media_file_id, string_agg(tg.name, ' ') AS tag_names, array_agg(mt.tag_id ORDER BY mt.tag_id) AS ids
-                         FROM media_file_tags mt JOIN tags tg ON tg.id = mt.tag_id GROUP BY 1) t
-                   ON t.media_file_id = f.id
-            LEFT JOIN (SELECT media_file_id, array_agg(collection_id ORDER BY collection_id) AS ids
-                         FROM media_file_collections GROUP BY 1) c
-                   ON c.media_file_id = f.id
-           WHERE m.id = f.id;
+${REBUILD_VECTORS_AND_LINKS}
           ALTER TABLE media_files ENABLE TRIGGER media_files_terms_update;
-          INSERT INTO search_words (word)
-          SELECT word FROM ts_stat('SELECT search_vector FROM media_files')
-           WHERE length(word) BETWEEN 3 AND 64 AND word !~ '^[0-9]+$'
-          ON CONFLICT DO NOTHING;
-          DELETE FROM media_file_counts;
-          INSERT INTO media_file_counts (access_level, created_by, file_type, slot, active)
-          SELECT access_level, media_count_owner(access_level, created_by), file_type,
-                 (abs(hashtext(id::text)) % 8)::smallint, count(*)
-            FROM media_files WHERE deleted_at IS NULL
-           GROUP BY 1, 2, 3, 4;
+${REBUILD_COUNTS_AND_WORDS}
           TRUNCATE media_search_terms;
-          INSERT INTO media_search_terms (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
-          SELECT t.term, m.id, t.weight, m.created_at, m.access_level, m.created_by, m.file_type, t.shared_prefix
-            FROM media_files m, media_search_terms_of(m.search_vector, m.tag_ids, m.collection_ids) t
-           WHERE m.deleted_at IS NULL
+${INSERT_TERMS_OF_ACTIVE_FILES}
            ORDER BY 1, 2;
 ${REBUILD_TERM_COUNTS}
         $$`;
