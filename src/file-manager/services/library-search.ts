@@ -90,7 +90,7 @@ export function planSearch(
 }
 
 /** The terms index answers queries with one term criterion, no size range, sorted by relevance or date. */
-export function answerableFromTerms(query: MediaFileListQueryDto, words: SearchWord[]): boolean {
+function answerableFromTerms(query: MediaFileListQueryDto, words: SearchWord[]): boolean {
   const criteria = words.length + (query.tagIds?.length ? 1 : 0) + (query.collectionIds?.length ? 1 : 0);
   const ordering = query.ordering?.replace(/^-/, '');
   return criteria === 1 && query.minSize === undefined && query.maxSize === undefined && (ordering === undefined || ordering === 'createdAt');
@@ -130,14 +130,11 @@ function planFromTerms(
 
   // Whole terms: the patterns' words, and each prefix's terms when it has few enough (`PrefixExpansions`).
   const terms: Array<{ text: string; factor: number }> = [];
-  const ranges: Array<{ match: string; factor: number; prefix: string }> = [];
+  const ranges: Array<{ match: string; factor: number }> = [];
   for (const pattern of patterns) {
     const expanded = pattern.prefix ? expansions.get(pattern.text) : [pattern.text];
     if (expanded) terms.push(...expanded.map((text) => ({ text, factor: pattern.factor })));
-    else {
-      const prefix = params.add(pattern.text);
-      ranges.push({ match: `s.term ^@ ${prefix}`, factor: pattern.factor, prefix });
-    }
+    else ranges.push({ match: `s.term ^@ ${params.add(pattern.text)}`, factor: pattern.factor });
   }
   const termsParam = terms.length ? params.add(terms.map((term) => term.text)) : undefined;
   const factorsParam = terms.length ? params.add(terms.map((term) => term.factor)) : undefined;
@@ -167,27 +164,25 @@ function planFromTerms(
   // start with one prefix (`shared_prefix`, see migration 1764202100000). Otherwise de-duplicate.
   const [single] = patterns.length === 1 ? patterns : [];
   const countParams = new SqlParams();
+  // The single pattern's rows, over the alias of the terms or of their counters.
+  const singleMatch = (pattern: TermPattern, alias: string) => {
+    const term = countParams.add(pattern.text);
+    return pattern.prefix ? `${alias}.term ^@ ${term} AND ${alias}.shared_prefix < char_length(${term})` : `${alias}.term = ${term}`;
+  };
   let countSql: string;
   if (single && !query.fileType?.length && !query.createdAfter && !query.createdBefore) {
     // Per-term counters (migration 1764202100000): a few rows per term instead of a row per match.
     const counters = [countParams.named(readableCondition(user, 'c'))];
     if (query.accessLevel?.length) counters.push(`c.access_level = ANY(${countParams.add(query.accessLevel)}::access_level[])`);
-    const term = countParams.add(single.text);
-    const match = single.prefix ? `c.term ^@ ${term} AND c.shared_prefix < char_length(${term})` : `c.term = ${term}`;
     // The counters and the changes not folded into them yet (see the migration), read in one snapshot.
     countSql = `SELECT coalesce(sum(c.files), 0) AS count
                   FROM (SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_counts
                         UNION ALL
                         SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_count_changes) c
-                 WHERE ${match} AND ${counters.join(' AND ')}`;
-  } else if (single && !single.prefix) {
+                 WHERE ${singleMatch(single, 'c')} AND ${counters.join(' AND ')}`;
+  } else if (single) {
     const filter = termFilter(query, user, countParams);
-    countSql = `SELECT count(*) AS count FROM media_search_terms s WHERE s.term = ${countParams.add(single.text)} AND ${filter}`;
-  } else if (single?.prefix) {
-    const filter = termFilter(query, user, countParams);
-    const prefix = countParams.add(single.text);
-    countSql = `SELECT count(*) AS count FROM media_search_terms s
-                 WHERE s.term ^@ ${prefix} AND s.shared_prefix < char_length(${prefix}) AND ${filter}`;
+    countSql = `SELECT count(*) AS count FROM media_search_terms s WHERE ${singleMatch(single, 's')} AND ${filter}`;
   } else {
     // The same stream, read in full, with the stream's parameters (the page's, without limit and offset).
     countParams.values.push(...params.values);
@@ -333,7 +328,7 @@ function tsqueryLiteral(text: string): string {
  * whose terms are known is spelled out as those whole terms: GIN looks exact entries up (≈ 2 ms for a word on the
  * 1M-file benchmark) instead of a partial match over its entry tree (≈ 5–7 ms).
  */
-export function toTsquery(words: SearchWord[], expansions: PrefixExpansions = new Map()): string {
+function toTsquery(words: SearchWord[], expansions: PrefixExpansions = new Map()): string {
   const alternatives = (pattern: TermPattern) => {
     const expanded = pattern.prefix ? expansions.get(pattern.text) : undefined;
     return expanded ? expanded.map(tsqueryLiteral) : [tsqueryLiteral(pattern.text) + (pattern.prefix ? ':*' : '')];
