@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startCli } from '../support/cli.js';
 
 const ADMIN = { email: 'attach-admin@test.local', password: 'attach-admin-password-1' };
 
@@ -33,8 +34,9 @@ function embeddedEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function run(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', './test/support/register-ts.mjs', script, ...args], {
+/** `npm start` from the sources: src/main.ts with its embedded defaults. */
+function startServer(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', './test/support/register-ts.mjs', 'src/main.ts'], {
     cwd: process.cwd(),
     env: embeddedEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,19 +44,7 @@ function run(script: string, args: string[], env: Record<string, string> = {}): 
 }
 
 async function cli(args: string[], env: Record<string, string> = {}) {
-  const child = run('src/cli/main.ts', args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
-  } catch {
-    // Not JSON output.
-  }
-  return { code, stdout, stderr, json };
+  return startCli(args, embeddedEnv(env)).done;
 }
 
 async function freePort(): Promise<number> {
@@ -82,7 +72,7 @@ beforeAll(async () => {
   chmodSync(work, 0o711);
   dataDir = join(work, 'data');
   port = await freePort();
-  server = run('src/main.ts', [], { PORT: String(port) });
+  server = startServer({ PORT: String(port) });
   let output = '';
   server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

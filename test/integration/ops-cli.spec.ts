@@ -4,21 +4,14 @@
  * (including after an interruption) that never duplicate anything.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/app.js';
+import { startCli } from '../support/cli.js';
 import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  json: Record<string, unknown>;
-}
 
 let database: TestDatabase;
 let bucket: string;
@@ -38,32 +31,13 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function startCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', './test/support/register-ts.mjs', 'src/cli/main.ts', ...args], {
-    cwd: process.cwd(),
-    env: cliEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<CliResult>((resolve) =>
-    child.on('close', (code) => {
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
-      } catch {
-        // Not JSON output.
-      }
-      resolve({ code, stdout, stderr, json });
-    }),
-  );
-  return { child, done };
+/** The CLI against this spec's database and bucket. */
+function launch(args: string[], env: Record<string, string> = {}) {
+  return startCli(args, cliEnv(env));
 }
 
 const cli = async (args: string[], env?: Record<string, string>) => {
-  const result = await startCli(args, env).done;
+  const result = await launch(args, env).done;
   if (process.env.DEBUG_CLI) console.log(args.join(" "), result.code, result.stdout, result.stderr);
   return result;
 };
@@ -199,7 +173,7 @@ describe('mediavault CLI', () => {
         for (let i = 0; i < 300 && (await imported()) < atLeast; i++) await new Promise((r) => setTimeout(r, 100));
       };
 
-      const interrupted = startCli(['import', bulk, '--json']);
+      const interrupted = launch(['import', bulk, '--json']);
       await waitForSome(5);
       interrupted.child.kill('SIGINT');
       const first = await interrupted.done;
@@ -208,7 +182,7 @@ describe('mediavault CLI', () => {
       expect(first.json.imported).toBeLessThan(count);
       expect(await imported()).toBe(first.json.imported);
 
-      const killed = startCli(['import', bulk, '--json']);
+      const killed = launch(['import', bulk, '--json']);
       await waitForSome((first.json.imported as number) + 5);
       killed.child.kill('SIGKILL');
       await killed.done;
