@@ -42,4 +42,15 @@ describe('an upload part that failed before its claim was taken', () => {
     const violations = await checkInvariants({ dataSource, storage: t.get(ObjectStorage), apps: [t] });
     expect(formatViolations(violations)).toBe('');
   });
+
+  // The same failure a moment later: while the upload is taking its claim, nobody reads the part yet. The CLI import
+  // interrupted by Ctrl-C at that moment crashed (exit 1 instead of 130) on the unheard 'error'.
+  it('fails cleanly when the part fails while its upload is taking its claim', async () => {
+    const member = await t.createUser('member');
+    const part = new PassThrough();
+    const upload = t.get(UploadService).ingestStream(part, 'interrupted.txt', '', { id: member.id, email: member.email, role: 'member' });
+    part.destroy(new Error('Interrupted'));
+    await expect(upload).rejects.toThrow('Interrupted');
+    expect(await t.get(DataSource).query(`SELECT object_key FROM upload_sessions`)).toEqual([]);
+  });
 });

@@ -138,8 +138,7 @@ export class UploadService {
       });
       parser.on('file', (name, stream, info) => {
         // When the request is abandoned (parser destroyed), a part not fully read yet errors ("unexpected end of
-        // file"), possibly before its consumer is attached (it first awaits its upload claim): without a listener
-        // that error would be unhandled and take the whole process down. Its consumer still sees the error.
+        // file"): parts skipped or discarded below need a listener too (`ingestStream` attaches its own).
         stream.on('error', () => undefined);
         if (name !== UPLOAD_FIELD || failed) {
           stream.resume();
@@ -175,6 +174,10 @@ export class UploadService {
     folderPath: string,
     uploader: AuthenticatedUser,
   ): Promise<PartOutcome> {
+    // Nobody reads the stream while its claim is being taken below; if it fails meanwhile (the request or the import
+    // was abandoned), that 'error' must not go unheard (it would take the process down): `streamPartToStorage`
+    // reports the failure once it reads the stream.
+    stream.on('error', () => undefined);
     const filename = sanitizeFilename(rawFilename);
     if (!filename) return discard(stream, rawFilename ?? '', 'BAD_FILENAME', 'The file has no usable name');
 
