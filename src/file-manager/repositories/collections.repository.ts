@@ -4,7 +4,7 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import type { AccessLevel } from '../entities/columns.js';
-import { firstRow, missingIds, rows, setClause } from './db.js';
+import { firstRow, missingIds, rows, updateById } from './db.js';
 import { likeContains } from './tags.repository.js';
 
 export interface CollectionView {
@@ -81,15 +81,8 @@ export class CollectionsRepository {
   }
 
   async update(runner: QueryRunner, id: string, fields: CollectionFields): Promise<void> {
-    const params = new SqlParams();
-    const idParam = params.add(id);
-    const sets = setClause(params, {
-      title: fields.title,
-      slug: fields.slug,
-      description: fields.description,
-      access_level: fields.accessLevel,
-    });
-    await runner.query(`UPDATE collections SET ${sets} WHERE id = ${idParam}`, params.values);
+    const { title, slug, description, accessLevel } = fields;
+    await updateById(runner, 'collections', id, { title, slug, description, access_level: accessLevel });
   }
 
   /** The collection FOR UPDATE, for a change (`createdById` null: its creator is gone). */

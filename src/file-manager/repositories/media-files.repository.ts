@@ -5,7 +5,7 @@ import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import type { AccessLevel } from '../entities/columns.js';
 import { insertWithSlug, MEDIA_FILE_SLUGS } from './slugs.js';
-import { firstRow, onUniqueViolation, rows, setClause } from './db.js';
+import { firstRow, onUniqueViolation, rows, updateById } from './db.js';
 import { SlugTakenException } from '../file-manager.errors.js';
 
 /** Who may see and change a media file: what `canRead` and `canManage` need. */
@@ -105,23 +105,18 @@ export class MediaFilesRepository {
     return firstRow(runner, `SELECT id, deleted_at AS "deletedAt" FROM media_files WHERE hash = $1 FOR UPDATE`, [hash]);
   }
 
-  /** Every file linked to the tag, FOR UPDATE in id order (the order every change of links takes them in). */
-  async lockWithTag(runner: QueryRunner, tagId: string): Promise<void> {
+  /**
+   * Every file linked to the tag or in the collection, FOR UPDATE in id order (the order every change of links takes
+   * them in), before the tag or collection changes or goes.
+   */
+  async lockLinkedTo(runner: QueryRunner, link: { tagId: string } | { collectionId: string }): Promise<void> {
+    const [table, column, id] =
+      'tagId' in link ? ['media_file_tags', 'tag_id', link.tagId] : ['media_file_collections', 'collection_id', link.collectionId];
     await runner.query(
       `SELECT m.id FROM media_files m
-        WHERE m.id IN (SELECT media_file_id FROM media_file_tags WHERE tag_id = $1)
+        WHERE m.id IN (SELECT media_file_id FROM ${table} WHERE ${column} = $1)
         ORDER BY m.id FOR UPDATE OF m`,
-      [tagId],
-    );
-  }
-
-  /** Every file in the collection, FOR UPDATE in id order. */
-  async lockInCollection(runner: QueryRunner, collectionId: string): Promise<void> {
-    await runner.query(
-      `SELECT m.id FROM media_files m
-        WHERE m.id IN (SELECT media_file_id FROM media_file_collections WHERE collection_id = $1)
-        ORDER BY m.id FOR UPDATE OF m`,
-      [collectionId],
+      [id],
     );
   }
 
@@ -194,17 +189,10 @@ export class MediaFilesRepository {
   }
 
   async update(runner: QueryRunner, id: string, changes: MediaFileChanges): Promise<void> {
-    const params = new SqlParams();
-    const idParam = params.add(id);
-    const sets = setClause(params, {
-      title: changes.title,
-      slug: changes.slug,
-      description: changes.description,
-      access_level: changes.accessLevel,
-    });
+    const columns = { title: changes.title, slug: changes.slug, description: changes.description, access_level: changes.accessLevel };
     await onUniqueViolation(
       'media_files_slug_key',
-      () => runner.query(`UPDATE media_files SET ${sets} WHERE id = ${idParam}`, params.values),
+      () => updateById(runner, 'media_files', id, columns),
       () => new SlugTakenException('media file', changes.slug),
     );
   }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { SqlParams } from '../../database/sql.js';
-import { firstRow, missingIds, rows, setClause } from './db.js';
+import { firstRow, missingIds, rows, updateById } from './db.js';
 
 export interface TagRow {
   id: string;
@@ -65,10 +64,8 @@ export class TagsRepository {
 
   /** Changes the given fields; undefined when the tag is gone. */
   update(runner: QueryRunner, id: string, fields: TagFields): Promise<TagRow | undefined> {
-    const params = new SqlParams();
-    const idParam = params.add(id);
-    const sets = setClause(params, { name: fields.name, slug: fields.slug, color: fields.color, description: fields.description });
-    return firstRow(runner, `UPDATE tags SET ${sets} WHERE id = ${idParam} RETURNING ${TAG_COLUMNS}`, params.values);
+    const { name, slug, color, description } = fields;
+    return updateById<TagRow>(runner, 'tags', id, { name, slug, color, description }, TAG_COLUMNS);
   }
 
   /** The tag FOR UPDATE; false when it is gone. */

@@ -73,7 +73,7 @@ export class CollectionsService {
       await this.lockManaged(runner, id, user);
       // Its files next, in id order, before the cascade takes their links: the order of a PATCH (collection, file,
       // links); the cascade alone would lock links first and files last (in the `collection_ids` trigger).
-      await this.mediaFiles.lockInCollection(runner, id);
+      await this.mediaFiles.lockLinkedTo(runner, { collectionId: id });
       await this.collections.delete(runner, id);
     });
   }

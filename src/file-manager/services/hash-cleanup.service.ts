@@ -4,7 +4,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import { uploadConfig } from '../../config/configuration.js';
 import { inTransaction } from '../../database/transactions.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
-import type { AccessLevel, FileType } from '../entities/columns.js';
+import type { AccessLevel } from '../entities/columns.js';
 import {
   ContentMissingException,
   DuplicateContentException,
@@ -17,24 +17,16 @@ import {
 } from '../file-manager.errors.js';
 import { CollectionsRepository } from '../repositories/collections.repository.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
-import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
+import { PendingFilesRepository, type PendingUpload } from '../repositories/pending-files.repository.js';
 import { StoredObjectsRepository, type ContentRow } from '../repositories/stored-objects.repository.js';
 import { TagsRepository } from '../repositories/tags.repository.js';
 import { UploadClaimsRepository } from '../repositories/upload-claims.repository.js';
 import { slugify } from '../utils/slug.util.js';
 import { StorageDeletionQueue } from './storage-deletion-queue.service.js';
 
-export interface StoredUpload {
-  hash: string;
-  size: number;
+/** An upload whose bytes are stored at `objectKey`, with the facts its pending file records. */
+export interface StoredUpload extends Omit<PendingUpload, 'expiresAt'> {
   objectKey: string;
-  originalFilename: string;
-  contentType: string;
-  fileType: FileType;
-  width: number | null;
-  height: number | null;
-  folderPath: string;
-  uploadedById: string;
 }
 
 export type UploadOutcome = (

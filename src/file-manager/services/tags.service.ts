@@ -87,7 +87,7 @@ export class TagsService {
    */
   private async lockTagAndFiles(runner: QueryRunner, id: string): Promise<boolean> {
     if (!(await this.tags.lock(runner, id))) return false;
-    await this.mediaFiles.lockWithTag(runner, id);
+    await this.mediaFiles.lockLinkedTo(runner, { tagId: id });
     return true;
   }
 
