@@ -5,24 +5,17 @@
  */
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { runInOrder, type Barrier } from '../support/race.js';
 import { createCollection, createMediaFile, createTag, listFiles, titles, type Json } from './library-fixtures.js';
 
 describe('tag and collection filters follow the links; PATCH vs tag delete', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   async function arrays(id: string): Promise<{ tagIds: string[]; collectionIds: string[] }> {
@@ -81,7 +74,7 @@ describe('tag and collection filters follow the links; PATCH vs tag delete', () 
 
   /** Holds the media row with FOR SHARE: a PATCH (FOR UPDATE) and the tag deletion's update both queue on it. */
   async function holdMediaRow(id: string): Promise<Barrier> {
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client({ connectionString: t.databaseUrl });
     await client.connect();
     await client.query('BEGIN');
     await client.query(`SELECT id FROM media_files WHERE id = $1 FOR SHARE`, [id]);
@@ -102,7 +95,7 @@ describe('tag and collection filters follow the links; PATCH vs tag delete', () 
       const remove = async () => (await t.http.delete(`/api/tags/${doomed.id}`).set('Authorization', admin)).status;
 
       const barrier = await holdMediaRow(file.id);
-      const [a, b] = first === 'patch' ? await runInOrder(database.url, barrier, patch, remove) : await runInOrder(database.url, barrier, remove, patch);
+      const [a, b] = first === 'patch' ? await runInOrder(t.databaseUrl, barrier, patch, remove) : await runInOrder(t.databaseUrl, barrier, remove, patch);
       const [patchStatus, removeStatus] = first === 'patch' ? [a, b] : [b, a];
       expect({ patchStatus, removeStatus }).toEqual({ patchStatus: 200, removeStatus: 204 });
       expect(await arrays(file.id)).toEqual({ tagIds: [kept.id], collectionIds: [] });
