@@ -71,15 +71,39 @@ export async function waitForLockWaiters(databaseUrl: string, count: number, tim
 export async function runInOrder<A, B>(
   databaseUrl: string,
   barrier: Barrier,
-  first: () => Promise<A>,
-  second: () => Promise<B>,
+  first: () => PromiseLike<A>,
+  second: () => PromiseLike<B>,
 ): Promise<[A, B]> {
-  const a = first();
+  const a = Promise.resolve(first());
   a.catch(() => undefined);
   await waitForLockWaiters(databaseUrl, 1);
-  const b = second();
+  const b = Promise.resolve(second());
   b.catch(() => undefined);
   await waitForLockWaiters(databaseUrl, 2);
   await barrier.release();
   return Promise.all([a, b]);
+}
+
+/** The two orders of a race between `a` and `b`, as `it.each` rows: `[a, b]`, then `[b, a]`. */
+export function bothOrders<T extends string>(a: T, b: T): Array<[T, T]> {
+  return [
+    [a, b],
+    [b, a],
+  ];
+}
+
+type Outcomes<O extends Record<string, () => PromiseLike<unknown>>> = { [K in keyof O]: Awaited<ReturnType<O[K]>> };
+
+/**
+ * `runInOrder` for named operations: runs `operations[first]`, then `operations[second]` against the barrier and
+ * answers the outcomes by name, so a spec written once reads the same whichever order an `it.each` row gives.
+ */
+export async function raceInOrder<O extends Record<string, () => PromiseLike<unknown>>>(
+  databaseUrl: string,
+  barrier: Barrier,
+  operations: O,
+  [first, second]: readonly [keyof O & string, keyof O & string],
+): Promise<Outcomes<O>> {
+  const [a, b] = await runInOrder(databaseUrl, barrier, operations[first], operations[second]);
+  return { [first]: a, [second]: b } as Outcomes<O>;
 }
