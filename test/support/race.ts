@@ -43,6 +43,11 @@ export function holdUploadSession(databaseUrl: string, objectKey: string): Promi
   return openBarrier(databaseUrl, [[`SELECT object_key FROM upload_sessions WHERE object_key = $1 FOR UPDATE`, [objectKey]]]);
 }
 
+/** Holds a media file's row FOR SHARE: a PATCH (FOR UPDATE) and a tag deletion's update of the row both queue on it. */
+export function holdMediaRow(databaseUrl: string, id: string): Promise<Barrier> {
+  return openBarrier(databaseUrl, [[`SELECT id FROM media_files WHERE id = $1 FOR SHARE`, [id]]]);
+}
+
 /** Resolves once at least `count` sessions of `databaseUrl`'s database are waiting on a lock. */
 export async function waitForLockWaiters(databaseUrl: string, count: number, timeoutMs = 15_000): Promise<void> {
   const database = new URL(databaseUrl).pathname.slice(1);
