@@ -50,8 +50,9 @@ export interface TestAppOptions {
 
 let userCounter = 0;
 
-export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
-  const env: Record<string, string> = {
+/** The environment a test instance runs with, in this process or in a child process (`startChildApp`). */
+export function testAppEnv(options: Pick<TestAppOptions, 'databaseUrl' | 'bucket' | 'env'>): Record<string, string> {
+  return {
     NODE_ENV: 'test',
     DATABASE_URL: options.databaseUrl,
     S3_BUCKET: options.bucket ?? testBucketName(),
@@ -65,6 +66,10 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-app-')),
     ...options.env,
   };
+}
+
+export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
+  const env = testAppEnv(options);
   // Configuration is read once, while the app boots; the environment is put back afterwards so one spec's
   // overrides (say, a storage server it stops) never leak into the next spec file of this worker.
   const previous = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));

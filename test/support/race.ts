@@ -43,6 +43,11 @@ export function holdUploadSession(databaseUrl: string, objectKey: string): Promi
   return openBarrier(databaseUrl, [[`SELECT object_key FROM upload_sessions WHERE object_key = $1 FOR UPDATE`, [objectKey]]]);
 }
 
+/** Holds a pending file's row FOR UPDATE, so everything that decides on that pending file queues behind it. */
+export function holdPendingRow(databaseUrl: string, id: string): Promise<Barrier> {
+  return openBarrier(databaseUrl, [[`SELECT id FROM pending_files WHERE id = $1 FOR UPDATE`, [id]]]);
+}
+
 /** Holds a media file's row FOR SHARE: a PATCH (FOR UPDATE) and a tag deletion's update of the row both queue on it. */
 export function holdMediaRow(databaseUrl: string, id: string): Promise<Barrier> {
   return openBarrier(databaseUrl, [[`SELECT id FROM media_files WHERE id = $1 FOR SHARE`, [id]]]);
