@@ -11,6 +11,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
 import { appConfig, httpConfig } from './config/configuration.js';
+import { answerClientErrorsWithErrorBodies } from './http/client-errors.js';
 import { applyHttpProtection } from './http/http-protection.js';
 import { AppLogger, createPinoLogger, levelFromNestLevels, type LogLevelName } from './logging/app-logger.js';
 import { bindRequestLogger, httpLoggingMiddleware } from './logging/http-logging.js';
@@ -54,6 +55,7 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
+  answerClientErrorsWithErrorBodies(server);
   app.use(requestIdMiddleware);
   app.use(httpLoggingMiddleware(requestLogger));
   applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY));

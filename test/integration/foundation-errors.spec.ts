@@ -5,6 +5,8 @@
  */
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
+import type { Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { QueryFailedError } from 'typeorm';
 import { UsersService } from '../../src/auth/users.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -19,6 +21,10 @@ function expectError(response: HttpResponse, status: number, code: string): void
   expect(response.headers['content-type']).toMatch(/^application\/json/);
   expect(response.body).toMatchObject({ statusCode: status, code, error: expect.any(String), message: expect.any(String) });
   for (const key of Object.keys(response.body)) expect(ERROR_BODY_KEYS).toContain(key);
+  // The whole shape, every time: details is an object (possibly empty), never missing.
+  expect(Object.keys(response.body).sort()).toEqual([...ERROR_BODY_KEYS].sort());
+  expect(response.body.details).toEqual(expect.any(Object));
+  expect(Array.isArray(response.body.details)).toBe(false);
   // The request id in the body is the one in the header, so a user's report can be matched with the server log.
   expect(response.body.requestId).toBe(response.headers['x-request-id']);
 }
@@ -173,6 +179,23 @@ describe('foundation: error shape', () => {
     expectError(unknown, 404, 'NOT_FOUND');
   });
 
+  it('headers too large: 431 REQUEST_HEADERS_TOO_LARGE with the whole error body, not an empty one', async () => {
+    const server = t.app.getHttpServer() as Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const raw = await rawExchange(port, `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      const [head, body] = raw.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 431 /);
+      const headers = Object.fromEntries(
+        head.split('\r\n').slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+      );
+      expectError({ status: 431, body: JSON.parse(body) as Record<string, unknown>, headers }, 431, 'REQUEST_HEADERS_TOO_LARGE');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('keeps a sane X-Request-Id sent by the caller and replaces an unsafe one', async () => {
     const kept = await t.http.get('/api/nowhere').set('X-Request-Id', 'trace-abc.123');
     expect(kept.headers['x-request-id']).toBe('trace-abc.123');
@@ -181,3 +204,14 @@ describe('foundation: error shape', () => {
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+/** Sends `request` as it is and answers everything the server wrote until it closed the connection. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}

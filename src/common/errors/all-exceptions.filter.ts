@@ -11,7 +11,8 @@ export interface ErrorBody {
   error: string;
   code: ErrorCode;
   message: string;
-  details?: Record<string, unknown>;
+  /** Always an object (possibly empty), so clients read `details.x` without checking for it first. */
+  details: Record<string, unknown>;
   requestId?: string;
 }
 
@@ -93,7 +94,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       error: STATUS_CODES[statusCode] ?? 'Error',
       code,
       message,
-      ...(details ? { details } : {}),
+      details: details ?? {},
       ...(requestId ? { requestId } : {}),
     };
   }
