@@ -13,6 +13,7 @@ import { createValidationPipe, RejectNulCharactersPipe } from './common/validati
 import { appConfig, httpConfig } from './config/configuration.js';
 import { answerClientErrorsWithErrorBodies } from './http/client-errors.js';
 import { applyHttpProtection } from './http/http-protection.js';
+import { verifyJsonDepth } from './http/json-depth.js';
 import { AppLogger, createPinoLogger, levelFromNestLevels, type LogLevelName } from './logging/app-logger.js';
 import { bindRequestLogger, httpLoggingMiddleware } from './logging/http-logging.js';
 
@@ -60,7 +61,9 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   app.use(httpLoggingMiddleware(requestLogger));
   applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY));
   app.use(notFoundOutsidePrefix(new AllExceptionsFilter()));
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // Nest reserves `verify` only for `rawBody: true` (off here) and passes it through otherwise.
+  const jsonOptions = { limit: JSON_BODY_LIMIT, verify: verifyJsonDepth };
+  app.useBodyParser('json', jsonOptions);
   app.use(bindRequestLogger);
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(new RejectNulCharactersPipe(), createValidationPipe());

@@ -5,6 +5,7 @@
  */
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
 import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { QueryFailedError } from 'typeorm';
@@ -79,6 +80,45 @@ describe('foundation: error shape', () => {
       }
     }
     expect((await t.http.get('/api/files').query({ page: 10_000_000 }).set('Authorization', admin)).status).toBe(200);
+  });
+
+  it('JSON nested 10,000 deep: 400 BAD_REQUEST naming the limit, anonymously too (it overflowed the stack: a 500)', async () => {
+    const deep = `{"email":"a@b.c","password":"x","extra":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const login = await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send(deep);
+    expectError(login, 400, 'BAD_REQUEST');
+    expect(login.body.details).toEqual({ maxDepth: 32 });
+    const collection = `{"title":"deep","description":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`;
+    const created = await t.http.post('/api/collections').set('Authorization', admin).set('Content-Type', 'application/json').send(collection);
+    expectError(created, 400, 'BAD_REQUEST');
+    // Brackets inside strings are text, not nesting.
+    const bracketsInText = await t.http.post('/api/auth/login').send({ email: '['.repeat(300), password: '{'.repeat(300) });
+    expectError(bracketsInText, 401, 'INVALID_CREDENTIALS');
+  });
+
+  it("numbers beyond their column's range: 400 VALIDATION_FAILED naming the field, not a 500", async () => {
+    for (const [field, value] of [
+      ['minSize', '99999999999999999999999'],
+      ['maxSize', '9223372036854775807'],
+      ['maxSize', '9007199254740992'],
+      ['minSize', '1e400'],
+    ]) {
+      const response = await t.http.get('/api/files').query({ [field]: value }).set('Authorization', admin);
+      expectError(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.details).toEqual({ fields: [{ field, errors: expect.any(Array) }] });
+    }
+    const largest = await t.http.get('/api/files').query({ maxSize: String(Number.MAX_SAFE_INTEGER) }).set('Authorization', admin);
+    expect(largest.status).toBe(200);
+  });
+
+  it('a validly signed token whose sub is not a user id: 401 UNAUTHORIZED, not a 500', async () => {
+    const jwt = t.get(JwtService);
+    for (const sub of ['not-a-uuid', "1' OR '1'='1", '']) {
+      const token = await jwt.signAsync({ sub });
+      expectError(await t.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`), 401, 'UNAUTHORIZED');
+    }
+    // Anonymous routes too: a bad token is refused, not ignored.
+    const token = await jwt.signAsync({ sub: 'not-a-uuid' });
+    expectError(await t.http.get('/api/files').set('Authorization', `Bearer ${token}`), 401, 'UNAUTHORIZED');
   });
 
   it('a NUL character anywhere in the input: 400 VALIDATION_FAILED naming the field, nothing written', async () => {
