@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Inject } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
+import { isUUID } from 'class-validator';
 import { authConfig } from '../config/configuration.js';
 import { InvalidCredentialsException, UnauthorizedException } from './auth.errors.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
@@ -53,7 +54,8 @@ export class AuthService {
     } catch {
       throw new UnauthorizedException('The access token is invalid or expired');
     }
-    const user = typeof claims.sub === 'string' ? await this.users.findById(claims.sub) : null;
+    // A validly signed token with a `sub` that is no user id (a uuid column) must not reach the query: 401, not 500.
+    const user = typeof claims.sub === 'string' && isUUID(claims.sub) ? await this.users.findById(claims.sub) : null;
     if (!user) throw new UnauthorizedException('The access token is invalid or expired');
     return { id: user.id, email: user.email, role: user.role };
   }
