@@ -53,6 +53,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     SCHEDULED_JOBS_ENABLED: 'false',
     // Specs log in and upload far faster than any person; the limits have their own spec (ops-limits).
     LOGIN_RATE_LIMIT: '0',
+    LOGIN_ADDRESS_RATE_LIMIT: '0',
     UPLOAD_RATE_LIMIT: '0',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-app-')),
     ...options.env,
