@@ -55,7 +55,8 @@ export class SessionsService {
    */
   async rotate(refreshToken: string): Promise<IssuedRefreshToken & { userId: string }> {
     const outcome = await inTransaction(this.dataSource, async (runner) => {
-      // The session row lock serialises every rotation of one family, so two uses of one token cannot both win.
+      // The session row lock serialises every rotation of one family; the token row is locked too, so that a use
+      // that waited reads the token as the first use left it (used), not as its snapshot saw it.
       const [row] = (await runner.query(
         `SELECT t.session_id AS "sessionId", t.used_at AS "usedAt", t.expires_at <= now() AS expired,
                 s.revoked_at AS "revokedAt", s.user_id AS "userId", u.disabled
@@ -63,7 +64,7 @@ export class SessionsService {
            JOIN auth_sessions s ON s.id = t.session_id
            JOIN users u ON u.id = s.user_id
           WHERE t.token_hash = $1
-          FOR UPDATE OF s`,
+          FOR UPDATE OF t, s`,
         [hashOf(refreshToken)],
       )) as Array<{ sessionId: string; usedAt: Date | null; expired: boolean; revokedAt: Date | null; userId: string; disabled: boolean }>;
       if (!row || row.revokedAt || row.expired || row.disabled) return { refused: true as const };
