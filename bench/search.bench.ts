@@ -176,8 +176,9 @@ async function seed(client: pg.Client, memberId: string): Promise<number> {
   console.log(`Seeding ${FILES.toLocaleString('en')} media files…`);
   await step(
     'users',
-    `INSERT INTO users (email, password_hash, role)
-     SELECT 'seed' || i || '@bench.local', 'not-a-hash', 'member' FROM generate_series(1, ${USERS}) i`,
+    `INSERT INTO users (email, email_key, name, password_hash, role)
+     SELECT 'seed' || i || '@bench.local', 'seed' || i || '@bench.local', 'seed' || i, 'not-a-hash', 'member'
+     FROM generate_series(1, ${USERS}) i`,
   );
   await step(
     'tags',
