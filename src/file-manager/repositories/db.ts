@@ -41,7 +41,11 @@ export async function updateById<T>(
 ): Promise<T | undefined> {
   const params = new SqlParams();
   const idParam = params.add(id);
-  return firstRow<T>(db, `UPDATE ${table} SET ${setClause(params, columns)} WHERE id = ${idParam} RETURNING ${returning}`, params.values);
+  return firstRow<T>(
+    db,
+    `UPDATE ${table} SET ${setClause(params, columns)} WHERE id = ${idParam} RETURNING ${returning}`,
+    params.values,
+  );
 }
 
 /** The ids of `wanted` that `found` lacks, in `wanted`'s order. */
@@ -51,7 +55,11 @@ export function missingIds(wanted: string[], found: Array<{ id: string }>): stri
 }
 
 /** Runs `write` and turns a violation of `constraint` into `toError()`; any other failure passes through. */
-export async function onUniqueViolation<T>(constraint: string, write: () => Promise<T>, toError: () => Error): Promise<T> {
+export async function onUniqueViolation<T>(
+  constraint: string,
+  write: () => Promise<T>,
+  toError: () => Error,
+): Promise<T> {
   try {
     return await write();
   } catch (error) {

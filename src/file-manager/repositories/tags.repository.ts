@@ -30,7 +30,10 @@ export class TagsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** A page of tags by name, optionally those whose name contains `q`, and how many there are. */
-  async list(q: string | undefined, page: { limit: number; offset: number }): Promise<{ tags: TagRow[]; total: number }> {
+  async list(
+    q: string | undefined,
+    page: { limit: number; offset: number },
+  ): Promise<{ tags: TagRow[]; total: number }> {
     const filter = q ? `WHERE lower(name) LIKE $1` : '';
     const filterParams = q ? [likeContains(q)] : [];
     const [tags, [{ count }]] = await Promise.all([
@@ -50,13 +53,20 @@ export class TagsRepository {
   }
 
   findWithCreator(id: string): Promise<(TagRow & { createdById: string | null }) | undefined> {
-    return firstRow(this.dataSource, `SELECT ${TAG_COLUMNS}, created_by AS "createdById" FROM tags WHERE id = $1`, [id]);
+    return firstRow(this.dataSource, `SELECT ${TAG_COLUMNS}, created_by AS "createdById" FROM tags WHERE id = $1`, [
+      id,
+    ]);
   }
 
-  async insert(runner: QueryRunner, tag: TagFields & { name: string; slug: string }, createdById: string): Promise<TagRow> {
+  async insert(
+    runner: QueryRunner,
+    tag: TagFields & { name: string; slug: string },
+    createdById: string,
+  ): Promise<TagRow> {
     const [created] = await rows<TagRow>(
       runner,
-      `INSERT INTO tags (name, slug, color, description, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING ${TAG_COLUMNS}`,
+      `INSERT INTO tags (name, slug, color, description, created_by) VALUES ($1, $2, $3, $4, $5)
+       RETURNING ${TAG_COLUMNS}`,
       [tag.name, tag.slug, tag.color ?? null, tag.description ?? '', createdById],
     );
     return created;
@@ -83,9 +93,11 @@ export class TagsRepository {
    */
   async lockShared(runner: QueryRunner, ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const found = await rows<{ id: string }>(runner, `SELECT id FROM tags WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [
-      ids,
-    ]);
+    const found = await rows<{ id: string }>(
+      runner,
+      `SELECT id FROM tags WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`,
+      [ids],
+    );
     return missingIds(ids, found);
   }
 }

@@ -50,7 +50,9 @@ describe('search planner SQL snapshots (src/file-manager/search/queries)', () =>
   });
 
   it('has a snapshot for every case and no other', () => {
-    const files = readdirSync(QUERIES).filter((file) => file.endsWith('.sql')).sort();
+    const files = readdirSync(QUERIES)
+      .filter((file) => file.endsWith('.sql'))
+      .sort();
     expect(files).toEqual(SEARCH_CASES.map((searchCase) => `${searchCase.name}.sql`).sort());
   });
 });

@@ -31,7 +31,11 @@ export class CollectionsService {
   ) {}
 
   async list(query: NamedListQueryDto, user?: AuthenticatedUser): Promise<Page<CollectionView>> {
-    const { views, total } = await this.collections.list(query.q, { limit: query.pageSize, offset: offsetOf(query) }, user);
+    const { views, total } = await this.collections.list(
+      query.q,
+      { limit: query.pageSize, offset: offsetOf(query) },
+      user,
+    );
     return toPage(views, total, query);
   }
 
@@ -44,8 +48,11 @@ export class CollectionsService {
   async create(dto: CreateCollectionDto, user: AuthenticatedUser): Promise<CollectionView> {
     const id = await inTransaction(this.dataSource, async (runner) => {
       const tagIds = await this.lockTags(runner, dto.tagIds);
-      const created = await insertWithSlug(runner, COLLECTION_SLUGS, { given: dto.slug, base: slugify(dto.title, 'collection') }, (slug) =>
-        this.collections.insert(runner, { ...dto, slug }, user.id),
+      const created = await insertWithSlug(
+        runner,
+        COLLECTION_SLUGS,
+        { given: dto.slug, base: slugify(dto.title, 'collection') },
+        (slug) => this.collections.insert(runner, { ...dto, slug }, user.id),
       );
       if (tagIds) await this.collections.replaceTags(runner, created, tagIds);
       return created;

@@ -30,8 +30,7 @@ export interface StoredUpload extends Omit<PendingUpload, 'expiresAt'> {
 }
 
 export type UploadOutcome = (
-  | { status: 'pending' | 'pending_updated'; pendingFileId: string }
-  | { status: 'exists'; mediaFileId: string }
+  { status: 'pending' | 'pending_updated'; pendingFileId: string } | { status: 'exists'; mediaFileId: string }
 ) & {
   /** The content was already stored: this upload's copy is dropped and the stored one reused (a dedup hit). */
   reusedStoredContent: boolean;
