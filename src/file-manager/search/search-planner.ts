@@ -186,7 +186,8 @@ function planFromTerms(
     countSql = `SELECT coalesce(sum(c.files), 0) AS count
                   FROM (SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_counts
                         UNION ALL
-                        SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_count_changes) c
+                        SELECT term, shared_prefix, access_level, created_by, files
+                          FROM media_search_term_count_changes) c
                  WHERE ${singleMatch(single, 'c')} AND ${counters.join(' AND ')}`;
   } else if (single) {
     const filter = termFilter(query, user, countParams);

@@ -24,6 +24,7 @@
 SELECT coalesce(sum(c.files), 0) AS count
                   FROM (SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_counts
                         UNION ALL
-                        SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_count_changes) c
+                        SELECT term, shared_prefix, access_level, created_by, files
+                          FROM media_search_term_count_changes) c
                  WHERE c.term = $1 AND c.access_level = 'public'
 -- parameters: [":tag:00000000-0000-4000-8000-0000000000c1"]

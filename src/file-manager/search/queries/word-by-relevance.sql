@@ -24,6 +24,7 @@
 SELECT coalesce(sum(c.files), 0) AS count
                   FROM (SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_counts
                         UNION ALL
-                        SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_count_changes) c
+                        SELECT term, shared_prefix, access_level, created_by, files
+                          FROM media_search_term_count_changes) c
                  WHERE c.term ^@ $2 AND c.shared_prefix < char_length($2) AND (c.access_level IN ('public', 'members') OR (c.access_level = 'private' AND c.created_by = $1))
 -- parameters: ["00000000-0000-4000-8000-00000000000a","sun"]
