@@ -44,7 +44,11 @@ async function runOnce<T>(dataSource: DataSource, work: (runner: QueryRunner) =>
 }
 
 /** Waits for a session-level advisory lock, runs `work` while holding it, and always unlocks. */
-export async function withAdvisoryLock<T>(dataSource: DataSource, lock: AdvisoryLock, work: () => Promise<T>): Promise<T> {
+export async function withAdvisoryLock<T>(
+  dataSource: DataSource,
+  lock: AdvisoryLock,
+  work: () => Promise<T>,
+): Promise<T> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
@@ -71,7 +75,9 @@ export async function tryWithAdvisoryLock<T>(
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [lock])) as Array<{ locked: boolean }>;
+    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [lock])) as Array<{
+      locked: boolean;
+    }>;
     if (!locked) return { ran: false };
     try {
       return { ran: true, result: await work() };

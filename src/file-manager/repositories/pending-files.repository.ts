@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, type QueryRunner, type Repository } from 'typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, In, type QueryRunner, type Repository } from 'typeorm';
 import type { FileType, PendingStatus } from '../entities/columns.js';
 import { PendingFile } from '../entities/pending-file.entity.js';
 import { firstRow, rows } from './db.js';

@@ -112,7 +112,7 @@ export class UploadService {
         request.resume();
         // Ends the part being streamed (its store write aborts and its object is given back to GC).
         parser.destroy();
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       };
 
       request.on('data', (chunk: Buffer) => {
