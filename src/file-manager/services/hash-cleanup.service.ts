@@ -4,7 +4,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import { uploadConfig } from '../../config/configuration.js';
 import { inTransaction } from '../../database/transactions.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
-import type { AccessLevel } from '../entities/columns.js';
+import type { AccessLevel, PendingStatus } from '../entities/columns.js';
 import {
   ContentMissingException,
   DuplicateContentException,
@@ -253,7 +253,11 @@ export class HashCleanupService {
    * The preamble of a decision about a pending file: its content lock, then the pending file itself; with
    * `required`, refuses one in another status.
    */
-  private async lockPending(runner: QueryRunner, id: string, required?: 'pending') {
+  private async lockPending(
+    runner: QueryRunner,
+    id: string,
+    required?: 'pending',
+  ): Promise<{ hash: string; content: ContentRow | undefined; pending: { status: PendingStatus; expiresAt: Date } }> {
     const hash = await this.pendingFiles.hashOf(runner, id);
     if (hash === undefined) throw new PendingFileNotFoundException();
     const content = await this.lockContent(runner, hash);
