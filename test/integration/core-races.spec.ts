@@ -48,11 +48,12 @@ describe('races on one content, forced in both orders', () => {
   const uploadRequest = (auth: string, bytes: Buffer, name = 'f.txt') => () =>
     t.http.post('/api/uploads').set('Authorization', auth).attach('files', bytes, name);
 
-  const storedUpload = (bytes: Buffer, objectKey: string) => ({
+  /** What an upload that stored `bytes` under `objectKey` asks HashCleanupService to record. */
+  const storedUpload = (bytes: Buffer, objectKey: string, originalFilename = 'late.txt') => ({
     hash: sha256(bytes),
     size: bytes.length,
     objectKey,
-    originalFilename: 'late.txt',
+    originalFilename,
     contentType: 'text/plain',
     fileType: 'document' as const,
     width: null,
@@ -208,18 +209,7 @@ describe('races on one content, forced in both orders', () => {
       await t.get(ObjectStorage).putStream(session.objectKey, Readable.from([bytes]));
       const report = await t.get(ContentMaintenanceService).collectGarbage();
       expect(report.orphanObjectsQueued).toBe(0);
-      const outcome = await t.get(HashCleanupService).recordUpload({
-        hash: sha256(bytes),
-        size: bytes.length,
-        objectKey: session.objectKey,
-        originalFilename: 'late.txt',
-        contentType: 'text/plain',
-        fileType: 'document',
-        width: null,
-        height: null,
-        folderPath: '',
-        uploadedById: member.id,
-      });
+      const outcome = await t.get(HashCleanupService).recordUpload(storedUpload(bytes, session.objectKey));
       session.close();
       expect(outcome.status).toBe('pending');
       await expectInvariants(t);
@@ -260,18 +250,7 @@ describe('races on one content, forced in both orders', () => {
       expect(report.orphanObjectsQueued).toBe(1);
       expect(report.staleUploadSessions).toBe(1);
       await expect(
-        t.get(HashCleanupService).recordUpload({
-          hash: sha256(bytes),
-          size: bytes.length,
-          objectKey: session.objectKey,
-          originalFilename: 'stalled.txt',
-          contentType: 'text/plain',
-          fileType: 'document',
-          width: null,
-          height: null,
-          folderPath: '',
-          uploadedById: member.id,
-        }),
+        t.get(HashCleanupService).recordUpload(storedUpload(bytes, session.objectKey, 'stalled.txt')),
       ).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
       expect(await count(t, `SELECT 1 FROM pending_files WHERE hash = $1`, [sha256(bytes)])).toBe(0);
       await expectInvariants(t);
