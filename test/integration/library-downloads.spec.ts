@@ -51,6 +51,20 @@ describe('downloads and content', () => {
     expect((await t.http.get(`/api/files/${file.id}/download?inline=maybe`)).status).toBe(400);
   });
 
+  it.each([
+    ['page.html', '<!doctype html><html><body><script>alert(document.domain)</script></body></html>', /^text\/html/],
+    ['drawing.svg', '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', /^image\/svg\+xml/],
+    ['feed.xml', '<?xml version="1.0"?><x:script xmlns:x="http://www.w3.org/1999/xhtml">alert(1)</x:script>', /xml/],
+  ])('never serves active content (%s) inline from a signed URL, even with ?inline=true', async (filename, text, type) => {
+    const active = await createMediaFile(t, { title: filename, filename, content: Buffer.from(text), accessLevel: 'public' });
+    const response = await t.http.get(`/api/files/${active.id}/download?inline=true`).expect(302);
+    const signed = await fetch(response.headers.location);
+    expect(signed.status).toBe(200);
+    expect(signed.headers.get('content-type')).toMatch(type);
+    expect(signed.headers.get('content-disposition')).toBe(`attachment; filename="${filename}"`);
+    await signed.arrayBuffer();
+  });
+
   it('serves the content with ETag, Content-Length and Accept-Ranges, and counts a full read', async () => {
     const before = await downloadCount(file.id);
     const response = await t.http.get(`/api/files/${file.id}/content`).buffer(true).parse((res, done) => {

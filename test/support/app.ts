@@ -62,6 +62,7 @@ export function testAppEnv(options: Pick<TestAppOptions, 'databaseUrl' | 'bucket
     SCHEDULED_JOBS_ENABLED: 'false',
     // Specs log in and upload far faster than any person; the limits have their own spec (ops-limits).
     LOGIN_RATE_LIMIT: '0',
+    LOGIN_ADDRESS_RATE_LIMIT: '0',
     UPLOAD_RATE_LIMIT: '0',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-app-')),
     ...options.env,
