@@ -5,31 +5,24 @@
  * ones they can't (removing a file from someone else's private collection is not theirs to do).
  */
 import { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { createCollection, createMediaFile, type Json } from './library-fixtures.js';
 
 describe('media file views and private collections', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
   let uploader: { id: string; auth: string };
   let owner: { id: string; auth: string };
   let shared: Json;
   let secret: Json;
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
     uploader = await t.createUser('member');
     owner = await t.createUser('member');
     shared = await createCollection(t, { title: 'Shared shelf', accessLevel: 'members' });
     secret = await createCollection(t, { title: 'Owner secret shelf', accessLevel: 'private' }, owner.auth);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   const collectionTitles = (view: Json): string[] => view.collections.map((collection: Json) => collection.title);
