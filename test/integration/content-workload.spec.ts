@@ -1,13 +1,13 @@
 /**
  * The core invariants (no loss, one record per content, stored once, no leak) under a randomized, partly
  * concurrent workload on one instance: real PostgreSQL, real S3, HTTP all the way. Replay a failing run with
- * `WORKLOAD_SEED=<seed printed by the run> npm test -- test/integration/core-workload.spec.ts`.
+ * `WORKLOAD_SEED=<seed printed by the run> npm test -- test/integration/content-workload.spec.ts`.
  */
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { useTestApp } from '../support/app.js';
-import { runWorkload, sha256, workloadSeed, type WorkloadUser } from '../support/core-workload.js';
+import { runWorkload, sha256, workloadSeed, type WorkloadUser } from '../support/workload.js';
 import { checkInvariants, formatViolations } from '../support/invariants.js';
 
 const CONTENTS = [
@@ -22,7 +22,7 @@ describe('core invariants under a randomized workload (one instance)', () => {
   const t = useTestApp({ listen: true, env: { ORPHAN_GRACE_MINUTES: '0' } });
 
   it('keeps I1–I4 through 300 random operations in concurrent batches', async () => {
-    const seed = workloadSeed('core-workload');
+    const seed = workloadSeed('content-workload');
     const member = await t.createUser('member');
     const adminAuth = await t.adminAuth();
     const dataSource = t.get(DataSource);
@@ -52,7 +52,7 @@ describe('core invariants under a randomized workload (one instance)', () => {
     });
 
     console.log(
-      `core-workload: seed ${seed}, ${stats.operations} operations in ${stats.batches} batches, ${Date.now() - started} ms\n` +
+      `content-workload: seed ${seed}, ${stats.operations} operations in ${stats.batches} batches, ${Date.now() - started} ms\n` +
         JSON.stringify(stats.outcomes, null, 1),
     );
     expect(stats.operations).toBe(300);

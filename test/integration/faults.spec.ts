@@ -13,7 +13,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { testAppEnv, useTestApp } from '../support/app.js';
 import { startChildApp, type ChildApp } from '../support/child-app.js';
-import { prng } from '../support/core-workload.js';
+import { prng } from '../support/workload.js';
 import { approve, content, count, createMediaFile, purge, reject, sha256, trash, upload } from '../support/files.js';
 import { expectInvariants } from '../support/invariants.js';
 import { holdContentLock, holdNewContent, waitForLockWaiters } from '../support/race.js';
@@ -191,7 +191,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
 
   it('keeps I1–I4 once the jobs have run', async () => {
     const seed = Number(process.env.WORKLOAD_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    console.log(`ops-faults SIGKILL workload: WORKLOAD_SEED=${seed}`);
+    console.log(`faults SIGKILL workload: WORKLOAD_SEED=${seed}`);
     const random = prng(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
     const admin = await t.adminAuth();
@@ -293,7 +293,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
     childDead = false;
     try {
       for (let round = 0; round < 4; round += 1, step += 6) await batch(step, 6);
-      console.log(`ops-faults SIGKILL workload (seed ${seed}): ${JSON.stringify(outcomes)}`);
+      console.log(`faults SIGKILL workload (seed ${seed}): ${JSON.stringify(outcomes)}`);
 
       // Quiescent. The killed process's claims stopped being refreshed: let time pass for them, then run the jobs
       // on the restarted instance, over HTTP like an operator would.

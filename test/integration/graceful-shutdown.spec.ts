@@ -12,9 +12,9 @@ import { startChildApp, type ChildApp } from '../support/child-app.js';
 import { useTestDatabase } from '../support/database.js';
 import { content, sha256 } from '../support/files.js';
 
-const BOUNDARY = 'ops-shutdown-boundary';
+const BOUNDARY = 'graceful-shutdown-boundary';
 
-describe('ops: graceful shutdown', () => {
+describe('graceful shutdown', () => {
   const database = useTestDatabase();
   let child: ChildApp | undefined;
 

@@ -1,5 +1,5 @@
 /**
- * Issue 2 (foundation): GET /api/health answers 200 while both dependencies answer and 503 naming the failing one
+ * GET /api/health answers 200 while both dependencies answer and 503 naming the failing one
  * when one is down, without leaking where it lives (host, port, bucket) or why (driver messages).
  */
 import { jest } from '@jest/globals';
@@ -46,7 +46,7 @@ async function startRelay(target: { host: string; port: number }, port = 0) {
   };
 }
 
-describe('foundation: health', () => {
+describe('health', () => {
   const database = useTestDatabase();
   afterEach(() => jest.restoreAllMocks());
 

@@ -1,5 +1,5 @@
 /**
- * Issue 2 (foundation): `npm run migration:run|revert` through the migration CLI, run from the sources in a child
+ * `npm run migration:run|revert` through the migration CLI, run from the sources in a child
  * process exactly as `node dist/database/migration-cli.js` runs from the build.
  */
 import { execFile } from 'node:child_process';
@@ -27,7 +27,7 @@ function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
   });
 }
 
-describe('foundation: migration CLI', () => {
+describe('migration CLI', () => {
   const database = useTestDatabase({ empty: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'mediavault-cli-'));
   let env: Record<string, string>;

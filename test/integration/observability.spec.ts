@@ -31,7 +31,7 @@ function sample(metrics: string, name: string, labels: Record<string, string> = 
   return undefined;
 }
 
-describe('ops: observability', () => {
+describe('observability: request logs and metrics', () => {
   const logs = new LogCapture();
 
   const t = useTestApp({ appOptions: { logger: ['log', 'warn', 'error'], logDestination: logs } });
@@ -126,7 +126,7 @@ describe('ops: observability', () => {
   });
 });
 
-describe('ops: metrics access and storage errors', () => {
+describe('metrics access and storage errors', () => {
   // A storage server of its own, to stop: the run's shared one serves every other spec.
   const storage = useOwnStorage();
   const t = useTestApp({

@@ -1,5 +1,5 @@
 /**
- * Issue 2 (foundation): what happens at start-up, with several instances on one database. Migrations run under
+ * what happens at start-up, with several instances on one database. Migrations run under
  * the migrations advisory lock and the first admin is created exactly once, however many instances boot at once.
  */
 import { jest } from '@jest/globals';
@@ -24,7 +24,7 @@ function generatedPasswordWarnings(spy: { mock: { calls: unknown[][] } }): strin
   return spy.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('generated password'));
 }
 
-describe('foundation: start-up with several instances', () => {
+describe('start-up with several instances', () => {
   const savedEnv = { ...process.env };
   const databases: Array<{ drop(): Promise<void> }> = [];
   const apps: TestApp[] = [];

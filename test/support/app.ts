@@ -60,7 +60,7 @@ export function testAppEnv(options: Pick<TestAppOptions, 'databaseUrl' | 'bucket
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     SCHEDULED_JOBS_ENABLED: 'false',
-    // Specs log in and upload far faster than any person; the limits have their own spec (ops-limits).
+    // Specs log in and upload far faster than any person; the limits have their own spec (http-limits).
     LOGIN_RATE_LIMIT: '0',
     LOGIN_ADDRESS_RATE_LIMIT: '0',
     UPLOAD_RATE_LIMIT: '0',
