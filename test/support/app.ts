@@ -143,7 +143,8 @@ export function useTestApp(options: UseTestAppOptions = {}): UsedTestApp {
     await app?.close();
   };
   beforeAll(async () => {
-    current = await createTestApp({ ...rest, databaseUrl: database.url, bucket, env: typeof env === 'function' ? env() : env });
+    const settings = typeof env === 'function' ? env() : env;
+    current = await createTestApp({ ...rest, databaseUrl: database.url, bucket, env: settings });
   });
   database.closeBeforeDrop(close);
   afterAll(close);
