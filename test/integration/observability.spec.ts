@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { ADMIN_PASSWORD, useTestApp } from '../support/app.js';
 import { approve, content, drainDeletions, upload } from '../support/files.js';
 import { useOwnStorage } from '../support/storage-server.js';
+import { sample } from '../support/metrics.js';
 
 /** Collects every line the app's pino logger writes. */
 class LogCapture extends Writable {
@@ -17,18 +18,6 @@ class LogCapture extends Writable {
   entries(): Array<Record<string, unknown>> {
     return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   }
-}
-
-/** The value of one sample in Prometheus text format (labels matched exactly, in any order). */
-function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of metrics.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.keys(labels).length !== Object.keys(found).length) continue;
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
-  }
-  return undefined;
 }
 
 describe('observability: request logs and metrics', () => {
