@@ -25,7 +25,6 @@ function generatedPasswordWarnings(spy: { mock: { calls: unknown[][] } }): strin
 }
 
 describe('start-up with several instances', () => {
-  const savedEnv = { ...process.env };
   const databases: Array<{ drop(): Promise<void> }> = [];
   const apps: TestApp[] = [];
   /** The database and DATA_DIR of the two-instance boot, which the restart tests start again on. */
@@ -35,9 +34,6 @@ describe('start-up with several instances', () => {
   afterAll(async () => {
     await Promise.allSettled(apps.map((app) => app.close()));
     await Promise.allSettled(databases.map((database) => database.drop()));
-    // createTestApp writes its settings into process.env; leave it as we found it.
-    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-    Object.assign(process.env, savedEnv);
   });
 
   it('two concurrent runMigrations on an empty database both succeed and apply each migration once', async () => {
