@@ -36,12 +36,14 @@ import {
 
 describe('races on one content, forced in both orders', () => {
   let admin: string;
+  let adminId: string;
   let member: { id: string; auth: string };
 
   const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
 
   beforeAll(async () => {
     admin = await t.adminAuth();
+    adminId = (await t.http.get('/api/auth/me').set('Authorization', admin)).body.id;
     member = await t.createUser('member');
   });
 
@@ -75,23 +77,28 @@ describe('races on one content, forced in both orders', () => {
       await expectInvariants(t);
     });
 
-    it.each([
-      ['admin first', true],
-      ['member first', false],
-    ])('stored content (%s): the later upload is the one recorded', async (_, adminFirst) => {
-      const bytes = content();
-      const first = await upload(t, admin, bytes, 'original.txt');
-      const barrier = await holdContentLock(t.databaseUrl, first.hash);
-      const [winner, loser] = adminFirst ? [admin, member.auth] : [member.auth, admin];
-      const [a, b] = await runInOrder(t.databaseUrl, barrier, uploadRequest(winner, bytes, 'one.txt'), uploadRequest(loser, bytes, 'two.txt'));
-      expect(a.body.results[0].status).toBe('pending_updated');
-      expect(b.body.results[0].status).toBe('pending_updated');
-      const pending = await t.http.get(`/api/pending/${first.pendingFile!.id}`).set('Authorization', admin);
-      // Serialized on the content lock: the second one's update is the last word.
-      expect(pending.body.originalFilename).toBe('two.txt');
-      expect(pending.body.uploadedBy.id).toBe(adminFirst ? member.id : (await t.get(DataSource).query(`SELECT id FROM users WHERE email = 'admin@test.local'`))[0].id);
-      await expectInvariants(t);
-    });
+    it.each(bothOrders('admin', 'member'))(
+      'stored content (%s first): the later upload is the one recorded',
+      async (first, second) => {
+        const bytes = content();
+        const original = await upload(t, admin, bytes, 'original.txt');
+        const barrier = await holdContentLock(t.databaseUrl, original.hash);
+        const uploaders = { admin: { auth: admin, id: adminId }, member };
+        const [a, b] = await runInOrder(
+          t.databaseUrl,
+          barrier,
+          uploadRequest(uploaders[first].auth, bytes, 'one.txt'),
+          uploadRequest(uploaders[second].auth, bytes, 'two.txt'),
+        );
+        expect(a.body.results[0].status).toBe('pending_updated');
+        expect(b.body.results[0].status).toBe('pending_updated');
+        const pending = await t.http.get(`/api/pending/${original.pendingFile!.id}`).set('Authorization', admin);
+        // Serialized on the content lock: the second one's update is the last word.
+        expect(pending.body.originalFilename).toBe('two.txt');
+        expect(pending.body.uploadedBy.id).toBe(uploaders[second].id);
+        await expectInvariants(t);
+      },
+    );
   });
 
   it.each(bothOrders('A', 'B'))('two approvals of one pending file (%s first): exactly one wins', async (first, second) => {
