@@ -8,8 +8,9 @@ import { useTestApp } from '../support/app.js';
 import { waitForLockWaiters } from '../support/race.js';
 
 describe('generated slugs under a concurrent create', () => {
-  const t = useTestApp();
   let admin: string;
+
+  const t = useTestApp();
 
   beforeAll(async () => {
     admin = await t.adminAuth();

@@ -6,9 +6,10 @@ import { useTestApp } from '../support/app.js';
 import { createMediaFile, type Json } from './library-fixtures.js';
 
 describe('GET /api/files/:id/content with an unsatisfiable range', () => {
-  const t = useTestApp();
   let file: Json;
   const content = Buffer.from('twelve bytes');
+
+  const t = useTestApp();
 
   beforeAll(async () => {
     file = await createMediaFile(t, { title: 'Ranged', content, accessLevel: 'public' });

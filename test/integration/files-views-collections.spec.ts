@@ -9,12 +9,13 @@ import { useTestApp } from '../support/app.js';
 import { createCollection, createMediaFile, type Json } from './library-fixtures.js';
 
 describe('media file views and private collections', () => {
-  const t = useTestApp();
   let admin: string;
   let uploader: { id: string; auth: string };
   let owner: { id: string; auth: string };
   let shared: Json;
   let secret: Json;
+
+  const t = useTestApp();
 
   beforeAll(async () => {
     admin = await t.adminAuth();
