@@ -28,12 +28,12 @@ export function canManage(file: { createdById: string }, user?: AuthenticatedUse
  * For a change of a record locked for it (a media file, a collection): a record the caller may not read does not
  * exist for them (`hidden()` is thrown), one they may read but not manage answers 403.
  */
-export function assertMayChange(
-  record: { accessLevel: AccessLevel; createdById: string } | undefined,
+export function assertMayChange<T extends { accessLevel: AccessLevel; createdById: string }>(
+  record: T | undefined,
   user: AuthenticatedUser,
   hidden: () => Error,
   action: ConstructorParameters<typeof NotYoursException>[0],
-): void {
+): asserts record is T {
   if (!record || !canRead(record, user)) throw hidden();
   if (!canManage(record, user)) throw new NotYoursException(action);
 }

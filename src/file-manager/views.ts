@@ -41,6 +41,8 @@ export interface MediaFileView {
   accessLevel: AccessLevel;
   tags: Array<{ id: string; name: string; slug: string }>;
   collections: Array<{ id: string; title: string; slug: string }>;
+  /** Free-form JSON object (`{}` when none was given). */
+  metadata: Record<string, unknown>;
   downloadCount: number;
   lastAccessedAt?: string;
   createdBy: UserRef;
@@ -103,6 +105,7 @@ export function toMediaFileView(file: MediaFileSource): MediaFileView {
     collections: (file.collections ?? [])
       .map((collection) => ({ id: collection.id, title: collection.title, slug: collection.slug }))
       .sort((a, b) => a.title.localeCompare(b.title)),
+    metadata: file.metadata ?? {},
     downloadCount: file.downloadCount,
     ...optional('lastAccessedAt', file.lastAccessedAt?.toISOString()),
     createdBy: { id: file.createdBy.id, email: file.createdBy.email },

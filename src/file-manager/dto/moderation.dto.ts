@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import { PaginationQueryDto } from '../../common/pagination.js';
 import { ACCESS_LEVELS, PENDING_STATUSES, type AccessLevel, type PendingStatus } from '../entities/columns.js';
+import { IsMetadata, METADATA_MAX_BYTES, type Metadata } from '../metadata.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -57,6 +58,21 @@ export class ApproveDto {
   @IsOptional()
   @IsIn(ACCESS_LEVELS)
   accessLevel?: AccessLevel;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: `free-form JSON object, at most ${METADATA_MAX_BYTES} bytes serialized; replaces the current one`,
+  })
+  @IsOptional()
+  @IsMetadata()
+  metadata?: Metadata;
+
+  @ApiPropertyOptional({ maxLength: 10_000, description: "the seed's annotation, kept as `metadata.annotation`" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  annotation?: string;
 }
 
 export class RejectDto {

@@ -23,7 +23,8 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
   return `
   m.id, m.title, m.slug, m.description, m.original_filename AS "originalFilename", m.file_size AS "fileSize",
   m.content_type AS "contentType", m.file_type AS "fileType", m.hash, m.width, m.height,
-  m.access_level AS "accessLevel", m.download_count AS "downloadCount", m.last_accessed_at AS "lastAccessedAt",
+  m.access_level AS "accessLevel", m.metadata, m.download_count AS "downloadCount",
+  m.last_accessed_at AS "lastAccessedAt",
   m.created_by AS "createdById", u.email AS "createdByEmail", m.created_at AS "createdAt",
   m.updated_at AS "updatedAt", m.deleted_at AS "deletedAt",
   coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) ORDER BY t.name)

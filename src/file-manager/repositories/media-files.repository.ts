@@ -7,11 +7,17 @@ import type { AccessLevel } from '../entities/columns.js';
 import { insertWithSlug, MEDIA_FILE_SLUGS } from './slugs.js';
 import { firstRow, onUniqueViolation, rows, updateById } from './db.js';
 import { SlugTakenException } from '../file-manager.errors.js';
+import type { Metadata } from '../metadata.js';
 
 /** Who may see and change a media file: what `canRead` and `canManage` need. */
 export interface MediaFileAccess {
   accessLevel: AccessLevel;
   createdById: string;
+}
+
+/** A file locked for a change: who may change it, and the metadata a change of the annotation merges into. */
+export interface LockedMediaFile extends MediaFileAccess {
+  metadata: Metadata;
 }
 
 export interface NewMediaFile {
@@ -21,6 +27,7 @@ export interface NewMediaFile {
   slugBase: string;
   description: string;
   accessLevel: AccessLevel;
+  metadata: Metadata;
 }
 
 export interface MediaFileChanges {
@@ -28,6 +35,7 @@ export interface MediaFileChanges {
   slug?: string;
   description?: string;
   accessLevel?: AccessLevel;
+  metadata?: Metadata;
 }
 
 /** The stored bytes of an active media file the caller may read (`objectKey` null when the content row is gone). */
@@ -62,10 +70,10 @@ export class MediaFilesRepository {
   }
 
   /** The active file FOR UPDATE, for a change of its metadata or a move to the trash. */
-  lockActive(runner: QueryRunner, id: string): Promise<MediaFileAccess | undefined> {
+  lockActive(runner: QueryRunner, id: string): Promise<LockedMediaFile | undefined> {
     return firstRow(
       runner,
-      `SELECT access_level AS "accessLevel", created_by AS "createdById"
+      `SELECT access_level AS "accessLevel", created_by AS "createdById", metadata
          FROM media_files WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`,
       [id],
     );
@@ -187,12 +195,12 @@ export class MediaFilesRepository {
       const [row] = await rows<{ id: string }>(
         runner,
         `INSERT INTO media_files (hash, title, slug, description, original_filename, file_size, content_type,
-                                  file_type, width, height, access_level, created_by)
+                                  file_type, width, height, access_level, metadata, created_by)
          SELECT p.hash, $2, $3, $4, p.original_filename, p.file_size, p.content_type, p.file_type, p.width, p.height,
-                $5, p.uploaded_by
+                $5, $6::jsonb, p.uploaded_by
            FROM pending_files p WHERE p.id = $1
          RETURNING id`,
-        [pendingFileId, file.title, slug, file.description, file.accessLevel],
+        [pendingFileId, file.title, slug, file.description, file.accessLevel, JSON.stringify(file.metadata)],
       );
       return row.id;
     });
@@ -204,6 +212,7 @@ export class MediaFilesRepository {
       slug: changes.slug,
       description: changes.description,
       access_level: changes.accessLevel,
+      metadata: changes.metadata && JSON.stringify(changes.metadata),
     };
     await onUniqueViolation(
       'media_files_slug_key',

@@ -22,6 +22,7 @@ import { StoredObjectsRepository, type ContentRow } from '../repositories/stored
 import { TagsRepository } from '../repositories/tags.repository.js';
 import { UploadClaimsRepository } from '../repositories/upload-claims.repository.js';
 import { slugify } from '../utils/slug.util.js';
+import { assertMetadataFits, withAnnotation, type Metadata } from '../metadata.js';
 import { StorageDeletionQueue } from './storage-deletion-queue.service.js';
 
 /** An upload whose bytes are stored at `objectKey`, with the facts its pending file records. */
@@ -43,6 +44,9 @@ export interface MediaFileMetadata {
   tagIds?: string[];
   collectionIds?: string[];
   accessLevel?: AccessLevel;
+  metadata?: Metadata;
+  /** The seed's annotation: kept as `metadata.annotation`. */
+  annotation?: string;
 }
 
 /**
@@ -115,6 +119,7 @@ export class HashCleanupService {
    * pending file approved. The stored object is kept: it is the same content. Any failure rolls everything back.
    */
   async approve(pendingFileId: string, metadata: MediaFileMetadata, reviewerId: string): Promise<string> {
+    const fields = assertMetadataFits(withAnnotation(metadata.metadata ?? {}, metadata.annotation));
     return inTransaction(this.dataSource, async (runner) => {
       const { hash, content } = await this.lockPending(runner, pendingFileId, 'pending');
       if (!content) throw new ContentMissingException();
@@ -139,6 +144,7 @@ export class HashCleanupService {
         slugBase: slugify(metadata.title),
         description: metadata.description ?? '',
         accessLevel: metadata.accessLevel ?? 'members',
+        metadata: fields,
       });
       await this.mediaFiles.link(runner, mediaFileId, tagIds, collectionIds);
       await this.pendingFiles.markApproved(runner, pendingFileId, mediaFileId, reviewerId);

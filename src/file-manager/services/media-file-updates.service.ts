@@ -12,6 +12,7 @@ import {
 import { CollectionsRepository } from '../repositories/collections.repository.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
 import { TagsRepository } from '../repositories/tags.repository.js';
+import { assertMetadataFits, withAnnotation } from '../metadata.js';
 import type { MediaFileView } from '../views.js';
 import { MediaFileDetailsService } from './media-file-details.service.js';
 
@@ -44,13 +45,15 @@ export class MediaFileUpdatesService {
         : [];
       if (missingCollections.length) throw new UnknownCollectionsException(missingCollections);
 
-      assertMayChange(
-        await this.mediaFiles.lockActive(runner, id),
-        user,
-        () => new MediaFileNotFoundException(),
-        'change this file',
-      );
-      await this.mediaFiles.update(runner, id, dto);
+      const file = await this.mediaFiles.lockActive(runner, id);
+      assertMayChange(file, user, () => new MediaFileNotFoundException(), 'change this file');
+      // `metadata` replaces the object; an `annotation` alone changes only `metadata.annotation`.
+      const { annotation, metadata, ...fields } = dto;
+      const changed = metadata !== undefined || annotation !== undefined;
+      await this.mediaFiles.update(runner, id, {
+        ...fields,
+        metadata: changed ? assertMetadataFits(withAnnotation(metadata ?? file.metadata, annotation)) : undefined,
+      });
       if (tagIds) await this.mediaFiles.replaceTags(runner, id, tagIds);
       if (collectionIds) await this.mediaFiles.replaceVisibleCollections(runner, id, collectionIds, user);
     });
