@@ -17,8 +17,8 @@ export class TagsController {
 
   @Get()
   @Public()
-  list(@Query() query: NamedListQueryDto): Promise<Page<TagView>> {
-    return this.tags.list(query);
+  list(@Query() query: NamedListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<Page<TagView>> {
+    return this.tags.list(query, user);
   }
 
   @Post()
@@ -28,8 +28,8 @@ export class TagsController {
 
   @Get(':id')
   @Public()
-  get(@Param('id', ParseUuidPipe) id: string): Promise<TagView> {
-    return this.tags.get(id);
+  get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<TagView> {
+    return this.tags.get(id, user);
   }
 
   @Patch(':id')

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { SqlParams } from '../../database/sql.js';
+import { readableCondition } from '../access-policy.js';
 import { firstRow, missingIds, rows, updateById } from './db.js';
 
 export interface TagRow {
@@ -8,6 +11,11 @@ export interface TagRow {
   slug: string;
   color: string | null;
   description: string;
+}
+
+/** A tag as the contract shows it: `fileCount` counts the active files carrying it that the caller may see. */
+export interface TagView extends TagRow {
+  fileCount: number;
 }
 
 export interface TagFields {
@@ -33,23 +41,26 @@ export class TagsRepository {
   async list(
     q: string | undefined,
     page: { limit: number; offset: number },
-  ): Promise<{ tags: TagRow[]; total: number }> {
-    const filter = q ? `WHERE lower(name) LIKE $1` : '';
-    const filterParams = q ? [likeContains(q)] : [];
+    user?: AuthenticatedUser,
+  ): Promise<{ tags: TagView[]; total: number }> {
+    const params = new SqlParams();
+    const filter = q ? `lower(t.name) LIKE ${params.add(likeContains(q))}` : 'TRUE';
+    const countValues = [...params.values];
     const [tags, [{ count }]] = await Promise.all([
-      rows<TagRow>(
-        this.dataSource,
-        `SELECT ${TAG_COLUMNS} FROM tags ${filter} ORDER BY lower(name), id
-          LIMIT $${filterParams.length + 1} OFFSET $${filterParams.length + 2}`,
-        [...filterParams, page.limit, page.offset],
+      this.select(
+        params,
+        user,
+        `${filter} ORDER BY lower(t.name), t.id LIMIT ${params.add(page.limit)} OFFSET ${params.add(page.offset)}`,
       ),
-      rows<{ count: string }>(this.dataSource, `SELECT count(*) AS count FROM tags ${filter}`, filterParams),
+      rows<{ count: string }>(this.dataSource, `SELECT count(*) AS count FROM tags t WHERE ${filter}`, countValues),
     ]);
     return { tags, total: Number(count) };
   }
 
-  find(id: string): Promise<TagRow | undefined> {
-    return firstRow(this.dataSource, `SELECT ${TAG_COLUMNS} FROM tags WHERE id = $1`, [id]);
+  async find(id: string, user?: AuthenticatedUser): Promise<TagView | undefined> {
+    const params = new SqlParams();
+    const [tag] = await this.select(params, user, `t.id = ${params.add(id)}`);
+    return tag;
   }
 
   findWithCreator(id: string): Promise<(TagRow & { createdById: string | null }) | undefined> {
@@ -99,5 +110,20 @@ export class TagsRepository {
       [ids],
     );
     return missingIds(ids, found);
+  }
+
+  private async select(params: SqlParams, user: AuthenticatedUser | undefined, whereAndRest: string): Promise<TagView[]> {
+    // The count's visibility parameters come after the caller's, so both share `params`.
+    const readable = params.named(readableCondition(user, 'm'));
+    const found = await rows<TagRow & { fileCount: string }>(
+      this.dataSource,
+      `SELECT t.id, t.name, t.slug, t.color, t.description,
+              (SELECT count(*) FROM media_file_tags mt JOIN media_files m ON m.id = mt.media_file_id
+                WHERE mt.tag_id = t.id AND m.deleted_at IS NULL AND ${readable}) AS "fileCount"
+         FROM tags t
+        WHERE ${whereAndRest}`,
+      params.values,
+    );
+    return found.map((row) => ({ ...row, fileCount: Number(row.fileCount) }));
   }
 }

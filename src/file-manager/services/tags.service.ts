@@ -14,10 +14,10 @@ import {
 } from '../file-manager.errors.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
 import { insertWithSlug, TAG_SLUGS } from '../repositories/slugs.js';
-import { TagsRepository, type TagRow } from '../repositories/tags.repository.js';
+import { TagsRepository, type TagRow, type TagView } from '../repositories/tags.repository.js';
 import { slugify } from '../utils/slug.util.js';
 
-export type TagView = TagRow;
+export type { TagView } from '../repositories/tags.repository.js';
 
 /**
  * Tags: anyone may read them (they carry no access level), any authenticated user may create one, the creator or
@@ -32,30 +32,32 @@ export class TagsService {
     private readonly mediaFiles: MediaFilesRepository,
   ) {}
 
-  async list(query: NamedListQueryDto): Promise<Page<TagView>> {
-    const { tags, total } = await this.tags.list(query.q, { limit: query.pageSize, offset: offsetOf(query) });
+  async list(query: NamedListQueryDto, user?: AuthenticatedUser): Promise<Page<TagView>> {
+    const page = { limit: query.pageSize, offset: offsetOf(query) };
+    const { tags, total } = await this.tags.list(query.q, page, user);
     return toPage(tags, total, query);
   }
 
-  async get(id: string): Promise<TagView> {
-    const tag = await this.tags.find(id);
+  async get(id: string, user?: AuthenticatedUser): Promise<TagView> {
+    const tag = await this.tags.find(id, user);
     if (!tag) throw new TagNotFoundException();
     return tag;
   }
 
   async create(dto: CreateTagDto, user: AuthenticatedUser): Promise<TagView> {
-    return this.refusingTakenName(dto.name, () =>
+    const created = await this.refusingTakenName(dto.name, () =>
       inTransaction(this.dataSource, (runner) =>
         insertWithSlug(runner, TAG_SLUGS, { given: dto.slug, base: slugify(dto.name, 'tag') }, (slug) =>
           this.tags.insert(runner, { ...dto, slug }, user.id),
         ),
       ),
     );
+    return { ...created, fileCount: 0 };
   }
 
   async update(id: string, dto: UpdateTagDto, user: AuthenticatedUser): Promise<TagView> {
     const tag = await this.findManaged(id, user);
-    return this.refusingTakenName(dto.name ?? tag.name, () =>
+    await this.refusingTakenName(dto.name ?? tag.name, () =>
       inTransaction(this.dataSource, async (runner) => {
         // A rename refreshes the search text of every file with this tag (trigger `tags_search_refresh`): the tag,
         // then its files in id order, like a deletion, so two renames or a rename and a PATCH never deadlock.
@@ -70,6 +72,7 @@ export class TagsService {
         }
       }),
     );
+    return this.get(id, user);
   }
 
   /**
@@ -106,7 +109,7 @@ export class TagsService {
     }
   }
 
-  private async findManaged(id: string, user: AuthenticatedUser): Promise<TagView> {
+  private async findManaged(id: string, user: AuthenticatedUser): Promise<TagRow> {
     const tag = await this.tags.findWithCreator(id);
     if (!tag) throw new TagNotFoundException();
     if (!isAdmin(user) && tag.createdById !== user.id) throw new NotYoursException('change this tag');
