@@ -1,5 +1,12 @@
 import { Body, Controller, Get, Header, Param, Patch, Query, Redirect, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiFoundResponse, ApiOkResponse, ApiPartialContentResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPartialContentResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
@@ -7,11 +14,16 @@ import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { Page } from '../../common/pagination.js';
 import { contentDisposition } from '../../storage/content-disposition.js';
-import { DownloadQueryDto, MediaFileListQueryDto, UpdateMediaFileDto } from '../dto/library.dto.js';
+import {
+  DownloadQueryDto,
+  MediaFileListQueryDto,
+  SlugAvailabilityQueryDto,
+  UpdateMediaFileDto,
+} from '../dto/library.dto.js';
 import { RangeNotSatisfiableException } from '../../storage/storage.errors.js';
 import { LibrarySearchService } from '../services/library-search.service.js';
 import { MediaContentService, type MediaContent } from '../services/media-content.service.js';
-import { MediaFileDetailsService } from '../services/media-file-details.service.js';
+import { MediaFileDetailsService, type SlugAvailability } from '../services/media-file-details.service.js';
 import { MediaFileUpdatesService } from '../services/media-file-updates.service.js';
 import type { MediaFileView } from '../views.js';
 
@@ -31,6 +43,13 @@ export class MediaFilesController {
   @Public()
   list(@Query() query: MediaFileListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<Page<MediaFileView>> {
     return this.search.list(query, user);
+  }
+
+  // Declared before `:id` so that "slug-available" is never taken for an id.
+  @Get('slug-available')
+  @ApiOperation({ operationId: 'checkSlugAvailable', summary: 'Whether a media file slug is free, and a free one' })
+  slugAvailable(@Query() query: SlugAvailabilityQueryDto): Promise<SlugAvailability> {
+    return this.details.slugAvailability(query.slug);
   }
 
   // Declared before `:id` so that "by-slug" is never taken for an id.

@@ -156,3 +156,12 @@ export class NamedListQueryDto extends PaginationQueryDto {
   @MaxLength(100)
   q?: string;
 }
+
+export class SlugAvailabilityQueryDto {
+  @ApiProperty({ maxLength: 255, description: 'the slug wanted (any text: the suggestion is made from it)' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  slug: string;
+}

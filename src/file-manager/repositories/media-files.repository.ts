@@ -4,7 +4,7 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import type { AccessLevel } from '../entities/columns.js';
-import { insertWithSlug, MEDIA_FILE_SLUGS } from './slugs.js';
+import { insertWithSlug, MEDIA_FILE_SLUGS, nextFreeSlug } from './slugs.js';
 import { firstRow, onUniqueViolation, rows, updateById } from './db.js';
 import { SlugTakenException } from '../file-manager.errors.js';
 import type { Metadata } from '../metadata.js';
@@ -134,6 +134,16 @@ export class MediaFilesRepository {
         ORDER BY m.id FOR UPDATE OF m`,
       [id],
     );
+  }
+
+  /** Whether a media file (active or trashed: the slug stays theirs) holds `slug`. */
+  async slugTaken(slug: string): Promise<boolean> {
+    return (await rows(this.dataSource, `SELECT 1 FROM media_files WHERE slug = $1`, [slug])).length > 0;
+  }
+
+  /** The slug an approval generating one from `base` would get now. */
+  nextFreeSlug(base: string): Promise<string> {
+    return nextFreeSlug(this.dataSource, MEDIA_FILE_SLUGS, base);
   }
 
   /** Ids of the files trashed at least `days` days ago, oldest first. */

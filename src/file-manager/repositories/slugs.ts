@@ -57,6 +57,11 @@ export async function insertWithSlug<T>(
   }
 }
 
+/** What `insertWithSlug` would allocate for `base` now: the first free `base`, `base-2`, … (a later insert may differ). */
+export async function nextFreeSlug(db: Db, target: SlugTable, base: string): Promise<string> {
+  return firstFreeSlug(base, new Set(await takenSlugs(db, target, base)));
+}
+
 /** The slugs `base` and `base-…` already in use (slugs are `a-z0-9-`, so `base` holds no LIKE wildcard). */
 async function takenSlugs(db: Db, target: SlugTable, base: string): Promise<string[]> {
   const found = await rows<{ slug: string }>(db, `SELECT slug FROM ${target.table} WHERE slug = $1 OR slug LIKE $2`, [
