@@ -12,6 +12,13 @@ export class MediaFileNotFoundException extends NotFoundException {
   }
 }
 
+/** Some of the files a request names do not exist for the caller (missing, trashed or not theirs to see). */
+export class MediaFilesNotFoundException extends NotFoundException {
+  constructor(fileIds: string[]) {
+    super('Media file', { fileIds });
+  }
+}
+
 export class NotPendingException extends DomainException {
   constructor(status: string) {
     super('NOT_PENDING', `This file is not pending any more (status: ${status})`, { status });

@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { Page } from '../../common/pagination.js';
 import { NamedListQueryDto } from '../dto/library.dto.js';
-import { CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-collections.dto.js';
+import { CollectionFilesDto, CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-collections.dto.js';
 import { CollectionsService, type CollectionView } from '../services/collections.service.js';
 
 
@@ -45,5 +45,26 @@ export class CollectionsController {
   @HttpCode(204)
   async remove(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
     await this.collections.remove(id, user);
+  }
+
+  @Post(':id/files')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'addCollectionFiles', summary: 'Put files in a collection (idempotent)' })
+  addFiles(
+    @Param('id', ParseUuidPipe) id: string,
+    @Body() body: CollectionFilesDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<{ added: number }> {
+    return this.collections.addFiles(id, body.fileIds, user);
+  }
+
+  @Delete(':id/files')
+  @ApiOperation({ operationId: 'removeCollectionFiles', summary: 'Take files out of a collection (idempotent)' })
+  removeFiles(
+    @Param('id', ParseUuidPipe) id: string,
+    @Body() body: CollectionFilesDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<{ removed: number }> {
+    return this.collections.removeFiles(id, body.fileIds, user);
   }
 }

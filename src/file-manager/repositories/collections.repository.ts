@@ -99,13 +99,43 @@ export class CollectionsRepository {
     await updateById(runner, 'collections', id, { title, slug, description, access_level: accessLevel });
   }
 
-  /** The collection FOR UPDATE, for a change (`createdById` null: its creator is gone). */
-  lock(runner: QueryRunner, id: string): Promise<{ accessLevel: AccessLevel; createdById: string | null } | undefined> {
+  /**
+   * The collection FOR UPDATE, for a change (`createdById` null: its creator is gone); FOR SHARE with `shared`, for a
+   * change of its files only (like a PATCH linking it), which a deletion or access change still waits for.
+   */
+  lock(
+    runner: QueryRunner,
+    id: string,
+    options: { shared?: boolean } = {},
+  ): Promise<{ accessLevel: AccessLevel; createdById: string | null } | undefined> {
     return firstRow(
       runner,
-      `SELECT access_level AS "accessLevel", created_by AS "createdById" FROM collections WHERE id = $1 FOR UPDATE`,
+      `SELECT access_level AS "accessLevel", created_by AS "createdById" FROM collections WHERE id = $1
+          FOR ${options.shared ? 'SHARE' : 'UPDATE'}`,
       [id],
     );
+  }
+
+  /** Puts the files in the collection; answers how many were not in it yet. */
+  async addFiles(runner: QueryRunner, id: string, fileIds: string[]): Promise<number> {
+    const added = await rows(
+      runner,
+      `INSERT INTO media_file_collections (media_file_id, collection_id) SELECT unnest($2::uuid[]), $1
+       ON CONFLICT DO NOTHING RETURNING media_file_id`,
+      [id, fileIds],
+    );
+    return added.length;
+  }
+
+  /** Takes the files out of the collection; answers how many were in it. */
+  async removeFiles(runner: QueryRunner, id: string, fileIds: string[]): Promise<number> {
+    const removed = await rows(
+      runner,
+      `DELETE FROM media_file_collections WHERE collection_id = $1 AND media_file_id = ANY($2::uuid[])
+       RETURNING media_file_id`,
+      [id, fileIds],
+    );
+    return removed.length;
   }
 
   async delete(runner: QueryRunner, id: string): Promise<void> {

@@ -5,7 +5,7 @@ import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import type { AccessLevel } from '../entities/columns.js';
 import { insertWithSlug, MEDIA_FILE_SLUGS, nextFreeSlug } from './slugs.js';
-import { firstRow, onUniqueViolation, rows, updateById } from './db.js';
+import { firstRow, missingIds, onUniqueViolation, rows, updateById } from './db.js';
 import { SlugTakenException } from '../file-manager.errors.js';
 import type { Metadata } from '../metadata.js';
 
@@ -93,6 +93,22 @@ export class MediaFilesRepository {
       params.values,
     );
     return found.length > 0;
+  }
+
+  /**
+   * The active files of `ids` the caller may read, FOR UPDATE in id order (the order a tag's or collection's deletion
+   * takes them in); answers the ids that are missing, trashed or not theirs to see.
+   */
+  async lockReadable(runner: QueryRunner, ids: string[], user: AuthenticatedUser): Promise<string[]> {
+    const params = new SqlParams();
+    const found = await rows<{ id: string }>(
+      runner,
+      `SELECT m.id FROM media_files m
+        WHERE m.id = ANY(${params.add(ids)}::uuid[]) AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}
+        ORDER BY m.id FOR UPDATE`,
+      params.values,
+    );
+    return missingIds(ids, found);
   }
 
   async isReadable(id: string, user?: AuthenticatedUser): Promise<boolean> {

@@ -6,7 +6,12 @@ import { inTransaction } from '../../database/transactions.js';
 import { assertMayChange } from '../access-policy.js';
 import type { NamedListQueryDto } from '../dto/library.dto.js';
 import type { CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-collections.dto.js';
-import { CollectionNotFoundException, SlugTakenException, UnknownTagsException } from '../file-manager.errors.js';
+import {
+  CollectionNotFoundException,
+  MediaFilesNotFoundException,
+  SlugTakenException,
+  UnknownTagsException,
+} from '../file-manager.errors.js';
 import { CollectionsRepository, type CollectionView } from '../repositories/collections.repository.js';
 import { onUniqueViolation } from '../repositories/db.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
@@ -85,9 +90,52 @@ export class CollectionsService {
     });
   }
 
+  /**
+   * Puts files in the collection (creator or admin); files already in it are left as they are. Every file must be an
+   * active one the caller may read: otherwise 404 naming them (`details.fileIds`), and nothing changes.
+   */
+  async addFiles(id: string, fileIds: string[], user: AuthenticatedUser): Promise<{ added: number }> {
+    const added = await this.changeFiles(id, fileIds, user, (runner, ids) =>
+      this.collections.addFiles(runner, id, ids),
+    );
+    return { added };
+  }
+
+  /** Takes files out of the collection, under the rules of `addFiles`; files not in it are no error. */
+  async removeFiles(id: string, fileIds: string[], user: AuthenticatedUser): Promise<{ removed: number }> {
+    const removed = await this.changeFiles(id, fileIds, user, (runner, ids) =>
+      this.collections.removeFiles(runner, id, ids),
+    );
+    return { removed };
+  }
+
+  /**
+   * The collection FOR SHARE (like a PATCH linking it; its deletion waits), then the files FOR UPDATE in id order
+   * (the order a deletion of the collection or of a tag takes them in), then the links: no lock cycle with either.
+   */
+  private changeFiles(
+    id: string,
+    fileIds: string[],
+    user: AuthenticatedUser,
+    change: (runner: QueryRunner, ids: string[]) => Promise<number>,
+  ): Promise<number> {
+    return inTransaction(this.dataSource, async (runner) => {
+      await this.lockManaged(runner, id, user, { shared: true });
+      const ids = [...new Set(fileIds)];
+      const missing = await this.mediaFiles.lockReadable(runner, ids, user);
+      if (missing.length) throw new MediaFilesNotFoundException(missing);
+      return change(runner, ids);
+    });
+  }
+
   /** Locks the collection for a change: 404 when the caller may not see it, 403 when they may not change it. */
-  private async lockManaged(runner: QueryRunner, id: string, user: AuthenticatedUser): Promise<void> {
-    const row = await this.collections.lock(runner, id);
+  private async lockManaged(
+    runner: QueryRunner,
+    id: string,
+    user: AuthenticatedUser,
+    options: { shared?: boolean } = {},
+  ): Promise<void> {
+    const row = await this.collections.lock(runner, id, options);
     // A collection whose creator is gone (created_by NULL) is the admins' to manage.
     const collection = row && { accessLevel: row.accessLevel, createdById: row.createdById ?? '' };
     assertMayChange(collection, user, () => new CollectionNotFoundException(), 'change this collection');
