@@ -71,6 +71,12 @@ export class SlugTakenException extends DomainException {
   }
 }
 
+export class TagMergeIntoItselfException extends DomainException {
+  constructor() {
+    super('BAD_REQUEST', 'A tag cannot be merged into itself');
+  }
+}
+
 export class TagExistsException extends DomainException {
   constructor(name: string) {
     super('TAG_EXISTS', 'A tag with this name already exists', { name });

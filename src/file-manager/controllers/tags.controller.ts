@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
-import { CurrentUser, Public } from '../../auth/auth.decorators.js';
+import { CurrentUser, Public, Roles } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { Page } from '../../common/pagination.js';
 import { NamedListQueryDto } from '../dto/library.dto.js';
-import { CreateTagDto, UpdateTagDto } from '../dto/tags-collections.dto.js';
+import { CreateTagDto, MergeTagDto, UpdateTagDto } from '../dto/tags-collections.dto.js';
 import { TagsService, type TagView } from '../services/tags.service.js';
 
 
@@ -41,5 +41,17 @@ export class TagsController {
   @HttpCode(204)
   async remove(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
     await this.tags.remove(id, user);
+  }
+
+  @Post(':id/merge')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'mergeTag', summary: 'Merge a tag into another (the target is answered)' })
+  merge(
+    @Param('id', ParseUuidPipe) id: string,
+    @Body() body: MergeTagDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<TagView> {
+    return this.tags.merge(id, body.intoTagId, user);
   }
 }

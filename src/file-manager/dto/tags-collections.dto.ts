@@ -81,3 +81,9 @@ export class CollectionFilesDto {
   @IsUUID('all', { each: true })
   fileIds: string[];
 }
+
+export class MergeTagDto {
+  @ApiProperty({ format: 'uuid', description: 'the tag that stays; the merged one is deleted' })
+  @IsUUID()
+  intoTagId: string;
+}

@@ -94,6 +94,32 @@ export class TagsRepository {
     return (await rows(runner, `SELECT id FROM tags WHERE id = $1 FOR UPDATE`, [id])).length > 0;
   }
 
+  /** The tags that exist of `ids`, FOR UPDATE in id order; answers the ids found. */
+  async lockAll(runner: QueryRunner, ids: string[]): Promise<string[]> {
+    const found = await rows<{ id: string }>(
+      runner,
+      `SELECT id FROM tags WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    );
+    return found.map((row) => row.id);
+  }
+
+  /** Every file and collection carrying `fromId` carries `toId` too (once: links already there stay as they are). */
+  async copyLinks(runner: QueryRunner, fromId: string, toId: string): Promise<void> {
+    await runner.query(
+      `INSERT INTO media_file_tags (media_file_id, tag_id)
+       SELECT media_file_id, $2 FROM media_file_tags WHERE tag_id = $1 ORDER BY media_file_id
+       ON CONFLICT DO NOTHING`,
+      [fromId, toId],
+    );
+    await runner.query(
+      `INSERT INTO collection_tags (collection_id, tag_id)
+       SELECT collection_id, $2 FROM collection_tags WHERE tag_id = $1 ORDER BY collection_id
+       ON CONFLICT DO NOTHING`,
+      [fromId, toId],
+    );
+  }
+
   async delete(runner: QueryRunner, id: string): Promise<void> {
     await runner.query(`DELETE FROM tags WHERE id = $1`, [id]);
   }

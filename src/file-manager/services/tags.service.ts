@@ -10,7 +10,9 @@ import {
   NotYoursException,
   SlugTakenException,
   TagExistsException,
+  TagMergeIntoItselfException,
   TagNotFoundException,
+  UnknownTagsException,
 } from '../file-manager.errors.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
 import { insertWithSlug, TAG_SLUGS } from '../repositories/slugs.js';
@@ -87,6 +89,25 @@ export class TagsService {
       if (!(await this.lockTagAndFiles(runner, id))) throw new TagNotFoundException();
       await this.tags.delete(runner, id);
     });
+  }
+
+  /**
+   * Merges the tag into `intoId` (admins: the route says so): every file and collection carrying it carries the
+   * target instead (never twice), and the tag goes; the files' search text and `tag_ids` follow (triggers). Locks:
+   * both tags FOR UPDATE in id order (a PATCH takes tags FOR SHARE in id order too), then the source's files in id
+   * order, then the links, the order of a deletion, so a concurrent PATCH, rename or deletion can't deadlock with it.
+   */
+  async merge(id: string, intoId: string, user: AuthenticatedUser): Promise<TagView> {
+    if (id === intoId) throw new TagMergeIntoItselfException();
+    await inTransaction(this.dataSource, async (runner) => {
+      const found = await this.tags.lockAll(runner, [id, intoId]);
+      if (!found.includes(id)) throw new TagNotFoundException();
+      if (!found.includes(intoId)) throw new UnknownTagsException([intoId]);
+      await this.mediaFiles.lockLinkedTo(runner, { tagId: id });
+      await this.tags.copyLinks(runner, id, intoId);
+      await this.tags.delete(runner, id);
+    });
+    return this.get(intoId, user);
   }
 
   /**
