@@ -107,7 +107,7 @@ describe('media file metadata, tags and collections', () => {
     it('has full CRUD with case-insensitive unique names', async () => {
       const created = await t.http.post('/api/tags').set('Authorization', uploader.auth).send({ name: 'Night Sky', color: '#112233', description: 'stars' });
       expect(created.status).toBe(201);
-      expect(created.body).toEqual({ id: expect.any(String), name: 'Night Sky', slug: 'night-sky', color: '#112233', description: 'stars' });
+      expect(created.body).toEqual({ id: expect.any(String), name: 'Night Sky', slug: 'night-sky', color: '#112233', description: 'stars', fileCount: 0 });
       const duplicate = await t.http.post('/api/tags').set('Authorization', other.auth).send({ name: 'night sky' });
       expect(duplicate.status).toBe(409);
       expect(duplicate.body.code).toBe('TAG_EXISTS');
