@@ -15,6 +15,7 @@ import { LibrarySearchService } from './services/library-search.service.js';
 import { MediaContentService } from './services/media-content.service.js';
 import { MediaFileDetailsService } from './services/media-file-details.service.js';
 import { MediaFileUpdatesService } from './services/media-file-updates.service.js';
+import { MediaFileBulkService } from './services/media-file-bulk.service.js';
 import { CollectionsRepository } from './repositories/collections.repository.js';
 import { MediaFileViewsRepository } from './repositories/media-file-views.repository.js';
 import { MediaFilesRepository } from './repositories/media-files.repository.js';
@@ -66,6 +67,7 @@ import { UsagesService } from './services/usages.service.js';
     LibrarySearchService,
     MediaFileDetailsService,
     MediaFileUpdatesService,
+    MediaFileBulkService,
     MediaContentService,
     TagsService,
     CollectionsService,

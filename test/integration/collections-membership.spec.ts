@@ -63,12 +63,20 @@ describe('collection membership', () => {
     const collection = await createCollection(t, { title: 'Strict', accessLevel: 'members' }, curator.auth);
     const visible = await createMediaFile(t, { title: 'Strict visible', accessLevel: 'members' });
     const staff = await createMediaFile(t, { title: 'Strict staff', accessLevel: 'staff' });
-    const othersPrivate = await createMediaFile(t, { title: 'Strict private', accessLevel: 'private', uploader: other.auth });
+    const othersPrivate = await createMediaFile(t, {
+      title: 'Strict private',
+      accessLevel: 'private',
+      uploader: other.auth,
+    });
     const trashed = await createMediaFile(t, { title: 'Strict trashed', accessLevel: 'members' });
     await t.http.delete(`/api/files/${trashed.id}`).set('Authorization', admin).expect(204);
     const missing = '00000000-0000-4000-8000-000000000042';
 
-    const response = await add(collection.id, [visible.id, staff.id, othersPrivate.id, trashed.id, missing], curator.auth);
+    const response = await add(
+      collection.id,
+      [visible.id, staff.id, othersPrivate.id, trashed.id, missing],
+      curator.auth,
+    );
     expect(response.status).toBe(404);
     expect(response.body.code).toBe('NOT_FOUND');
     expect(response.body.details.fileIds).toEqual([staff.id, othersPrivate.id, trashed.id, missing]);

@@ -18,7 +18,12 @@ describe('tags report fileCount', () => {
     const tag = await createTag(t, 'Counted');
     expect(tag.fileCount).toBe(0);
     for (const accessLevel of ['public', 'members', 'staff', 'private'] as const) {
-      await createMediaFile(t, { title: `Counted ${accessLevel}`, tagIds: [tag.id], accessLevel, uploader: owner.auth });
+      await createMediaFile(t, {
+        title: `Counted ${accessLevel}`,
+        tagIds: [tag.id],
+        accessLevel,
+        uploader: owner.auth,
+      });
     }
     const trashed = await createMediaFile(t, { title: 'Counted trashed', tagIds: [tag.id], accessLevel: 'public' });
     await t.http.delete(`/api/files/${trashed.id}`).set('Authorization', admin).expect(204);
@@ -42,7 +47,10 @@ describe('tags report fileCount', () => {
       expect((await listFiles(t, { tagIds: tag.id }, auth)).count).toBe(expected);
     }
 
-    const renamed = await t.http.patch(`/api/tags/${tag.id}`).set('Authorization', admin).send({ name: 'Counted again' });
+    const renamed = await t.http
+      .patch(`/api/tags/${tag.id}`)
+      .set('Authorization', admin)
+      .send({ name: 'Counted again' });
     expect(renamed.status).toBe(200);
     expect(renamed.body).toMatchObject({ name: 'Counted again', fileCount: 4 });
   });

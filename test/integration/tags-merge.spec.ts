@@ -16,7 +16,9 @@ describe('tag merge', () => {
   const merge = (id: string, intoTagId: string, auth = admin) =>
     t.http.post(`/api/tags/${id}/merge`).set('Authorization', auth).send({ intoTagId });
   const tagsOf = async (id: string): Promise<string[]> =>
-    (await t.http.get(`/api/files/${id}`).set('Authorization', admin).expect(200)).body.tags.map((tag: Json) => tag.name);
+    (await t.http.get(`/api/files/${id}`).set('Authorization', admin).expect(200)).body.tags.map(
+      (tag: Json) => tag.name,
+    );
 
   it('moves files and collections to the target once, deletes the source, keeps search right', async () => {
     const source = await createTag(t, 'Seaside');

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, Param, Patch, Query, Redirect, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query, Redirect, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiFoundResponse,
@@ -15,6 +15,7 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { Page } from '../../common/pagination.js';
 import { contentDisposition } from '../../storage/content-disposition.js';
 import {
+  BulkFilesDto,
   DownloadQueryDto,
   MediaFileListQueryDto,
   SlugAvailabilityQueryDto,
@@ -24,6 +25,7 @@ import { RangeNotSatisfiableException } from '../../storage/storage.errors.js';
 import { LibrarySearchService } from '../services/library-search.service.js';
 import { MediaContentService, type MediaContent } from '../services/media-content.service.js';
 import { MediaFileDetailsService, type SlugAvailability } from '../services/media-file-details.service.js';
+import { MediaFileBulkService, type BulkFilesResult } from '../services/media-file-bulk.service.js';
 import { MediaFileUpdatesService } from '../services/media-file-updates.service.js';
 import type { MediaFileView } from '../views.js';
 
@@ -37,12 +39,20 @@ export class MediaFilesController {
     private readonly details: MediaFileDetailsService,
     private readonly updates: MediaFileUpdatesService,
     private readonly contents: MediaContentService,
+    private readonly bulk: MediaFileBulkService,
   ) {}
 
   @Get()
   @Public()
   list(@Query() query: MediaFileListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<Page<MediaFileView>> {
     return this.search.list(query, user);
+  }
+
+  @Post('bulk')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'bulkEditFiles', summary: 'One action on up to 100 files, with a result per file' })
+  bulkEdit(@Body() body: BulkFilesDto, @CurrentUser() user: AuthenticatedUser): Promise<BulkFilesResult> {
+    return this.bulk.run(body, user);
   }
 
   // Declared before `:id` so that "slug-available" is never taken for an id.

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsBoolean,
   IsIn,
@@ -14,6 +15,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
 } from 'class-validator';
 import { MAX_BIGINT_NUMBER } from '../../common/numeric-ranges.js';
 import { PaginationQueryDto } from '../../common/pagination.js';
@@ -164,4 +166,56 @@ export class SlugAvailabilityQueryDto {
   @MinLength(1)
   @MaxLength(255)
   slug: string;
+}
+
+export const BULK_ACTIONS = [
+  'addTags',
+  'removeTags',
+  'setTags',
+  'addToCollections',
+  'removeFromCollections',
+  'setAccessLevel',
+  'trash',
+  'restore',
+] as const;
+export type BulkAction = (typeof BULK_ACTIONS)[number];
+
+const TAG_ACTIONS: readonly BulkAction[] = ['addTags', 'removeTags', 'setTags'];
+const COLLECTION_ACTIONS: readonly BulkAction[] = ['addToCollections', 'removeFromCollections'];
+
+/** `POST /api/files/bulk`: one action on up to 100 files; the action says which of the other fields it needs. */
+export class BulkFilesDto {
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 100 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  ids: string[];
+
+  @ApiProperty({ enum: BULK_ACTIONS })
+  @IsIn(BULK_ACTIONS)
+  action: BulkAction;
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'for addTags, removeTags, setTags' })
+  @ValidateIf((dto: BulkFilesDto) => TAG_ACTIONS.includes(dto.action) || dto.tagIds !== undefined)
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  tagIds?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    description: 'for addToCollections, removeFromCollections',
+  })
+  @ValidateIf((dto: BulkFilesDto) => COLLECTION_ACTIONS.includes(dto.action) || dto.collectionIds !== undefined)
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  collectionIds?: string[];
+
+  @ApiPropertyOptional({ enum: ACCESS_LEVELS, description: 'for setAccessLevel' })
+  @ValidateIf((dto: BulkFilesDto) => dto.action === 'setAccessLevel' || dto.accessLevel !== undefined)
+  @IsIn(ACCESS_LEVELS)
+  accessLevel?: AccessLevel;
 }

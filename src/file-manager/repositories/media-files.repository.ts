@@ -104,7 +104,8 @@ export class MediaFilesRepository {
     const found = await rows<{ id: string }>(
       runner,
       `SELECT m.id FROM media_files m
-        WHERE m.id = ANY(${params.add(ids)}::uuid[]) AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}
+        WHERE m.id = ANY(${params.add(ids)}::uuid[]) AND m.deleted_at IS NULL
+          AND ${params.named(readableCondition(user))}
         ORDER BY m.id FOR UPDATE`,
       params.values,
     );
@@ -280,6 +281,27 @@ export class MediaFilesRepository {
         [id, collectionIds],
       );
     }
+  }
+
+  /** Links the file to the tags or collections it is not linked to yet. */
+  async addLinks(runner: QueryRunner, id: string, links: { tagIds: string[] } | { collectionIds: string[] }) {
+    const [table, column, ids] =
+      'tagIds' in links
+        ? ['media_file_tags', 'tag_id', links.tagIds]
+        : ['media_file_collections', 'collection_id', links.collectionIds];
+    await runner.query(
+      `INSERT INTO ${table} (media_file_id, ${column}) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
+      [id, ids],
+    );
+  }
+
+  /** Unlinks the file from these tags or collections (those it is not linked to are no error). */
+  async removeLinks(runner: QueryRunner, id: string, links: { tagIds: string[] } | { collectionIds: string[] }) {
+    const [table, column, ids] =
+      'tagIds' in links
+        ? ['media_file_tags', 'tag_id', links.tagIds]
+        : ['media_file_collections', 'collection_id', links.collectionIds];
+    await runner.query(`DELETE FROM ${table} WHERE media_file_id = $1 AND ${column} = ANY($2::uuid[])`, [id, ids]);
   }
 
   /** The file's tags become exactly `tagIds`. */

@@ -57,7 +57,7 @@ export async function insertWithSlug<T>(
   }
 }
 
-/** What `insertWithSlug` would allocate for `base` now: the first free `base`, `base-2`, … (a later insert may differ). */
+/** What `insertWithSlug` would allocate for `base` now: the first free `base`, `base-2`, … (a hint, not a hold). */
 export async function nextFreeSlug(db: Db, target: SlugTable, base: string): Promise<string> {
   return firstFreeSlug(base, new Set(await takenSlugs(db, target, base)));
 }

@@ -138,7 +138,11 @@ export class TagsRepository {
     return missingIds(ids, found);
   }
 
-  private async select(params: SqlParams, user: AuthenticatedUser | undefined, whereAndRest: string): Promise<TagView[]> {
+  private async select(
+    params: SqlParams,
+    user: AuthenticatedUser | undefined,
+    whereAndRest: string,
+  ): Promise<TagView[]> {
     // The count's visibility parameters come after the caller's, so both share `params`.
     const readable = params.named(readableCondition(user, 'm'));
     const found = await rows<TagRow & { fileCount: string }>(

@@ -1,8 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { isAdmin, type AuthenticatedUser } from '../../auth/authenticated-user.js';
-import { DomainException } from '../../common/errors/domain.exception.js';
-import type { ErrorCode } from '../../common/errors/error-codes.js';
 import { offsetOf, toPage, type Page } from '../../common/pagination.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
@@ -14,6 +12,7 @@ import { MediaFileViewsRepository } from '../repositories/media-file-views.repos
 import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
 import { StoredObjectsRepository } from '../repositories/stored-objects.repository.js';
 import { toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
+import { itemError, type ItemError } from './bulk-items.js';
 import { HashCleanupService } from './hash-cleanup.service.js';
 
 export interface BulkApproveResult {
@@ -26,11 +25,6 @@ export interface BulkRejectResult {
   summary: { total: number; rejected: number; errors: number };
 }
 
-interface ItemError {
-  code: ErrorCode;
-  message: string;
-  details?: Record<string, unknown>;
-}
 
 /** The moderation queue: members see and manage their own uploads, admins see all and decide. */
 @Injectable()
@@ -121,10 +115,4 @@ export class ModerationService {
     if (!file || (!isAdmin(user) && file.uploadedById !== user.id)) throw new PendingFileNotFoundException();
     return file;
   }
-}
-
-/** A domain failure becomes the item's error; anything else (database down, a bug) fails the whole request. */
-function itemError(error: unknown): ItemError {
-  if (!(error instanceof DomainException)) throw error;
-  return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
 }
