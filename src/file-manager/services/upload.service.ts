@@ -11,7 +11,7 @@ import { uploadConfig } from '../../config/configuration.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
 import { canRead } from '../access-policy.js';
-import { NoFilesException } from '../file-manager.errors.js';
+import { NoFilesException, TooManyPartsException } from '../file-manager.errors.js';
 import { detectContent, UnsupportedTypeError } from '../utils/content-type.util.js';
 import { sanitizeFilename, sanitizeFolderPath } from '../utils/filename.util.js';
 import { toMediaFileView, toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
@@ -21,6 +21,13 @@ import { FileTooLargeError, streamPartToStorage } from './upload-stream.js';
 import { UploadSessionsService } from './upload-sessions.service.js';
 
 export const UPLOAD_FIELD = 'files';
+/** Text fields one upload request may carry (only `folderPath` is read). */
+export const MAX_UPLOAD_FIELDS = 50;
+/**
+ * File parts beyond MAX_FILES_PER_REQUEST are each answered TOO_MANY_FILES, up to this many more; a request with
+ * even more is refused whole (413 TOO_MANY_PARTS), so every file part a request carries gets an answer.
+ */
+export const EXTRA_FILE_PARTS_ANSWERED = 1000;
 
 export interface UploadResult {
   filename: string;
@@ -106,7 +113,12 @@ export class UploadService {
         parser = busboy({
           headers: request.headers,
           defParamCharset: 'utf8',
-          limits: { fieldSize: 64 * 1024, fields: 50, parts: this.config.maxFilesPerRequest + 50 },
+          // Beyond a limit busboy skips parts silently: the limit events below refuse the request instead.
+          limits: {
+            fieldSize: 64 * 1024,
+            fields: MAX_UPLOAD_FIELDS,
+            files: this.config.maxFilesPerRequest + EXTRA_FILE_PARTS_ANSWERED,
+          },
         });
       } catch {
         return reject(new DomainException('BAD_REQUEST', 'The multipart body is malformed'));
@@ -152,6 +164,10 @@ export class UploadService {
         pending.push(outcome);
         outcome.catch(fail);
       });
+      parser.on('fieldsLimit', () => fail(new TooManyPartsException('fields', MAX_UPLOAD_FIELDS)));
+      parser.on('filesLimit', () =>
+        fail(new TooManyPartsException('files', this.config.maxFilesPerRequest + EXTRA_FILE_PARTS_ANSWERED)),
+      );
       parser.on('error', () => fail(new DomainException('BAD_REQUEST', 'The multipart body is malformed')));
       parser.on('close', () => {
         Promise.all(pending)
