@@ -11,6 +11,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
 import { appConfig, httpConfig } from './config/configuration.js';
+import { bodyTimeoutMiddleware } from './http/body-timeout.js';
 import { answerClientErrorsWithErrorBodies } from './http/client-errors.js';
 import { applyHttpProtection } from './http/http-protection.js';
 import { verifyJsonDepth } from './http/json-depth.js';
@@ -57,9 +58,13 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   server.headersTimeout = 60_000;
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
   answerClientErrorsWithErrorBodies(server);
+  const http = app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY);
   app.use(requestIdMiddleware);
   app.use(httpLoggingMiddleware(requestLogger));
-  applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY));
+  app.use(
+    bodyTimeoutMiddleware({ timeoutMs: http.requestBodyTimeoutSeconds * 1000, minBytes: http.requestBodyMinBytes }),
+  );
+  applyHttpProtection(app, http);
   app.use(notFoundOutsidePrefix(new AllExceptionsFilter()));
   // Nest reserves `verify` only for `rawBody: true` (off here) and passes it through otherwise.
   const jsonOptions = { limit: JSON_BODY_LIMIT, verify: verifyJsonDepth };
