@@ -10,8 +10,7 @@ import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { QueryFailedError } from 'typeorm';
 import { UsersService } from '../../src/auth/users.service.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 
 type HttpResponse = { status: number; body: Record<string, unknown>; headers: Record<string, string> };
 
@@ -45,20 +44,14 @@ function silenceErrorLog() {
 }
 
 describe('foundation: error shape', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
   });
   afterEach(() => jest.restoreAllMocks());
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
 
   it('validation: 400 VALIDATION_FAILED with details.fields naming each offending field', async () => {
     const response = await t.http

@@ -1,13 +1,10 @@
 import { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { createMediaFile, type Json } from './library-fixtures.js';
 
 const CONTENT = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz'.repeat(10)); // 360 bytes of text
 
 describe('downloads and content', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
   let file: Json;
   let publicEndpoint: string;
@@ -15,21 +12,18 @@ describe('downloads and content', () => {
   const downloadCount = async (id: string) =>
     Number(((await t.get(DataSource).query(`SELECT download_count FROM media_files WHERE id = $1`, [id])) as Array<{ download_count: string }>)[0].download_count);
 
+  const t = useTestApp({
+    listen: true,
+    env: () => {
+      // The public endpoint differs from the internal one (localhost vs 127.0.0.1): signed URLs must use it and work.
+      publicEndpoint = process.env.S3_ENDPOINT!.replace('127.0.0.1', 'localhost');
+      return { S3_PUBLIC_ENDPOINT: publicEndpoint, DOWNLOAD_URL_EXPIRY_SECONDS: '120' };
+    },
+  });
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    // The public endpoint differs from the internal one (localhost vs 127.0.0.1): signed URLs must use it and work.
-    publicEndpoint = process.env.S3_ENDPOINT!.replace('127.0.0.1', 'localhost');
-    t = await createTestApp({
-      databaseUrl: database.url,
-      listen: true,
-      env: { S3_PUBLIC_ENDPOINT: publicEndpoint, DOWNLOAD_URL_EXPIRY_SECONDS: '120' },
-    });
     admin = await t.adminAuth();
     file = await createMediaFile(t, { title: 'Déjà vu', filename: 'Déjà vu – notes.txt', content: CONTENT, accessLevel: 'public' });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it('redirects to a signed URL on the public endpoint that serves the bytes as an attachment with the original name', async () => {

@@ -56,6 +56,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       response?.destroy?.();
       return;
     }
+    // Whoever throttles (a guard or a service) says how long to wait in the details; the header says it to HTTP.
+    const retryAfter = body.details?.retryAfterSeconds;
+    if (body.statusCode === 429 && typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     response.status(body.statusCode).json(body);
   }
 
