@@ -47,7 +47,11 @@ function send(port: number, head: string, body: Buffer, chunkSize: number, inter
       const match = /^HTTP\/1\.1 (\d{3})[^]*?\r\n\r\n([^]*)$/.exec(text);
       if (!match) return reject(new Error(`no HTTP answer: ${JSON.stringify(text.slice(0, 200))}`));
       const bodyText = match[2];
-      resolve({ status: Number(match[1]), body: bodyText ? (JSON.parse(bodyText) as Record<string, unknown>) : {}, cutShort: offset < body.length });
+      resolve({
+        status: Number(match[1]),
+        body: bodyText ? (JSON.parse(bodyText) as Record<string, unknown>) : {},
+        cutShort: offset < body.length,
+      });
     });
     // The server answers a completed request and keeps the connection: close it ourselves once answered.
     socket.on('data', () => {
@@ -95,7 +99,11 @@ describe('security: request bodies that trickle in', () => {
     const body = Buffer.from(JSON.stringify({ email: 'someone@example.com', password: 'x'.repeat(60) }));
     const head = `POST /api/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
     const answer = await send(port, head, body, 1, 250);
-    expect(answer).toMatchObject({ status: 408, cutShort: true, body: { code: 'REQUEST_TIMEOUT', details: { minBytes: 1024 } } });
+    expect(answer).toMatchObject({
+      status: 408,
+      cutShort: true,
+      body: { code: 'REQUEST_TIMEOUT', details: { minBytes: 1024 } },
+    });
   });
 
   it('cuts an upload that stalls mid-file and releases its claim', async () => {
@@ -103,7 +111,8 @@ describe('security: request bodies that trickle in', () => {
     // 2 KiB arrive at once, then a byte every 250 ms.
     const answer = await send(port, head + body.subarray(0, 2048).toString('latin1'), body.subarray(2048), 1, 250);
     expect(answer).toMatchObject({ status: 408, cutShort: true, body: { code: 'REQUEST_TIMEOUT' } });
-    const claims = async () => Number((await t.get(DataSource).query('SELECT count(*) AS n FROM upload_sessions'))[0].n);
+    const claims = async () =>
+      Number((await t.get(DataSource).query('SELECT count(*) AS n FROM upload_sessions'))[0].n);
     for (let attempt = 0; attempt < 100 && (await claims()) > 0; attempt++) await new Promise((r) => setTimeout(r, 50));
     expect(await claims()).toBe(0);
     await expectInvariants(t);

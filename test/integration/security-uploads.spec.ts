@@ -46,7 +46,10 @@ describe('security: upload parts, fields and disguised executables', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, env: { MAX_FILES_PER_REQUEST: '5', ORPHAN_GRACE_MINUTES: '0' } });
+    t = await createTestApp({
+      databaseUrl: database.url,
+      env: { MAX_FILES_PER_REQUEST: '5', ORPHAN_GRACE_MINUTES: '0' },
+    });
     member = (await t.createUser('member')).auth;
   });
   afterAll(async () => {
@@ -59,7 +62,9 @@ describe('security: upload parts, fields and disguised executables', () => {
     expect(response.status).toBe(201);
     const results = response.body.results as Array<{ filename: string; status: string; error?: { code: string } }>;
     expect(results).toHaveLength(300);
-    expect(results.map((result) => result.filename)).toEqual(Array.from({ length: 300 }, (_, index) => `part-${index}.txt`));
+    expect(results.map((result) => result.filename)).toEqual(
+      Array.from({ length: 300 }, (_, index) => `part-${index}.txt`),
+    );
     expect(results.slice(0, 5).map((result) => result.status)).toEqual(Array(5).fill('pending'));
     expect(new Set(results.slice(5).map((result) => result.error?.code))).toEqual(new Set(['TOO_MANY_FILES']));
     expect(response.body).toMatchObject({ successCount: 5, errorCount: 295 });
@@ -83,8 +88,14 @@ describe('security: upload parts, fields and disguised executables', () => {
   });
 
   it.each([
-    ['a UTF-16 script (a BOM that reads as MPEG audio)', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('#!/bin/sh\nid\n', 'utf16le')])],
-    ['a script behind a UTF-8 BOM', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('#!/usr/bin/env python3\n')])],
+    [
+      'a UTF-16 script (a BOM that reads as MPEG audio)',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('#!/bin/sh\nid\n', 'utf16le')]),
+    ],
+    [
+      'a script behind a UTF-8 BOM',
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('#!/usr/bin/env python3\n')]),
+    ],
     ['a script behind blanks', Buffer.from('\n  #!/bin/bash\nid\n')],
     ['a fat Mach-O', Buffer.concat([Buffer.from('cafebabe00000000', 'hex'), randomBytes(64)])],
   ])('refuses %s with UNSUPPORTED_TYPE', async (_, bytes) => {

@@ -51,7 +51,8 @@ describe('detectContent refuses executables', () => {
     ['a shell comment without !', Buffer.from('# heading\n'), 'text/markdown'],
     ['JSON', Buffer.from('{"a": "#!"}'), 'application/json'],
   ])('but accepts %s', async (_, bytes, contentType) => {
-    const filename = contentType === 'text/markdown' ? 'notes.md' : contentType === 'application/json' ? 'a.json' : 'a.txt';
+    const filename =
+      contentType === 'text/markdown' ? 'notes.md' : contentType === 'application/json' ? 'a.json' : 'a.txt';
     await expect(detectContent(bytes, filename)).resolves.toMatchObject({ contentType });
   });
 });
