@@ -5,8 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 import { expectInvariants } from '../support/invariants.js';
 
 interface Exchange {
@@ -75,24 +74,16 @@ function multipartUpload(auth: string, fileBytes: Buffer) {
 }
 
 describe('security: request bodies that trickle in', () => {
-  let database: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp({
+    listen: true,
+    env: { REQUEST_BODY_TIMEOUT_SECONDS: '1', REQUEST_BODY_MIN_BYTES: '1024', ORPHAN_GRACE_MINUTES: '0' },
+  });
   let port: number;
   let member: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({
-      databaseUrl: database.url,
-      listen: true,
-      env: { REQUEST_BODY_TIMEOUT_SECONDS: '1', REQUEST_BODY_MIN_BYTES: '1024', ORPHAN_GRACE_MINUTES: '0' },
-    });
     port = (t.app.getHttpServer().address() as AddressInfo).port;
     member = (await t.createUser('member')).auth;
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it('cuts a login body sent a byte at a time: 408 REQUEST_TIMEOUT, connection closed', async () => {

@@ -2,8 +2,7 @@
  * Titles and names made only of invisible or bidi-control characters are refused (400) wherever one is accepted:
  * they display as nothing, or as something else than what they are.
  */
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 import { content, createMediaFile, upload } from '../support/files.js';
 
 const INVISIBLE_TITLES = [
@@ -16,8 +15,7 @@ const INVISIBLE_TITLES = [
 ];
 
 describe('security: invisible titles and names', () => {
-  let database: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp();
   let admin: string;
 
   const expectRefused = (response: { status: number; body: Record<string, unknown> }, field: string) => {
@@ -27,13 +25,7 @@ describe('security: invisible titles and names', () => {
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it.each(INVISIBLE_TITLES.map((title) => [JSON.stringify(title), title]))(

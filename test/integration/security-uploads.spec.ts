@@ -3,8 +3,7 @@
  * the request is refused whole with a clear 4xx), and executables in disguise. Nothing is left behind.
  */
 import { randomBytes } from 'node:crypto';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 import { expectInvariants } from '../support/invariants.js';
 
 type Part = { name: string; value: string } | { name: string; filename: string; bytes: Buffer };
@@ -35,8 +34,7 @@ const file = (index: number): Part => ({
 });
 
 describe('security: upload parts, fields and disguised executables', () => {
-  let database: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp({ env: { MAX_FILES_PER_REQUEST: '5', ORPHAN_GRACE_MINUTES: '0' } });
   let member: string;
 
   const send = (parts: Part[]) => {
@@ -45,16 +43,7 @@ describe('security: upload parts, fields and disguised executables', () => {
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({
-      databaseUrl: database.url,
-      env: { MAX_FILES_PER_REQUEST: '5', ORPHAN_GRACE_MINUTES: '0' },
-    });
     member = (await t.createUser('member')).auth;
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it('answers every one of 300 file parts: the first 5 recorded, each of the others TOO_MANY_FILES', async () => {
