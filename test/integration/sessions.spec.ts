@@ -266,6 +266,30 @@ describe('sessions and users', () => {
     });
   });
 
+  describe('across instances', () => {
+    it('a revocation on one instance holds on another at once (the database decides, nothing is cached)', async () => {
+      const other = await createTestApp({ databaseUrl: database.url });
+      try {
+        const admin = await t.adminAuth();
+        const user = await newUser();
+        const session = await login(user.email);
+        const onOther = (auth: string) => other.http.get('/api/auth/me').set('Authorization', auth);
+        expect((await onOther(session.auth)).status).toBe(200);
+        // Rotated here, reused there: the family is revoked for both.
+        const rotated = await refresh(session.refreshToken);
+        expectError(await other.http.post('/api/auth/refresh').send({ refreshToken: session.refreshToken }), 401, 'INVALID_REFRESH_TOKEN');
+        expectError(await me(`Bearer ${rotated.body.accessToken}`), 401, 'UNAUTHORIZED');
+
+        const fresh = await login(user.email);
+        expect((await onOther(fresh.auth)).status).toBe(200);
+        expect((await t.http.patch(`/api/users/${user.id}`).set('Authorization', admin).send({ disabled: true })).status).toBe(200);
+        expectError(await onOther(fresh.auth), 401, 'UNAUTHORIZED');
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
   describe('e-mails and names', () => {
     it('normalises e-mails (NFKC, case, spaces): a full-width address is the same account', async () => {
       const admin = await t.adminAuth();
