@@ -3,8 +3,7 @@
  * the real application and a real database.
  */
 import { DataSource } from 'typeorm';
-import { createTestApp, ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp, ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD } from '../support/app.js';
 
 const USER_KEYS = ['createdAt', 'disabled', 'email', 'id', 'name', 'role'];
 
@@ -21,17 +20,7 @@ function expectError(response: { status: number; body: Record<string, unknown> }
 }
 
 describe('foundation: auth and users', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
+  const t = useTestApp();
 
   describe('POST /api/auth/login', () => {
     it('answers a bearer token and the user, without any password hash', async () => {

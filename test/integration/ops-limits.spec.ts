@@ -4,8 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, useTestApp } from '../support/app.js';
 import { content } from '../support/files.js';
 import { LoginThrottle } from '../../src/auth/login-throttle.js';
 
@@ -15,29 +14,22 @@ function expectError(response: { status: number; body: Record<string, unknown> }
 }
 
 describe('ops: limits and protection', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let baseUrl: string;
 
+  const t = useTestApp({
+    listen: true,
+    env: {
+      LOGIN_RATE_LIMIT: '3',
+      UPLOAD_RATE_LIMIT: '2',
+      MAX_FILES_PER_REQUEST: '2',
+      MAX_REQUEST_BYTES: '65536',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+    },
+  });
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({
-      databaseUrl: database.url,
-      listen: true,
-      env: {
-        LOGIN_RATE_LIMIT: '3',
-        UPLOAD_RATE_LIMIT: '2',
-        MAX_FILES_PER_REQUEST: '2',
-        MAX_REQUEST_BYTES: '65536',
-        CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
-      },
-    });
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   describe('rate limits', () => {
