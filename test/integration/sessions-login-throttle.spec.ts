@@ -6,8 +6,7 @@
  * clock stands still (no spec depends on how fast the machine is).
  */
 import { LoginThrottle } from '../../src/auth/login-throttle.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD, useTestApp } from '../support/app.js';
 
 const ACCOUNT_FAILURES = 5;
 const ADDRESS_FAILURES = 20;
@@ -24,26 +23,14 @@ function sample(metrics: string, name: string, labels: Record<string, string> = 
 }
 
 describe('sessions: login throttle', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-  let throttle: LoginThrottle;
+  const t = useTestApp({
+    env: { LOGIN_RATE_LIMIT: String(ACCOUNT_FAILURES), LOGIN_ADDRESS_RATE_LIMIT: String(ADDRESS_FAILURES), TRUST_PROXY: 'true' },
+  });
   let now: number;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({
-      databaseUrl: database.url,
-      env: { LOGIN_RATE_LIMIT: String(ACCOUNT_FAILURES), LOGIN_ADDRESS_RATE_LIMIT: String(ADDRESS_FAILURES), TRUST_PROXY: 'true' },
-    });
-    throttle = t.get(LoginThrottle);
-  });
   beforeEach(() => {
     now = Date.now();
-    throttle.now = () => now;
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
+    t.get(LoginThrottle).now = () => now;
   });
 
   const loginFrom = (address: string, email: string, password: string) =>

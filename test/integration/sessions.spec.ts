@@ -5,8 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ADMIN_EMAIL, MEMBER_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ADMIN_EMAIL, MEMBER_PASSWORD, createTestApp, useTestApp } from '../support/app.js';
 
 interface Session {
   auth: string;
@@ -20,18 +19,8 @@ function expectError(response: { status: number; body: Record<string, unknown> }
 }
 
 describe('sessions and users', () => {
-  let database: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp();
   let counter = 0;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
 
   async function login(email: string, password = MEMBER_PASSWORD): Promise<Session> {
     const response = await t.http.post('/api/auth/login').send({ email, password });
@@ -268,7 +257,7 @@ describe('sessions and users', () => {
 
   describe('across instances', () => {
     it('a revocation on one instance holds on another at once (the database decides, nothing is cached)', async () => {
-      const other = await createTestApp({ databaseUrl: database.url });
+      const other = await createTestApp({ databaseUrl: t.databaseUrl });
       try {
         const admin = await t.adminAuth();
         const user = await newUser();
