@@ -2,7 +2,10 @@ import { TooManyRequestsException } from '../http/rate-limit.js';
 import { addressKeyOf, LoginThrottle } from './login-throttle.js';
 
 function throttle(accountFailures = 3, addressFailures = 5): LoginThrottle {
-  const config = { loginAccountFailuresBeforeSlowdown: accountFailures, loginAddressFailuresPerMinute: addressFailures };
+  const config = {
+    loginAccountFailuresBeforeSlowdown: accountFailures,
+    loginAddressFailuresPerMinute: addressFailures,
+  };
   const instance = new LoginThrottle(config as never);
   instance.onModuleDestroy();
   return instance;

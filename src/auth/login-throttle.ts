@@ -23,9 +23,10 @@ export type ThrottleScope = 'address' | 'account';
  *   address trying many accounts), after which the address waits until the oldest failure leaves the minute.
  *
  * An IPv6 client counts by its /64 (one subscriber's prefix): otherwise one host could take a new address for
- * each guess. Unknown and known e-mails count alike, so the answers tell nothing about which accounts exist. The counters live
- * in memory, per instance (with N instances a client gets up to N times the budget): they slow guessing down, the
- * argon2id hashes are what make it hopeless. Memory is bounded by the address limit and swept every minute.
+ * each guess. Unknown and known e-mails count alike, so the answers tell nothing about which accounts exist. The
+ * counters live in memory, per instance (with N instances a client gets up to N times the budget): they slow
+ * guessing down, the argon2id hashes are what make it hopeless. Memory is bounded by the address limit and swept
+ * every minute.
  */
 @Injectable()
 export class LoginThrottle implements OnModuleDestroy {
@@ -58,7 +59,8 @@ export class LoginThrottle implements OnModuleDestroy {
     const addressLimit = this.config.loginAddressFailuresPerMinute;
     if (addressLimit > 0) {
       const recent = this.recentAddressFailures(address, now);
-      if (recent.length >= addressLimit) return { scope: 'address', ms: recent[recent.length - addressLimit] + ADDRESS_WINDOW_MS - now };
+      if (recent.length >= addressLimit)
+        return { scope: 'address', ms: recent[recent.length - addressLimit] + ADDRESS_WINDOW_MS - now };
     }
     const free = this.config.loginAccountFailuresBeforeSlowdown;
     const pair = this.accountFailures.get(pairKey(address, accountKey));
