@@ -14,7 +14,9 @@ describe('sessions: migration of existing users', () => {
   beforeAll(async () => {
     dataSource = new DataSource({ type: 'postgres', url: database.url, logging: false });
     await dataSource.initialize();
-    database.closeBeforeDrop(() => dataSource.destroy());
+  });
+  database.closeBeforeDrop(async () => {
+    await dataSource?.destroy();
   });
 
   it('normalises stored e-mails, names every user and disables the newer of two accounts for one address', async () => {
