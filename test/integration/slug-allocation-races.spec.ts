@@ -17,7 +17,14 @@ describe('generated slugs under a concurrent create', () => {
   });
 
   it.each([
-    { kind: 'collection', path: '/api/collections', body: { title: 'Raced title' }, table: 'collections', column: 'title', base: 'raced-title' },
+    {
+      kind: 'collection',
+      path: '/api/collections',
+      body: { title: 'Raced title' },
+      table: 'collections',
+      column: 'title',
+      base: 'raced-title',
+    },
     { kind: 'tag', path: '/api/tags', body: { name: 'Raced name' }, table: 'tags', column: 'name', base: 'raced-name' },
   ])('retries a $kind whose generated slug was taken meanwhile', async ({ path, body, table, column, base }) => {
     const other = new pg.Client({ connectionString: t.databaseUrl });
