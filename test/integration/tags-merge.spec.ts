@@ -1,5 +1,6 @@
 import { useTestApp } from '../support/app.js';
 import { expectInvariants } from '../support/invariants.js';
+import { bothOrders, holdMediaRow, raceInOrder } from '../support/race.js';
 import { createCollection, createMediaFile, createTag, listFiles, titles, type Json } from './library-fixtures.js';
 
 /** `POST /api/tags/:id/merge {intoTagId}` (admin): the source goes, its files and collections carry the target. */
@@ -68,4 +69,39 @@ describe('tag merge', () => {
     expect(await tagsOf(file.id)).toEqual(['Kept source']);
     expect((await t.http.get(`/api/tags/${source.id}`)).status).toBe(200);
   });
+
+  it.each(bothOrders('merge', 'patch'))(
+    'a merge and a PATCH setting the source tag on one of its files, %s first: no deadlock, the later sees the earlier',
+    async (first, second) => {
+      const source = await createTag(t, `Raced source ${first}`);
+      const target = await createTag(t, `Raced target ${first}`);
+      const extra = await createTag(t, `Raced extra ${first}`);
+      const file = await createMediaFile(t, { title: `Raced merge ${first}`, tagIds: [source.id] });
+
+      const barrier = await holdMediaRow(t.databaseUrl, file.id);
+      const outcome = await raceInOrder(
+        t.databaseUrl,
+        barrier,
+        {
+          merge: () => merge(source.id, target.id),
+          patch: () =>
+            t.http
+              .patch(`/api/files/${file.id}`)
+              .set('Authorization', admin)
+              .send({ tagIds: [source.id, extra.id] }),
+        },
+        [first, second],
+      );
+      expect(outcome.merge.status).toBe(200);
+      if (first === 'merge') {
+        // The source is gone by the time the PATCH may lock it: an unknown tag, nothing changes.
+        expect([outcome.patch.status, outcome.patch.body.code]).toEqual([400, 'UNKNOWN_TAGS']);
+        expect(await tagsOf(file.id)).toEqual([target.name]);
+      } else {
+        expect(outcome.patch.status).toBe(200);
+        expect(await tagsOf(file.id)).toEqual([extra.name, target.name].sort());
+      }
+      await expectInvariants(t);
+    },
+  );
 });
