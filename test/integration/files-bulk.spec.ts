@@ -135,4 +135,18 @@ describe('bulk edits of media files', () => {
     }
     expect((await t.http.post('/api/files/bulk').send({ ids: [id], action: 'trash' })).status).toBe(401);
   });
+
+  it('the library operations are in the OpenAPI document, with their operationIds and response schemas', async () => {
+    const document = (await t.http.get('/api/docs-json').expect(200)).body;
+    const operation = (path: string, method: string) => document.paths[path]?.[method];
+    expect(operation('/api/files/bulk', 'post').operationId).toBe('bulkEditFiles');
+    expect(operation('/api/files/slug-available', 'get').operationId).toBe('checkSlugAvailable');
+    expect(operation('/api/collections/{id}/files', 'post').operationId).toBe('addCollectionFiles');
+    expect(operation('/api/collections/{id}/files', 'delete').operationId).toBe('removeCollectionFiles');
+    expect(operation('/api/tags/{id}/merge', 'post').operationId).toBe('mergeTag');
+    const bulkSchema = operation('/api/files/bulk', 'post').responses['200'].content['application/json'].schema;
+    expect(bulkSchema).toEqual({ $ref: '#/components/schemas/BulkFilesResponse' });
+    expect(Object.keys(document.components.schemas.BulkFilesResponse.properties)).toEqual(['results', 'summary']);
+  });
 });
+

@@ -1,5 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  CollectionFilesAddedResponse,
+  CollectionFilesRemovedResponse,
+} from '../dto/library-operations.response.js';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
@@ -50,6 +54,7 @@ export class CollectionsController {
   @Post(':id/files')
   @HttpCode(200)
   @ApiOperation({ operationId: 'addCollectionFiles', summary: 'Put files in a collection (idempotent)' })
+  @ApiOkResponse({ type: CollectionFilesAddedResponse })
   addFiles(
     @Param('id', ParseUuidPipe) id: string,
     @Body() body: CollectionFilesDto,
@@ -60,6 +65,7 @@ export class CollectionsController {
 
   @Delete(':id/files')
   @ApiOperation({ operationId: 'removeCollectionFiles', summary: 'Take files out of a collection (idempotent)' })
+  @ApiOkResponse({ type: CollectionFilesRemovedResponse })
   removeFiles(
     @Param('id', ParseUuidPipe) id: string,
     @Body() body: CollectionFilesDto,

@@ -22,6 +22,7 @@ import {
   UpdateMediaFileDto,
 } from '../dto/library.dto.js';
 import { RangeNotSatisfiableException } from '../../storage/storage.errors.js';
+import { BulkFilesResponse, SlugAvailabilityResponse } from '../dto/library-operations.response.js';
 import { LibrarySearchService } from '../services/library-search.service.js';
 import { MediaContentService, type MediaContent } from '../services/media-content.service.js';
 import { MediaFileDetailsService, type SlugAvailability } from '../services/media-file-details.service.js';
@@ -51,6 +52,7 @@ export class MediaFilesController {
   @Post('bulk')
   @HttpCode(200)
   @ApiOperation({ operationId: 'bulkEditFiles', summary: 'One action on up to 100 files, with a result per file' })
+  @ApiOkResponse({ type: BulkFilesResponse })
   bulkEdit(@Body() body: BulkFilesDto, @CurrentUser() user: AuthenticatedUser): Promise<BulkFilesResult> {
     return this.bulk.run(body, user);
   }
@@ -58,6 +60,7 @@ export class MediaFilesController {
   // Declared before `:id` so that "slug-available" is never taken for an id.
   @Get('slug-available')
   @ApiOperation({ operationId: 'checkSlugAvailable', summary: 'Whether a media file slug is free, and a free one' })
+  @ApiOkResponse({ type: SlugAvailabilityResponse })
   slugAvailable(@Query() query: SlugAvailabilityQueryDto): Promise<SlugAvailability> {
     return this.details.slugAvailability(query.slug);
   }

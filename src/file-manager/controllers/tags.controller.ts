@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public, Roles } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
@@ -47,6 +47,7 @@ export class TagsController {
   @Roles('admin')
   @HttpCode(200)
   @ApiOperation({ operationId: 'mergeTag', summary: 'Merge a tag into another (the target is answered)' })
+  @ApiOkResponse({ description: 'the target tag, with its new fileCount' })
   merge(
     @Param('id', ParseUuidPipe) id: string,
     @Body() body: MergeTagDto,
