@@ -1,4 +1,5 @@
 import { useTestApp } from '../support/app.js';
+import { bothOrders, holdMediaRow, raceInOrder } from '../support/race.js';
 import { createCollection, createMediaFile, listFiles, type Json } from './library-fixtures.js';
 
 /** `POST|DELETE /api/collections/:id/files {fileIds}`: idempotent membership changes by the creator or an admin. */
@@ -102,4 +103,30 @@ describe('collection membership', () => {
       expect(response.body.code).toBe('VALIDATION_FAILED');
     }
   });
+
+  it.each(bothOrders('add', 'delete'))(
+    'adding files and deleting the collection, %s first: no deadlock, the later sees the earlier',
+    async (first, second) => {
+      const collection = await createCollection(t, { title: `Raced shelf ${first}` }, curator.auth);
+      const inside = await createMediaFile(t, { title: `Raced inside ${first}`, collectionIds: [collection.id] });
+      const outside = await createMediaFile(t, { title: `Raced outside ${first}` });
+
+      const barrier = await holdMediaRow(t.databaseUrl, inside.id);
+      const outcome = await raceInOrder(
+        t.databaseUrl,
+        barrier,
+        {
+          add: () => add(collection.id, [inside.id, outside.id], curator.auth),
+          delete: () => t.http.delete(`/api/collections/${collection.id}`).set('Authorization', curator.auth),
+        },
+        [first, second],
+      );
+      expect(outcome.delete.status).toBe(204);
+      expect([outcome.add.status, outcome.add.body.added]).toEqual(first === 'add' ? [200, 1] : [404, undefined]);
+      for (const file of [inside, outside]) {
+        const view = await t.http.get(`/api/files/${file.id}`).set('Authorization', admin).expect(200);
+        expect(view.body.collections).toEqual([]);
+      }
+    },
+  );
 });
