@@ -75,6 +75,7 @@ const NOT_YOURS = {
   'delete this file': 'Only the uploader or an admin may delete this file',
   'change this tag': 'Only the creator of this tag or an admin may change it',
   'change this collection': 'Only the creator of this collection or an admin may change it',
+  'remove this usage': 'Only the member who recorded this usage or an admin may remove it',
 } as const;
 
 /** The caller may see the record but not change it: only its creator or an admin may. */
