@@ -85,6 +85,13 @@ export class NotYoursException extends ForbiddenException {
   }
 }
 
+/** Setting this level would hide the record from the caller themself: saved, then 404. Nothing changes. */
+export class AccessLevelNotAllowedException extends DomainException {
+  constructor(accessLevel: string) {
+    super('ACCESS_LEVEL_NOT_ALLOWED', 'You may not set an access level you could not read yourself', { accessLevel });
+  }
+}
+
 export class ApprovedFileChangedException extends DomainException {
   constructor() {
     // Approved, then trashed and purged (or replaced) by someone else before the answer was read.

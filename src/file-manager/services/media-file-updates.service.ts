@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { inTransaction } from '../../database/transactions.js';
-import { assertMayChange } from '../access-policy.js';
+import { assertMayChange, assertMayGrant } from '../access-policy.js';
 import type { UpdateMediaFileDto } from '../dto/library.dto.js';
 import { MediaFileNotFoundException, UnknownCollectionsException, UnknownTagsException } from '../file-manager.errors.js';
 import { CollectionsRepository } from '../repositories/collections.repository.js';
@@ -38,7 +38,9 @@ export class MediaFileUpdatesService {
       const missingCollections = collectionIds ? await this.collections.lockShared(runner, collectionIds, { visibleTo: user }) : [];
       if (missingCollections.length) throw new UnknownCollectionsException(missingCollections);
 
-      assertMayChange(await this.mediaFiles.lockActive(runner, id), user, () => new MediaFileNotFoundException(), 'change this file');
+      const file = await this.mediaFiles.lockActive(runner, id);
+      assertMayChange(file, user, () => new MediaFileNotFoundException(), 'change this file');
+      assertMayGrant(dto.accessLevel, file!, user);
       await this.mediaFiles.update(runner, id, dto);
       if (tagIds) await this.mediaFiles.replaceTags(runner, id, tagIds);
       if (collectionIds) await this.mediaFiles.replaceVisibleCollections(runner, id, collectionIds, user);
