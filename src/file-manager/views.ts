@@ -1,10 +1,26 @@
+import { isAdmin, type AuthenticatedUser } from '../auth/authenticated-user.js';
 import type { MediaFile } from './entities/media-file.entity.js';
 import type { PendingFile } from './entities/pending-file.entity.js';
 import type { AccessLevel, FileType, PendingStatus } from './entities/columns.js';
 
+/** A user as a view names them: `email` only for admins and the user themself (never to anonymous callers). */
 export interface UserRef {
   id: string;
+  name: string;
+  email?: string;
+}
+
+/** What a view is made from: every identity field of the user. */
+export interface UserSource {
+  id: string;
+  name: string;
   email: string;
+}
+
+/** The one rule for a user named in a view: who may see their e-mail address. */
+export function toUserRef(user: UserSource, viewer: AuthenticatedUser | undefined): UserRef {
+  const mayMail = isAdmin(viewer) || viewer?.id === user.id;
+  return { id: user.id, name: user.name, ...(mayMail ? { email: user.email } : {}) };
 }
 
 export interface PendingFileView {
@@ -52,7 +68,7 @@ export interface MediaFileView {
 const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
-export function toPendingFileView(file: PendingFile): PendingFileView {
+export function toPendingFileView(file: PendingFile, viewer: AuthenticatedUser): PendingFileView {
   return {
     id: file.id,
     originalFilename: file.originalFilename,
@@ -67,7 +83,7 @@ export function toPendingFileView(file: PendingFile): PendingFileView {
     ...optional('reason', file.reason),
     ...optional('mediaFileId', file.mediaFileId),
     expiresAt: file.expiresAt.toISOString(),
-    uploadedBy: { id: file.uploadedBy.id, email: file.uploadedBy.email },
+    uploadedBy: toUserRef(file.uploadedBy, viewer),
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
   };
@@ -80,10 +96,10 @@ export function toPendingFileView(file: PendingFile): PendingFileView {
 export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdBy' | 'deletedById'> & {
   tags?: Array<{ id: string; name: string; slug: string }>;
   collections?: Array<{ id: string; title: string; slug: string }>;
-  createdBy: UserRef;
+  createdBy: UserSource;
 };
 
-export function toMediaFileView(file: MediaFileSource): MediaFileView {
+export function toMediaFileView(file: MediaFileSource, viewer: AuthenticatedUser | undefined): MediaFileView {
   return {
     id: file.id,
     title: file.title,
@@ -105,7 +121,7 @@ export function toMediaFileView(file: MediaFileSource): MediaFileView {
       .sort((a, b) => a.title.localeCompare(b.title)),
     downloadCount: file.downloadCount,
     ...optional('lastAccessedAt', file.lastAccessedAt?.toISOString()),
-    createdBy: { id: file.createdBy.id, email: file.createdBy.email },
+    createdBy: toUserRef(file.createdBy, viewer),
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
     ...optional('deletedAt', file.deletedAt?.toISOString()),

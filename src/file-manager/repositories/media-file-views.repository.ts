@@ -10,6 +10,7 @@ import { firstRow, rows } from './db.js';
 export interface MediaFileViewRow extends Omit<MediaFileSource, 'fileSize' | 'downloadCount' | 'createdBy'> {
   fileSize: string;
   downloadCount: string;
+  createdByName: string;
   createdByEmail: string;
 }
 
@@ -24,7 +25,7 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
   m.id, m.title, m.slug, m.description, m.original_filename AS "originalFilename", m.file_size AS "fileSize",
   m.content_type AS "contentType", m.file_type AS "fileType", m.hash, m.width, m.height,
   m.access_level AS "accessLevel", m.download_count AS "downloadCount", m.last_accessed_at AS "lastAccessedAt",
-  m.created_by AS "createdById", u.email AS "createdByEmail", m.created_at AS "createdAt",
+  m.created_by AS "createdById", u.name AS "createdByName", u.email AS "createdByEmail", m.created_at AS "createdAt",
   m.updated_at AS "updatedAt", m.deleted_at AS "deletedAt",
   coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) ORDER BY t.name)
               FROM tags t WHERE t.id = ANY(m.tag_ids)), '[]') AS tags,
@@ -33,15 +34,18 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
     AS collections`;
 }
 
-/** The one way a media file view is made: a row of `viewColumns`, as the contract shapes it. */
-export function toView(row: MediaFileViewRow): MediaFileView {
-  const { createdByEmail, fileSize, downloadCount, ...rest } = row;
-  return toMediaFileView({
-    ...rest,
-    fileSize: Number(fileSize),
-    downloadCount: Number(downloadCount),
-    createdBy: { id: row.createdById, email: createdByEmail },
-  });
+/** The one way a media file view is made: a row of `viewColumns`, as the contract shapes it for `viewer`. */
+export function toView(row: MediaFileViewRow, viewer: AuthenticatedUser | undefined): MediaFileView {
+  const { createdByName, createdByEmail, fileSize, downloadCount, ...rest } = row;
+  return toMediaFileView(
+    {
+      ...rest,
+      fileSize: Number(fileSize),
+      downloadCount: Number(downloadCount),
+      createdBy: { id: row.createdById, name: createdByName, email: createdByEmail },
+    },
+    viewer,
+  );
 }
 
 /**
@@ -62,7 +66,7 @@ export class MediaFileViewsRepository {
         WHERE ${match} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
       params.values,
     );
-    return row && toView(row);
+    return row && toView(row, user);
   }
 
   /**
@@ -82,7 +86,7 @@ export class MediaFileViewsRepository {
         WHERE m.id = ANY(${idsParam}::uuid[]) AND m.deleted_at IS NULL ${readable}`,
       params.values,
     );
-    const byId = new Map(found.map((row) => [row.id, toView(row)]));
+    const byId = new Map(found.map((row) => [row.id, toView(row, user)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
@@ -107,7 +111,7 @@ export class MediaFileViewsRepository {
       ),
       rows<{ count: string }>(this.dataSource, `SELECT count(*) AS count FROM media_files m WHERE ${condition}`, countValues),
     ]);
-    return { views: found.map(toView), total: Number(count) };
+    return { views: found.map((row) => toView(row, user)), total: Number(count) };
   }
 
   /**

@@ -47,11 +47,15 @@ export class ModerationService {
   async list(query: PendingListQueryDto, user: AuthenticatedUser): Promise<Page<PendingFileView>> {
     const page = { limit: query.pageSize, offset: offsetOf(query) };
     const { files, total } = await this.pendingFiles.list(query.status, isAdmin(user) ? undefined : user.id, page);
-    return toPage(files.map(toPendingFileView), total, query);
+    return toPage(
+      files.map((file) => toPendingFileView(file, user)),
+      total,
+      query,
+    );
   }
 
   async get(id: string, user: AuthenticatedUser): Promise<PendingFileView> {
-    return toPendingFileView(await this.findVisible(id, user));
+    return toPendingFileView(await this.findVisible(id, user), user);
   }
 
   /** The pending file's bytes, while its content is stored (a rejected or expired file's may be gone: 404). */
@@ -74,7 +78,7 @@ export class ModerationService {
     await this.hashCleanup.reject(id, reason, admin.id);
     const pendingFile = await this.pendingFiles.findWithUploader(id);
     if (!pendingFile) throw new PendingFileNotFoundException();
-    return { status: 'rejected', pendingFile: toPendingFileView(pendingFile) };
+    return { status: 'rejected', pendingFile: toPendingFileView(pendingFile, admin) };
   }
 
   /** Each approval is its own transaction: one failing item does not undo or block the others. */
