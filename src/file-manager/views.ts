@@ -37,7 +37,10 @@ export interface PendingFileView {
   reason?: string;
   mediaFileId?: string;
   expiresAt: string;
+  /** The first uploader of the record's current round. */
   uploadedBy: UserRef;
+  /** Every member who uploaded this content while it was pending, in the order they first did. */
+  uploaders: UserRef[];
   createdAt: string;
   updatedAt: string;
 }
@@ -68,7 +71,10 @@ export interface MediaFileView {
 const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
-export function toPendingFileView(file: PendingFile, viewer: AuthenticatedUser): PendingFileView {
+export function toPendingFileView(
+  file: PendingFile & { uploaders: UserSource[] },
+  viewer: AuthenticatedUser,
+): PendingFileView {
   return {
     id: file.id,
     originalFilename: file.originalFilename,
@@ -84,6 +90,7 @@ export function toPendingFileView(file: PendingFile, viewer: AuthenticatedUser):
     ...optional('mediaFileId', file.mediaFileId),
     expiresAt: file.expiresAt.toISOString(),
     uploadedBy: toUserRef(file.uploadedBy, viewer),
+    uploaders: file.uploaders.map((uploader) => toUserRef(uploader, viewer)),
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
   };

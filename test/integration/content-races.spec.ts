@@ -93,9 +93,11 @@ describe('races on one content, forced in both orders', () => {
         expect(a.body.results[0].status).toBe('pending_updated');
         expect(b.body.results[0].status).toBe('pending_updated');
         const pending = await t.http.get(`/api/pending/${original.pendingFile!.id}`).set('Authorization', admin);
-        // Serialized on the content lock: the second one's update is the last word.
+        // Serialized on the content lock: the second one's update is the last word on the facts; the record stays
+        // its first uploader's, and every member who uploaded it is one of its uploaders, once, in upload order.
         expect(pending.body.originalFilename).toBe('two.txt');
-        expect(pending.body.uploadedBy.id).toBe(uploaders[second].id);
+        expect(pending.body.uploadedBy.id).toBe(adminId);
+        expect(pending.body.uploaders.map((uploader: { id: string }) => uploader.id)).toEqual([adminId, member.id]);
         await expectInvariants(t);
       },
     );
