@@ -77,7 +77,8 @@ export class HashCleanupService {
 
   /**
    * Records an upload whose bytes are already stored at `upload.objectKey`: claims that object as the content's
-   * copy (or finds the copy already stored and queues ours for deletion), then creates or reuses the pending file.
+   * copy (or finds the copy already stored and queues ours for deletion), then creates or reuses the pending file
+   * and makes the uploader one of its uploaders — under the same locks, so concurrent uploads each add themselves.
    */
   async recordUpload(upload: StoredUpload): Promise<UploadOutcome> {
     let reusedStoredContent = false;
