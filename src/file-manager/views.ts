@@ -1,26 +1,14 @@
-import { isAdmin, type AuthenticatedUser } from '../auth/authenticated-user.js';
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import { userRefFor, type UserRef } from '../auth/user-ref.js';
 import type { MediaFile } from './entities/media-file.entity.js';
 import type { PendingFile } from './entities/pending-file.entity.js';
 import type { AccessLevel, FileType, PendingStatus } from './entities/columns.js';
 
-/** A user as a view names them: `email` only for admins and the user themself (never to anonymous callers). */
-export interface UserRef {
-  id: string;
-  name: string;
-  email?: string;
-}
-
-/** What a view is made from: every identity field of the user. */
+/** A user's identity fields, as views are made from them (`userRefFor` decides what a viewer sees of them). */
 export interface UserSource {
   id: string;
   name: string;
   email: string;
-}
-
-/** The one rule for a user named in a view: who may see their e-mail address. */
-export function toUserRef(user: UserSource, viewer: AuthenticatedUser | undefined): UserRef {
-  const mayMail = isAdmin(viewer) || viewer?.id === user.id;
-  return { id: user.id, name: user.name, ...(mayMail ? { email: user.email } : {}) };
 }
 
 export interface PendingFileView {
@@ -37,7 +25,7 @@ export interface PendingFileView {
   reason?: string;
   mediaFileId?: string;
   expiresAt: string;
-  /** The first uploader of the record's current round. */
+  /** The first uploader of the record's current round; `email` as for `createdBy` (see `userRefFor`). */
   uploadedBy: UserRef;
   /** Every member who uploaded this content while it was pending, in the order they first did. */
   uploaders: UserRef[];
@@ -62,6 +50,7 @@ export interface MediaFileView {
   collections: Array<{ id: string; title: string; slug: string }>;
   downloadCount: number;
   lastAccessedAt?: string;
+  /** `{id, name}`, plus `email` for admins and the uploader (see `userRefFor`). */
   createdBy: UserRef;
   createdAt: string;
   updatedAt: string;
@@ -89,8 +78,8 @@ export function toPendingFileView(
     ...optional('reason', file.reason),
     ...optional('mediaFileId', file.mediaFileId),
     expiresAt: file.expiresAt.toISOString(),
-    uploadedBy: toUserRef(file.uploadedBy, viewer),
-    uploaders: file.uploaders.map((uploader) => toUserRef(uploader, viewer)),
+    uploadedBy: userRefFor(file.uploadedBy, viewer),
+    uploaders: file.uploaders.map((uploader) => userRefFor(uploader, viewer)),
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
   };
@@ -103,10 +92,10 @@ export function toPendingFileView(
 export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdBy' | 'deletedById'> & {
   tags?: Array<{ id: string; name: string; slug: string }>;
   collections?: Array<{ id: string; title: string; slug: string }>;
-  createdBy: UserSource;
+  createdBy: UserRef;
 };
 
-export function toMediaFileView(file: MediaFileSource, viewer: AuthenticatedUser | undefined): MediaFileView {
+export function toMediaFileView(file: MediaFileSource): MediaFileView {
   return {
     id: file.id,
     title: file.title,
@@ -128,7 +117,7 @@ export function toMediaFileView(file: MediaFileSource, viewer: AuthenticatedUser
       .sort((a, b) => a.title.localeCompare(b.title)),
     downloadCount: file.downloadCount,
     ...optional('lastAccessedAt', file.lastAccessedAt?.toISOString()),
-    createdBy: toUserRef(file.createdBy, viewer),
+    createdBy: { ...file.createdBy },
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
     ...optional('deletedAt', file.deletedAt?.toISOString()),

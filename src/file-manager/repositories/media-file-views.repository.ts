@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { userRefFor } from '../../auth/user-ref.js';
 import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import { toMediaFileView, type MediaFileSource, type MediaFileView } from '../views.js';
@@ -10,8 +11,8 @@ import { firstRow, rows } from './db.js';
 export interface MediaFileViewRow extends Omit<MediaFileSource, 'fileSize' | 'downloadCount' | 'createdBy'> {
   fileSize: string;
   downloadCount: string;
-  createdByName: string;
   createdByEmail: string;
+  createdByName: string;
 }
 
 /**
@@ -25,7 +26,7 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
   m.id, m.title, m.slug, m.description, m.original_filename AS "originalFilename", m.file_size AS "fileSize",
   m.content_type AS "contentType", m.file_type AS "fileType", m.hash, m.width, m.height,
   m.access_level AS "accessLevel", m.download_count AS "downloadCount", m.last_accessed_at AS "lastAccessedAt",
-  m.created_by AS "createdById", u.name AS "createdByName", u.email AS "createdByEmail", m.created_at AS "createdAt",
+  m.created_by AS "createdById", u.email AS "createdByEmail", u.name AS "createdByName", m.created_at AS "createdAt",
   m.updated_at AS "updatedAt", m.deleted_at AS "deletedAt",
   coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) ORDER BY t.name)
               FROM tags t WHERE t.id = ANY(m.tag_ids)), '[]') AS tags,
@@ -35,18 +36,18 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
     AS collections`;
 }
 
-/** The one way a media file view is made: a row of `viewColumns`, as the contract shapes it for `viewer`. */
-export function toView(row: MediaFileViewRow, viewer: AuthenticatedUser | undefined): MediaFileView {
-  const { createdByName, createdByEmail, fileSize, downloadCount, ...rest } = row;
-  return toMediaFileView(
-    {
-      ...rest,
-      fileSize: Number(fileSize),
-      downloadCount: Number(downloadCount),
-      createdBy: { id: row.createdById, name: createdByName, email: createdByEmail },
-    },
-    viewer,
-  );
+/**
+ * The one way a media file view is made: a row of `viewColumns`, as the contract shapes it for `user` (the
+ * uploader's e-mail only for admins and the uploader).
+ */
+export function toView(row: MediaFileViewRow, user: AuthenticatedUser | undefined): MediaFileView {
+  const { createdByEmail, createdByName, fileSize, downloadCount, ...rest } = row;
+  return toMediaFileView({
+    ...rest,
+    fileSize: Number(fileSize),
+    downloadCount: Number(downloadCount),
+    createdBy: userRefFor({ id: row.createdById, name: createdByName, email: createdByEmail }, user),
+  });
 }
 
 /**
