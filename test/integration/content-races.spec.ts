@@ -74,6 +74,14 @@ describe('races on one content, forced in both orders', () => {
       expect(statuses).toEqual(['pending', 'pending_updated']);
       expect(a.body.results[0].pendingFile.id).toBe(b.body.results[0].pendingFile.id);
       expect(await count(t, `SELECT 1 FROM pending_files WHERE hash = $1`, [sha256(bytes)])).toBe(1);
+      // Both are uploaders, whichever created the record; the one that did is `uploadedBy`.
+      const pending = await t.http.get(`/api/pending/${a.body.results[0].pendingFile.id}`).set('Authorization', admin);
+      const creator = a.body.results[0].status === 'pending' ? adminId : member.id;
+      expect(pending.body.uploadedBy.id).toBe(creator);
+      expect(pending.body.uploaders.map((uploader: { id: string }) => uploader.id)).toEqual([
+        creator,
+        creator === adminId ? member.id : adminId,
+      ]);
       await expectInvariants(t);
     });
 

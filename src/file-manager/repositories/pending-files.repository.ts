@@ -172,10 +172,15 @@ export class PendingFilesRepository {
     );
   }
 
-  /** `userId` uploaded the record's content (again): one of its uploaders from now on, if not already. */
+  /**
+   * `userId` uploaded the record's content (again): one of its uploaders from now on, if not already. The clock, not
+   * the transaction's start (`now()`): uploads are ordered by the content lock, which a later-started transaction
+   * may take first.
+   */
   async addUploader(runner: QueryRunner, id: string, userId: string): Promise<void> {
     await runner.query(
-      `INSERT INTO pending_file_uploaders (pending_file_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      `INSERT INTO pending_file_uploaders (pending_file_id, user_id, first_uploaded_at)
+       VALUES ($1, $2, clock_timestamp()) ON CONFLICT DO NOTHING`,
       [id, userId],
     );
   }
