@@ -31,12 +31,18 @@ describe('setting an access level the caller could not read', () => {
 
     // Levels the member still reads are theirs to set.
     for (const accessLevel of ['private', 'public', 'members']) {
-      const changed = await t.http.patch(`/api/files/${file.id}`).set('Authorization', member.auth).send({ accessLevel });
+      const changed = await t.http
+        .patch(`/api/files/${file.id}`)
+        .set('Authorization', member.auth)
+        .send({ accessLevel });
       expect(changed.status).toBe(200);
       expect(changed.body.accessLevel).toBe(accessLevel);
     }
     // An admin reads every level.
-    const byAdmin = await t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send({ accessLevel: 'staff' });
+    const byAdmin = await t.http
+      .patch(`/api/files/${file.id}`)
+      .set('Authorization', admin)
+      .send({ accessLevel: 'staff' });
     expect(byAdmin.status).toBe(200);
     expect(byAdmin.body.accessLevel).toBe('staff');
   });
@@ -66,10 +72,16 @@ describe('setting an access level the caller could not read', () => {
     const after = await t.http.get(`/api/collections/${album.id}`).set('Authorization', member.auth).expect(200);
     expect(after.body).toMatchObject({ title: 'Holiday', accessLevel: 'members' });
 
-    const changed = await t.http.patch(`/api/collections/${album.id}`).set('Authorization', member.auth).send({ accessLevel: 'private' });
+    const changed = await t.http
+      .patch(`/api/collections/${album.id}`)
+      .set('Authorization', member.auth)
+      .send({ accessLevel: 'private' });
     expect(changed.status).toBe(200);
     expect(changed.body.accessLevel).toBe('private');
-    const byAdmin = await t.http.patch(`/api/collections/${album.id}`).set('Authorization', admin).send({ accessLevel: 'staff' });
+    const byAdmin = await t.http
+      .patch(`/api/collections/${album.id}`)
+      .set('Authorization', admin)
+      .send({ accessLevel: 'staff' });
     expect(byAdmin.status).toBe(200);
     expect(byAdmin.body.accessLevel).toBe('staff');
   });
