@@ -11,6 +11,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
 import { appConfig, httpConfig } from './config/configuration.js';
+import { consoleMiddleware, DEFAULT_CONSOLE_DIRECTORY, isApiPath } from './http/console.js';
 import { applyHttpProtection } from './http/http-protection.js';
 import { AppLogger, createPinoLogger, levelFromNestLevels, type LogLevelName } from './logging/app-logger.js';
 import { bindRequestLogger, httpLoggingMiddleware } from './logging/http-logging.js';
@@ -28,6 +29,8 @@ export interface CreateAppOptions {
   logger?: LoggerService | LogLevel[] | false;
   /** Where the JSON lines go (tests read them); stdout by default. */
   logDestination?: DestinationStream;
+  /** The built web console served at `/` (default: dist/web); not served when it holds no index.html. */
+  consoleDirectory?: string;
 }
 
 /**
@@ -41,11 +44,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     logger: logger.nest,
     abortOnError: false,
   });
-  configureApp(app, logger.requests);
+  configureApp(app, logger.requests, options.consoleDirectory ?? DEFAULT_CONSOLE_DIRECTORY);
   return app;
 }
 
-export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger): void {
+export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger, consoleDirectory?: string): void {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   const server = app.getHttpServer() as Server;
@@ -56,7 +59,9 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
   app.use(requestIdMiddleware);
   app.use(httpLoggingMiddleware(requestLogger));
-  applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY));
+  applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY), API_PREFIX);
+  const webConsole = consoleDirectory ? consoleMiddleware(consoleDirectory, API_PREFIX) : undefined;
+  if (webConsole) app.use(webConsole);
   app.use(notFoundOutsidePrefix(new AllExceptionsFilter()));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.use(bindRequestLogger);
@@ -81,11 +86,11 @@ function resolveLogger(options: CreateAppOptions): { nest: LoggerService; reques
 
 /**
  * Nest answers unknown routes only under the global prefix; anywhere else Express would send its own HTML page.
- * Nothing is served outside `/api`, so answer there with the contract's 404 body too.
+ * Outside `/api` only the console is served (above), so whatever it does not answer gets the contract's 404 body.
  */
 function notFoundOutsidePrefix(filter: AllExceptionsFilter) {
   return (request: Request, response: Response, next: NextFunction): void => {
-    if (request.path === `/${API_PREFIX}` || request.path.startsWith(`/${API_PREFIX}/`)) return next();
+    if (isApiPath(request.path, API_PREFIX)) return next();
     response.status(404).json(filter.toErrorBody(new NotFoundException(), requestIdOf(request)));
   };
 }
