@@ -1,0 +1,15 @@
+import { api, call } from '../api/client';
+import type { Collection, Page } from '../api/types';
+import { TaxonomyPage, type TaxonomyOperations } from './Taxonomy';
+
+const operations: TaxonomyOperations<Collection> = {
+  list: () => call<Page<Collection>>(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
+  // The API's default access level for a collection (members) applies.
+  create: (title) => call(api.POST('/api/collections', { body: { title } })),
+  rename: (id, title) => call(api.PATCH('/api/collections/{id}', { params: { path: { id } }, body: { title } })),
+  remove: (id) => call(api.DELETE('/api/collections/{id}', { params: { path: { id } } })),
+};
+
+export default function CollectionsPage() {
+  return <TaxonomyPage heading="Collections" noun="collection" field="title" fieldLabel="Title" operations={operations} />;
+}
