@@ -7,7 +7,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'web/dist/', 'coverage/', '.data/', '.test-runtime/', 'node_modules/'] },
+  { ignores: ['dist/', 'web/dist/', 'web/src/api/schema.d.ts', 'coverage/', '.data/', '.test-runtime/', 'node_modules/'] },
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

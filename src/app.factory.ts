@@ -50,7 +50,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   return app;
 }
 
-export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger, consoleDirectory?: string): void {
+export function configureApp(
+  app: NestExpressApplication,
+  requestLogger: PinoLogger,
+  consoleDirectory?: string,
+): void {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   const server = app.getHttpServer() as Server;

@@ -18,8 +18,9 @@ export function isApiPath(path: string, apiPrefix: string): boolean {
 }
 
 /**
- * Serves the built console outside the API prefix (never shadowing it): its files as they are, and `index.html` for any other page a
- * browser navigates to (deep links such as /pending or /files/:id are routes of the single-page app).
+ * Serves the built console outside the API prefix (never shadowing it): its files as they are, and `index.html`
+ * for any other page a browser navigates to (deep links such as /pending or /files/:id are routes of the single-page
+ * app).
  * Answers `undefined` when the console is not built, so the server still runs (the API alone) from a bare `tsc`.
  *
  * The fallback is for page navigations only (GET/HEAD asking for HTML): a script, an image or an API client asking

@@ -47,7 +47,10 @@ function png(red: number, green: number, blue: number, size = 8): Buffer {
   header.writeUInt32BE(size, 4);
   header[8] = 8; // bit depth
   header[9] = 2; // colour type: RGB
-  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: size }, () => [red, green, blue]).flat())]);
+  const row = Buffer.concat([
+    Buffer.from([0]),
+    Buffer.from(Array.from({ length: size }, () => [red, green, blue]).flat()),
+  ]);
   const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, () => row)));
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -69,7 +72,11 @@ describe('web console in a browser', () => {
   beforeAll(async () => {
     const consoleDirectory = await ensureConsoleBuilt();
     database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, listen: true, appOptions: { logger: ['error'], consoleDirectory } });
+    t = await createTestApp({
+      databaseUrl: database.url,
+      listen: true,
+      appOptions: { logger: ['error'], consoleDirectory },
+    });
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     browser = await launchBrowser();
     files = mkdtempSync(join(tmpdir(), 'mediavault-browser-'));
@@ -144,6 +151,18 @@ describe('web console in a browser', () => {
     expect(await allByRole(page, 'navigation', 'Main')).toHaveLength(0);
   });
 
+  it('a reload keeps the session (refresh token); Sign out ends it for good', async () => {
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await page.goto(`${base}/trash`);
+    await byRole(page, 'heading', 'Trash');
+    await byRole(page, 'navigation', 'Main');
+    await (await byRole(page, 'button', 'Sign out')).click();
+    await byRole(page, 'button', 'Sign in');
+    await page.goto(`${base}/trash`);
+    await byRole(page, 'button', 'Sign in');
+    expect(await allByRole(page, 'heading', 'Trash')).toHaveLength(0);
+  });
+
   it('upload: several files get their outcomes; content already in the library is not sent again', async () => {
     const photo = writeFile('photo.png', png(200, 40, 40));
     const notes = writeFile('notes.txt', content());
@@ -173,7 +192,9 @@ describe('web console in a browser', () => {
 
     // Approve the photo: its content is now in the library. Choosing both files again sends only the notes.
     const pending = await t.http.get('/api/pending').set('Authorization', admin).expect(200);
-    const photoPending = pending.body.results.find((file: { originalFilename: string }) => file.originalFilename === 'photo.png');
+    const photoPending = pending.body.results.find(
+      (file: { originalFilename: string }) => file.originalFilename === 'photo.png',
+    );
     expect((await approve(t, admin, photoPending.id, { title: 'Red square' })).status).toBe(201);
 
     await go(page, 'Library');
@@ -208,9 +229,17 @@ describe('web console in a browser', () => {
     await waitUntil('the dialog to close', async () => (await allByRole(page, 'dialog')).length === 0);
     await itemWith(await byRole(page, 'region', 'Outcomes'), 'beach-day.txt: Approved');
 
-    const found = await t.http.get('/api/files').query({ q: 'Beach day in May' }).set('Authorization', admin).expect(200);
+    const found = await t.http
+      .get('/api/files')
+      .query({ q: 'Beach day in May' })
+      .set('Authorization', admin)
+      .expect(200);
     expect(found.body.results).toEqual([
-      expect.objectContaining({ title: 'Beach day in May', description: 'Approved in the browser', originalFilename: 'beach-day.txt' }),
+      expect.objectContaining({
+        title: 'Beach day in May',
+        description: 'Approved in the browser',
+        originalFilename: 'beach-day.txt',
+      }),
     ]);
   });
 
@@ -269,10 +298,12 @@ describe('web console in a browser', () => {
     await screenshot(page, 'file');
 
     const found = await t.http.get('/api/files').query({ q: 'Edited title' }).set('Authorization', admin).expect(200);
-    expect(found.body.results).toEqual([expect.objectContaining({ title: 'Edited title', description: 'Changed in the browser' })]);
+    expect(found.body.results).toEqual([
+      expect.objectContaining({ title: 'Edited title', description: 'Changed in the browser' }),
+    ]);
   });
 
-  it('trash: a file in use is refused with the API message; once free it goes to the trash and is restored', async () => {
+  it('trash: a file in use is refused with the API message; once free it is trashed and restored', async () => {
     const file = await approvedFile(admin, 'Shared logo');
     const usage = { contentType: 'page', contentId: 'home' };
     await t.http.post(`/api/files/${file.id}/usages`).set('Authorization', admin).send(usage).expect(201);
@@ -329,7 +360,9 @@ describe('web console in a browser', () => {
     expect(await allByRole(page, 'button', 'Reject')).toHaveLength(0);
     expect(await allByRole(page, 'button', 'Approve selected')).toHaveLength(0);
     expect(await allByRole(page, 'checkbox')).toHaveLength(0);
-    const rows = await Promise.all((await allByRole(await byRole(page, 'list', 'Pending files'), 'listitem')).map(textOf));
+    const rows = await Promise.all(
+      (await allByRole(await byRole(page, 'list', 'Pending files'), 'listitem')).map(textOf),
+    );
     expect(rows.some((text) => text.includes('their-draft.txt'))).toBe(false);
 
     await go(page, 'Trash');
@@ -366,13 +399,23 @@ describe('web console in a browser', () => {
     await (await byRole(page, 'button', 'Create')).click();
     const user = await itemWith(await byRole(page, 'list', 'Users'), 'new.person@test.local');
     expect(await textOf(user)).toContain('member');
+    await (await byRole(user, 'button', 'Disable')).click();
+    const disabled = await itemWith(await byRole(page, 'list', 'Users'), 'new.person@test.local');
+    await byRole(disabled, 'button', 'Enable');
+    const refused = await t.http
+      .post('/api/auth/login')
+      .send({ email: 'new.person@test.local', password: 'a-long-enough-password' });
+    expect(refused.body.code).toBe('ACCOUNT_DISABLED');
+    await (await byRole(disabled, 'button', 'Enable')).click();
+    await byRole(await itemWith(await byRole(page, 'list', 'Users'), 'new.person@test.local'), 'button', 'Disable');
     await screenshot(page, 'users');
 
     await go(page, 'Jobs');
     const job = await itemWith(await byRole(page, 'list', 'Jobs'), 'expire-pending');
     await (await byRole(job, 'button', 'Run now')).click();
     await waitUntil('the run outcome', async () => {
-      for (const status of await allByRole(page, 'status')) if ((await textOf(status)).startsWith('expire-pending:')) return true;
+      for (const status of await allByRole(page, 'status'))
+        if ((await textOf(status)).startsWith('expire-pending:')) return true;
       return undefined;
     });
     await byRole(page, 'heading', 'Storage');
@@ -380,7 +423,9 @@ describe('web console in a browser', () => {
 
     const tags = await t.http.get('/api/tags').query({ q: 'Landscapes' }).set('Authorization', admin).expect(200);
     expect(tags.body.results.map((item: { name: string }) => item.name)).toEqual(['Landscapes']);
-    const created = await t.http.post('/api/auth/login').send({ email: 'new.person@test.local', password: 'a-long-enough-password' });
+    const created = await t.http
+      .post('/api/auth/login')
+      .send({ email: 'new.person@test.local', password: 'a-long-enough-password' });
     expect(created.status).toBe(200);
   });
 
@@ -390,8 +435,9 @@ describe('web console in a browser', () => {
     await waitUntil('the library list', async () => (await linkNamesIn(page, 'Files')).length > 0);
     await screenshot(page, 'library-360');
     const overflow = await page.evaluate(() => {
-      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } })
-        .document.documentElement;
+      const root = (
+        globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+      ).document.documentElement;
       return root.scrollWidth - root.clientWidth;
     });
     expect(overflow).toBeLessThanOrEqual(0);

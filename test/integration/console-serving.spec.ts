@@ -24,7 +24,10 @@ describe('console: served by the API server', () => {
     writeFileSync(join(directory, 'index.html'), INDEX);
     writeFileSync(join(directory, 'assets', 'index-abc123.js'), SCRIPT);
     database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, appOptions: { logger: ['error'], consoleDirectory: directory } });
+    t = await createTestApp({
+      databaseUrl: database.url,
+      appOptions: { logger: ['error'], consoleDirectory: directory },
+    });
   });
 
   afterAll(async () => {
@@ -101,7 +104,10 @@ describe('console: not built', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     const nowhere = join(tmpdir(), 'mediavault-no-console-here');
-    t = await createTestApp({ databaseUrl: database.url, appOptions: { logger: ['error'], consoleDirectory: nowhere } });
+    t = await createTestApp({
+      databaseUrl: database.url,
+      appOptions: { logger: ['error'], consoleDirectory: nowhere },
+    });
   });
 
   afterAll(async () => {

@@ -31,7 +31,7 @@ async function withLock<T>(name: string, work: () => T | Promise<T>): Promise<T>
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       if (lockOwnerGone(lock)) rmSync(lock, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`${lock} is held for too long`);
+      else if (Date.now() > deadline) throw new Error(`${lock} is held for too long`, { cause: error });
       else await new Promise((done) => setTimeout(done, 200));
     }
   }
@@ -63,15 +63,18 @@ export async function ensureConsoleBuilt(): Promise<string> {
   const index = join(CONSOLE_DIRECTORY, 'index.html');
   const stale = () =>
     !existsSync(index) ||
-    statSync(index).mtimeMs < Math.max(newestMtime(join(ROOT, 'web')), statSync(join(ROOT, 'package-lock.json')).mtimeMs);
+    statSync(index).mtimeMs <
+      Math.max(newestMtime(join(ROOT, 'web')), statSync(join(ROOT, 'package-lock.json')).mtimeMs);
   if (!stale()) return CONSOLE_DIRECTORY;
   await withLock('web-build', () => {
     if (!stale()) return;
     const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-    const build = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const build = spawnSync(
+      process.execPath,
+      [vite, 'build', '--config', 'web/vite.config.mjs', '--logLevel', 'warn'],
+      // Jest sets NODE_ENV=test, with which Vite would bundle React's development build.
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } },
+    );
     if (build.status !== 0) throw new Error(`building the console failed:\n${build.stdout}\n${build.stderr}`);
   });
   return CONSOLE_DIRECTORY;
@@ -92,7 +95,9 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** `::-p-aria` selector for a role and an exact accessible name. */
 export function aria(role: string, name?: string): string {
-  return name === undefined ? `::-p-aria([role="${role}"])` : `::-p-aria([name="${name.replace(/"/g, '\\"')}"][role="${role}"])`;
+  return name === undefined
+    ? `::-p-aria([role="${role}"])`
+    : `::-p-aria([name="${name.replace(/"/g, '\\"')}"][role="${role}"])`;
 }
 
 type Scope = Page | ElementHandle;
@@ -158,7 +163,7 @@ export async function alerts(page: Page): Promise<string[]> {
 export async function fileInput(page: Page, name: string): Promise<ElementHandle> {
   return waitUntil(`a file input named "${name}"`, async () => {
     type Node = { role: string; name?: string; children?: Node[]; elementHandle(): Promise<ElementHandle | null> };
-    const snapshot = (await page.accessibility.snapshot({ interestingOnly: false })) as Node | null;
+    const snapshot: Node | null = await page.accessibility.snapshot({ interestingOnly: false });
     const find = (node: Node): Node | undefined =>
       node.role === 'button' && node.name === name ? node : node.children?.map(find).find(Boolean);
     const node = snapshot && find(snapshot);
@@ -188,5 +193,5 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const directory = process.env.CONSOLE_SCREENSHOTS;
   if (!directory) return;
   mkdirSync(directory, { recursive: true });
-  await page.screenshot({ path: join(directory, `${name}.png`) as `${string}.png`, fullPage: true });
+  await page.screenshot({ path: `${join(directory, name)}.png`, fullPage: true });
 }

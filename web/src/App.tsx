@@ -38,7 +38,7 @@ export function App() {
   const user = useSyncExternalStore(subscribeSession, currentUser);
   const [resuming, setResuming] = useState(true);
   useEffect(() => {
-    resumeSession().finally(() => setResuming(false));
+    void resumeSession().finally(() => setResuming(false));
   }, []);
   if (!user) {
     if (resuming) return <Loading />;

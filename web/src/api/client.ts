@@ -32,6 +32,7 @@ interface Session {
 }
 
 let session: Session | undefined;
+const anonymous = createClient<paths>({ baseUrl: '' });
 let refreshing: Promise<boolean> | undefined;
 const listeners = new Set<() => void>();
 
@@ -70,16 +71,13 @@ function refresh(): Promise<boolean> {
   if (!token) return Promise.resolve(false);
   refreshing ??= (async () => {
     try {
-      const response = await fetch('/api/auth/refresh', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ refreshToken: token }),
-      });
+      // Without the session's own fetch: a refused refresh must not itself try to refresh.
+      const { data, response } = await anonymous.POST('/api/auth/refresh', { body: { refreshToken: token } });
       if (!response.ok) {
         setSession(undefined);
         return false;
       }
-      setSession(fromAnswer((await response.json()) as LoginAnswer));
+      setSession(fromAnswer(data as unknown as LoginAnswer));
       return true;
     } catch {
       return false;
@@ -172,16 +170,9 @@ export async function resumeSession(): Promise<boolean> {
 }
 
 export async function signOut(): Promise<void> {
-  const token = session?.refreshToken;
-  if (session) {
-    // Best effort: the server revokes the refresh token where it supports logout; the session ends here anyway.
-    await authorizedFetch(
-      new Request('/api/auth/logout', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(token ? { refreshToken: token } : {}),
-      }),
-    ).catch(() => undefined);
-  }
+  const refreshToken = session?.refreshToken;
+  // Best effort: the server revokes the session; it ends here whatever the answer.
+  if (session)
+    await api.POST('/api/auth/logout', { body: refreshToken ? { refreshToken } : {} }).catch(() => undefined);
   setSession(undefined);
 }

@@ -49,7 +49,6 @@ function useBlobUrl(path: string | undefined, onMissing?: (code: string | undefi
       live = false;
       if (created) URL.revokeObjectURL(created);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [path]);
   return url;
 }
@@ -58,7 +57,8 @@ function placeholder(fileType: FileType): string {
   const label = { image: 'IMG', document: 'DOC', video: 'VID', audio: 'AUD', archive: 'ZIP', other: 'FILE' }[fileType];
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 160 120"><rect width="160" height="120" fill="#d8dde6"/>` +
-    `<text x="80" y="68" font-family="sans-serif" font-size="22" text-anchor="middle" fill="#4a5568">${label}</text></svg>`;
+    `<text x="80" y="68" font-family="sans-serif" font-size="22" text-anchor="middle" fill="#4a5568">` +
+    `${label}</text></svg>`;
   return `data:image/svg+xml,${encodeURIComponent(svg)}`;
 }
 
@@ -79,16 +79,22 @@ export function Thumbnail({ file, kind, alt }: { file: MediaSource; kind: Kind; 
     setMissing(true);
   });
   return (
-    <img className="thumb" src={direct ?? blob ?? placeholder(file.fileType)} alt={alt} loading="lazy" decoding="async" />
+    <img
+      className="thumb"
+      src={direct ?? blob ?? placeholder(file.fileType)}
+      alt={alt}
+      loading="lazy"
+      decoding="async"
+    />
   );
 }
 
 /** The file itself, in the browser's own viewer for its type (image, video, audio, PDF). */
 export function Preview({ file, kind, title }: { file: MediaSource; kind: Kind; title: string }) {
   const direct = file.urls?.preview ?? file.urls?.content;
-  const previewable =
-    ['image', 'video', 'audio'].includes(file.fileType) || file.contentType === 'application/pdf';
-  const path = !direct && previewable && file.fileSize <= PREVIEW_FETCH_LIMIT ? `/api/${kind}/${file.id}/content` : undefined;
+  const previewable = ['image', 'video', 'audio'].includes(file.fileType) || file.contentType === 'application/pdf';
+  const path =
+    !direct && previewable && file.fileSize <= PREVIEW_FETCH_LIMIT ? `/api/${kind}/${file.id}/content` : undefined;
   const blob = useBlobUrl(path);
   const src = direct ?? blob;
   if (!previewable) return <img className="preview" src={placeholder(file.fileType)} alt={title} />;
@@ -131,7 +137,11 @@ export function DownloadLink({ file, filename }: { file: MediaSource; filename: 
   };
   return (
     <>
-      <a href={file.urls?.content ?? href} download={filename} onClick={file.urls?.content ? undefined : download}>
+      <a
+        href={file.urls?.content ?? href}
+        download={filename}
+        onClick={file.urls?.content ? undefined : (event) => void download(event)}
+      >
         Download
       </a>
       {error && (

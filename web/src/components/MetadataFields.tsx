@@ -1,6 +1,6 @@
 import { api, call } from '../api/client';
 import { ACCESS_LEVELS, type AccessLevel, type Collection, type Page, type Tag } from '../api/types';
-import { useResource } from './ui';
+import { formText, useResource } from './ui';
 
 export interface MetadataValues {
   title: string;
@@ -12,7 +12,10 @@ export interface MetadataValues {
 
 /** The fields a media file's metadata is edited with (file page) and first given with (approval). */
 export function MetadataFields({ initial }: { initial: MetadataValues }) {
-  const tags = useResource(() => call<Page<Tag>>(api.GET('/api/tags', { params: { query: { pageSize: 100 } } })), 'tags');
+  const tags = useResource(
+    () => call<Page<Tag>>(api.GET('/api/tags', { params: { query: { pageSize: 100 } } })),
+    'tags',
+  );
   const collections = useResource(
     () => call<Page<Collection>>(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
     'collections',
@@ -69,13 +72,14 @@ export function MetadataFields({ initial }: { initial: MetadataValues }) {
 }
 
 /** The form's values; tags and collections only once their choices were shown (else they would be cleared). */
-export function readMetadataForm(form: HTMLFormElement): Pick<MetadataValues, 'title' | 'description' | 'accessLevel'> &
-  Partial<MetadataValues> {
+export function readMetadataForm(
+  form: HTMLFormElement,
+): Pick<MetadataValues, 'title' | 'description' | 'accessLevel'> & Partial<MetadataValues> {
   const data = new FormData(form);
   return {
-    title: String(data.get('title') ?? '').trim(),
-    description: String(data.get('description') ?? ''),
-    accessLevel: String(data.get('accessLevel')) as AccessLevel,
+    title: formText(data, 'title').trim(),
+    description: formText(data, 'description'),
+    accessLevel: formText(data, 'accessLevel') as AccessLevel,
     ...(data.has('tagsShown') ? { tagIds: data.getAll('tagIds').map(String) } : {}),
     ...(data.has('collectionsShown') ? { collectionIds: data.getAll('collectionIds').map(String) } : {}),
   };

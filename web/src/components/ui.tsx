@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { messageOf } from '../api/client';
 
 /** The API's message (or any failure) where assistive technology announces it. */
@@ -45,18 +45,34 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
  */
 export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
-  const id = useRef(`dialog-${Math.random().toString(36).slice(2)}`).current;
+  const id = useId();
+  const closed = useRef(onClose);
+  closed.current = onClose;
   useEffect(() => {
     const dialog = ref.current!;
     if (!dialog.open) dialog.showModal();
-    return () => dialog.close();
+    // `close` fires a task after close(): when the dialog was opened again meanwhile (an effect run twice), it is
+    // stale and ignored; otherwise the user closed it (Escape) and the owner hears of it.
+    const handle = () => {
+      if (!dialog.open) closed.current();
+    };
+    dialog.addEventListener('close', handle);
+    return () => {
+      dialog.removeEventListener('close', handle);
+      if (dialog.open) dialog.close();
+    };
   }, []);
   return (
-    <dialog ref={ref} aria-labelledby={id} onClose={onClose} className="dialog">
+    <dialog ref={ref} aria-labelledby={id} className="dialog">
       <h2 id={id}>{title}</h2>
       {children}
     </dialog>
   );
+}
+
+export function formText(form: FormData, name: string): string {
+  const value = form.get(name);
+  return typeof value === 'string' ? value : '';
 }
 
 export function formatBytes(bytes: number): string {

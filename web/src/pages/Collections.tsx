@@ -11,5 +11,7 @@ const operations: TaxonomyOperations<Collection> = {
 };
 
 export default function CollectionsPage() {
-  return <TaxonomyPage heading="Collections" noun="collection" field="title" fieldLabel="Title" operations={operations} />;
+  return (
+    <TaxonomyPage heading="Collections" noun="collection" field="title" fieldLabel="Title" operations={operations} />
+  );
 }

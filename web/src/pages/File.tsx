@@ -25,7 +25,9 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
     event.preventDefault();
     setError(undefined);
     try {
-      await call(api.PATCH('/api/files/{id}', { params: { path: { id } }, body: readMetadataForm(event.currentTarget) }));
+      await call(
+        api.PATCH('/api/files/{id}', { params: { path: { id } }, body: readMetadataForm(event.currentTarget) }),
+      );
       setEditing(false);
       setSaved(true);
       file.reload();
@@ -104,7 +106,7 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
           {saved && <p role="status">Saved.</p>}
           <ErrorAlert error={error} />
           {editing && (
-            <form onSubmit={save} className="stack" aria-label="Edit file">
+            <form onSubmit={(event) => void save(event)} className="stack" aria-label="Edit file">
               <MetadataFields
                 initial={{
                   title: media.title,

@@ -73,7 +73,11 @@ export default function JobsPage() {
               </div>
               {(RUNNABLE as readonly string[]).includes(job.job) && (
                 <span className="row-actions">
-                  <button type="button" disabled={running !== undefined} onClick={() => void runNow(job.job as RunnableJob)}>
+                  <button
+                    type="button"
+                    disabled={running !== undefined}
+                    onClick={() => void runNow(job.job as RunnableJob)}
+                  >
                     Run now
                   </button>
                 </span>

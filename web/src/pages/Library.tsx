@@ -1,6 +1,15 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
-import { ACCESS_LEVELS, FILE_TYPES, type AccessLevel, type Collection, type FileType, type MediaFile, type Page, type Tag } from '../api/types';
+import {
+  ACCESS_LEVELS,
+  FILE_TYPES,
+  type AccessLevel,
+  type Collection,
+  type FileType,
+  type MediaFile,
+  type Page,
+  type Tag,
+} from '../api/types';
 import { Thumbnail } from '../components/Media';
 import { ErrorAlert, formatBytes, useResource } from '../components/ui';
 import { Link } from '../router';
@@ -65,7 +74,6 @@ export function LibraryPage() {
 
   useEffect(() => {
     void load(1);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [filters]);
 
   const loadMore = () => {
@@ -132,7 +140,10 @@ function FilterSelects({ filters, onChange }: { filters: Filters; onChange: (nex
     <>
       <label>
         Type
-        <select value={filters.fileType} onChange={(event) => onChange({ fileType: event.target.value as FileType | '' })}>
+        <select
+          value={filters.fileType}
+          onChange={(event) => onChange({ fileType: event.target.value as FileType | '' })}
+        >
           <option value="">Any type</option>
           {FILE_TYPES.map((type) => (
             <option key={type} value={type}>

@@ -3,7 +3,7 @@ import { api, call } from '../api/client';
 import type { Page, PendingFile, PendingStatus, User } from '../api/types';
 import { Thumbnail } from '../components/Media';
 import { MetadataFields, readMetadataForm } from '../components/MetadataFields';
-import { Dialog, ErrorAlert, formatBytes, formatDate, Loading, useResource } from '../components/ui';
+import { Dialog, ErrorAlert, formatBytes, formatDate, formText, Loading, useResource } from '../components/ui';
 
 const STATUSES: PendingStatus[] = ['pending', 'approved', 'rejected', 'expired'];
 
@@ -85,7 +85,10 @@ export default function PendingPage({ user }: { user: User }) {
       <div className="toolbar">
         <label>
           Status
-          <select value={status} onChange={(event) => (setStatus(event.target.value as PendingStatus), setSelected(new Set()))}>
+          <select
+            value={status}
+            onChange={(event) => (setStatus(event.target.value as PendingStatus), setSelected(new Set()))}
+          >
             {STATUSES.map((value) => (
               <option key={value} value={value}>
                 {value}
@@ -98,7 +101,11 @@ export default function PendingPage({ user }: { user: User }) {
             <button type="button" disabled={chosen.length === 0} onClick={() => void approveSelected()}>
               Approve selected
             </button>
-            <button type="button" disabled={chosen.length === 0} onClick={() => setAction({ kind: 'reject', files: chosen })}>
+            <button
+              type="button"
+              disabled={chosen.length === 0}
+              onClick={() => setAction({ kind: 'reject', files: chosen })}
+            >
               Reject selected
             </button>
           </>
@@ -134,9 +141,15 @@ export default function PendingPage({ user }: { user: User }) {
             <div className="row-main">
               <span className="name">{file.originalFilename}</span>
               <span className="muted small">
-                {file.fileType} · {formatBytes(file.fileSize)} · {file.uploadedBy?.name ?? file.uploadedBy?.email ?? ''} ·{' '}
-                {file.status === 'pending' ? `expires ${formatDate(file.expiresAt)}` : file.status}
-                {file.reason ? ` · ${file.reason}` : ''}
+                {[
+                  file.fileType,
+                  formatBytes(file.fileSize),
+                  file.uploadedBy?.name ?? file.uploadedBy?.email,
+                  file.status === 'pending' ? `expires ${formatDate(file.expiresAt)}` : undefined,
+                  file.reason,
+                ]
+                  .filter(Boolean)
+                  .join(' · ')}
               </span>
             </div>
             <span className={`status ${file.status}`}>{file.status}</span>
@@ -154,7 +167,11 @@ export default function PendingPage({ user }: { user: User }) {
         ))}
       </ul>
       {action?.kind === 'approve' && (
-        <ApproveDialog file={action.file} onClose={() => setAction(undefined)} onDone={(outcome) => finish([outcome])} />
+        <ApproveDialog
+          file={action.file}
+          onClose={() => setAction(undefined)}
+          onDone={(outcome) => finish([outcome])}
+        />
       )}
       {action?.kind === 'reject' && (
         <RejectDialog files={action.files} onClose={() => setAction(undefined)} onDone={finish} />
@@ -167,7 +184,15 @@ function nameOf(files: PendingFile[], id: string): string {
   return files.find((file) => file.id === id)?.originalFilename ?? id;
 }
 
-function ApproveDialog({ file, onClose, onDone }: { file: PendingFile; onClose: () => void; onDone: (outcome: Outcome) => void }) {
+function ApproveDialog({
+  file,
+  onClose,
+  onDone,
+}: {
+  file: PendingFile;
+  onClose: () => void;
+  onDone: (outcome: Outcome) => void;
+}) {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
@@ -189,7 +214,7 @@ function ApproveDialog({ file, onClose, onDone }: { file: PendingFile; onClose: 
   };
   return (
     <Dialog title={`Approve ${file.originalFilename}`} onClose={onClose}>
-      <form onSubmit={submit} className="stack">
+      <form onSubmit={(event) => void submit(event)} className="stack">
         <MetadataFields
           initial={{
             title: titleFromFilename(file.originalFilename),
@@ -226,7 +251,7 @@ function RejectDialog({
   const [busy, setBusy] = useState(false);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const reason = String(new FormData(event.currentTarget).get('reason') ?? '').trim() || undefined;
+    const reason = formText(new FormData(event.currentTarget), 'reason').trim() || undefined;
     setBusy(true);
     setError(undefined);
     try {
@@ -235,9 +260,9 @@ function RejectDialog({
         onDone([{ name: files[0].originalFilename, text: 'Rejected', failed: false }]);
         return;
       }
-      const answer = await call<{ results: { id: string; status: 'rejected' | 'error'; error?: { message: string } }[] }>(
-        api.POST('/api/pending/bulk-reject', { body: { ids: files.map((file) => file.id), reason } }),
-      );
+      const answer = await call<{
+        results: { id: string; status: 'rejected' | 'error'; error?: { message: string } }[];
+      }>(api.POST('/api/pending/bulk-reject', { body: { ids: files.map((file) => file.id), reason } }));
       onDone(
         answer.results.map((result) => ({
           name: nameOf(files, result.id),
@@ -253,7 +278,7 @@ function RejectDialog({
   const title = files.length === 1 ? `Reject ${files[0].originalFilename}` : `Reject ${files.length} files`;
   return (
     <Dialog title={title} onClose={onClose}>
-      <form onSubmit={submit} className="stack">
+      <form onSubmit={(event) => void submit(event)} className="stack">
         <label>
           Reason
           <textarea name="reason" rows={3} maxLength={1000} />

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { signIn } from '../api/client';
-import { ErrorAlert } from '../components/ui';
+import { ErrorAlert, formText } from '../components/ui';
 
 export function SignInPage() {
   const [error, setError] = useState<unknown>();
@@ -11,7 +11,7 @@ export function SignInPage() {
     setBusy(true);
     setError(undefined);
     try {
-      await signIn(String(form.get('email')), String(form.get('password')));
+      await signIn(formText(form, 'email'), formText(form, 'password'));
     } catch (failure) {
       setError(failure);
       setBusy(false);
@@ -21,7 +21,7 @@ export function SignInPage() {
     <main className="signin">
       <h1>mediavault</h1>
       <p className="muted">Sign in with your account.</p>
-      <form onSubmit={submit}>
+      <form onSubmit={(event) => void submit(event)}>
         <label>
           Email
           <input name="email" type="email" autoComplete="username" required />

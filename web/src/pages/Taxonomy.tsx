@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { Page } from '../api/types';
-import { ErrorAlert, Loading, useResource } from '../components/ui';
+import { ErrorAlert, formText, Loading, useResource } from '../components/ui';
 
 interface Item {
   id: string;
@@ -50,7 +50,7 @@ export function TaxonomyPage<T extends Item>({
   };
   const valueOf = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    return String(new FormData(event.currentTarget).get(field) ?? '').trim();
+    return formText(new FormData(event.currentTarget), field).trim();
   };
 
   return (
@@ -116,11 +116,7 @@ export function TaxonomyPage<T extends Item>({
                   <button type="button" onClick={() => (setEditing(item.id), setCreating(false))}>
                     Edit
                   </button>
-                  <button
-                    type="button"
-                    className="danger"
-                    onClick={() => void run(() => operations.remove(item.id))}
-                  >
+                  <button type="button" className="danger" onClick={() => void run(() => operations.remove(item.id))}>
                     Delete
                   </button>
                 </span>

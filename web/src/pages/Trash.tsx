@@ -6,7 +6,10 @@ import { Dialog, ErrorAlert, formatBytes, formatDate, Loading, useResource } fro
 
 export default function TrashPage({ user }: { user: User }) {
   const admin = user.role === 'admin';
-  const list = useResource(() => call<Page<MediaFile>>(api.GET('/api/trash', { params: { query: { pageSize: 100 } } })), 'trash');
+  const list = useResource(
+    () => call<Page<MediaFile>>(api.GET('/api/trash', { params: { query: { pageSize: 100 } } })),
+    'trash',
+  );
   const [error, setError] = useState<unknown>();
   const [status, setStatus] = useState<string>();
   const [confirming, setConfirming] = useState(false);

@@ -1,22 +1,17 @@
 import { useState, type FormEvent } from 'react';
-import { api, authorizedFetch, call, toApiError } from '../api/client';
+import { api, call } from '../api/client';
 import type { Page, Role, User } from '../api/types';
-import { ErrorAlert, formatDate, Loading, useResource } from '../components/ui';
+import { ErrorAlert, formatDate, formText, Loading, useResource } from '../components/ui';
 
-/** PATCH /api/users/:id ({disabled}) is newer than the generated schema; it goes through the same session. */
-async function setDisabled(id: string, disabled: boolean): Promise<void> {
-  const response = await authorizedFetch(
-    new Request(`/api/users/${encodeURIComponent(id)}`, {
-      method: 'PATCH',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ disabled }),
-    }),
-  );
-  if (!response.ok) throw toApiError(response, await response.json().catch(() => undefined));
+function setDisabled(id: string, disabled: boolean): Promise<unknown> {
+  return call(api.PATCH('/api/users/{id}', { params: { path: { id } }, body: { disabled } }));
 }
 
 export default function UsersPage({ user: me }: { user: User }) {
-  const list = useResource(() => call<Page<User>>(api.GET('/api/users', { params: { query: { pageSize: 100 } } })), 'users');
+  const list = useResource(
+    () => call<Page<User>>(api.GET('/api/users', { params: { query: { pageSize: 100 } } })),
+    'users',
+  );
   const [creating, setCreating] = useState(false);
   const [error, setError] = useState<unknown>();
 
@@ -34,7 +29,11 @@ export default function UsersPage({ user: me }: { user: User }) {
   const create = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const body = { email: String(form.get('email')), password: String(form.get('password')), role: String(form.get('role')) as Role };
+    const body = {
+      email: formText(form, 'email'),
+      password: formText(form, 'password'),
+      role: formText(form, 'role') as Role,
+    };
     void run(() => call(api.POST('/api/users', { body })));
   };
 

@@ -37,6 +37,10 @@ async function hash(id: number, file: Blob): Promise<void> {
     }
     scope.postMessage({ id, type: 'done', hash: hasher.digest('hex') } satisfies HashReply);
   } catch (error) {
-    scope.postMessage({ id, type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies HashReply);
+    scope.postMessage({
+      id,
+      type: 'error',
+      message: error instanceof Error ? error.message : String(error),
+    } satisfies HashReply);
   }
 }

@@ -2,7 +2,10 @@ import type { HashReply } from './hash.worker';
 
 let worker: Worker | undefined;
 let nextId = 0;
-const waiting = new Map<number, { resolve: (hash: string) => void; reject: (error: Error) => void; onProgress: (done: number) => void }>();
+const waiting = new Map<
+  number,
+  { resolve: (hash: string) => void; reject: (error: Error) => void; onProgress: (done: number) => void }
+>();
 
 function hashWorker(): Worker {
   if (worker) return worker;
