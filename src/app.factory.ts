@@ -50,11 +50,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   return app;
 }
 
-export function configureApp(
-  app: NestExpressApplication,
-  requestLogger: PinoLogger,
-  consoleDirectory?: string,
-): void {
+export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger, consoleDirectory?: string): void {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   const server = app.getHttpServer() as Server;
@@ -88,7 +84,11 @@ function resolveLogger(options: CreateAppOptions): { nest: LoggerService; reques
     Array.isArray(options.logger) || options.logger === false
       ? levelFromNestLevels(options.logger)
       : (app.logLevel as LogLevelName);
-  const requests = createPinoLogger({ level, pretty: app.nodeEnv === 'development', destination: options.logDestination });
+  const requests = createPinoLogger({
+    level,
+    pretty: app.nodeEnv === 'development',
+    destination: options.logDestination,
+  });
   const custom = options.logger && !Array.isArray(options.logger) ? options.logger : undefined;
   return { nest: custom ?? new AppLogger(requests), requests };
 }
