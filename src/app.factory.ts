@@ -11,6 +11,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
 import { appConfig, httpConfig } from './config/configuration.js';
+import { storageConfig } from './config/storage.config.js';
 import { answerClientErrorsWithErrorBodies } from './http/client-errors.js';
 import { consoleMiddleware, DEFAULT_CONSOLE_DIRECTORY, isApiPath } from './http/console.js';
 import { applyHttpProtection } from './http/http-protection.js';
@@ -62,7 +63,10 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   answerClientErrorsWithErrorBodies(server);
   app.use(requestIdMiddleware);
   app.use(httpLoggingMiddleware(requestLogger));
-  applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY), API_PREFIX);
+  applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY), {
+    apiPrefix: API_PREFIX,
+    mediaOrigin: new URL(app.get<ConfigType<typeof storageConfig>>(storageConfig.KEY).publicEndpoint).origin,
+  });
   const webConsole = consoleDirectory ? consoleMiddleware(consoleDirectory, API_PREFIX) : undefined;
   if (webConsole) app.use(webConsole);
   app.use(notFoundOutsidePrefix(new AllExceptionsFilter()));

@@ -13,13 +13,14 @@ import { isApiPath } from './console.js';
  *   The rest of helmet's default CSP already suits the Swagger UI at /api/docs: its scripts are same-origin files
  *   (no inline script), its inline styles and `data:` images are allowed.
  * The web console (everything outside the API prefix) gets the same policy plus what it needs and nothing more:
- * `blob:` images, media and frames (previews of content fetched with the Authorization header), and
- * `'wasm-unsafe-eval'` so its hashing worker may compile WebAssembly (no `eval` of JavaScript is allowed).
+ * `blob:` images, media and frames (previews of content fetched with the Authorization header), the storage's
+ * public origin for the same (signed media URLs point there), and `'wasm-unsafe-eval'` so its hashing worker may
+ * compile WebAssembly (no `eval` of JavaScript is allowed).
  */
 export function applyHttpProtection(
   app: NestExpressApplication,
   config: { trustProxy: TrustProxySetting; corsOrigins: CorsOrigins },
-  apiPrefix: string,
+  { apiPrefix, mediaOrigin }: { apiPrefix: string; mediaOrigin: string },
 ): void {
   app.set('trust proxy', config.trustProxy);
   const common = { crossOriginResourcePolicy: { policy: 'cross-origin' as const } };
@@ -30,9 +31,9 @@ export function applyHttpProtection(
       directives: {
         'upgrade-insecure-requests': null,
         'script-src': ["'self'", "'wasm-unsafe-eval'"],
-        'img-src': ["'self'", 'data:', 'blob:'],
-        'media-src': ["'self'", 'blob:'],
-        'frame-src': ["'self'", 'blob:'],
+        'img-src': ["'self'", 'data:', 'blob:', mediaOrigin],
+        'media-src': ["'self'", 'blob:', mediaOrigin],
+        'frame-src': ["'self'", 'blob:', mediaOrigin],
         'worker-src': ["'self'"],
       },
     },

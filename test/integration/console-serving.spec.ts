@@ -83,8 +83,10 @@ describe('console: served by the API server', () => {
     const page = await t.http.get('/').set('Accept', HTML);
     const consolePolicy = page.headers['content-security-policy'];
     expect(consolePolicy).toContain("script-src 'self' 'wasm-unsafe-eval'");
-    expect(consolePolicy).toContain("img-src 'self' data: blob:");
-    expect(consolePolicy).toContain("media-src 'self' blob:");
+    // Signed media URLs point at the storage's public origin.
+    const storage = new URL(process.env.S3_PUBLIC_ENDPOINT ?? process.env.S3_ENDPOINT!).origin;
+    expect(consolePolicy).toContain(`img-src 'self' data: blob: ${storage}`);
+    expect(consolePolicy).toContain(`media-src 'self' blob: ${storage}`);
     expect(consolePolicy).not.toContain("'unsafe-eval'");
     expect(consolePolicy).not.toMatch(/script-src[^;]*'unsafe-inline'/);
     const api = await t.http.get('/api/health');
