@@ -315,6 +315,7 @@ describe('web console in a browser', () => {
     await search(page, 'shared logo', ['Shared logo']);
     await (await byRole(await byRole(page, 'list', 'Files'), 'link', 'Shared logo')).click();
     await byRole(page, 'heading', 'Shared logo');
+    await itemWith(page, 'page home');
     await (await byRole(page, 'button', 'Move to trash')).click();
     await waitUntil('the IN_USE alert', async () => (await alerts(page)).includes(refusal.body.message));
 

@@ -9,7 +9,10 @@ import { navigate } from '../router';
 export default function FilePage({ id, user }: { id: string; user: User }) {
   const file = useResource(() => call<MediaFile>(api.GET('/api/files/{id}', { params: { path: { id } } })), id);
   const usages = useResource(
-    () => call<{ count: number }>(api.GET('/api/files/{id}/usages', { params: { path: { id } } })),
+    () =>
+      call<{ count: number; usages: { contentType: string; contentId: string }[] }>(
+        api.GET('/api/files/{id}/usages', { params: { path: { id } } }),
+      ),
     `${id}-usages`,
   );
   const [editing, setEditing] = useState(false);
@@ -86,7 +89,18 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
             <dt>Downloads</dt>
             <dd>{media.downloadCount}</dd>
             <dt>Used in</dt>
-            <dd>{usages.data ? `${usages.data.count} ${usages.data.count === 1 ? 'place' : 'places'}` : '–'}</dd>
+            <dd>
+              {usages.data ? `${usages.data.count} ${usages.data.count === 1 ? 'place' : 'places'}` : '–'}
+              {usages.data && usages.data.usages.length > 0 && (
+                <ul className="usages">
+                  {usages.data.usages.map((usage) => (
+                    <li key={`${usage.contentType}:${usage.contentId}`}>
+                      {usage.contentType} {usage.contentId}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </dd>
             <dt>SHA-256</dt>
             <dd className="hash">{media.hash}</dd>
           </dl>
