@@ -283,6 +283,20 @@ describe('web console in a browser', () => {
     await search(page, 'no such words anywhere', []);
   });
 
+  it('library: scrolling to the end of the list loads the next page', async () => {
+    for (let index = 1; index <= 65; index += 1) await approvedFile(admin, `Scrollable item ${index}`);
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await fill(await byRole(page, 'searchbox', 'Search'), 'scrollable');
+    await waitUntil('the first page of 60', async () => (await linkNamesIn(page, 'Files')).length === 60);
+    await (await byRole(page, 'button', 'Load more')).scrollIntoView();
+    const names = await waitUntil('all 65', async () => {
+      const all = await linkNamesIn(page, 'Files');
+      return all.length === 65 ? all : undefined;
+    });
+    expect(new Set(names).size).toBe(65);
+    expect(await allByRole(page, 'button', 'Load more')).toHaveLength(0);
+  });
+
   it('file page: Edit and Save change the metadata', async () => {
     await approvedFile(admin, 'Unedited title');
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
