@@ -4,9 +4,17 @@ import { TaxonomyPage, type TaxonomyOperations } from './Taxonomy';
 
 const operations: TaxonomyOperations<Collection> = {
   list: () => call<Page<Collection>>(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
-  // The API's default access level for a collection (members) applies.
-  create: (title) => call(api.POST('/api/collections', { body: { title } })),
-  rename: (id, title) => call(api.PATCH('/api/collections/{id}', { params: { path: { id } }, body: { title } })),
+  // The API's default, said explicitly (a generator may make defaulted fields required).
+  create: (title) => call(api.POST('/api/collections', { body: { title, accessLevel: 'members' } })),
+  // A rename sends the title only: sending an access level would change it. (A generator that makes defaulted
+  // fields required types this body wrongly, hence the widened type.)
+  rename: (id, title) =>
+    call(
+      api.PATCH('/api/collections/{id}', {
+        params: { path: { id } },
+        body: { title } as never,
+      }),
+    ),
   remove: (id) => call(api.DELETE('/api/collections/{id}', { params: { path: { id } } })),
 };
 

@@ -62,6 +62,7 @@ export default function PendingPage({ user }: { user: User }) {
             approvals: chosen.map((file) => ({
               pendingFileId: file.id,
               title: titleFromFilename(file.originalFilename),
+              accessLevel: 'members' as const,
             })),
           },
         }),
