@@ -213,6 +213,30 @@ describe('web console in a browser', () => {
     expect(sent.filter((path) => path === '/api/uploads')).toHaveLength(1);
   });
 
+  it('upload: files dropped on the drop zone are uploaded too', async () => {
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/upload');
+    const zone = await byRole(page, 'region', 'Drop zone');
+    const text = `dropped content ${Date.now()}`;
+    // What a drag from the desktop delivers: a drop event whose DataTransfer holds files.
+    await zone.evaluate((node, body) => {
+      const scope = globalThis as unknown as {
+        DataTransfer: new () => { items: { add(file: unknown): void } };
+        File: new (parts: string[], name: string, options: { type: string }) => unknown;
+        DragEvent: new (type: string, init: Record<string, unknown>) => unknown;
+      };
+      const transfer = new scope.DataTransfer();
+      transfer.items.add(new scope.File([body], 'dropped.txt', { type: 'text/plain' }));
+      const target = node as unknown as { dispatchEvent(event: unknown): void };
+      target.dispatchEvent(new scope.DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, text);
+    const item = await itemWith(await byRole(page, 'list', 'Uploads'), 'dropped.txt');
+    await waitUntil('the dropped file to be pending', async () => (await textOf(item)).includes('Pending approval'));
+    const pending = await t.http.get('/api/pending').set('Authorization', admin).expect(200);
+    expect(pending.body.results.map((file: { originalFilename: string }) => file.originalFilename)).toContain(
+      'dropped.txt',
+    );
+  });
+
   it('pending: Approve opens a dialog with the title prefilled; confirming approves the file', async () => {
     await upload(t, admin, content(), 'beach-day.txt');
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/pending');

@@ -86,7 +86,8 @@ export default function UploadPage() {
   return (
     <>
       <h1>Upload</h1>
-      <div
+      <section
+        aria-label="Drop zone"
         className={`dropzone${dragging ? ' dragging' : ''}`}
         onDragOver={(event) => {
           event.preventDefault();
@@ -110,7 +111,7 @@ export default function UploadPage() {
           />
         </label>
         <p className="muted small">Files already in the library are recognised by their content and not sent again.</p>
-      </div>
+      </section>
       {items.length > 0 && (
         <ul className="uploads" aria-label="Uploads">
           {items.map((item) => (
