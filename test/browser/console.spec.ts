@@ -468,6 +468,36 @@ describe('web console in a browser', () => {
     expect(created.status).toBe(200);
   });
 
+  it('keyboard: signing in, moving between pages and a dialog need no mouse', async () => {
+    await upload(t, admin, content(), 'keyboard.txt');
+    const context = await browser.createBrowserContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await byRole(page, 'button', 'Sign in');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_EMAIL);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
+    await byRole(page, 'navigation', 'Main');
+    // The skip link, then the navigation's Library, Upload and Pending.
+    for (let step = 0; step < 4; step += 1) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await byRole(page, 'heading', 'Pending');
+    const row = await itemWith(page, 'keyboard.txt');
+    await (await byRole(row, 'button', 'Approve')).focus();
+    await page.keyboard.press('Enter');
+    const dialog = await byRole(page, 'dialog');
+    expect(await textOf(await byRole(dialog, 'heading'))).toBe('Approve keyboard.txt');
+    await page.keyboard.press('Escape');
+    await waitUntil('the dialog to close', async () => (await allByRole(page, 'dialog')).length === 0);
+    const still = await t.http.get('/api/pending').set('Authorization', admin).expect(200);
+    expect(still.body.results.map((file: { originalFilename: string }) => file.originalFilename)).toContain(
+      'keyboard.txt',
+    );
+  });
+
   it('works at 360 px wide: the library and the navigation fit without sideways scrolling', async () => {
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/', 360);
     await byRole(page, 'heading', 'Library');
