@@ -12,6 +12,7 @@ import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
 import { appConfig, httpConfig } from './config/configuration.js';
 import { storageConfig } from './config/storage.config.js';
+import { bodyTimeoutMiddleware } from './http/body-timeout.js';
 import { answerClientErrorsWithErrorBodies } from './http/client-errors.js';
 import { consoleMiddleware, DEFAULT_CONSOLE_DIRECTORY, isApiPath } from './http/console.js';
 import { applyHttpProtection } from './http/http-protection.js';
@@ -61,9 +62,13 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   server.headersTimeout = 60_000;
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
   answerClientErrorsWithErrorBodies(server);
+  const http = app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY);
   app.use(requestIdMiddleware);
   app.use(httpLoggingMiddleware(requestLogger));
-  applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY), {
+  app.use(
+    bodyTimeoutMiddleware({ timeoutMs: http.requestBodyTimeoutSeconds * 1000, minBytes: http.requestBodyMinBytes }),
+  );
+  applyHttpProtection(app, http, {
     apiPrefix: API_PREFIX,
     mediaOrigin: new URL(app.get<ConfigType<typeof storageConfig>>(storageConfig.KEY).publicEndpoint).origin,
   });

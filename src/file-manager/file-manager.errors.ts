@@ -127,3 +127,12 @@ export class UploadInterruptedException extends DomainException {
     super('SERVICE_UNAVAILABLE', 'The upload took too long to complete; try again');
   }
 }
+
+/** The multipart body carries more parts than one upload request may: the request is refused whole. */
+export class TooManyPartsException extends DomainException {
+  constructor(kind: 'fields' | 'files', max: number) {
+    super('TOO_MANY_PARTS', `An upload request carries at most ${max} ${kind === 'fields' ? 'text fields' : 'file parts'}`, {
+      [kind === 'fields' ? 'maxFields' : 'maxFileParts']: max,
+    });
+  }
+}
