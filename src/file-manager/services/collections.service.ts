@@ -3,7 +3,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { offsetOf, toPage, type Page } from '../../common/pagination.js';
 import { inTransaction } from '../../database/transactions.js';
-import { assertMayChange } from '../access-policy.js';
+import { assertMayChange, assertMayGrant } from '../access-policy.js';
 import type { NamedListQueryDto } from '../dto/library.dto.js';
 import type { CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-collections.dto.js';
 import {
@@ -51,6 +51,7 @@ export class CollectionsService {
   }
 
   async create(dto: CreateCollectionDto, user: AuthenticatedUser): Promise<CollectionView> {
+    assertMayGrant(dto.accessLevel, { createdById: user.id }, user);
     const id = await inTransaction(this.dataSource, async (runner) => {
       const tagIds = await this.lockTags(runner, dto.tagIds);
       const created = await insertWithSlug(
@@ -68,7 +69,8 @@ export class CollectionsService {
   async update(id: string, dto: UpdateCollectionDto, user: AuthenticatedUser): Promise<CollectionView> {
     await inTransaction(this.dataSource, async (runner) => {
       const tagIds = await this.lockTags(runner, dto.tagIds);
-      await this.lockManaged(runner, id, user);
+      const collection = await this.lockManaged(runner, id, user);
+      assertMayGrant(dto.accessLevel, collection, user);
       await onUniqueViolation(
         COLLECTION_SLUGS.constraint,
         () => this.collections.update(runner, id, dto),
@@ -134,11 +136,12 @@ export class CollectionsService {
     id: string,
     user: AuthenticatedUser,
     options: { shared?: boolean } = {},
-  ): Promise<void> {
+  ): Promise<{ createdById: string }> {
     const row = await this.collections.lock(runner, id, options);
     // A collection whose creator is gone (created_by NULL) is the admins' to manage.
     const collection = row && { accessLevel: row.accessLevel, createdById: row.createdById ?? '' };
     assertMayChange(collection, user, () => new CollectionNotFoundException(), 'change this collection');
+    return collection;
   }
 
   /** Tags first (FOR SHARE), like every change that links tags: a tag deleted meanwhile can't slip through. */

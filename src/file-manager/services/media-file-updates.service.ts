@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { inTransaction } from '../../database/transactions.js';
-import { assertMayChange } from '../access-policy.js';
+import { assertMayChange, assertMayGrant } from '../access-policy.js';
 import type { UpdateMediaFileDto } from '../dto/library.dto.js';
 import {
   MediaFileNotFoundException,
@@ -62,6 +62,7 @@ export class MediaFileUpdatesService {
 
       const file = await this.mediaFiles.lockActive(runner, id);
       assertMayChange(file, user, () => new MediaFileNotFoundException(), 'change this file');
+      assertMayGrant(dto.accessLevel, file, user);
       // `metadata` replaces the object; an `annotation` alone changes only `metadata.annotation`.
       const { annotation, metadata, tagIds: _, collectionIds: __, ...fields } = dto;
       const changed = metadata !== undefined || annotation !== undefined;
