@@ -93,6 +93,11 @@ describe('bulk edits of media files', () => {
     expect((await view(own.id)).accessLevel).toBe('public');
     expect((await view(others.id)).accessLevel).toBe('members');
     expect((await view(hidden.id)).accessLevel).toBe('private');
+
+    // Like PATCH: a member may not set an access level they could not read.
+    const staff = await bulk({ ids: [own.id], action: 'setAccessLevel', accessLevel: 'staff' }, owner.auth);
+    expect(staff.body.results[0]).toMatchObject({ status: 'error', error: { code: 'ACCESS_LEVEL_NOT_ALLOWED' } });
+    expect((await view(own.id)).accessLevel).toBe('public');
   });
 
   it('reports unknown tags and files in use per item', async () => {
