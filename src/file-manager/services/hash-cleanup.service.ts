@@ -15,6 +15,7 @@ import {
   UnknownTagsException,
   UploadInterruptedException,
 } from '../file-manager.errors.js';
+import { assertMetadataFits, withAnnotation, type Metadata } from '../metadata.js';
 import { CollectionsRepository } from '../repositories/collections.repository.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
 import { PendingFilesRepository, type PendingUpload } from '../repositories/pending-files.repository.js';
@@ -22,7 +23,6 @@ import { StoredObjectsRepository, type ContentRow } from '../repositories/stored
 import { TagsRepository } from '../repositories/tags.repository.js';
 import { UploadClaimsRepository } from '../repositories/upload-claims.repository.js';
 import { slugify } from '../utils/slug.util.js';
-import { assertMetadataFits, withAnnotation, type Metadata } from '../metadata.js';
 import { StorageDeletionQueue } from './storage-deletion-queue.service.js';
 
 /** An upload whose bytes are stored at `objectKey`, with the facts its pending file records. */

@@ -25,7 +25,6 @@ export interface BulkRejectResult {
   summary: { total: number; rejected: number; errors: number };
 }
 
-
 /** The moderation queue: members see the pending files they uploaded content of, admins see all and decide. */
 @Injectable()
 export class ModerationService {
