@@ -31,6 +31,12 @@ export class DuplicateContentException extends DomainException {
   }
 }
 
+export class ContentReplacedConcurrentlyException extends DomainException {
+  constructor() {
+    super('CONFLICT', "The file's content was replaced concurrently; try again");
+  }
+}
+
 export class ContentMissingException extends DomainException {
   constructor() {
     // The record's bytes are gone from storage: refusing is better than creating a media file that can't be served.
@@ -139,6 +145,12 @@ export class InUseException extends DomainException {
 export class NoFilesException extends DomainException {
   constructor() {
     super('NO_FILES', 'The request has no "files" part');
+  }
+}
+
+export class NoFileException extends DomainException {
+  constructor() {
+    super('NO_FILES', 'The request has no "file" part');
   }
 }
 

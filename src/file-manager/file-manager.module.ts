@@ -16,6 +16,7 @@ import { MediaContentService } from './services/media-content.service.js';
 import { MediaFileDetailsService } from './services/media-file-details.service.js';
 import { MediaFileUpdatesService } from './services/media-file-updates.service.js';
 import { MediaFileBulkService } from './services/media-file-bulk.service.js';
+import { ContentReplacementService } from './services/content-replacement.service.js';
 import { CollectionsRepository } from './repositories/collections.repository.js';
 import { MediaFileViewsRepository } from './repositories/media-file-views.repository.js';
 import { MediaFilesRepository } from './repositories/media-files.repository.js';
@@ -68,6 +69,7 @@ import { UsagesService } from './services/usages.service.js';
     MediaFileDetailsService,
     MediaFileUpdatesService,
     MediaFileBulkService,
+    ContentReplacementService,
     MediaContentService,
     TagsService,
     CollectionsService,

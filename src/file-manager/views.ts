@@ -50,6 +50,8 @@ export interface MediaFileView {
   collections: Array<{ id: string; title: string; slug: string }>;
   /** Free-form JSON object (`{}` when none was given). */
   metadata: Record<string, unknown>;
+  /** 1, plus one per replacement of the content. */
+  version: number;
   downloadCount: number;
   lastAccessedAt?: string;
   /** `{id, name}`, plus `email` for admins and the uploader (see `userRefFor`). */
@@ -118,6 +120,7 @@ export function toMediaFileView(file: MediaFileSource): MediaFileView {
       .map((collection) => ({ id: collection.id, title: collection.title, slug: collection.slug }))
       .sort((a, b) => a.title.localeCompare(b.title)),
     metadata: file.metadata ?? {},
+    version: file.version,
     downloadCount: file.downloadCount,
     ...optional('lastAccessedAt', file.lastAccessedAt?.toISOString()),
     createdBy: { ...file.createdBy },

@@ -1,6 +1,8 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query, Redirect, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Put, Query, Redirect, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
   ApiFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -10,7 +12,7 @@ import {
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
-import { CurrentUser, Public } from '../../auth/auth.decorators.js';
+import { CurrentUser, Public, Roles } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { Page } from '../../common/pagination.js';
 import { contentDisposition } from '../../storage/content-disposition.js';
@@ -26,6 +28,7 @@ import { BulkFilesResponse, SlugAvailabilityResponse } from '../dto/library-oper
 import { LibrarySearchService } from '../services/library-search.service.js';
 import { MediaContentService, type MediaContent } from '../services/media-content.service.js';
 import { MediaFileDetailsService, type SlugAvailability } from '../services/media-file-details.service.js';
+import { ContentReplacementService } from '../services/content-replacement.service.js';
 import { MediaFileBulkService, type BulkFilesResult } from '../services/media-file-bulk.service.js';
 import { MediaFileUpdatesService } from '../services/media-file-updates.service.js';
 import type { MediaFileView } from '../views.js';
@@ -41,6 +44,7 @@ export class MediaFilesController {
     private readonly updates: MediaFileUpdatesService,
     private readonly contents: MediaContentService,
     private readonly bulk: MediaFileBulkService,
+    private readonly replacements: ContentReplacementService,
   ) {}
 
   @Get()
@@ -85,6 +89,23 @@ export class MediaFilesController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<MediaFileView> {
     return this.updates.update(id, body, user);
+  }
+
+  // Admins only for now: a member's replacement through moderation (`replacesMediaFileId`) is not built yet.
+  @Put(':id/content')
+  @Roles('admin')
+  @ApiOperation({ operationId: 'replaceFileContent', summary: 'Replace the content, keeping the file (admins)' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } },
+  })
+  @ApiOkResponse({ description: 'the media file, pointing at the new content (version + 1 unless identical)' })
+  replaceContent(
+    @Param('id', ParseUuidPipe) id: string,
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<MediaFileView> {
+    return this.replacements.replace(request, id, user);
   }
 
   @Get(':id/download')

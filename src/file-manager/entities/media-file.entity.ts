@@ -56,6 +56,10 @@ export class MediaFile {
   @Column({ name: 'access_level', type: 'enum', enum: ACCESS_LEVELS, enumName: 'access_level', default: 'members' })
   accessLevel: AccessLevel;
 
+  /** 1, plus one per replacement of the file's content. */
+  @Column({ type: 'integer', default: 1 })
+  version: number;
+
   /** Free-form JSON object kept for clients (<= 16 KiB serialized, checked by the application). */
   @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
   metadata: Record<string, unknown>;

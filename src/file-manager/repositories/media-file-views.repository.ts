@@ -25,7 +25,7 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
   return `
   m.id, m.title, m.slug, m.description, m.original_filename AS "originalFilename", m.file_size AS "fileSize",
   m.content_type AS "contentType", m.file_type AS "fileType", m.hash, m.width, m.height,
-  m.access_level AS "accessLevel", m.metadata, m.download_count AS "downloadCount",
+  m.access_level AS "accessLevel", m.metadata, m.version, m.download_count AS "downloadCount",
   m.last_accessed_at AS "lastAccessedAt",
   m.created_by AS "createdById", u.email AS "createdByEmail", u.name AS "createdByName", m.created_at AS "createdAt",
   m.updated_at AS "updatedAt", m.deleted_at AS "deletedAt",

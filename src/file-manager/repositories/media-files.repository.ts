@@ -3,7 +3,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
-import type { AccessLevel } from '../entities/columns.js';
+import type { AccessLevel, FileType } from '../entities/columns.js';
 import { insertWithSlug, MEDIA_FILE_SLUGS, nextFreeSlug } from './slugs.js';
 import { firstRow, missingIds, onUniqueViolation, rows, updateById } from './db.js';
 import { SlugTakenException } from '../file-manager.errors.js';
@@ -38,6 +38,17 @@ export interface MediaFileChanges {
   metadata?: Metadata;
 }
 
+/** The facts of a content a media file is pointed at by a replacement. */
+export interface NewContent {
+  hash: string;
+  size: number;
+  contentType: string;
+  fileType: FileType;
+  width?: number | null;
+  height?: number | null;
+  originalFilename: string;
+}
+
 /** The stored bytes of an active media file the caller may read (`objectKey` null when the content row is gone). */
 export interface MediaContentRow {
   id: string;
@@ -55,6 +66,36 @@ export class MediaFilesRepository {
 
   async hashOf(runner: QueryRunner, id: string): Promise<string | undefined> {
     return (await firstRow<{ hash: string }>(runner, `SELECT hash FROM media_files WHERE id = $1`, [id]))?.hash;
+  }
+
+  /** The active file FOR UPDATE with its content's hash, for a replacement of its content. */
+  lockActiveContent(runner: QueryRunner, id: string): Promise<(MediaFileAccess & { hash: string }) | undefined> {
+    return firstRow(
+      runner,
+      `SELECT hash, access_level AS "accessLevel", created_by AS "createdById"
+         FROM media_files WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`,
+      [id],
+    );
+  }
+
+  /** Points the file at other content (its facts with it) and counts the version up. */
+  async replaceContent(runner: QueryRunner, id: string, content: NewContent): Promise<void> {
+    await runner.query(
+      `UPDATE media_files
+          SET hash = $2, file_size = $3, content_type = $4, file_type = $5, width = $6, height = $7,
+              original_filename = $8, version = version + 1, updated_at = now()
+        WHERE id = $1`,
+      [
+        id,
+        content.hash,
+        content.size,
+        content.contentType,
+        content.fileType,
+        content.width ?? null,
+        content.height ?? null,
+        content.originalFilename,
+      ],
+    );
   }
 
   /** The file (active or trashed) FOR UPDATE, for a step of its life (restore, purge). */

@@ -7,6 +7,7 @@ import { ObjectStorage } from '../../storage/object-storage.js';
 import type { AccessLevel, PendingStatus } from '../entities/columns.js';
 import {
   ContentMissingException,
+  ContentReplacedConcurrentlyException,
   DuplicateContentException,
   MediaFileNotFoundException,
   NotPendingException,
@@ -29,6 +30,9 @@ import { StorageDeletionQueue } from './storage-deletion-queue.service.js';
 export interface StoredUpload extends Omit<PendingUpload, 'expiresAt'> {
   objectKey: string;
 }
+
+/** Stored bytes and their facts, before any record of them (a replacement records no uploader or folder). */
+export type StoredContent = Omit<StoredUpload, 'folderPath' | 'uploadedById'>;
 
 export type UploadOutcome = (
   { status: 'pending' | 'pending_updated'; pendingFileId: string } | { status: 'exists'; mediaFileId: string }
@@ -158,6 +162,52 @@ export class HashCleanupService {
     });
   }
 
+  /**
+   * Points an active media file at the uploaded content, keeping everything else of it (id, slug, tags, collections,
+   * usages, metadata); `version` counts up and the old content is freed unless another record needs it. Takes the
+   * upload's claim (as `recordUpload`), then the content locks of the old and the new hash **in hash order** (the
+   * one step holding two: two replacements crossing each other's contents lock them in the same order), then the
+   * media row. `authorize` runs under the locks. Identical content: nothing changes (`unchanged`). Content an active
+   * file holds: DUPLICATE_CONTENT; a trashed file holding it is dropped, as an approval of that content would.
+   * A replacement that finds the file's content changed since it looked (a concurrent replacement won) is CONFLICT.
+   */
+  async replace(
+    mediaFileId: string,
+    upload: StoredContent,
+    authorize: (file: { accessLevel: AccessLevel; createdById: string } | undefined) => void,
+  ): Promise<'replaced' | 'unchanged'> {
+    const outcome = await inTransaction(this.dataSource, async (runner) => {
+      if (!(await this.claims.take(runner, upload.objectKey))) throw new UploadInterruptedException();
+      const oldHash = await this.mediaFiles.hashOf(runner, mediaFileId);
+      if (oldHash === undefined) throw new MediaFileNotFoundException();
+      for (const hash of [...new Set([oldHash, upload.hash])].sort()) {
+        await this.contents.lockHash(runner, hash);
+        if (hash === upload.hash) {
+          const content = await this.claimContent(runner, upload);
+          if (content.objectKey !== upload.objectKey) {
+            await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
+          }
+        } else {
+          await this.contents.lockRow(runner, hash);
+        }
+      }
+      const file = await this.mediaFiles.lockActiveContent(runner, mediaFileId);
+      authorize(file);
+      if (!file) throw new MediaFileNotFoundException();
+      if (file.hash !== oldHash) throw new ContentReplacedConcurrentlyException();
+      if (upload.hash === oldHash) return 'unchanged' as const;
+
+      const holder = await this.mediaFiles.lockWithHash(runner, upload.hash);
+      if (holder && holder.deletedAt === null) throw new DuplicateContentException(holder.id);
+      if (holder) await this.mediaFiles.delete(runner, holder.id);
+      await this.mediaFiles.replaceContent(runner, mediaFileId, upload);
+      await this.releaseIfUnneeded(runner, oldHash);
+      return 'replaced' as const;
+    });
+    this.deletions.drainSoon();
+    return outcome;
+  }
+
   /** Rejects a pending file (the record stays) and frees its content unless another record still needs it. */
   async reject(pendingFileId: string, reason: string | undefined, reviewerId: string): Promise<void> {
     await inTransaction(this.dataSource, async (runner) => {
@@ -240,7 +290,7 @@ export class HashCleanupService {
    * is already stored) locks the existing row. A row whose object has vanished from storage is repointed at the
    * fresh upload (self-healing).
    */
-  private async claimContent(runner: QueryRunner, upload: StoredUpload): Promise<ContentRow> {
+  private async claimContent(runner: QueryRunner, upload: StoredContent): Promise<ContentRow> {
     const row = await this.contents.upsert(runner, upload);
     if (row.objectKey === upload.objectKey) return row;
     if (await this.storage.stat(row.objectKey)) return row;

@@ -4,12 +4,14 @@ import busboy from 'busboy';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { DomainException } from '../../common/errors/domain.exception.js';
 import type { ErrorCode } from '../../common/errors/error-codes.js';
 import { uploadConfig } from '../../config/configuration.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
 import {
   MalformedMultipartException,
+  NoFileException,
   NoFilesException,
   PayloadTooLargeException,
   TooManyPartsException,
@@ -21,7 +23,7 @@ import { PendingFilesRepository } from '../repositories/pending-files.repository
 import { detectContent, UnsupportedTypeError } from '../utils/content-type.util.js';
 import { sanitizeFilename, sanitizeFolderPath } from '../utils/filename.util.js';
 import { toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
-import { HashCleanupService, type UploadOutcome } from './hash-cleanup.service.js';
+import { HashCleanupService, type StoredContent, type UploadOutcome } from './hash-cleanup.service.js';
 import { FileTooLargeError, streamPartToStorage } from './upload-stream.js';
 import { UploadSessionsService } from './upload-sessions.service.js';
 
@@ -51,11 +53,17 @@ export interface UploadReport {
 
 export type HashStatus = 'new' | 'pending' | 'exists' | 'trashed';
 
-/** What became of one streamed file: recorded (pending, pending_updated, exists) or refused with a code. */
-export type PartOutcome = { filename: string } & (
-  | { kind: 'recorded'; hash: string; outcome: UploadOutcome }
+/** What became of one streamed file: recorded (with what `record` answered) or refused with a code. */
+export type Ingested<R> = { filename: string } & (
+  | { kind: 'recorded'; hash: string; outcome: R }
   | { kind: 'refused'; hash?: string; code: ErrorCode; message: string }
 );
+
+/** What became of one uploaded file: recorded (pending, pending_updated, exists) or refused with a code. */
+export type PartOutcome = Ingested<UploadOutcome>;
+
+/** The one file part of `PUT /api/files/:id/content`. */
+export const REPLACEMENT_FIELD = 'file';
 
 @Injectable()
 export class UploadService {
@@ -81,9 +89,32 @@ export class UploadService {
     if (declaredLength > this.config.maxRequestBytes) throw new PayloadTooLargeException();
     if (!/^multipart\/form-data/i.test(request.headers['content-type'] ?? '')) throw new NoFilesException();
 
-    const { outcomes, folderPath } = await this.parse(request, uploader);
+    const { outcomes, folderPath } = await this.parse(request, UPLOAD_FIELD, this.config.maxFilesPerRequest, (part) =>
+      this.ingestStream(part.stream, part.filename, '', uploader),
+    );
     if (outcomes.length === 0) throw new NoFilesException();
     return this.report(outcomes, folderPath, uploader);
+  }
+
+  /**
+   * `PUT /api/files/:id/content`: streams the one `file` part into storage and has `HashCleanupService.replace`
+   * point the media file at it. A refused part answers its code (FILE_TOO_LARGE, EMPTY_FILE, UNSUPPORTED_TYPE, …).
+   */
+  async replaceContent(
+    request: IncomingMessage,
+    mediaFileId: string,
+    authorize: Parameters<HashCleanupService['replace']>[2],
+  ): Promise<'replaced' | 'unchanged'> {
+    const declaredLength = Number(request.headers['content-length'] ?? 0);
+    if (declaredLength > this.config.maxRequestBytes) throw new PayloadTooLargeException();
+    if (!/^multipart\/form-data/i.test(request.headers['content-type'] ?? '')) throw new NoFileException();
+    const { outcomes } = await this.parse(request, REPLACEMENT_FIELD, 1, (part) =>
+      this.ingest(part.stream, part.filename, (stored) => this.hashCleanup.replace(mediaFileId, stored, authorize)),
+    );
+    const [outcome] = outcomes;
+    if (!outcome) throw new NoFileException();
+    if (outcome.kind === 'refused') throw new DomainException(outcome.code, outcome.message);
+    return outcome.outcome;
   }
 
   /** For each hash: `exists` (active media file), `trashed`, `pending` (awaiting moderation) or `new`. */
@@ -93,10 +124,12 @@ export class UploadService {
     return hashes.map((hash) => ({ hash, status: byHash.get(hash) ?? 'new' }));
   }
 
-  private parse(
+  private parse<R>(
     request: IncomingMessage,
-    uploader: AuthenticatedUser,
-  ): Promise<{ outcomes: PartOutcome[]; folderPath: string | undefined }> {
+    field: string,
+    maxFiles: number,
+    ingest: (part: { stream: Readable; filename: string | undefined }) => Promise<Ingested<R>>,
+  ): Promise<{ outcomes: Array<Ingested<R>>; folderPath: string | undefined }> {
     return new Promise((resolve, reject) => {
       let parser: busboy.Busboy;
       try {
@@ -107,13 +140,13 @@ export class UploadService {
           limits: {
             fieldSize: 64 * 1024,
             fields: MAX_UPLOAD_FIELDS,
-            files: this.config.maxFilesPerRequest + EXTRA_FILE_PARTS_ANSWERED,
+            files: maxFiles + EXTRA_FILE_PARTS_ANSWERED,
           },
         });
       } catch {
         return reject(new MalformedMultipartException());
       }
-      const pending: Array<Promise<PartOutcome>> = [];
+      const pending: Array<Promise<Ingested<R>>> = [];
       let folderPath: string | undefined;
       let filesSeen = 0;
       let received = 0;
@@ -142,21 +175,21 @@ export class UploadService {
         // When the request is abandoned (parser destroyed), a part not fully read yet errors ("unexpected end of
         // file"): parts skipped or discarded below need a listener too (`ingestStream` attaches its own).
         stream.on('error', () => undefined);
-        if (name !== UPLOAD_FIELD || failed) {
+        if (name !== field || failed) {
           stream.resume();
           return;
         }
         filesSeen += 1;
         const outcome =
-          filesSeen > this.config.maxFilesPerRequest
-            ? discard(stream, info.filename ?? '', 'TOO_MANY_FILES', 'Too many files in one request')
-            : this.ingestStream(stream, info.filename, '', uploader);
+          filesSeen > maxFiles
+            ? discard<R>(stream, info.filename ?? '', 'TOO_MANY_FILES', 'Too many files in one request')
+            : ingest({ stream, filename: info.filename });
         pending.push(outcome);
         outcome.catch(fail);
       });
       parser.on('fieldsLimit', () => fail(new TooManyPartsException('fields', MAX_UPLOAD_FIELDS)));
       parser.on('filesLimit', () =>
-        fail(new TooManyPartsException('files', this.config.maxFilesPerRequest + EXTRA_FILE_PARTS_ANSWERED)),
+        fail(new TooManyPartsException('files', maxFiles + EXTRA_FILE_PARTS_ANSWERED)),
       );
       parser.on('error', () => fail(new MalformedMultipartException()));
       parser.on('close', () => {
@@ -180,12 +213,30 @@ export class UploadService {
     folderPath: string,
     uploader: AuthenticatedUser,
   ): Promise<PartOutcome> {
+    const place = { folderPath: sanitizeFolderPath(folderPath), uploadedById: uploader.id };
+    const ingested = await this.ingest(stream, rawFilename, (stored) =>
+      this.hashCleanup.recordUpload({ ...stored, ...place }),
+    );
+    if (ingested.kind === 'recorded' && ingested.outcome.reusedStoredContent) this.metrics?.dedupHits.inc();
+    return ingested;
+  }
+
+  /**
+   * Streams one file into storage under an upload claim, types it, and hands it to `record` (which takes the claim
+   * in its transaction). Refusals come back as `refused`; storage or database failures (and `record`'s) throw, the
+   * object given back to garbage collection.
+   */
+  private async ingest<R>(
+    stream: Readable,
+    rawFilename: string | undefined,
+    record: (stored: StoredContent) => Promise<R>,
+  ): Promise<Ingested<R>> {
     // Nobody reads the stream while its claim is being taken below; if it fails meanwhile (the request or the import
     // was abandoned), that 'error' must not go unheard (it would take the process down): `streamPartToStorage`
     // reports the failure once it reads the stream.
     stream.on('error', () => undefined);
     const filename = sanitizeFilename(rawFilename);
-    if (!filename) return discard(stream, rawFilename ?? '', 'BAD_FILENAME', 'The file has no usable name');
+    if (!filename) return discard<R>(stream, rawFilename ?? '', 'BAD_FILENAME', 'The file has no usable name');
 
     const session = await this.sessions.open();
     let streamed;
@@ -201,7 +252,7 @@ export class UploadService {
       throw error;
     }
 
-    const refuse = async (code: ErrorCode, message: string): Promise<PartOutcome> => {
+    const refuse = async (code: ErrorCode, message: string): Promise<Ingested<R>> => {
       await this.sessions.abandon(session);
       return { filename, kind: 'refused', hash: streamed.hash, code, message };
     };
@@ -216,7 +267,7 @@ export class UploadService {
     }
 
     try {
-      const outcome = await this.hashCleanup.recordUpload({
+      const outcome = await record({
         hash: streamed.hash,
         size: streamed.size,
         objectKey: session.objectKey,
@@ -225,12 +276,9 @@ export class UploadService {
         fileType: detected.fileType,
         width: detected.width,
         height: detected.height,
-        folderPath: sanitizeFolderPath(folderPath),
-        uploadedById: uploader.id,
       });
       session.close();
       this.metrics?.uploadBytes.inc(streamed.size);
-      if (outcome.reusedStoredContent) this.metrics?.dedupHits.inc();
       return { filename, kind: 'recorded', hash: streamed.hash, outcome };
     } catch (error) {
       // Nothing was recorded; the claim may still stand (database hiccup): give the object back to GC.
@@ -291,7 +339,12 @@ export class UploadService {
 }
 
 /** Reads and drops a part that is refused before any byte is stored. */
-async function discard(stream: Readable, filename: string, code: ErrorCode, message: string): Promise<PartOutcome> {
+async function discard<R>(
+  stream: Readable,
+  filename: string,
+  code: ErrorCode,
+  message: string,
+): Promise<Ingested<R>> {
   stream.resume();
   await new Promise<void>((resolve) => {
     stream.once('end', resolve);
