@@ -51,6 +51,8 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     SCHEDULED_JOBS_ENABLED: 'false',
+    // No background rendering: the renditions specs drive the worker themselves (`processDue`).
+    MEDIAVAULT_ROLE: 'api',
     // Specs log in and upload far faster than any person; the limits have their own spec (ops-limits).
     LOGIN_RATE_LIMIT: '0',
     UPLOAD_RATE_LIMIT: '0',
