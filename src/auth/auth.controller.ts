@@ -1,11 +1,10 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService, type LoginResult } from './auth.service.js';
 import { CurrentUser, Public } from './auth.decorators.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
-import { LoginDto, LoginResponse, UserResponse } from './dto/auth.dto.js';
+import { ChangePasswordDto, LoginDto, LoginResponse, LogoutDto, RefreshDto, UserResponse } from './dto/auth.dto.js';
 import { UsersService, toUserView, type UserView } from './users.service.js';
-import { RateLimit } from '../http/rate-limit.js';
 import { UnauthorizedException } from './auth.errors.js';
 
 @ApiTags('auth')
@@ -16,13 +15,44 @@ export class AuthController {
     private readonly users: UsersService,
   ) {}
 
+  /** Throttled per address and per address+account inside the service (it needs to know whether it failed). */
   @Public()
-  @RateLimit('login')
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResponse })
-  login(@Body() body: LoginDto): Promise<LoginResult> {
-    return this.auth.login(body.email, body.password);
+  login(@Body() body: LoginDto, @Ip() address: string): Promise<LoginResult> {
+    return this.auth.login(body.email, body.password, address);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'refreshSession', summary: 'Rotate a refresh token (a reused one revokes its session)' })
+  @ApiOkResponse({ type: LoginResponse })
+  refresh(@Body() body: RefreshDto): Promise<LoginResult> {
+    return this.auth.refresh(body.refreshToken);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({ operationId: 'logout', summary: "End the refresh token's session, or else the current one" })
+  @ApiNoContentResponse()
+  async logout(@Body() body: LogoutDto, @CurrentUser() caller: AuthenticatedUser): Promise<void> {
+    await this.auth.logout(caller, body.refreshToken);
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({ operationId: 'changePassword', summary: "Change one's own password; ends one's other sessions" })
+  @ApiNoContentResponse()
+  async changePassword(
+    @Body() body: ChangePasswordDto,
+    @CurrentUser() caller: AuthenticatedUser,
+    @Ip() address: string,
+  ): Promise<void> {
+    await this.auth.changePassword(caller, body.currentPassword, body.newPassword, address);
   }
 
   @Get('me')

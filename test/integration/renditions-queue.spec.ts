@@ -340,16 +340,14 @@ describe('the content lifecycle', () => {
     await a.get(RenditionWorker).processDue();
     const keys = await renditionKeysOf(hash);
     expect(keys).toHaveLength(2);
+    for (const key of keys) expect(await a.get(ObjectStorage).stat(key)).not.toBeNull();
 
     // Rejecting the only pending file frees the content (HashCleanupService, under the content lock).
     expect((await reject(a, admin, pendingId)).status).toBe(200);
 
     expect(await renditionKeysOf(hash)).toEqual([]);
     expect((await service().statusFor([hash])).has(hash)).toBe(false);
-    expect(await queuedDeletions(keys)).toEqual([...keys].sort());
-    await drainDeletions(a);
-    const inBucket = await renditionObjectsInBucket();
-    for (const key of keys) expect(inBucket).not.toContain(key);
+    await expectDeletedThroughOutbox(keys);
 
     const again = await storeAndQueue(bytes);
     expect(again.hash).toBe(hash);
@@ -372,6 +370,7 @@ describe('the content lifecycle', () => {
     };
     const rendering = a.get(RenditionWorker).processDue();
     await held.arrived;
+    for (const key of written) expect(await a.get(ObjectStorage).stat(key)).not.toBeNull();
 
     expect((await reject(a, admin, pendingId)).status).toBe(200);
     held.open();
@@ -379,13 +378,24 @@ describe('the content lifecycle', () => {
 
     expect(written).toHaveLength(2);
     expect(await renditionKeysOf(hash)).toEqual([]);
-    expect(await queuedDeletions(written)).toEqual([...written].sort());
     expect(await claimsLeft()).toBe(0);
-    await drainDeletions(a);
-    const inBucket = await renditionObjectsInBucket();
-    for (const key of written) expect(inBucket).not.toContain(key);
+    await expectDeletedThroughOutbox(written);
   });
 });
+
+/**
+ * The reject's own background drain may already have carried the deletes out, so the outbox rows may be gone:
+ * what must hold is that, once drained, the objects are gone and nothing about them is left queued.
+ */
+async function expectDeletedThroughOutbox(keys: string[]): Promise<void> {
+  await drainDeletions(a);
+  expect(await queuedDeletions(keys)).toEqual([]);
+  const inBucket = await renditionObjectsInBucket();
+  for (const key of keys) {
+    expect(inBucket).not.toContain(key);
+    expect(await a.get(ObjectStorage).stat(key)).toBeNull();
+  }
+}
 
 async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt += 1) {

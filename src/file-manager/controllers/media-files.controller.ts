@@ -8,7 +8,11 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { Page } from '../../common/pagination.js';
 import { contentDisposition } from '../../storage/content-disposition.js';
 import { DownloadQueryDto, MediaFileListQueryDto, UpdateMediaFileDto } from '../dto/library.dto.js';
-import { LibraryService, type MediaContent } from '../services/library.service.js';
+import { RangeNotSatisfiableException } from '../../storage/storage.errors.js';
+import { LibrarySearchService } from '../services/library-search.service.js';
+import { MediaContentService, type MediaContent } from '../services/media-content.service.js';
+import { MediaFileDetailsService } from '../services/media-file-details.service.js';
+import { MediaFileUpdatesService } from '../services/media-file-updates.service.js';
 import type { MediaFileView } from '../views.js';
 
 
@@ -17,25 +21,30 @@ import type { MediaFileView } from '../views.js';
 @ApiBearerAuth()
 @Controller('files')
 export class MediaFilesController {
-  constructor(private readonly library: LibraryService) {}
+  constructor(
+    private readonly search: LibrarySearchService,
+    private readonly details: MediaFileDetailsService,
+    private readonly updates: MediaFileUpdatesService,
+    private readonly contents: MediaContentService,
+  ) {}
 
   @Get()
   @Public()
   list(@Query() query: MediaFileListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<Page<MediaFileView>> {
-    return this.library.search(query, user);
+    return this.search.list(query, user);
   }
 
   // Declared before `:id` so that "by-slug" is never taken for an id.
   @Get('by-slug/:slug')
   @Public()
   getBySlug(@Param('slug') slug: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileView> {
-    return this.library.getBySlug(slug, user);
+    return this.details.getBySlug(slug, user);
   }
 
   @Get(':id')
   @Public()
   get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileView> {
-    return this.library.get(id, user);
+    return this.details.get(id, user);
   }
 
   @Patch(':id')
@@ -44,7 +53,7 @@ export class MediaFilesController {
     @Body() body: UpdateMediaFileDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<MediaFileView> {
-    return this.library.update(id, body, user);
+    return this.updates.update(id, body, user);
   }
 
   @Get(':id/download')
@@ -57,7 +66,7 @@ export class MediaFilesController {
     @Query() query: DownloadQueryDto,
     @CurrentUser() user?: AuthenticatedUser,
   ): Promise<{ url: string; statusCode: number }> {
-    return { url: await this.library.downloadUrl(id, query.inline ?? false, user), statusCode: 302 };
+    return { url: await this.contents.downloadUrl(id, query.inline ?? false, user), statusCode: 302 };
   }
 
   @Get(':id/content')
@@ -70,7 +79,7 @@ export class MediaFilesController {
     @Res() response: Response,
     @CurrentUser() user?: AuthenticatedUser,
   ): Promise<void> {
-    const answer = await this.library.content(
+    const answer = await this.contents.content(
       id,
       {
         range: request.get('range'),
@@ -86,15 +95,9 @@ export class MediaFilesController {
       return;
     }
     if (answer.kind === 'unsatisfiable') {
-      response.status(416).set('Content-Range', `bytes */${answer.content.size}`);
-      response.json({
-        statusCode: 416,
-        error: 'Range Not Satisfiable',
-        code: 'RANGE_NOT_SATISFIABLE',
-        message: 'The requested range is not satisfiable',
-        details: { size: answer.content.size },
-      });
-      return;
+      // The header is HTTP's; the body is the contract's error, written by the exception filter like any other.
+      response.set('Content-Range', `bytes */${answer.content.size}`);
+      throw new RangeNotSatisfiableException(answer.content.size);
     }
     const { content, range, body } = answer;
     response.set({
