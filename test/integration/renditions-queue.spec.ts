@@ -67,20 +67,22 @@ interface JobRow {
 }
 
 async function job(hash: string) {
-  const [row] = (await a.get(DataSource).query(
+  const [row] = await a.get(DataSource).query<Array<JobRow>>(
     `SELECT status, attempts, failure_reason AS "failureReason", lease_owner AS "leaseOwner",
             next_attempt_at > now() + interval '30 minutes' AS "backedOff"
        FROM rendition_jobs WHERE hash = $1`,
     [hash],
-  )) as Array<JobRow>;
+  );
   return row;
 }
 
 async function renditionKeysOf(hash: string): Promise<string[]> {
-  const rows = (await a.get(DataSource).query(
-    `SELECT object_key AS "objectKey" FROM renditions WHERE hash = $1 ORDER BY kind`,
-    [hash],
-  )) as Array<{ objectKey: string }>;
+  const rows = await a
+    .get(DataSource)
+    .query<Array<{ objectKey: string }>>(
+      `SELECT object_key AS "objectKey" FROM renditions WHERE hash = $1 ORDER BY kind`,
+      [hash],
+    );
   return rows.map((row) => row.objectKey);
 }
 
@@ -91,17 +93,19 @@ async function renditionObjectsInBucket(): Promise<string[]> {
 }
 
 async function claimsLeft(): Promise<number> {
-  const [{ n }] = (await a.get(DataSource).query(
-    `SELECT count(*)::int AS n FROM upload_sessions WHERE object_key LIKE 'renditions/%'`,
-  )) as Array<{ n: number }>;
+  const [{ n }] = await a
+    .get(DataSource)
+    .query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM upload_sessions WHERE object_key LIKE 'renditions/%'`);
   return n;
 }
 
 async function queuedDeletions(keys: string[]): Promise<string[]> {
-  const rows = (await a.get(DataSource).query(
-    `SELECT object_key AS "objectKey" FROM storage_deletions WHERE object_key = ANY($1) ORDER BY object_key`,
-    [keys],
-  )) as Array<{ objectKey: string }>;
+  const rows = await a
+    .get(DataSource)
+    .query<Array<{ objectKey: string }>>(
+      `SELECT object_key AS "objectKey" FROM storage_deletions WHERE object_key = ANY($1) ORDER BY object_key`,
+      [keys],
+    );
   return rows.map((row) => row.objectKey);
 }
 
@@ -239,13 +243,16 @@ describe('several workers', () => {
   it('shares a backlog between two instances, each content rendered exactly once', async () => {
     const hashes = [];
     for (let index = 0; index < 6; index += 1) {
-      const image = await solidImage(300 + index, 200, '#aa5500').png().toBuffer();
+      const image = await solidImage(300 + index, 200, '#aa5500')
+        .png()
+        .toBuffer();
       hashes.push((await storeAndQueue(image, `b${index}.png`)).hash);
     }
     const renders: string[] = [];
     for (const t of [a, b]) {
-      t.get(RenditionWorker).hooks.beforeRender = async (claimed) => {
+      t.get(RenditionWorker).hooks.beforeRender = (claimed) => {
         renders.push(claimed.hash);
+        return Promise.resolve();
       };
     }
 
@@ -268,10 +275,12 @@ describe('several workers', () => {
     expect(dead?.hash).toBe(hash);
     await expect(b.get(RenditionWorker).processDue()).resolves.toBe(0); // the lease still holds
     await waitUntil(async () => {
-      const [{ lapsed }] = (await a.get(DataSource).query(
-        `SELECT lease_expires_at <= now() AS lapsed FROM rendition_jobs WHERE hash = $1`,
-        [hash],
-      )) as Array<{ lapsed: boolean }>;
+      const [{ lapsed }] = await a
+        .get(DataSource)
+        .query<Array<{ lapsed: boolean }>>(
+          `SELECT lease_expires_at <= now() AS lapsed FROM rendition_jobs WHERE hash = $1`,
+          [hash],
+        );
       return lapsed;
     });
 
@@ -286,10 +295,12 @@ describe('several workers', () => {
     await a.get(DataSource).query(`UPDATE rendition_jobs SET attempts = 2 WHERE hash = $1`, [hash]);
     await a.get(RenditionJobsRepository).claim('dead-worker', 1); // attempt 3 of 3, then the worker dies
     await waitUntil(async () => {
-      const [{ lapsed }] = (await a.get(DataSource).query(
-        `SELECT lease_expires_at <= now() AS lapsed FROM rendition_jobs WHERE hash = $1`,
-        [hash],
-      )) as Array<{ lapsed: boolean }>;
+      const [{ lapsed }] = await a
+        .get(DataSource)
+        .query<Array<{ lapsed: boolean }>>(
+          `SELECT lease_expires_at <= now() AS lapsed FROM rendition_jobs WHERE hash = $1`,
+          [hash],
+        );
       return lapsed;
     });
 
@@ -305,9 +316,13 @@ describe('several workers', () => {
     const held = gate();
     let lateKeys: string[] = [];
     a.get(RenditionWorker).hooks.beforeRecord = async () => {
-      lateKeys = (await a.get(DataSource).query(
-        `SELECT object_key AS "objectKey" FROM upload_sessions WHERE object_key LIKE 'renditions/%' ORDER BY 1`,
-      ) as Array<{ objectKey: string }>).map((row) => row.objectKey);
+      lateKeys = (
+        await a
+          .get(DataSource)
+          .query<Array<{ objectKey: string }>>(
+            `SELECT object_key AS "objectKey" FROM upload_sessions WHERE object_key LIKE 'renditions/%' ORDER BY 1`,
+          )
+      ).map((row) => row.objectKey);
       held.arrive();
       await held.opened;
     };
@@ -362,9 +377,13 @@ describe('the content lifecycle', () => {
     const held = gate();
     let written: string[] = [];
     a.get(RenditionWorker).hooks.beforeRecord = async () => {
-      written = (await a.get(DataSource).query(
-        `SELECT object_key AS "objectKey" FROM upload_sessions WHERE object_key LIKE 'renditions/%'`,
-      ) as Array<{ objectKey: string }>).map((row) => row.objectKey);
+      written = (
+        await a
+          .get(DataSource)
+          .query<Array<{ objectKey: string }>>(
+            `SELECT object_key AS "objectKey" FROM upload_sessions WHERE object_key LIKE 'renditions/%'`,
+          )
+      ).map((row) => row.objectKey);
       held.arrive();
       await held.opened;
     };

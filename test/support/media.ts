@@ -52,7 +52,9 @@ export async function cameraJpeg(): Promise<Buffer> {
 export async function animatedGif(): Promise<Buffer> {
   const red = await solidImage(64, 64, '#ff0000').png().toBuffer();
   const blue = await solidImage(64, 64, '#0000ff').png().toBuffer();
-  return sharp([red, blue], { join: { animated: true } }).gif().toBuffer();
+  return sharp([red, blue], { join: { animated: true } })
+    .gif()
+    .toBuffer();
 }
 
 /**
@@ -95,9 +97,21 @@ async function ffmpegGenerate(extension: string, args: string[]): Promise<Buffer
 /** H.264 + AAC in MP4 (index at the end, as cameras write it), `width`×`height`, `seconds` long. */
 export function testVideo(width = 320, height = 240, seconds = 2): Promise<Buffer> {
   return ffmpegGenerate('mp4', [
-    '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=10:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
-    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=${width}x${height}:rate=10:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:duration=${seconds}`,
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
   ]);
 }
 

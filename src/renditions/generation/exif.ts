@@ -72,7 +72,11 @@ function degrees(value: unknown, ref: unknown, negative: string): number | undef
 function text(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   // EXIF strings are NUL-padded and sometimes hold control characters; keep them printable and short.
-  const cleaned = value.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200);
+  const cleaned = [...value]
+    .filter((character) => character.charCodeAt(0) >= 0x20 && character.charCodeAt(0) !== 0x7f)
+    .join('')
+    .trim()
+    .slice(0, 200);
   return cleaned || undefined;
 }
 

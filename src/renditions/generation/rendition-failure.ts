@@ -3,7 +3,10 @@
  * (after its retries) instead of crashing or retrying forever; nothing here is shown to end users verbatim.
  */
 export class RenditionFailure extends Error {
-  constructor(readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(reason, options);
     this.name = 'RenditionFailure';
   }
