@@ -49,6 +49,13 @@ export interface FinishedJob {
   renditions: Array<Omit<RenditionRow, 'hash' | 'generatorVersion'>>;
 }
 
+/** A job at an older generator version starts over (ON CONFLICT arm of both enqueues). */
+const REQUEUE_OUTDATED = `ON CONFLICT (hash) DO UPDATE
+   SET generator_version = EXCLUDED.generator_version, status = 'pending', attempts = 0, next_attempt_at = now(),
+       failure_reason = NULL, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = NULL,
+       updated_at = now()
+ WHERE rendition_jobs.generator_version < EXCLUDED.generator_version`;
+
 const JOB_COLUMNS = `hash, status, generator_version AS "generatorVersion", attempts,
   failure_reason AS "failureReason", content_type AS "contentType", media_info AS "mediaInfo", placeholder,
   updated_at AS "updatedAt"`;
@@ -70,15 +77,28 @@ export class RenditionJobsRepository {
     const rows = await queryRows<{ hash: string }>(
       executor,
       `INSERT INTO rendition_jobs (hash, generator_version) VALUES ($1, $2)
-       ON CONFLICT (hash) DO UPDATE
-         SET generator_version = EXCLUDED.generator_version, status = 'pending', attempts = 0,
-             next_attempt_at = now(), failure_reason = NULL, lease_token = NULL, lease_owner = NULL,
-             lease_expires_at = NULL, finished_at = NULL, updated_at = now()
-         WHERE rendition_jobs.generator_version < EXCLUDED.generator_version
+       ${REQUEUE_OUTDATED}
        RETURNING hash`,
       [hash, generatorVersion],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * Queues every stored content that has no job, or a job of an older generator version (after an upgrade, or
+   * for contents stored before renditions existed). Answers how many jobs were (re)queued.
+   */
+  async enqueueMissing(generatorVersion: number): Promise<number> {
+    const rows = await queryRows(
+      this.dataSource,
+      `INSERT INTO rendition_jobs (hash, generator_version)
+       SELECT s.hash, $1 FROM stored_objects s
+        WHERE NOT EXISTS (SELECT 1 FROM rendition_jobs j WHERE j.hash = s.hash AND j.generator_version >= $1)
+       ${REQUEUE_OUTDATED}
+       RETURNING hash`,
+      [generatorVersion],
+    );
+    return rows.length;
   }
 
   /**

@@ -71,6 +71,11 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
     await Promise.all(this.lanes);
   }
 
+  /** Whether this instance renders in the background (`MEDIAVAULT_ROLE` worker or all). */
+  get running(): boolean {
+    return this.lanes.length > 0 && !this.stopping;
+  }
+
   /** Lets idle lanes look at the queue now (after a commit that enqueued jobs). */
   wake(): void {
     for (const wake of this.sleepers) wake();

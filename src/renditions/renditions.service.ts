@@ -50,6 +50,16 @@ export class RenditionsService {
     return queued;
   }
 
+  /**
+   * Queues every stored content without renditions of the current generator version (the backfill behind a
+   * future `generate-renditions` command and admin job). Answers how many were queued.
+   */
+  async enqueueMissing(): Promise<number> {
+    const queued = await this.jobs.enqueueMissing(GENERATOR_VERSION);
+    if (queued > 0) this.worker.wake();
+    return queued;
+  }
+
   wake(): void {
     this.worker.wake();
   }

@@ -1,14 +1,17 @@
+import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { DataSource } from 'typeorm';
 import { inTransaction } from '../../src/database/transactions.js';
 import { RenditionJobsRepository } from '../../src/renditions/rendition-jobs.repository.js';
 import { RenditionWorker } from '../../src/renditions/rendition-worker.service.js';
+import { GENERATOR_VERSION } from '../../src/renditions/renditions.constants.js';
 import { RenditionsService } from '../../src/renditions/renditions.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
 import { drainDeletions, readObject, reject, upload } from '../support/files.js';
-import { cameraJpeg, solidImage, testAudio, truncated } from '../support/media.js';
+import { cameraJpeg, solidImage, testAudio, testPdf, testVideo, truncated } from '../support/media.js';
+import { checkRenditionInvariants } from '../support/rendition-invariants.js';
 
 /**
  * The rendition queue and worker against the real PostgreSQL and S3 server: two application instances on one
@@ -23,13 +26,14 @@ const WORKER_ENV = {
 };
 
 let database: TestDatabase;
+let bucket: string;
 let a: TestApp;
 let b: TestApp;
 let admin: string;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const bucket = testBucketName();
+  bucket = testBucketName();
   a = await createTestApp({ databaseUrl: database.url, bucket, env: WORKER_ENV });
   b = await createTestApp({ databaseUrl: database.url, bucket, env: WORKER_ENV });
   admin = await a.adminAuth();
@@ -201,6 +205,7 @@ describe('failures', () => {
   it('waits before retrying (backoff), instead of retrying at once', async () => {
     const patient = await createTestApp({
       databaseUrl: database.url,
+      bucket,
       env: { ...WORKER_ENV, RENDITION_RETRY_SECONDS: '3600' },
     });
     try {
@@ -415,6 +420,108 @@ async function expectDeletedThroughOutbox(keys: string[]): Promise<void> {
     expect(await a.get(ObjectStorage).stat(key)).toBeNull();
   }
 }
+
+describe('roles and backfill', () => {
+  it('renders in the background with MEDIAVAULT_ROLE=worker, and runs no worker with role api', async () => {
+    const worker = await createTestApp({
+      databaseUrl: database.url,
+      bucket,
+      env: { ...WORKER_ENV, MEDIAVAULT_ROLE: 'worker' },
+    });
+    try {
+      expect(a.get(RenditionWorker).running).toBe(false);
+      expect(worker.get(RenditionWorker).running).toBe(true);
+      const uploaded = await upload(worker, admin, await testVideo(320, 240, 1), 'clip.mp4');
+
+      await worker.get(RenditionsService).enqueue(uploaded.hash);
+
+      await waitUntil(async () => (await job(uploaded.hash)).status === 'ready');
+      expect((await service().statusFor([uploaded.hash])).get(uploaded.hash)).toMatchObject({
+        status: 'ready',
+        thumbnail: { width: 320, height: 240 },
+        mediaInfo: { videoCodec: 'h264', width: 320, height: 240 },
+      });
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('queues stored contents that were never queued (backfill)', async () => {
+    const { hash } = await upload(a, admin, testPdf(2), 'two-pages.pdf');
+    expect((await service().statusFor([hash])).has(hash)).toBe(false);
+
+    await expect(service().enqueueMissing()).resolves.toBeGreaterThanOrEqual(1);
+    await expect(service().enqueueMissing()).resolves.toBe(0);
+    await a.get(RenditionWorker).processDue();
+
+    expect((await service().statusFor([hash])).get(hash)).toMatchObject({
+      status: 'ready',
+      mediaInfo: { pageCount: 2 },
+      preview: { width: 1236, height: 1600 },
+    });
+  });
+
+  it('renders again for a newer generator version and frees the old renditions through the outbox', async () => {
+    const { hash } = await storeAndQueue(await solidImage(640, 360, '#5500aa').jpeg().toBuffer());
+    await a.get(RenditionWorker).processDue();
+    const old = await renditionKeysOf(hash);
+
+    const requeued = await a.get(RenditionJobsRepository).enqueueMissing(GENERATOR_VERSION + 1);
+    expect(requeued).toBeGreaterThanOrEqual(1);
+    expect((await job(hash)).status).toBe('pending');
+    await a.get(RenditionWorker).processDue();
+
+    const fresh = await a.get(RenditionJobsRepository).renditionsFor(hash);
+    expect(fresh.map((row) => row.generatorVersion)).toEqual([GENERATOR_VERSION + 1, GENERATOR_VERSION + 1]);
+    expect(fresh.filter((row) => old.includes(row.objectKey))).toEqual([]);
+    expect((await service().renditionsFor(hash)).thumbnail?.objectKey).toBe(
+      fresh.find((row) => row.kind === 'thumbnail')?.objectKey,
+    );
+    expect(await queuedDeletions(old)).toEqual([...old].sort());
+    await expectDeletedThroughOutbox(old);
+  });
+});
+
+describe('I6', () => {
+  it('holds once the queue and the deletion outbox have drained', async () => {
+    // Time passes: retries scheduled for later (the backoff spec's) come due, and every worker drains the queue.
+    await a.get(DataSource).query(`UPDATE rendition_jobs SET next_attempt_at = now() WHERE status = 'pending'`);
+    await Promise.all([a.get(RenditionWorker).processDue(), b.get(RenditionWorker).processDue()]);
+    await drainDeletions(a);
+
+    const violations = await checkRenditionInvariants({
+      dataSource: a.get(DataSource),
+      storage: a.get(ObjectStorage),
+      quiescent: true,
+      drained: true,
+    });
+
+    expect(violations).toEqual([]);
+    expect(await renditionObjectsInBucket()).not.toEqual([]); // the check had something to look at
+  });
+
+  it('reports a rendition object nothing records, and content never queued', async () => {
+    await a.get(ObjectStorage).putStream('renditions/stray.webp', Readable.from([Buffer.from('stray')]));
+    const { hash } = await upload(a, admin, await solidImage(10, 10, '#010203').png().toBuffer(), 'tiny.png');
+    try {
+      const violations = await checkRenditionInvariants({
+        dataSource: a.get(DataSource),
+        storage: a.get(ObjectStorage),
+        quiescent: true,
+        drained: true,
+      });
+
+      expect(violations).toEqual([
+        'I6: object renditions/stray.webp belongs to no rendition',
+        `I6: content ${hash} was never queued`,
+      ]);
+    } finally {
+      await a.get(ObjectStorage).remove('renditions/stray.webp');
+      await service().enqueue(hash);
+      await a.get(RenditionWorker).processDue();
+    }
+  });
+});
 
 async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt += 1) {
