@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { renditionsConfig } from '../config/configuration.js';
+import { renditionsConfig, uploadConfig } from '../config/configuration.js';
 import { RenditionJobsRepository } from './rendition-jobs.repository.js';
 import { RenditionWorker } from './rendition-worker.service.js';
+import { RenditionsMaintenance } from './renditions-maintenance.service.js';
 import { RenditionsService } from './renditions.service.js';
 
 /**
@@ -10,8 +11,8 @@ import { RenditionsService } from './renditions.service.js';
  * the durable queue in PostgreSQL and its worker. See docs/renditions.md.
  */
 @Module({
-  imports: [ConfigModule.forFeature(renditionsConfig)],
-  providers: [RenditionJobsRepository, RenditionWorker, RenditionsService],
-  exports: [RenditionsService, RenditionWorker],
+  imports: [ConfigModule.forFeature(renditionsConfig), ConfigModule.forFeature(uploadConfig)],
+  providers: [RenditionJobsRepository, RenditionWorker, RenditionsService, RenditionsMaintenance],
+  exports: [RenditionsService, RenditionWorker, RenditionsMaintenance],
 })
 export class RenditionsModule {}

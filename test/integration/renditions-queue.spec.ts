@@ -5,6 +5,7 @@ import { inTransaction } from '../../src/database/transactions.js';
 import { RenditionJobsRepository } from '../../src/renditions/rendition-jobs.repository.js';
 import { RenditionWorker } from '../../src/renditions/rendition-worker.service.js';
 import { GENERATOR_VERSION } from '../../src/renditions/renditions.constants.js';
+import { RenditionsMaintenance } from '../../src/renditions/renditions-maintenance.service.js';
 import { RenditionsService } from '../../src/renditions/renditions.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -479,6 +480,61 @@ describe('roles and backfill', () => {
     );
     expect(await queuedDeletions(old)).toEqual([...old].sort());
     await expectDeletedThroughOutbox(old);
+  });
+});
+
+describe('garbage collection and verification', () => {
+  it('collects rendition objects nothing records and no live worker claims, and keeps the rest', async () => {
+    const storage = a.get(ObjectStorage);
+    const { hash } = await storeAndQueue(await solidImage(200, 150, '#446688').jpeg().toBuffer());
+    await a.get(RenditionWorker).processDue();
+    const recorded = await renditionKeysOf(hash);
+    const put = (key: string) => storage.putStream(key, Readable.from([Buffer.from(key)]));
+    // Debris of a worker that died after writing (its claim went stale), of one that died before claiming was
+    // committed (no claim), and an object a live worker is about to record.
+    const [stale, unclaimed, live] = ['stale', 'unclaimed', 'live'].map((name) => `renditions/gc-${name}.webp`);
+    await a.get(RenditionJobsRepository).claimKeys([stale, live]);
+    await a
+      .get(DataSource)
+      .query(`UPDATE upload_sessions SET touched_at = now() - interval '1 day' WHERE object_key = $1`, [stale]);
+    for (const key of [stale, unclaimed, live]) await put(key);
+
+    const report = await a.get(RenditionsMaintenance).collectOrphans();
+
+    expect(report).toEqual({ orphanObjectsQueued: 2, staleClaims: 1 });
+    expect(await queuedDeletions([stale, unclaimed, live, ...recorded])).toEqual([stale, unclaimed].sort());
+    await drainDeletions(a);
+    expect(await storage.stat(stale)).toBeNull();
+    expect(await storage.stat(unclaimed)).toBeNull();
+    expect(await storage.stat(live)).not.toBeNull();
+    for (const key of recorded) expect(await storage.stat(key)).not.toBeNull();
+
+    // The live worker gives its object up (as a failed render does): nothing is left.
+    await inTransaction(a.get(DataSource), async (runner) => {
+      await a.get(RenditionJobsRepository).releaseKeys(runner, [live]);
+      await a.get(RenditionJobsRepository).queueDeletions(runner, [live], 'rendition-discarded');
+    });
+    await drainDeletions(a);
+    expect(await storage.stat(live)).toBeNull();
+  });
+
+  it('reports recorded renditions whose object is missing, and deletes nothing', async () => {
+    const { hash } = await storeAndQueue(await solidImage(220, 150, '#664488').jpeg().toBuffer());
+    await a.get(RenditionWorker).processDue();
+    const [lost, kept] = await renditionKeysOf(hash);
+    await a.get(ObjectStorage).remove(lost);
+
+    const report = await a.get(RenditionsMaintenance).verify();
+
+    expect(report.missing).toBe(1);
+    expect(report.missingKeys).toEqual([lost]);
+    expect(report.ok).toBe(report.checked - 1);
+    expect(await renditionKeysOf(hash)).toEqual([lost, kept]);
+    expect(await a.get(ObjectStorage).stat(kept)).not.toBeNull();
+    // Put it back by rendering again (the repair a later generate-renditions --repair would do).
+    await a.get(RenditionJobsRepository).enqueue(a.get(DataSource), hash, GENERATOR_VERSION + 2);
+    await a.get(RenditionWorker).processDue();
+    expect((await a.get(RenditionsMaintenance).verify()).missing).toBe(0);
   });
 });
 
