@@ -6,6 +6,7 @@ import { ContentMaintenanceService, type StorageReport } from '../file-manager/s
 import { JobsOverviewService, type JobOverview } from './jobs-overview.service.js';
 import { MAINTENANCE_JOBS, MaintenanceJobs, type MaintenanceJob } from './maintenance.jobs.js';
 
+// eslint-disable-next-line no-useless-assignment -- used by the @Param decorator below, which the rule does not see
 const JOB_ENUM = Object.fromEntries(MAINTENANCE_JOBS.map((job) => [job, job]));
 
 @ApiTags('operations')
