@@ -124,15 +124,39 @@ export class RenditionJobsRepository {
    * LOCKED` lets workers of every instance claim side by side; the lease set here keeps the others off it.
    */
   async claim(owner: string, leaseSeconds: number): Promise<ClaimedJob | null> {
+    // Two statements, each served by its partial index (an OR of both would scan every finished job): a dead
+    // worker's job first, it has waited longest.
+    const job =
+      (await this.claimWhere(
+        `status = 'running' AND lease_expires_at <= now()`,
+        'lease_expires_at',
+        owner,
+        leaseSeconds,
+      )) ??
+      (await this.claimWhere(
+        `status = 'pending' AND next_attempt_at <= now()`,
+        'next_attempt_at',
+        owner,
+        leaseSeconds,
+      ));
+    if (!job) return null;
+    const [content] = await queryRows<{ objectKey: string }>(
+      this.dataSource,
+      `SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`,
+      [job.hash],
+    );
+    return { ...job, objectKey: content?.objectKey ?? null };
+  }
+
+  private async claimWhere(
+    due: string,
+    order: string,
+    owner: string,
+    leaseSeconds: number,
+  ): Promise<Omit<ClaimedJob, 'objectKey'> | undefined> {
     const [job] = await queryRows<Omit<ClaimedJob, 'objectKey'>>(
       this.dataSource,
-      `WITH next AS (
-         SELECT hash FROM rendition_jobs
-          WHERE (status = 'pending' AND next_attempt_at <= now())
-             OR (status = 'running' AND lease_expires_at <= now())
-          ORDER BY CASE WHEN status = 'pending' THEN next_attempt_at ELSE lease_expires_at END
-          LIMIT 1
-          FOR UPDATE SKIP LOCKED)
+      `WITH next AS (SELECT hash FROM rendition_jobs WHERE ${due} ORDER BY ${order} LIMIT 1 FOR UPDATE SKIP LOCKED)
        UPDATE rendition_jobs j
           SET status = 'running', attempts = j.attempts + 1, lease_token = gen_random_uuid(), lease_owner = $1,
               lease_expires_at = now() + make_interval(secs => $2), updated_at = now()
@@ -141,13 +165,7 @@ export class RenditionJobsRepository {
        RETURNING j.hash, j.generator_version AS "generatorVersion", j.attempts, j.lease_token AS "leaseToken"`,
       [owner.slice(0, 200), leaseSeconds],
     );
-    if (!job) return null;
-    const [content] = await queryRows<{ objectKey: string }>(
-      this.dataSource,
-      `SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`,
-      [job.hash],
-    );
-    return { ...job, objectKey: content?.objectKey ?? null };
+    return job;
   }
 
   /** Pushes the lease forward; false when the job is no longer ours (lease lapsed and re-taken, or content gone). */
@@ -282,6 +300,15 @@ export class RenditionJobsRepository {
     return queryRows<JobState>(this.dataSource, `SELECT ${JOB_COLUMNS} FROM rendition_jobs WHERE hash = ANY($1)`, [
       hashes,
     ]);
+  }
+
+  async renditionsOf(hashes: string[]): Promise<RenditionRow[]> {
+    if (hashes.length === 0) return [];
+    return queryRows<RenditionRow>(
+      this.dataSource,
+      `SELECT ${RENDITION_COLUMNS} FROM renditions WHERE hash = ANY($1)`,
+      [hashes],
+    );
   }
 
   async renditionsFor(hash: string, generatorVersion?: number): Promise<RenditionRow[]> {

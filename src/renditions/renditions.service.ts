@@ -67,11 +67,9 @@ export class RenditionsService {
   /** The renditions state of each hash that has a job; hashes never queued are absent from the map. */
   async statusFor(hashes: string[]): Promise<Map<string, ContentRenditions>> {
     const unique = [...new Set(hashes)];
-    const [states, renditions] = await Promise.all([
-      this.jobs.statusFor(unique),
-      Promise.all(unique.map((hash) => this.jobs.renditionsFor(hash))),
-    ]);
-    const byHash = new Map(unique.map((hash, index) => [hash, renditions[index]]));
+    const [states, renditions] = await Promise.all([this.jobs.statusFor(unique), this.jobs.renditionsOf(unique)]);
+    const byHash = new Map<string, RenditionRow[]>();
+    for (const row of renditions) byHash.set(row.hash, [...(byHash.get(row.hash) ?? []), row]);
     const result = new Map<string, ContentRenditions>();
     for (const state of states) {
       const refs = newestByKind(byHash.get(state.hash) ?? []);
