@@ -150,8 +150,9 @@ async function main(): Promise<void> {
       `uploads, worker busy:     ${busyRate.toFixed(1)} MiB/s (${UPLOADS} files, ${busy.seconds.toFixed(1)} s)`,
     );
     console.log(`upload ratio:             ${(busyRate / idleRate).toFixed(2)} (target >= 0.90)`);
+    const megabytes = (bytes: number) => (bytes / 1048576).toFixed(0);
     console.log(
-      `server RSS:               ${(baseline / 1048576).toFixed(0)} MB before, peak ${(peak / 1048576).toFixed(0)} MB (target <= 300 MB)`,
+      `server RSS:               ${megabytes(baseline)} MB before, peak ${megabytes(peak)} MB (target <= 300 MB)`,
     );
   } finally {
     await database.end();
