@@ -4,7 +4,7 @@
  * files). Nothing is checked into the repository.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -113,6 +113,19 @@ export function testVideo(width = 320, height = 240, seconds = 2): Promise<Buffe
     'aac',
     '-shortest',
   ]);
+}
+
+/** A phone-style video: stored 320×240 with a rotation in its display matrix, displayed 240×320. */
+export async function rotatedVideo(): Promise<Buffer> {
+  const directory = await mkdtemp(join(tmpdir(), 'mv-media-'));
+  try {
+    const source = join(directory, 'source.mp4');
+    await writeFile(source, await testVideo(320, 240, 1));
+    // The tag survives a stream copy (re-encoding applies it instead of keeping it).
+    return await ffmpegGenerate('mp4', ['-i', source, '-c', 'copy', '-metadata:s:v:0', 'rotate=90']);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
 }
 
 /** A sine tone as MP3. */

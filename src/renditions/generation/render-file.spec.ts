@@ -13,10 +13,12 @@ import {
   testAudio,
   testPdf,
   testVideo,
+  rotatedVideo,
   truncated,
 } from '../../../test/support/media.js';
 import { probeMedia } from './ffmpeg.js';
 import type { RenderedImage } from './image.js';
+import { renderPdfFirstPage } from './pdf.js';
 import { DEFAULT_RENDER_LIMITS, renderFile, type RenderLimits, type RenderOutcome } from './render-file.js';
 import { RenditionFailure } from './rendition-failure.js';
 
@@ -165,6 +167,13 @@ describe('video and audio', () => {
     expect(outcome.placeholder).toEqual(expect.any(String));
   });
 
+  it('applies a phone video rotation tag to the size and the poster frame', async () => {
+    const outcome = await ready(await rotatedVideo());
+
+    expect(outcome.mediaInfo).toMatchObject({ width: 240, height: 320 });
+    expect(await decoded(rendition(outcome, 'preview'))).toMatchObject({ width: 240, height: 320 });
+  });
+
   it('reads the duration of audio, which has nothing to draw', async () => {
     const outcome = await ready(await testAudio(3));
 
@@ -192,6 +201,16 @@ describe('video and audio', () => {
   });
 });
 
+describe('polyglots', () => {
+  it('renders what the bytes start as: a JPEG with a PDF appended is an image', async () => {
+    const polyglot = Buffer.concat([await solidImage(300, 200).jpeg().toBuffer(), testPdf(5)]);
+
+    const outcome = await ready(polyglot);
+
+    expect(outcome).toMatchObject({ kind: 'image', contentType: 'image/jpeg', mediaInfo: { width: 300, height: 200 } });
+  });
+});
+
 describe('PDF', () => {
   it('draws the first page and counts the pages', async () => {
     const outcome = await ready(testPdf(3));
@@ -204,6 +223,11 @@ describe('PDF', () => {
     // White paper with a blue square: not an empty (transparent or black) canvas.
     const { channels } = await sharp(rendition(outcome, 'preview').data).stats();
     expect(channels[0].mean).toBeGreaterThan(200);
+  });
+
+  it('ends the PDF thread at the time limit', async () => {
+    // 10 ms: the thread cannot even load pdf.js in that time, so the limit is what ends it.
+    await expect(renderPdfFirstPage(testPdf(1), { timeoutSeconds: 0.01, box: 1600 })).rejects.toThrow(/time limit/);
   });
 
   it('fails on a truncated PDF', async () => {
