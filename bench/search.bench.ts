@@ -353,7 +353,7 @@ ${rows.join('\n')}
 ## How the plans get there
 
 Two plans answer \`GET /api/files\` (src/file-manager/search/search-planner.ts), with the same results, order and
-count (test/integration/library-search-terms.spec.ts asks every kind of query both ways):
+count (test/integration/search-terms-index.spec.ts asks every kind of query both ways):
 
 - **The terms index** (migration 1764202100000-SearchTerms) answers a query with one "term criterion" (one word of
   \`q\`, or a tag filter, or a collection filter) sorted by relevance or date, with any of file type, access level and

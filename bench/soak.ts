@@ -21,7 +21,7 @@ import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../src/embedded/embedded-s3.js';
 import { MinioObjectStorage } from '../src/storage/minio-object-storage.js';
 import { startChildApp, type ChildApp } from '../test/support/child-app.js';
-import { ALLOWED as WORKLOAD_ALLOWED, prng, type OperationName as WorkloadOperationName } from '../test/support/core-workload.js';
+import { ALLOWED as WORKLOAD_ALLOWED, prng, type OperationName as WorkloadOperationName } from '../test/support/workload.js';
 import { checkInvariants, formatViolations, type Violation } from '../test/support/invariants.js';
 
 // --- options --------------------------------------------------------------------------------------------------------
