@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -10,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
 import { renditionsConfig } from '../config/configuration.js';
 import { inTransaction } from '../database/transactions.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ObjectStorage } from '../storage/object-storage.js';
 import { ObjectNotFoundException, StorageUnavailableException } from '../storage/storage.errors.js';
 import type { RenderedImage } from './generation/image.js';
@@ -21,6 +29,9 @@ import { RENDITION_KEY_PREFIX } from './renditions.constants.js';
 /** How often an idle worker looks for due jobs (an enqueue in this process wakes it at once). */
 const IDLE_POLL_MS = 2000;
 const MAX_RETRY_SECONDS = 3600;
+
+/** What became of one claimed job (the `outcome` label of the rendition metrics). */
+type JobOutcome = 'ready' | 'unsupported' | 'retry' | 'failed' | 'discarded';
 
 /** The job's lease lapsed and another worker took it: our result must not be recorded. */
 class LeaseLost extends Error {}
@@ -56,6 +67,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
     private readonly storage: ObjectStorage,
     private readonly jobs: RenditionJobsRepository,
     @Inject(renditionsConfig.KEY) private readonly config: ConfigType<typeof renditionsConfig>,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -118,19 +130,23 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
   private async process(job: ClaimedJob): Promise<void> {
     const written: string[] = [];
     const lease = this.holdLease(job, written);
+    const started = performance.now();
+    let outcome: JobOutcome = 'discarded';
     try {
       if (job.objectKey === null) return; // freed between claim and read: the job went with the content
       await this.hooks.beforeRender?.(job);
-      const outcome = await this.render(job.objectKey);
+      const rendered = await this.render(job.objectKey);
       lease.check();
-      const finished = await this.store(outcome, written);
+      const finished = await this.store(rendered, written);
       lease.check();
       await this.hooks.beforeRecord?.(job);
-      await this.record(job, finished, written);
+      if (await this.record(job, finished, written)) outcome = finished.status;
     } catch (error) {
-      await this.handleFailure(job, error, written);
+      outcome = await this.handleFailure(job, error, written);
     } finally {
       lease.stop();
+      this.metrics?.renditions.inc({ outcome });
+      this.metrics?.renditionDuration.observe({ outcome }, (performance.now() - started) / 1000);
     }
   }
 
@@ -184,7 +200,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
    * renditions are recorded and their claims dropped; otherwise (purged meanwhile, or our lease was taken over)
    * the objects just written are queued for deletion instead. Either way nothing is left unaccounted for.
    */
-  private async record(job: ClaimedJob, finished: FinishedJob, written: string[]): Promise<void> {
+  private async record(job: ClaimedJob, finished: FinishedJob, written: string[]): Promise<boolean> {
     const recorded = await inTransaction(this.dataSource, async (runner) => {
       const ours = await this.jobs.lockForRecording(runner, job.hash, job.leaseToken);
       await this.jobs.releaseKeys(runner, written);
@@ -198,9 +214,10 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
     });
     written.length = 0; // accounted for, one way or the other
     if (!recorded) this.logger.log(`Rendition of ${job.hash} discarded: content freed or job taken over`);
+    return recorded;
   }
 
-  private async handleFailure(job: ClaimedJob, error: unknown, written: string[]): Promise<void> {
+  private async handleFailure(job: ClaimedJob, error: unknown, written: string[]): Promise<JobOutcome> {
     if (written.length > 0) {
       await inTransaction(this.dataSource, async (runner) => {
         await this.jobs.releaseKeys(runner, written);
@@ -210,7 +227,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
         this.logger.warn(`Could not give up rendition objects of ${job.hash}: ${describeCause(cause)}`);
       });
     }
-    if (error instanceof LeaseLost) return;
+    if (error instanceof LeaseLost) return 'discarded';
     const failure = classify(error);
     if (!failure.countsAsAttempt) this.logger.warn(`Rendering ${job.hash} will be retried: ${failure.reason}`);
     // 30 s, 2 min, 8 min… for the content's failures; the infrastructure's are simply retried at the base delay.
@@ -223,6 +240,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
         return null;
       });
     if (status === 'failed') this.logger.warn(`Rendering ${job.hash} failed for good: ${failure.reason}`);
+    return status === 'failed' ? 'failed' : 'retry';
   }
 
   /** Heartbeat: pushes the job's lease and the claims on written keys forward; notices when the job is lost. */

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { inTransaction } from '../../src/database/transactions.js';
 import { RenditionJobsRepository } from '../../src/renditions/rendition-jobs.repository.js';
 import { RenditionWorker } from '../../src/renditions/rendition-worker.service.js';
+import { MetricsService } from '../../src/metrics/metrics.service.js';
 import { GENERATOR_VERSION } from '../../src/renditions/renditions.constants.js';
 import { RenditionsMaintenance } from '../../src/renditions/renditions-maintenance.service.js';
 import { RenditionsService } from '../../src/renditions/renditions.service.js';
@@ -151,6 +152,8 @@ describe('rendering through the queue', () => {
     expect(await service().renditionsFor(hash)).toEqual({ thumbnail: state!.thumbnail, preview: state!.preview });
     expect(await claimsLeft()).toBe(0);
     await expect(service().enqueue(hash)).resolves.toBe(false); // ready at this version: not rendered again
+    const metrics = await a.get(MetricsService).registry.getSingleMetricAsString('mediavault_renditions_total');
+    expect(metrics).toContain('mediavault_renditions_total{outcome="ready"} 1');
   });
 
   it('enqueues inside the caller transaction: a rollback leaves no job', async () => {
