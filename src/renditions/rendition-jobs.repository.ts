@@ -16,6 +16,7 @@ export interface ClaimedJob {
   leaseToken: string;
   /** The content's object at claim time; null when the content is no longer stored. */
   objectKey: string | null;
+  size: number | null;
 }
 
 export interface JobState {
@@ -140,12 +141,12 @@ export class RenditionJobsRepository {
         leaseSeconds,
       ));
     if (!job) return null;
-    const [content] = await queryRows<{ objectKey: string }>(
+    const [content] = await queryRows<{ objectKey: string; size: string }>(
       this.dataSource,
-      `SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`,
+      `SELECT object_key AS "objectKey", size FROM stored_objects WHERE hash = $1`,
       [job.hash],
     );
-    return { ...job, objectKey: content?.objectKey ?? null };
+    return { ...job, objectKey: content?.objectKey ?? null, size: content ? Number(content.size) : null };
   }
 
   private async claimWhere(
@@ -153,8 +154,8 @@ export class RenditionJobsRepository {
     order: string,
     owner: string,
     leaseSeconds: number,
-  ): Promise<Omit<ClaimedJob, 'objectKey'> | undefined> {
-    const [job] = await queryRows<Omit<ClaimedJob, 'objectKey'>>(
+  ): Promise<Omit<ClaimedJob, 'objectKey' | 'size'> | undefined> {
+    const [job] = await queryRows<Omit<ClaimedJob, 'objectKey' | 'size'>>(
       this.dataSource,
       `WITH next AS (SELECT hash FROM rendition_jobs WHERE ${due} ORDER BY ${order} LIMIT 1 FOR UPDATE SKIP LOCKED)
        UPDATE rendition_jobs j

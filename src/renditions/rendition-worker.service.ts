@@ -13,6 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
 import { renditionsConfig } from '../config/configuration.js';
@@ -21,7 +22,13 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { ObjectStorage } from '../storage/object-storage.js';
 import { ObjectNotFoundException, StorageUnavailableException } from '../storage/storage.errors.js';
 import type { RenderedImage } from './generation/image.js';
-import { renderFile, type RenderLimits, type RenderOutcome } from './generation/render-file.js';
+import {
+  detectKindOfHead,
+  renderFile,
+  SNIFF_BYTES,
+  type RenderLimits,
+  type RenderOutcome,
+} from './generation/render-file.js';
 import { describeCause, RenditionFailure } from './generation/rendition-failure.js';
 import { RenditionJobsRepository, type ClaimedJob, type FinishedJob } from './rendition-jobs.repository.js';
 import { RENDITION_KEY_PREFIX } from './renditions.constants.js';
@@ -135,7 +142,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
     try {
       if (job.objectKey === null) return; // freed between claim and read: the job went with the content
       await this.hooks.beforeRender?.(job);
-      const rendered = await this.render(job.objectKey);
+      const rendered = await this.render(job.objectKey, job.size ?? 0);
       lease.check();
       const finished = await this.store(rendered, written);
       lease.check();
@@ -150,8 +157,18 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  /** Reads the object into a private temporary file (decoders need to seek) and renders it. */
-  private async render(objectKey: string): Promise<RenderOutcome> {
+  /**
+   * Sniffs the object's first bytes (an archive or a document is not downloaded whole just to learn that there is
+   * nothing to draw), then reads it into a private temporary file (decoders need to seek) and renders it.
+   */
+  private async render(objectKey: string, size: number): Promise<RenderOutcome> {
+    if (size > 0) {
+      const head = await buffer(
+        await this.storage.getStream(objectKey, { start: 0, end: Math.min(size, SNIFF_BYTES) - 1 }),
+      );
+      const { kind, contentType } = await detectKindOfHead(head);
+      if (!kind) return { status: 'unsupported', contentType };
+    }
     const directory = await mkdtemp(join(tmpdir(), 'mediavault-render-'));
     try {
       const path = join(directory, 'source');
@@ -250,7 +267,9 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
       if (!(await this.jobs.heartbeat(job.hash, job.leaseToken, this.config.leaseSeconds))) lost = true;
       if (written.length > 0) await this.jobs.touchKeys(written);
     };
-    const timer = setInterval(() => void beat().catch(() => undefined), (this.config.leaseSeconds * 1000) / 3);
+    // At most a minute apart: the claims on written keys must stay fresh for GC whatever the lease is.
+    const interval = Math.min(60_000, (this.config.leaseSeconds * 1000) / 3);
+    const timer = setInterval(() => void beat().catch(() => undefined), interval);
     timer.unref();
     return {
       check: () => {

@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { DataSource } from 'typeorm';
@@ -185,6 +187,20 @@ describe('rendering through the queue', () => {
     expect(states.get(text.hash)).toEqual({ status: 'unsupported' });
     expect(await renditionKeysOf(audio.hash)).toEqual([]);
     expect(await renditionKeysOf(text.hash)).toEqual([]);
+  });
+
+  it('reads only the first bytes of content it has nothing to draw for', async () => {
+    const { hash } = await storeAndQueue(randomBytes(2 * 1024 * 1024), 'archive.bin');
+    const reads = jest.spyOn(a.get(ObjectStorage), 'getStream');
+    try {
+      await a.get(RenditionWorker).processDue();
+
+      expect((await service().statusFor([hash])).get(hash)).toEqual({ status: 'unsupported' });
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(reads.mock.calls[0][1]).toEqual({ start: 0, end: 64 * 1024 - 1 });
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
 

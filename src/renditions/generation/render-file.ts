@@ -1,4 +1,4 @@
-import { fileTypeFromFile } from 'file-type';
+import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
 import { readFile, stat } from 'node:fs/promises';
 import { RENDITION_BOX } from '../renditions.constants.js';
 import { readExif } from './exif.js';
@@ -83,6 +83,15 @@ export async function detectKind(path: string): Promise<{ kind?: ContentKind; co
   const type = await fileTypeFromFile(path).catch(() => undefined);
   return { kind: type ? KINDS[type.mime] : undefined, contentType: type?.mime };
 }
+
+/** The same, from the first bytes of a content (enough for every type we render): skips reading the rest. */
+export async function detectKindOfHead(head: Uint8Array): Promise<{ kind?: ContentKind; contentType?: string }> {
+  const type = await fileTypeFromBuffer(head).catch(() => undefined);
+  return { kind: type ? KINDS[type.mime] : undefined, contentType: type?.mime };
+}
+
+/** How many first bytes `detectKindOfHead` needs. */
+export const SNIFF_BYTES = 64 * 1024;
 
 /**
  * Renders a content from a local file: thumbnail and preview (WebP), placeholder and `mediaInfo`. Throws a
