@@ -9,8 +9,8 @@ import {
 import type { ConfigType } from '@nestjs/config';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -32,6 +32,7 @@ import {
 import { describeCause, RenditionFailure } from './generation/rendition-failure.js';
 import { RenditionJobsRepository, type ClaimedJob, type FinishedJob } from './rendition-jobs.repository.js';
 import { RENDITION_KEY_PREFIX } from './renditions.constants.js';
+import { removeAbandonedScratch, scratchDirectory } from './scratch-space.js';
 
 /** How often an idle worker looks for due jobs (an enqueue in this process wakes it at once). */
 const IDLE_POLL_MS = 2000;
@@ -79,6 +80,10 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
 
   onApplicationBootstrap(): void {
     if (!this.config.workerEnabled) return;
+    void removeAbandonedScratch().then(
+      (removed) => removed && this.logger.log(`Removed ${removed} render scratch director(ies) of dead workers`),
+      (error: unknown) => this.logger.warn(`Could not clean render scratch space: ${describeCause(error)}`),
+    );
     for (let lane = 0; lane < this.config.concurrency; lane += 1) this.lanes.push(this.runLane());
     this.logger.log(`Rendering with ${this.config.concurrency} lane(s) as ${this.instanceId}`);
   }
@@ -169,7 +174,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
       const { kind, contentType } = await detectKindOfHead(head);
       if (!kind) return { status: 'unsupported', contentType };
     }
-    const directory = await mkdtemp(join(tmpdir(), 'mediavault-render-'));
+    const directory = await scratchDirectory();
     try {
       const path = join(directory, 'source');
       await pipeline(await this.storage.getStream(objectKey), createWriteStream(path, { mode: 0o600 }));
