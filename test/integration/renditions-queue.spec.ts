@@ -11,8 +11,8 @@ import { GENERATOR_VERSION } from '../../src/renditions/renditions.constants.js'
 import { RenditionsMaintenance } from '../../src/renditions/renditions-maintenance.service.js';
 import { RenditionsService } from '../../src/renditions/renditions.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
+import { createTestApp, useTestApp } from '../support/app.js';
+import { testBucketName, useTestDatabase } from '../support/database.js';
 import { drainDeletions, readObject, reject, upload } from '../support/files.js';
 import { cameraJpeg, solidImage, testAudio, testPdf, testVideo, truncated } from '../support/media.js';
 import { checkRenditionInvariants } from '../support/rendition-invariants.js';
@@ -29,25 +29,13 @@ const WORKER_ENV = {
   ORPHAN_GRACE_MINUTES: '0',
 };
 
-let database: TestDatabase;
-let bucket: string;
-let a: TestApp;
-let b: TestApp;
+const database = useTestDatabase();
+const bucket = testBucketName();
+const a = useTestApp({ database, bucket, env: WORKER_ENV });
+const b = useTestApp({ database, bucket, env: WORKER_ENV });
 let admin: string;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  bucket = testBucketName();
-  a = await createTestApp({ databaseUrl: database.url, bucket, env: WORKER_ENV });
-  b = await createTestApp({ databaseUrl: database.url, bucket, env: WORKER_ENV });
-  admin = await a.adminAuth();
-});
-
-afterAll(async () => {
-  await a?.close();
-  await b?.close();
-  await database?.drop();
-});
+beforeAll(async () => (admin = await a.adminAuth()));
 
 afterEach(() => {
   for (const t of [a, b]) {
