@@ -1,3 +1,4 @@
+import type { UserRef as ShownUser } from '../auth/user-ref.js';
 import type { MediaFile } from './entities/media-file.entity.js';
 import type { PendingFile } from './entities/pending-file.entity.js';
 import type { AccessLevel, FileType, PendingStatus } from './entities/columns.js';
@@ -43,7 +44,8 @@ export interface MediaFileView {
   collections: Array<{ id: string; title: string; slug: string }>;
   downloadCount: number;
   lastAccessedAt?: string;
-  createdBy: UserRef;
+  /** `{id, name}`, plus `email` for admins and the uploader (see `userRefFor`). */
+  createdBy: ShownUser;
   createdAt: string;
   updatedAt: string;
   deletedAt?: string;
@@ -80,7 +82,7 @@ export function toPendingFileView(file: PendingFile): PendingFileView {
 export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdBy' | 'deletedById'> & {
   tags?: Array<{ id: string; name: string; slug: string }>;
   collections?: Array<{ id: string; title: string; slug: string }>;
-  createdBy: UserRef;
+  createdBy: ShownUser;
 };
 
 export function toMediaFileView(file: MediaFileSource): MediaFileView {
@@ -105,7 +107,7 @@ export function toMediaFileView(file: MediaFileSource): MediaFileView {
       .sort((a, b) => a.title.localeCompare(b.title)),
     downloadCount: file.downloadCount,
     ...optional('lastAccessedAt', file.lastAccessedAt?.toISOString()),
-    createdBy: { id: file.createdBy.id, email: file.createdBy.email },
+    createdBy: { ...file.createdBy },
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
     ...optional('deletedAt', file.deletedAt?.toISOString()),
