@@ -40,6 +40,8 @@ const POSTER_BOX = 1600;
 
 export interface FfmpegLimits {
   timeoutSeconds: number;
+  /** Frames with more pixels are not decoded (ffmpeg's own `max_pixels`). */
+  maxPixels?: number;
   /** Test hook: observe the child's pid. */
   onSpawn?: (pid: number) => void;
 }
@@ -83,6 +85,7 @@ export async function posterFrame(path: string, limits: FfmpegLimits): Promise<B
       'error',
       '-threads',
       '1',
+      ...(limits.maxPixels ? ['-max_pixels', String(limits.maxPixels)] : []),
       '-i',
       path,
       '-map',

@@ -16,6 +16,8 @@ export interface PdfLimits {
   timeoutSeconds: number;
   /** The page is drawn to fit this square (pixels). */
   box: number;
+  /** Images embedded in the page with more pixels are skipped (pdf.js `maxImageSize`). */
+  maxImagePixels?: number;
   /** Heap of the rendering thread. */
   maxHeapMb?: number;
 }
@@ -39,7 +41,7 @@ const { parentPort, workerData } = require('node:worker_threads');
     isEvalSupported: false,
     disableFontFace: true,
     useSystemFonts: false,
-    maxImageSize: 50000000,
+    maxImageSize: workerData.maxImagePixels,
     verbosity: 0,
   }).promise;
   const page = await document.getPage(1);
@@ -69,6 +71,7 @@ export function renderPdfFirstPage(data: Buffer, limits: PdfLimits): Promise<Ren
     fontsDirectory: `${join(dirname(pdfjsPackage), 'standard_fonts')}/`,
     canvasPath: require.resolve('@napi-rs/canvas'),
     box: limits.box,
+    maxImagePixels: limits.maxImagePixels ?? 100_000_000,
   };
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {

@@ -182,6 +182,13 @@ describe('video and audio', () => {
     expect(outcome.mediaInfo).toEqual({ durationSeconds: expect.closeTo(3, 0), audioCodec: 'mp3' });
   });
 
+  it('refuses to decode a frame above the pixel limit', async () => {
+    const video = await testVideo(640, 360, 1);
+
+    await expect(render(video, { maxInputPixels: 200_000 })).rejects.toThrow(/could not extract a frame/);
+    await expect(render(video, { maxInputPixels: 250_000 })).resolves.toMatchObject({ status: 'ready' });
+  });
+
   it('fails on a truncated video (its index, at the end, is missing)', async () => {
     await expect(render(truncated(await testVideo()))).rejects.toThrow(RenditionFailure);
   });

@@ -101,7 +101,11 @@ export async function renderFile(path: string, limits: RenderLimits = DEFAULT_RE
   const { kind, contentType } = await detectKind(path);
   if (!kind || !contentType) return { status: 'unsupported', contentType };
   const imageLimits = { maxInputPixels: limits.maxInputPixels, timeoutSeconds: limits.timeoutSeconds };
-  const ffmpegLimits = { timeoutSeconds: limits.timeoutSeconds, onSpawn: limits.onSpawn };
+  const ffmpegLimits = {
+    timeoutSeconds: limits.timeoutSeconds,
+    maxPixels: limits.maxInputPixels,
+    onSpawn: limits.onSpawn,
+  };
 
   switch (kind) {
     case 'image': {
@@ -126,6 +130,7 @@ export async function renderFile(path: string, limits: RenderLimits = DEFAULT_RE
       const page = await renderPdfFirstPage(await readFile(path), {
         timeoutSeconds: limits.timeoutSeconds,
         box: RENDITION_BOX.preview,
+        maxImagePixels: limits.maxInputPixels,
       });
       const image = await renderImage(page.png, imageLimits);
       return ready(kind, contentType, image.renditions, image.placeholder, { pageCount: page.pageCount });
