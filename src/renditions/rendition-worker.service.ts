@@ -4,7 +4,7 @@ import {
   Logger,
   Optional,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -62,7 +62,7 @@ export interface WorkerHooks {
  * With `MEDIAVAULT_ROLE=api` nothing runs here; otherwise `RENDITION_CONCURRENCY` lanes poll the queue.
  */
 @Injectable()
-export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy {
   readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   readonly hooks: WorkerHooks = {};
   private readonly logger = new Logger(RenditionWorker.name);
@@ -88,7 +88,11 @@ export class RenditionWorker implements OnApplicationBootstrap, OnApplicationShu
     this.logger.log(`Rendering with ${this.config.concurrency} lane(s) as ${this.instanceId}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * The first hook of `app.close()`: the lanes still need the database and the storage client to finish the job
+   * in hand. Nest destroys global modules (storage, database) last, so both are still there.
+   */
+  async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     this.wake();
     // Each lane finishes the job in hand (every step of it is time-limited); a job cut short is retaken later.

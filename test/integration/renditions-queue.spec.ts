@@ -454,6 +454,29 @@ describe('roles and backfill', () => {
     }
   });
 
+  it('finishes and records the job in hand when the application shuts down', async () => {
+    const worker = await createTestApp({
+      databaseUrl: database.url,
+      bucket,
+      env: { ...WORKER_ENV, MEDIAVAULT_ROLE: 'worker' },
+    });
+    const held = gate();
+    worker.get(RenditionWorker).hooks.beforeRender = async () => {
+      held.arrive();
+      await held.opened;
+    };
+    const { hash } = await upload(worker, admin, await solidImage(300, 300, '#c0ffee').png().toBuffer(), 'last.png');
+    await worker.get(RenditionsService).enqueue(hash);
+    await held.arrived;
+
+    const closing = worker.close();
+    held.open();
+    await closing;
+
+    expect(await job(hash)).toMatchObject({ status: 'ready', attempts: 1 });
+    expect(await renditionKeysOf(hash)).toHaveLength(2);
+  });
+
   it('queues stored contents that were never queued (backfill)', async () => {
     const { hash } = await upload(a, admin, testPdf(2), 'two-pages.pdf');
     expect((await service().statusFor([hash])).has(hash)).toBe(false);
