@@ -5,15 +5,11 @@ import { JwtService } from '@nestjs/jwt';
 import { authConfig } from '../config/configuration.js';
 import { InvalidCredentialsException, UnauthorizedException } from './auth.errors.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
+import type { LoginResponse } from './dto/user.response.js';
 import { PasswordHasher } from './password-hasher.js';
-import { toUserView, UsersService, type UserView } from './users.service.js';
+import { toUserView, UsersService } from './users.service.js';
 
-export interface LoginResult {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  user: UserView;
-}
+export type LoginResult = LoginResponse;
 
 interface TokenClaims {
   sub: string;

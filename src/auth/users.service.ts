@@ -4,15 +4,12 @@ import type { Repository } from 'typeorm';
 import { isUniqueViolation } from '../common/errors/database-errors.js';
 import { offsetOf, toPage, type Page, type PaginationQueryDto } from '../common/pagination.js';
 import { EmailTakenException } from './auth.errors.js';
+import type { UserResponse } from './dto/user.response.js';
 import { PasswordHasher } from './password-hasher.js';
 import { User, type UserRole } from './user.entity.js';
 
-export interface UserView {
-  id: string;
-  email: string;
-  role: UserRole;
-  createdAt: string;
-}
+/** What the API shows of a user: the OpenAPI document's `UserResponse`. */
+export type UserView = UserResponse;
 
 export function toUserView(user: User): UserView {
   return { id: user.id, email: user.email, role: user.role, createdAt: user.createdAt.toISOString() };

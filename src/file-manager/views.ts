@@ -1,53 +1,12 @@
 import type { MediaFile } from './entities/media-file.entity.js';
 import type { PendingFile } from './entities/pending-file.entity.js';
-import type { AccessLevel, FileType, PendingStatus } from './entities/columns.js';
+import type { MediaFileResponse, UserRefResponse } from './dto/media-file.response.js';
+import type { PendingFileResponse } from './dto/pending-file.response.js';
 
-export interface UserRef {
-  id: string;
-  email: string;
-}
-
-export interface PendingFileView {
-  id: string;
-  originalFilename: string;
-  fileSize: number;
-  contentType: string;
-  fileType: FileType;
-  hash: string;
-  width?: number;
-  height?: number;
-  folderPath: string;
-  status: PendingStatus;
-  reason?: string;
-  mediaFileId?: string;
-  expiresAt: string;
-  uploadedBy: UserRef;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface MediaFileView {
-  id: string;
-  title: string;
-  slug: string;
-  description: string;
-  originalFilename: string;
-  fileSize: number;
-  contentType: string;
-  fileType: FileType;
-  hash: string;
-  width?: number;
-  height?: number;
-  accessLevel: AccessLevel;
-  tags: Array<{ id: string; name: string; slug: string }>;
-  collections: Array<{ id: string; title: string; slug: string }>;
-  downloadCount: number;
-  lastAccessedAt?: string;
-  createdBy: UserRef;
-  createdAt: string;
-  updatedAt: string;
-  deletedAt?: string;
-}
+/** The view types are the OpenAPI document's response classes, so what the builders below make is documented. */
+export type UserRef = UserRefResponse;
+export type PendingFileView = PendingFileResponse;
+export type MediaFileView = MediaFileResponse;
 
 const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;

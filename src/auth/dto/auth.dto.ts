@@ -35,17 +35,3 @@ export class CreateUserDto {
   @IsIn(USER_ROLES)
   role: UserRole;
 }
-
-export class UserResponse {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() email: string;
-  @ApiProperty({ enum: USER_ROLES }) role: UserRole;
-  @ApiProperty({ format: 'date-time' }) createdAt: string;
-}
-
-export class LoginResponse {
-  @ApiProperty() accessToken: string;
-  @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
-  @ApiProperty({ description: 'seconds' }) expiresIn: number;
-  @ApiProperty({ type: UserResponse }) user: UserResponse;
-}

@@ -13,19 +13,9 @@ import type { CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-colle
 import { firstFreeSlug, slugify } from '../utils/slug.util.js';
 import { SqlParams } from '../../database/sql.js';
 import { likeContains } from './tags.service.js';
+import type { CollectionResponse } from '../dto/tag-collection.response.js';
 
-export interface CollectionView {
-  id: string;
-  title: string;
-  slug: string;
-  description: string;
-  accessLevel: AccessLevel;
-  tags: Array<{ id: string; name: string; slug: string }>;
-  /** Active (not trashed) media files in the collection that the caller may see. */
-  fileCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export type CollectionView = CollectionResponse;
 
 class CollectionNotFoundException extends NotFoundException {
   constructor() {

@@ -8,14 +8,9 @@ import { inTransaction } from '../../database/transactions.js';
 import type { NamedListQueryDto } from '../dto/library.dto.js';
 import type { CreateTagDto, UpdateTagDto } from '../dto/tags-collections.dto.js';
 import { firstFreeSlug, slugify } from '../utils/slug.util.js';
+import type { TagResponse } from '../dto/tag-collection.response.js';
 
-export interface TagView {
-  id: string;
-  name: string;
-  slug: string;
-  color: string | null;
-  description: string;
-}
+export type TagView = TagResponse;
 
 const TAG_COLUMNS = 'id, name, slug, color, description';
 

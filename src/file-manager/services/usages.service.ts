@@ -6,12 +6,9 @@ import { readableCondition } from '../access-policy.js';
 import type { UsageDto } from '../dto/library.dto.js';
 import { MediaFileNotFoundException } from '../file-manager.errors.js';
 import { SqlParams } from '../../database/sql.js';
+import type { UsageResponse } from '../dto/usage.response.js';
 
-export interface UsageView {
-  contentType: string;
-  contentId: string;
-  createdAt: string;
-}
+export type UsageView = UsageResponse;
 
 /**
  * Where a media file is used. A file in use cannot be trashed: TrashService checks for usages under the media

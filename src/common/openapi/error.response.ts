@@ -1,0 +1,14 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes.js';
+
+/** The contract's error body, as `AllExceptionsFilter` writes it for every failure. */
+export class ErrorResponse {
+  @ApiProperty({ example: 409 }) statusCode: number;
+  @ApiProperty({ example: 'Conflict', description: 'the HTTP reason phrase' }) error: string;
+  @ApiProperty({ enum: Object.keys(ERROR_STATUS), enumName: 'ErrorCode', example: 'DUPLICATE_CONTENT' }) code: ErrorCode;
+  @ApiProperty({ description: 'for people; machines read `code`' }) message: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'machine-readable specifics' })
+  details?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'also sent as the X-Request-Id header' }) requestId?: string;
+}
