@@ -13,8 +13,8 @@ function codesFor(status: number): string[] {
 
 /**
  * Documents the error statuses an operation answers on purpose (validation, access, conflicts), each with the
- * contract's error body. What any operation may answer (401 for a bad token, 500, 503, and 400/413 where a request
- * carries input) is added to every operation by `buildOpenApiDocument`, so it is not repeated here.
+ * contract's error body. What any operation may answer (400, 401, 413, 500, 503) is added to every operation by
+ * `buildOpenApiDocument`, so it is not repeated here.
  */
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(

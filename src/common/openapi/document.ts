@@ -22,9 +22,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 }
 
 /**
- * Errors any operation can answer, whatever it does: a malformed or expired token is refused even on public
- * routes (401), and the database or storage can be down (503) or something unexpected fail (500). Input that
- * does not parse or validate (400) or is too large (413) concerns every operation that takes some.
+ * Errors any operation can answer, whatever it does: the JSON body parser runs before routing, so a body that
+ * does not parse (400) or is too large (413) is refused on every route, as is a malformed or expired token even on
+ * public ones (401); the database or storage can be down (503) or something unexpected fail (500).
  */
 function addCommonErrors(document: OpenAPIObject): void {
   const errorBody = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
@@ -32,10 +32,7 @@ function addCommonErrors(document: OpenAPIObject): void {
     for (const method of HTTP_METHODS) {
       const operation = pathItem[method];
       if (!operation) continue;
-      const statuses = [401, 500, 503];
-      if (operation.requestBody || operation.parameters?.length) statuses.push(400);
-      if (operation.requestBody) statuses.push(413);
-      for (const status of statuses) {
+      for (const status of [400, 401, 413, 500, 503]) {
         operation.responses[status] ??= { description: STATUS_CODES[status] ?? 'Error', content: errorBody };
       }
     }
