@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { buildOpenApiDocument } from '../../src/common/openapi/document.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
 import { startChildApp, type ChildApp } from '../support/child-app.js';
@@ -21,6 +21,7 @@ import { prng } from '../support/core-workload.js';
 import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
 import { approve, content, count, createMediaFile, drainDeletions, purge, reject, sha256, trash, upload } from '../support/files.js';
 import { checkInvariants, formatViolations } from '../support/invariants.js';
+import { checkedRequest } from '../support/openapi-check.js';
 import { holdContentLock, holdNewContent, waitForLockWaiters } from '../support/race.js';
 
 const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -243,7 +244,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
     let childDead = false;
     const outcomes: Record<string, number> = {};
     const agents = () => [
-      { name: 'child', agent: request(child.url), isChild: true },
+      { name: 'child', agent: checkedRequest(child.url, () => buildOpenApiDocument(t.app)), isChild: true },
       { name: 'in-process', agent: t.http, isChild: false },
     ];
 
@@ -338,7 +339,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
       // on the restarted instance, over HTTP like an operator would.
       await dataSource.query(`UPDATE upload_sessions SET touched_at = now() - interval '1 day'`);
       await dataSource.query(`UPDATE storage_deletions SET next_attempt_at = now()`);
-      const restarted = request(child.url);
+      const restarted = checkedRequest(child.url, () => buildOpenApiDocument(t.app));
       for (const job of ['expire-pending', 'collect-garbage']) {
         const response = await restarted.post(`/api/admin/maintenance/${job}`).set('Authorization', admin);
         expect(response.status).toBe(200);
