@@ -176,8 +176,9 @@ async function seed(client: pg.Client, memberId: string): Promise<number> {
   console.log(`Seeding ${FILES.toLocaleString('en')} media files…`);
   await step(
     'users',
-    `INSERT INTO users (email, password_hash, role)
-     SELECT 'seed' || i || '@bench.local', 'not-a-hash', 'member' FROM generate_series(1, ${USERS}) i`,
+    `INSERT INTO users (email, email_key, name, password_hash, role)
+     SELECT 'seed' || i || '@bench.local', 'seed' || i || '@bench.local', 'seed' || i, 'not-a-hash', 'member'
+     FROM generate_series(1, ${USERS}) i`,
   );
   await step(
     'tags',
@@ -335,7 +336,7 @@ ${rows.join('\n')}
 
 ## How the plans get there
 
-Two plans answer \`GET /api/files\` (src/file-manager/services/library-search.ts), with the same results, order and
+Two plans answer \`GET /api/files\` (src/file-manager/search/search-planner.ts), with the same results, order and
 count (test/integration/library-search-terms.spec.ts asks every kind of query both ways):
 
 - **The terms index** (migration 1764202100000-SearchTerms) answers a query with one "term criterion" (one word of

@@ -122,8 +122,8 @@ export class SearchPerformance1764202000000 implements MigrationInterface {
   }
 }
 
-/** The words and the counts summary, rebuilt from the vectors (exported: later rebuilds run them too). */
-export const REBUILD_COUNTS_AND_WORDS = `
+/** The words and the counts summary, rebuilt from the vectors. */
+const REBUILD_COUNTS_AND_WORDS = `
           INSERT INTO search_words (word)
           SELECT word FROM ts_stat('SELECT search_vector FROM media_files')
            WHERE length(word) BETWEEN 3 AND 64 AND word !~ '^[0-9]+$'
@@ -135,8 +135,8 @@ export const REBUILD_COUNTS_AND_WORDS = `
             FROM media_files WHERE deleted_at IS NULL
            GROUP BY 1, 2, 3, 4;`;
 
-/** Every file's vector and link arrays, recomputed in one pass (exported: later rebuilds run it too). */
-export const REBUILD_VECTORS_AND_LINKS = `
+/** Every file's vector and link arrays, recomputed in one pass. */
+const REBUILD_VECTORS_AND_LINKS = `
           UPDATE media_files m
              SET search_vector = media_search_document(m.title, coalesce(t.tag_names, ''), m.original_filename, m.description),
                  tag_ids = coalesce(t.ids, '{}'),
@@ -150,7 +150,7 @@ export const REBUILD_VECTORS_AND_LINKS = `
                    ON c.media_file_id = f.id
            WHERE m.id = f.id;`;
 
-export const REBUILD_WITH_LINKS = `
+const REBUILD_WITH_LINKS = `
       CREATE OR REPLACE FUNCTION media_search_rebuild() RETURNS void
         LANGUAGE sql
         AS $$

@@ -1,5 +1,4 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { REBUILD_COUNTS_AND_WORDS, REBUILD_VECTORS_AND_LINKS, REBUILD_WITH_LINKS } from './1764202000000-SearchPerformance.js';
 
 /**
  * Search terms: an inverted index of the library that answers a search on its own, without reading media rows.
@@ -197,6 +196,44 @@ export class SearchTerms1764202100000 implements MigrationInterface {
     await q.query(`DROP FUNCTION media_search_terms_of(tsvector, uuid[], uuid[])`);
   }
 }
+
+// Copied from 1764202000000-SearchPerformance (not imported: a migration that shipped must not change when an
+// earlier file is edited). The words and the counts summary, rebuilt from the vectors.
+const REBUILD_COUNTS_AND_WORDS = `
+          INSERT INTO search_words (word)
+          SELECT word FROM ts_stat('SELECT search_vector FROM media_files')
+           WHERE length(word) BETWEEN 3 AND 64 AND word !~ '^[0-9]+$'
+          ON CONFLICT DO NOTHING;
+          DELETE FROM media_file_counts;
+          INSERT INTO media_file_counts (access_level, created_by, file_type, slot, active)
+          SELECT access_level, media_count_owner(access_level, created_by), file_type,
+                 (abs(hashtext(id::text)) % 8)::smallint, count(*)
+            FROM media_files WHERE deleted_at IS NULL
+           GROUP BY 1, 2, 3, 4;`;
+
+/** Every file's vector and link arrays, recomputed in one pass (as 1764202000000-SearchPerformance does). */
+const REBUILD_VECTORS_AND_LINKS = `
+          UPDATE media_files m
+             SET search_vector = media_search_document(m.title, coalesce(t.tag_names, ''), m.original_filename, m.description),
+                 tag_ids = coalesce(t.ids, '{}'),
+                 collection_ids = coalesce(c.ids, '{}')
+            FROM media_files f
+            LEFT JOIN (SELECT mt.media_file_id, string_agg(tg.name, ' ') AS tag_names, array_agg(mt.tag_id ORDER BY mt.tag_id) AS ids
+                         FROM media_file_tags mt JOIN tags tg ON tg.id = mt.tag_id GROUP BY 1) t
+                   ON t.media_file_id = f.id
+            LEFT JOIN (SELECT media_file_id, array_agg(collection_id ORDER BY collection_id) AS ids
+                         FROM media_file_collections GROUP BY 1) c
+                   ON c.media_file_id = f.id
+           WHERE m.id = f.id;`;
+
+/** media_search_rebuild() as 1764202000000-SearchPerformance defined it, for down(). */
+const REBUILD_WITH_LINKS = `
+      CREATE OR REPLACE FUNCTION media_search_rebuild() RETURNS void
+        LANGUAGE sql
+        AS $$
+${REBUILD_VECTORS_AND_LINKS}
+${REBUILD_COUNTS_AND_WORDS}
+        $$`;
 
 const REBUILD_TERM_COUNTS = `
           DELETE FROM media_search_term_count_changes;

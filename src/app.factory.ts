@@ -12,7 +12,9 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
 import { appConfig, httpConfig } from './config/configuration.js';
+import { answerClientErrorsWithErrorBodies } from './http/client-errors.js';
 import { applyHttpProtection } from './http/http-protection.js';
+import { verifyJsonDepth } from './http/json-depth.js';
 import { AppLogger, createPinoLogger, levelFromNestLevels, type LogLevelName } from './logging/app-logger.js';
 import { bindRequestLogger, httpLoggingMiddleware } from './logging/http-logging.js';
 
@@ -55,11 +57,14 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
+  answerClientErrorsWithErrorBodies(server);
   app.use(requestIdMiddleware);
   app.use(httpLoggingMiddleware(requestLogger));
   applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY));
   app.use(notFoundOutsidePrefix(new AllExceptionsFilter()));
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // Nest reserves `verify` only for `rawBody: true` (off here) and passes it through otherwise.
+  const jsonOptions = { limit: JSON_BODY_LIMIT, verify: verifyJsonDepth };
+  app.useBodyParser('json', jsonOptions);
   app.use(bindRequestLogger);
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(new RejectNulCharactersPipe(), createValidationPipe());

@@ -8,7 +8,9 @@ import { AdminBootstrapService } from './admin-bootstrap.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard, RolesGuard } from './auth.guards.js';
 import { AuthService } from './auth.service.js';
+import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
+import { SessionsService } from './sessions.service.js';
 import { User } from './user.entity.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
@@ -28,6 +30,8 @@ import { UsersService } from './users.service.js';
   controllers: [AuthController, UsersController],
   providers: [
     PasswordHasher,
+    SessionsService,
+    LoginThrottle,
     UsersService,
     AuthService,
     AdminBootstrapService,

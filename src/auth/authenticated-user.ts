@@ -5,6 +5,8 @@ export interface AuthenticatedUser {
   id: string;
   email: string;
   role: UserRole;
+  /** The session (login) the access token belongs to; absent for callers not authenticated by a token (CLI). */
+  sessionId?: string;
 }
 
 export function isAdmin(user: AuthenticatedUser | undefined): boolean {

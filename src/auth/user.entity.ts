@@ -8,8 +8,20 @@ export class User {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  /** As entered (NFKC, trimmed, case kept); shown in views. */
   @Column({ type: 'varchar', length: 320 })
   email: string;
+
+  /** The identity: see `emailKeyOf` (unique). */
+  @Column({ name: 'email_key', type: 'varchar', length: 320, select: false })
+  emailKey: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  /** A disabled user cannot log in or refresh, and every session was revoked when it was disabled. */
+  @Column({ type: 'boolean', default: false })
+  disabled: boolean;
 
   @Column({ name: 'password_hash', type: 'varchar', length: 255, select: false })
   passwordHash: string;

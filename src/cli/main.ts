@@ -21,6 +21,7 @@ import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { EmailTakenException } from '../auth/auth.errors.js';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import { emailKeyOf } from '../auth/emails.js';
 import type { UserRole } from '../auth/user.entity.js';
 import { toUserView, UsersService } from '../auth/users.service.js';
 import { authConfig } from '../config/configuration.js';
@@ -133,8 +134,8 @@ function describeImport(summary: ImportSummary, approve: boolean): string {
 }
 
 async function findUser(dataSource: DataSource, email: string): Promise<AuthenticatedUser> {
-  const [user] = (await dataSource.query(`SELECT id, email, role FROM users WHERE lower(email) = lower($1)`, [
-    email.trim(),
+  const [user] = (await dataSource.query(`SELECT id, email, role FROM users WHERE email_key = $1`, [
+    emailKeyOf(email),
   ])) as AuthenticatedUser[];
   if (!user) throw new CliError(`No user with email ${email} (create one with: mediavault users:create ${email})`);
   return user;

@@ -32,6 +32,7 @@ export const authConfig = registerAs('auth', () => {
   return {
     jwtSecret: e.JWT_SECRET,
     jwtExpiresInSeconds: e.JWT_EXPIRES_IN_SECONDS,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
   };
@@ -72,7 +73,8 @@ export const httpConfig = registerAs('http', () => {
   return {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     corsOrigins: parseCorsOrigins(e.CORS_ORIGINS),
-    loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT,
+    loginAccountFailuresBeforeSlowdown: e.LOGIN_RATE_LIMIT,
+    loginAddressFailuresPerMinute: e.LOGIN_ADDRESS_RATE_LIMIT,
     uploadRateLimitPerMinute: e.UPLOAD_RATE_LIMIT,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
   };

@@ -94,6 +94,12 @@ export class Environment {
   @Min(60)
   JWT_EXPIRES_IN_SECONDS = 3600;
 
+  /** How long a refresh token stays usable; each refresh issues a new one with this lifetime (sliding). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(300)
+  REFRESH_TOKEN_TTL_SECONDS = 2_592_000;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -181,11 +187,20 @@ export class Environment {
   @ParsesWith(parseCorsOrigins)
   CORS_ORIGINS = '';
 
-  /** Login attempts per minute per client address and email; 0 disables the limit. */
+  /**
+   * Failed logins per client address and account before each further attempt of that pair must wait (1 s,
+   * doubling, at most 60 s; reset by a successful login); 0 disables the limit.
+   */
   @Transform(toInt)
   @IsInt()
   @Min(0)
   LOGIN_RATE_LIMIT = 10;
+
+  /** Failed logins per minute per client address, whatever the accounts (password spraying); 0 disables it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  LOGIN_ADDRESS_RATE_LIMIT = 30;
 
   /** Upload requests per minute per user; 0 disables the limit. */
   @Transform(toInt)

@@ -23,8 +23,21 @@ export class SqlParams {
     return `$${this.values.length}`;
   }
 
-  /** `readableCondition` speaks TypeORM's `:name` parameters; rewrite them as positional ones. */
+  /**
+   * `readableCondition` speaks TypeORM's `:name` parameters; rewrite them as positional ones. A `::type` cast and
+   * anything inside a quoted literal or identifier (`'12:30'`) are left alone; a name used twice binds one value.
+   */
   named(condition: { sql: string; params: Record<string, unknown> }): string {
-    return condition.sql.replace(/:(\w+)/g, (_, name: string) => this.add(condition.params[name]));
+    const positions = new Map<string, string>();
+    return condition.sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|::|:(\w+)/g, (match, name: string | undefined) => {
+      if (name === undefined) return match;
+      if (!Object.hasOwn(condition.params, name)) throw new Error(`SQL parameter :${name} has no value`);
+      let position = positions.get(name);
+      if (position === undefined) {
+        position = this.add(condition.params[name]);
+        positions.set(name, position);
+      }
+      return position;
+    });
   }
 }

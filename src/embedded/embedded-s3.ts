@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -11,10 +11,12 @@ import { pipeline } from 'node:stream/promises';
 /**
  * An S3-compatible server on the local filesystem, for development and tests when no `S3_ENDPOINT` is configured.
  *
- * It is s3rver (a Koa app) behind a small front server of ours, because s3rver alone is not good enough to hold
- * data we promise never to lose:
- * - it accepts anonymous requests and does not check SigV4 signatures at all: the front server verifies them, so
- *   only holders of the credentials (and of presigned URLs) get in, and browser-forged requests (CSRF) do not;
+ * It is s3rver (`@20minutes/s3rver`, the maintained fork; a Koa app) behind a small front server of ours, because
+ * s3rver alone is not good enough to hold data we promise never to lose:
+ * - its only account has public credentials (`S3RVER`/`S3RVER`) and it accepts anonymous requests: the credentials
+ *   are generated per data directory (kept there, mode 0600) and the front server verifies every SigV4 signature
+ *   with them, so only holders of the credentials (and of presigned URLs) get in, and browser-forged requests
+ *   (CSRF) do not;
  * - it trusts bucket names, keys, upload ids and part numbers as path segments (`..` escapes the data directory,
  *   `DELETE /..` would remove its parent): the front server rejects them;
  * - it writes objects in place, so a failed or concurrent PUT leaves a truncated object visible (or truncates the
@@ -43,10 +45,14 @@ export interface EmbeddedS3Options {
   silent?: boolean;
 }
 
-// s3rver's built-in (and only) account.
-const ACCESS_KEY = 'S3RVER';
-const SECRET_KEY = 'S3RVER';
+export interface S3Credentials {
+  accessKey: string;
+  secretKey: string;
+}
+
 const REGION = 'us-east-1';
+/** Generated on the first start in a directory, read back on later starts (mode 0600, like the JWT secret). */
+const CREDENTIALS_FILE = '.credentials.json';
 
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 const MAX_PRESIGN_EXPIRY_SECONDS = 7 * 24 * 3600;
@@ -92,10 +98,18 @@ interface S3rverApp {
 
 type S3ErrorInstance = Error & { status: number; expose: boolean };
 
+interface S3rverAccount {
+  createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+  revokeAccessKey(accessKeyId: string): void;
+}
+
 const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverApp;
-const S3Error = require('s3rver/lib/models/error.js') as new (code: string, message?: string) => S3ErrorInstance;
-const S3Object = require('s3rver/lib/models/object.js') as new (
+const S3rver = require('@20minutes/s3rver') as new (options: Record<string, unknown>) => S3rverApp;
+const S3Error = require('@20minutes/s3rver/lib/models/error.js') as new (code: string, message?: string) => S3ErrorInstance;
+const { DUMMY_ACCOUNT: S3RVER_ACCOUNT } = require('@20minutes/s3rver/lib/models/account.js') as {
+  DUMMY_ACCOUNT: S3rverAccount;
+};
+const S3Object = require('@20minutes/s3rver/lib/models/object.js') as new (
   bucket: string,
   key: string,
   content: Readable | null,
@@ -107,12 +121,16 @@ const S3Object = require('s3rver/lib/models/object.js') as new (
 export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<EmbeddedS3> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopback(host)) {
-    // Anyone who can reach this server and knows the well-known credentials owns the data.
+    // A development server: it is not hardened to face a network.
     throw new Error(`The embedded S3 server only listens on a loopback address, not on "${host}"`);
   }
   const directory = resolve(options.directory);
   await mkdir(join(directory, INCOMING_DIRECTORY), { recursive: true });
   await sweepStaleUploads(directory);
+  const credentials = await persistentCredentials(join(directory, CREDENTIALS_FILE));
+  // s3rver looks accounts up in a process-wide registry; its built-in public key pair never gets in.
+  S3RVER_ACCOUNT.revokeAccessKey('S3RVER');
+  S3RVER_ACCOUNT.createKeyPair(credentials.accessKey, credentials.secretKey);
 
   const s3rver = new S3rver({
     directory,
@@ -120,12 +138,15 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
     // Requests come in as http://127.0.0.1:PORT/bucket/key; never guess a bucket from the Host header.
     vhostBuckets: false,
     resetOnClose: false,
+    // The front server has verified the signature against the original request; it then rewrites a signed
+    // `Range` header (normalizeRange), which s3rver's own check would take for a forgery.
+    allowMismatchedSignatures: true,
   });
   makeStoreSafe(s3rver.store, directory);
 
   const forward = s3rver.callback();
   const server = http.createServer((req, res) => {
-    handleRequest(req, res, directory, s3rver.store, forward).catch((error: unknown) => {
+    handleRequest(req, res, directory, credentials, s3rver.store, forward).catch((error: unknown) => {
       if (!res.headersSent) sendError(req, res, 500, 'InternalError', 'We encountered an internal error.');
       else res.destroy(error instanceof Error ? error : undefined);
     });
@@ -156,7 +177,39 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
     return stopping;
   };
 
-  return { endpoint, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION, stop };
+  return { endpoint, ...credentials, region: REGION, stop };
+}
+
+/**
+ * The directory's key pair: generated on first use (an access key id is printed in every presigned URL, so it
+ * tells nothing; the secret never leaves the file and the process), kept so a restart accepts the URLs and
+ * clients of the previous run.
+ */
+async function persistentCredentials(file: string): Promise<S3Credentials> {
+  const read = async (): Promise<S3Credentials | undefined> => {
+    try {
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<S3Credentials>;
+      const valid = (value: unknown) => typeof value === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(value);
+      return valid(parsed.accessKey) && valid(parsed.secretKey) ? (parsed as S3Credentials) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const existing = await read();
+  if (existing) return existing;
+  const generated: S3Credentials = {
+    accessKey: `MV${randomBytes(12).toString('hex').toUpperCase()}`,
+    secretKey: randomBytes(30).toString('base64url'),
+  };
+  try {
+    // `wx`: when two processes race on a fresh directory, the first writer wins and the other reads its pair.
+    await writeFile(file, `${JSON.stringify(generated)}\n`, { mode: 0o600, flag: 'wx' });
+    return generated;
+  } catch (error) {
+    const written = (error as NodeJS.ErrnoException).code === 'EEXIST' ? await read() : undefined;
+    if (!written) throw error;
+    return written;
+  }
 }
 
 function isLoopback(host: string): boolean {
@@ -187,6 +240,7 @@ async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
   directory: string,
+  credentials: S3Credentials,
   store: S3rverStore,
   forward: RequestListener,
 ): Promise<void> {
@@ -203,7 +257,7 @@ async function handleRequest(
 
   // CORS preflights carry no credentials by design; s3rver answers them from the bucket's CORS configuration.
   if (req.method !== 'OPTIONS') {
-    const denied = verifySignature(req, rawPath, query);
+    const denied = verifySignature(req, rawPath, query, credentials);
     if (denied) return sendError(req, res, 403, denied.code, denied.message);
   }
   if (/^STREAMING-/.test(headerOf(req, 'x-amz-content-sha256') ?? '')) {
@@ -363,7 +417,12 @@ interface Denial {
 }
 
 /** Checks the request's SigV4 signature (Authorization header or presigned query); returns why it is refused. */
-function verifySignature(req: IncomingMessage, rawPath: string, query: Array<[string, string]>): Denial | undefined {
+function verifySignature(
+  req: IncomingMessage,
+  rawPath: string,
+  query: Array<[string, string]>,
+  credentials: S3Credentials,
+): Denial | undefined {
   const param = (name: string) => query.find(([k]) => k === name)?.[1];
   const authorization = headerOf(req, 'authorization');
   let credential: string;
@@ -410,7 +469,7 @@ function verifySignature(req: IncomingMessage, rawPath: string, query: Array<[st
   }
 
   const [accessKeyId, day, region, service, terminator, ...rest] = credential.split('/');
-  if (accessKeyId !== ACCESS_KEY) {
+  if (accessKeyId !== credentials.accessKey) {
     return { code: 'InvalidAccessKeyId', message: 'The AWS Access Key Id you provided does not exist in our records.' };
   }
   if (rest.length > 0 || !region || service !== 's3' || terminator !== 'aws4_request' || day !== amzDate.slice(0, 8)) {
@@ -439,7 +498,7 @@ function verifySignature(req: IncomingMessage, rawPath: string, query: Array<[st
   ].join('\n');
   const scope = `${day}/${region}/s3/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  let signingKey = hmac(`AWS4${SECRET_KEY}`, day);
+  let signingKey = hmac(`AWS4${credentials.secretKey}`, day);
   for (const part of [region, 's3', 'aws4_request']) signingKey = hmac(signingKey, part);
   const expected = createHmac('sha256', signingKey).update(stringToSign).digest();
   const provided = Buffer.from(signature, 'hex');

@@ -1,5 +1,6 @@
 import { isAdmin, type AuthenticatedUser } from '../auth/authenticated-user.js';
 import type { AccessLevel } from './entities/columns.js';
+import { NotYoursException } from './file-manager.errors.js';
 
 /**
  * Who may read a media file, by its access level: `public` anyone (even anonymous), `members` any authenticated
@@ -24,8 +25,23 @@ export function canManage(file: { createdById: string }, user?: AuthenticatedUse
 }
 
 /**
- * The same rule as `canRead`, as a SQL condition over the media file alias `m`, so visibility is applied in the
- * query (counts and pages are right). Parameters are named to be merged into a query builder.
+ * For a change of a record locked for it (a media file, a collection): a record the caller may not read does not
+ * exist for them (`hidden()` is thrown), one they may read but not manage answers 403.
+ */
+export function assertMayChange(
+  record: { accessLevel: AccessLevel; createdById: string } | undefined,
+  user: AuthenticatedUser,
+  hidden: () => Error,
+  action: ConstructorParameters<typeof NotYoursException>[0],
+): void {
+  if (!record || !canRead(record, user)) throw hidden();
+  if (!canManage(record, user)) throw new NotYoursException(action);
+}
+
+/**
+ * The same rule as `canRead`, as a SQL condition over the alias `m` (or another table with `access_level` and
+ * `created_by`), so visibility is applied in the query (counts and pages are right). The viewer is a named
+ * parameter (`:viewerId`); `SqlParams.named` turns it into a positional one of the statement it joins.
  */
 export function readableCondition(user?: AuthenticatedUser, alias = 'm'): { sql: string; params: Record<string, unknown> } {
   if (isAdmin(user)) return { sql: 'TRUE', params: {} };

@@ -1,4 +1,4 @@
-import { DomainException, NotFoundException } from '../common/errors/domain.exception.js';
+import { DomainException, ForbiddenException, NotFoundException } from '../common/errors/domain.exception.js';
 
 export class PendingFileNotFoundException extends NotFoundException {
   constructor() {
@@ -43,9 +43,69 @@ export class UnknownCollectionsException extends DomainException {
   }
 }
 
+export class TagNotFoundException extends NotFoundException {
+  constructor() {
+    super('Tag');
+  }
+}
+
+export class CollectionNotFoundException extends NotFoundException {
+  constructor() {
+    super('Collection');
+  }
+}
+
+/** What a slug belongs to, as error messages name it. */
+export type SlugOwner = 'media file' | 'tag' | 'collection';
+
 export class SlugTakenException extends DomainException {
-  constructor(slug: string) {
-    super('SLUG_TAKEN', 'Another media file already uses this slug', { slug });
+  constructor(owner: SlugOwner, slug: string | undefined) {
+    super('SLUG_TAKEN', `Another ${owner} already uses this slug`, { slug });
+  }
+}
+
+export class TagExistsException extends DomainException {
+  constructor(name: string) {
+    super('TAG_EXISTS', 'A tag with this name already exists', { name });
+  }
+}
+
+const NOT_YOURS = {
+  'change this file': 'Only the uploader or an admin may change this file',
+  'delete this file': 'Only the uploader or an admin may delete this file',
+  'change this tag': 'Only the creator of this tag or an admin may change it',
+  'change this collection': 'Only the creator of this collection or an admin may change it',
+} as const;
+
+/** The caller may see the record but not change it: only its creator or an admin may. */
+export class NotYoursException extends ForbiddenException {
+  constructor(action: keyof typeof NOT_YOURS) {
+    super(NOT_YOURS[action]);
+  }
+}
+
+export class ApprovedFileChangedException extends DomainException {
+  constructor() {
+    // Approved, then trashed and purged (or replaced) by someone else before the answer was read.
+    super('CONFLICT', 'The approved file was changed concurrently');
+  }
+}
+
+export class PayloadTooLargeException extends DomainException {
+  constructor() {
+    super('PAYLOAD_TOO_LARGE', 'The request body is larger than the configured limit');
+  }
+}
+
+export class MalformedMultipartException extends DomainException {
+  constructor() {
+    super('BAD_REQUEST', 'The multipart body is malformed');
+  }
+}
+
+export class UploadAbortedException extends DomainException {
+  constructor() {
+    super('BAD_REQUEST', 'The client aborted the upload');
   }
 }
 

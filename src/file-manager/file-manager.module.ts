@@ -10,9 +10,21 @@ import { UsagesController } from './controllers/usages.controller.js';
 import { FILE_MANAGER_ENTITIES } from './entities/index.js';
 import { CollectionsService } from './services/collections.service.js';
 import { ContentMaintenanceService } from './services/content-maintenance.service.js';
-import { FileRecordsService } from './services/file-records.service.js';
 import { HashCleanupService } from './services/hash-cleanup.service.js';
-import { LibraryService } from './services/library.service.js';
+import { LibrarySearchService } from './services/library-search.service.js';
+import { MediaContentService } from './services/media-content.service.js';
+import { MediaFileDetailsService } from './services/media-file-details.service.js';
+import { MediaFileUpdatesService } from './services/media-file-updates.service.js';
+import { CollectionsRepository } from './repositories/collections.repository.js';
+import { MediaFileViewsRepository } from './repositories/media-file-views.repository.js';
+import { MediaFilesRepository } from './repositories/media-files.repository.js';
+import { PendingFilesRepository } from './repositories/pending-files.repository.js';
+import { SearchRepository } from './repositories/search.repository.js';
+import { StorageDeletionsRepository } from './repositories/storage-deletions.repository.js';
+import { StoredObjectsRepository } from './repositories/stored-objects.repository.js';
+import { TagsRepository } from './repositories/tags.repository.js';
+import { UploadClaimsRepository } from './repositories/upload-claims.repository.js';
+import { UsagesRepository } from './repositories/usages.repository.js';
 import { ModerationService } from './services/moderation.service.js';
 import { StorageDeletionQueue } from './services/storage-deletion-queue.service.js';
 import { TagsService } from './services/tags.service.js';
@@ -34,15 +46,27 @@ import { UsagesService } from './services/usages.service.js';
     CollectionsController,
   ],
   providers: [
+    CollectionsRepository,
+    MediaFileViewsRepository,
+    MediaFilesRepository,
+    PendingFilesRepository,
+    SearchRepository,
+    StorageDeletionsRepository,
+    StoredObjectsRepository,
+    TagsRepository,
+    UploadClaimsRepository,
+    UsagesRepository,
     StorageDeletionQueue,
     HashCleanupService,
     UploadSessionsService,
     UploadService,
-    FileRecordsService,
     ModerationService,
     TrashService,
     ContentMaintenanceService,
-    LibraryService,
+    LibrarySearchService,
+    MediaFileDetailsService,
+    MediaFileUpdatesService,
+    MediaContentService,
     TagsService,
     CollectionsService,
     UsagesService,
@@ -51,7 +75,6 @@ import { UsagesService } from './services/usages.service.js';
   exports: [
     HashCleanupService,
     StorageDeletionQueue,
-    FileRecordsService,
     TrashService,
     ContentMaintenanceService,
     UploadService,

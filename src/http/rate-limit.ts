@@ -14,14 +14,14 @@ import type { Request, Response } from 'express';
 import { DomainException } from '../common/errors/domain.exception.js';
 import { httpConfig } from '../config/configuration.js';
 
-/** The rate-limited actions; a route opts in with `@RateLimit(name)`. */
-export type RateLimitName = 'login' | 'upload';
+/** The rate-limited actions; a route opts in with `@RateLimit(name)`. Logins: see src/auth/login-throttle.ts. */
+export type RateLimitName = 'upload';
 
 const RATE_LIMIT = Symbol('rateLimit');
 const WINDOW_MS = 60_000;
 
 /**
- * Limits a route to LOGIN_RATE_LIMIT / UPLOAD_RATE_LIMIT requests per minute. As a route guard it runs after
+ * Limits a route to UPLOAD_RATE_LIMIT requests per minute. As a route guard it runs after
  * the global authentication guard, so the upload limit can count per user.
  */
 export function RateLimit(name: RateLimitName) {
@@ -85,27 +85,14 @@ export class RateLimitGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const name = this.reflector.get<RateLimitName | undefined>(RATE_LIMIT, context.getHandler());
     if (!name) return true;
-    const limit = name === 'login' ? this.config.loginRateLimitPerMinute : this.config.uploadRateLimitPerMinute;
+    const limit = this.config.uploadRateLimitPerMinute;
     if (limit === 0) return true;
     const request = context.switchToHttp().getRequest<Request & { user?: { id: string } }>();
-    const retryAfterSeconds = this.limiter.take(`${name}|${trackerOf(name, request)}`, limit);
+    // Per user (the route is authenticated), so users sharing an address do not share a budget.
+    const tracker = request.user ? `user:${request.user.id}` : `ip:${request.ip}`;
+    const retryAfterSeconds = this.limiter.take(`${name}|${tracker}`, limit);
     if (retryAfterSeconds === 0) return true;
     context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(retryAfterSeconds));
     throw new TooManyRequestsException(retryAfterSeconds);
-  }
-}
-
-function trackerOf(name: RateLimitName, request: Request & { user?: { id: string } }): string {
-  switch (name) {
-    case 'login': {
-      // Per client address *and* email: one account's password guessing is slowed down, while an office behind a
-      // NAT is not locked out as a whole. Unknown and known emails count alike (nothing to learn about accounts).
-      const body = request.body as { email?: unknown } | undefined;
-      const email = typeof body?.email === 'string' ? body.email.trim().toLowerCase() : '';
-      return `${request.ip}|${email}`;
-    }
-    case 'upload':
-      // Per user (the route is authenticated), so users sharing an address do not share a budget.
-      return request.user ? `user:${request.user.id}` : `ip:${request.ip}`;
   }
 }

@@ -61,8 +61,23 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly loginFailures = new Counter({
+    name: 'mediavault_login_failures_total',
+    help: 'Logins refused for a wrong e-mail or password (not counting attempts refused by the login throttle)',
+    registers: [this.registry],
+  });
+
+  readonly loginThrottled = new Counter({
+    name: 'mediavault_login_throttled_total',
+    help: 'Login attempts refused with 429 by the login throttle, by the limit that held them: address (all accounts) or account (address and account)',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Both scopes are exported from the start (at 0), so an alert on them needs no "absent" special case.
+    for (const scope of ['address', 'account']) this.loginThrottled.inc({ scope }, 0);
   }
 
   get contentType(): string {

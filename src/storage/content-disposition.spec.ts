@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { contentDisposition } from './content-disposition.js';
+import { contentDisposition, mayRenderInline } from './content-disposition.js';
 
 describe('contentDisposition', () => {
   it('uses a plain quoted filename for printable ASCII', () => {
@@ -34,4 +34,25 @@ describe('contentDisposition', () => {
     );
     expect(contentDisposition('ab\ud800.txt')).toContain(`filename*=UTF-8''ab%EF%BF%BD.txt`);
   });
+});
+
+describe('mayRenderInline', () => {
+  it.each(['image/png', 'image/jpeg', 'video/mp4', 'audio/mpeg', 'application/pdf', 'text/plain', 'Text/Plain; charset=utf-8'])(
+    'lets passive %s render inline',
+    (contentType) => expect(mayRenderInline(contentType)).toBe(true),
+  );
+
+  it.each([
+    'text/html',
+    'image/svg+xml',
+    'application/xml',
+    'text/xml',
+    'application/xhtml+xml',
+    'text/javascript',
+    'application/json',
+    'application/octet-stream',
+    'image/svg+xml; charset=utf-8',
+    '',
+    undefined,
+  ])('never lets %s render inline', (contentType) => expect(mayRenderInline(contentType)).toBe(false));
 });

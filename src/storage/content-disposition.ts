@@ -1,4 +1,19 @@
 /**
+ * Types a browser only displays: no script, no markup that can load or run anything. Everything else (HTML, SVG,
+ * XML, JavaScript, unknown types...) may run script in the origin that serves it, so a URL we sign never serves it
+ * `inline`: the storage origin would be the victim, and for public files anyone could be sent there.
+ */
+const PASSIVE_INLINE_TYPE = new RegExp(
+  '^(?:image/(?:png|jpeg|gif|webp|avif|bmp|heic|heif|tiff)|video/[a-z0-9.+-]+|audio/[a-z0-9.+-]+|application/pdf|text/plain)$',
+);
+
+/** Whether content of `contentType` may be served `inline` by a URL we sign (unknown type: no). */
+export function mayRenderInline(contentType: string | undefined): boolean {
+  const essence = contentType?.split(';')[0].trim().toLowerCase();
+  return essence !== undefined && PASSIVE_INLINE_TYPE.test(essence);
+}
+
+/**
  * A `Content-Disposition` value per RFC 6266: an ASCII `filename` every client understands plus, when the name is
  * not plain ASCII, `filename*` (RFC 5987, UTF-8, percent-encoded) which modern clients prefer.
  */

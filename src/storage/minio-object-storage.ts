@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
-import { contentDisposition } from './content-disposition.js';
+import { contentDisposition, mayRenderInline } from './content-disposition.js';
 import {
   ObjectStorage,
   type ByteRange,
@@ -271,8 +271,10 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
   }
 
   async presignedGetUrl(key: string, options: PresignOptions): Promise<string> {
+    // Decided here so that every signed URL obeys it, whoever asks for one.
+    const inline = options.inline === true && mayRenderInline(options.contentType);
     const responseHeaders: Record<string, string> = {
-      'response-content-disposition': contentDisposition(options.filename, options.inline),
+      'response-content-disposition': contentDisposition(options.filename, inline),
     };
     if (options.contentType) responseHeaders['response-content-type'] = options.contentType;
     // Region is configured, so the client signs offline (no GetBucketLocation round trip).

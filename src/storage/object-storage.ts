@@ -25,7 +25,10 @@ export interface PresignOptions {
   /** The name the browser saves the file as; any Unicode, encoded per RFC 6266 / RFC 5987. */
   filename: string;
   contentType?: string;
-  /** `inline` instead of `attachment`. */
+  /**
+   * `inline` instead of `attachment`, honoured only for passive `contentType`s (images, audio, video, PDF, plain
+   * text): active ones (HTML, SVG, XML, scripts) and an unknown type always get `attachment`.
+   */
   inline?: boolean;
 }
 

@@ -8,22 +8,11 @@ import { PassThrough } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { UploadService } from '../../src/file-manager/services/upload.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 import { checkInvariants, formatViolations } from '../support/invariants.js';
 
 describe('an upload part that failed before its claim was taken', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, env: { ORPHAN_GRACE_MINUTES: '0' } });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
+  const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
 
   it('fails and gives its claim back instead of holding it forever', async () => {
     const member = await t.createUser('member');

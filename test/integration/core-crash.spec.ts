@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../src/embedded/embedded-s3.js';
 import { ContentMaintenanceService } from '../../src/file-manager/services/content-maintenance.service.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, testAppEnv, useTestApp } from '../support/app.js';
 import { startChildApp } from '../support/child-app.js';
-import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
 import {
   approve,
   content,
@@ -29,30 +28,10 @@ import { holdNewContent, waitForLockWaiters } from '../support/race.js';
 import { expectInvariants } from '../support/invariants.js';
 
 describe('a server killed between writing an object and recording it', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-  const bucket = testBucketName();
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, bucket, env: { ORPHAN_GRACE_MINUTES: '0' } });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
+  const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
 
   it('leaves a claimed object that GC keeps while the claim is live and collects once it is stale', async () => {
-    const child = await startChildApp({
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      S3_BUCKET: bucket,
-      JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
-      ADMIN_EMAIL,
-      ADMIN_PASSWORD,
-      SCHEDULED_JOBS_ENABLED: 'false',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-child-')),
-    });
+    const child = await startChildApp(testAppEnv({ databaseUrl: t.databaseUrl, bucket: t.bucket }));
     try {
       const login = await fetch(`${child.url}/api/auth/login`, {
         method: 'POST',
@@ -60,7 +39,7 @@ describe('a server killed between writing an object and recording it', () => {
         body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
       }).then((response) => response.json() as Promise<{ accessToken: string }>);
       const bytes = content();
-      const barrier = await holdNewContent(database.url, sha256(bytes));
+      const barrier = await holdNewContent(t.databaseUrl, sha256(bytes));
       const form = new FormData();
       form.append('files', new Blob([bytes]), 'doomed.txt');
       const uploading = fetch(`${child.url}/api/uploads`, {
@@ -69,7 +48,7 @@ describe('a server killed between writing an object and recording it', () => {
         body: form,
       }).catch((error: unknown) => error);
       // The child has written the object and waits inside its recording transaction: kill it there.
-      await waitForLockWaiters(database.url, 1);
+      await waitForLockWaiters(t.databaseUrl, 1);
       await child.kill('SIGKILL');
       await barrier.release();
       // The client saw the connection die (fetch rejects with a network error, not an HTTP answer).
@@ -104,11 +83,9 @@ describe('a server killed between writing an object and recording it', () => {
 });
 
 describe('storage failing', () => {
-  let database: TestDatabase;
   let s3: EmbeddedS3;
   let s3Directory: string;
   let port: number;
-  let t: TestApp;
   let admin: string;
 
   const startStorage = async () => {
@@ -117,26 +94,24 @@ describe('storage failing', () => {
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
     s3Directory = mkdtempSync(join(tmpdir(), 'mediavault-s3-'));
     port = 0;
     await startStorage();
-    t = await createTestApp({
-      databaseUrl: database.url,
-      env: {
-        S3_ENDPOINT: s3.endpoint,
-        S3_ACCESS_KEY: s3.accessKey,
-        S3_SECRET_KEY: s3.secretKey,
-        S3_REGION: s3.region,
-        ORPHAN_GRACE_MINUTES: '0',
-      },
-    });
+  });
+  const t = useTestApp({
+    env: () => ({
+      S3_ENDPOINT: s3.endpoint,
+      S3_ACCESS_KEY: s3.accessKey,
+      S3_SECRET_KEY: s3.secretKey,
+      S3_REGION: s3.region,
+      ORPHAN_GRACE_MINUTES: '0',
+    }),
+  });
+  beforeAll(async () => {
     admin = await t.adminAuth();
   });
   afterAll(async () => {
-    await t?.close();
     await s3?.stop();
-    await database?.drop();
     rmSync(s3Directory, { recursive: true, force: true });
   });
 

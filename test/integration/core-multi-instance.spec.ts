@@ -5,15 +5,22 @@
  * barrier is released and PostgreSQL grants the lock in that order. Unforced repetitions cover the rest.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { StorageDeletionQueue } from '../../src/file-manager/services/storage-deletion-queue.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp, type TestApp } from '../support/app.js';
 import { runWorkload, sha256, workloadSeed, type WorkloadUser } from '../support/core-workload.js';
-import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
-import { checkInvariants, formatViolations } from '../support/invariants.js';
-import { holdContentLock, holdNewContent, runInOrder, waitForLockWaiters, type Barrier } from '../support/race.js';
+import { testBucketName, useTestDatabase } from '../support/database.js';
+import { checkInvariants, expectInvariants, formatViolations } from '../support/invariants.js';
+import {
+  bothOrders,
+  holdContentLock,
+  holdNewContent,
+  holdPendingRow,
+  raceInOrder,
+  runInOrder,
+  waitForLockWaiters,
+} from '../support/race.js';
 
 interface Response {
   status: number;
@@ -21,25 +28,17 @@ interface Response {
 }
 
 describe('core invariants across two instances (same database, same bucket)', () => {
-  let database: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
+  const database = useTestDatabase();
+  const bucket = testBucketName();
+  const env = { ORPHAN_GRACE_MINUTES: '0' };
+  const a = useTestApp({ database, bucket, listen: true, env });
+  const b = useTestApp({ database, bucket, listen: true, env });
   let admin: string;
   let dataSource: DataSource;
-  const bucket = testBucketName();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const env = { ORPHAN_GRACE_MINUTES: '0' };
-    a = await createTestApp({ databaseUrl: database.url, bucket, listen: true, env });
-    b = await createTestApp({ databaseUrl: database.url, bucket, listen: true, env });
     admin = await a.adminAuth();
     dataSource = a.get(DataSource);
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await database?.drop();
   });
 
   const freshContent = (label: string) => Buffer.from(`${label} ${randomBytes(8).toString('hex')}\n`);
@@ -77,10 +76,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
     return { ...pending, mediaId };
   };
 
-  const expectInvariants = async (label: string) => {
-    const violations = await checkInvariants({ dataSource, storage: a.get(ObjectStorage), bucket, apps: [a, b] });
-    if (violations.length) throw new Error(`${label}: invariants violated\n${formatViolations(violations)}`);
-  };
+  const invariantsHold = (label: string) => expectInvariants([a, b], { label, bucket });
 
   const contentRow = async (hash: string) =>
     ((await dataSource.query(`SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`, [hash])) as Array<{
@@ -111,7 +107,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
       expect(await count(`SELECT count(*)::int AS n FROM pending_files WHERE hash = $1`, [hash])).toBe(1);
     }
     // One stored object per content after the duplicate uploads' objects are collected (I3, checked in the bucket).
-    await expectInvariants('after simultaneous uploads');
+    await invariantsHold('after simultaneous uploads');
   });
 
   it('the same pending file approved on both at once: exactly one 201, the other 409 NOT_PENDING', async () => {
@@ -131,58 +127,52 @@ describe('core invariants across two instances (same database, same bucket)', ()
       expect([ra, rb].find((response) => response.status === 409)!.body.code).toBe('NOT_PENDING');
       expect(await count(`SELECT count(*)::int AS n FROM media_files WHERE hash = $1`, [hash])).toBe(1);
     }
-    await expectInvariants('after double approvals');
+    await invariantsHold('after double approvals');
   });
 
-  it.each([
-    ['approve on A first', true],
-    ['reject on B first', false],
-  ])('approve on A vs reject on B (%s): one wins, the content follows the winner', async (_label, approveFirst) => {
-    const { hash, pendingId } = await pendingFile(`approve-reject-${approveFirst}`);
-    const barrier = await holdContentLock(database.url, hash);
-    const [approved, rejected] = approveFirst
-      ? await runInOrder(database.url, barrier, () => approve(a, pendingId), () => reject(b, pendingId))
-      : await runInOrder(database.url, barrier, () => reject(b, pendingId), () => approve(a, pendingId)).then(
-          ([r, ap]) => [ap, r] as const,
-        );
-    if (approveFirst) {
-      expect(approved.status).toBe(201);
-      expect(rejected.status).toBe(409);
-      expect(rejected.body.code).toBe('NOT_PENDING');
-      expect(await contentRow(hash)).toBeDefined();
-    } else {
-      expect(rejected.status).toBe(200);
-      expect(approved.status).toBe(409);
-      expect(approved.body.code).toBe('NOT_PENDING');
-      expect(await contentRow(hash)).toBeUndefined();
-    }
-    await expectInvariants(`approve vs reject, ${_label}`);
-  });
+  it.each(bothOrders('approve', 'reject'))(
+    'approve on A vs reject on B (%s first): one wins, the %s is refused, the content follows the winner',
+    async (first, second) => {
+      const { hash, pendingId } = await pendingFile(`approve-reject-${first}`);
+      const barrier = await holdContentLock(database.url, hash);
+      const outcome = await raceInOrder(
+        database.url,
+        barrier,
+        { approve: () => approve(a, pendingId), reject: () => reject(b, pendingId) },
+        [first, second],
+      );
+      expect(outcome[first].status).toBe({ approve: 201, reject: 200 }[first]);
+      expect(outcome[second].status).toBe(409);
+      expect(outcome[second].body.code).toBe('NOT_PENDING');
+      expect((await contentRow(hash)) !== undefined).toBe(first === 'approve');
+      await invariantsHold(`approve vs reject, ${first} first`);
+    },
+  );
 
-  it.each([
-    ['purge on A first', true],
-    ['re-upload on B first', false],
-  ])('purge on A vs re-upload on B (%s): the re-uploaded content is never lost', async (label, purgeFirst) => {
-    const { content, hash, mediaId, pendingId } = await mediaFile(`purge-reupload-${purgeFirst}`, true);
-    const before = (await contentRow(hash)).objectKey;
-    const barrier = await holdContentLock(database.url, hash);
-    const [purged, uploaded] = purgeFirst
-      ? await runInOrder(database.url, barrier, () => purge(a, mediaId), () => upload(b, content))
-      : await runInOrder(database.url, barrier, () => upload(b, content), () => purge(a, mediaId)).then(
-          ([u, p]) => [p, u] as const,
-        );
-    expect(purged.status).toBe(204);
-    expect(uploaded.status).toBe(201);
-    // The trashed media file does not count as `exists`; the approved-then-trashed pending record is reused.
-    expect(uploaded.body.results[0].status).toBe('pending_updated');
-    expect(uploaded.body.results[0].pendingFile.id).toBe(pendingId);
-    const after = await contentRow(hash);
-    expect(after).toBeDefined();
-    // Purge first frees the old copy and the upload stores a new one; upload first keeps the old copy.
-    if (purgeFirst) expect(after.objectKey).not.toBe(before);
-    else expect(after.objectKey).toBe(before);
-    await expectInvariants(`purge vs re-upload, ${label}`);
-  });
+  it.each(bothOrders('purge', 'upload'))(
+    'purge on A vs re-upload on B (%s first): the re-uploaded content is never lost',
+    async (first, second) => {
+      const { content, hash, mediaId, pendingId } = await mediaFile(`purge-reupload-${first}`, true);
+      const before = (await contentRow(hash)).objectKey;
+      const barrier = await holdContentLock(database.url, hash);
+      const { purge: purged, upload: uploaded } = await raceInOrder(
+        database.url,
+        barrier,
+        { purge: () => purge(a, mediaId), upload: () => upload(b, content) },
+        [first, second],
+      );
+      expect(purged.status).toBe(204);
+      expect(uploaded.status).toBe(201);
+      // The trashed media file does not count as `exists`; the approved-then-trashed pending record is reused.
+      expect(uploaded.body.results[0].status).toBe('pending_updated');
+      expect(uploaded.body.results[0].pendingFile.id).toBe(pendingId);
+      const after = await contentRow(hash);
+      expect(after).toBeDefined();
+      // Purge first frees the old copy and the upload stores a new one; upload first keeps the old copy.
+      expect(after.objectKey === before).toBe(first === 'upload');
+      await invariantsHold(`purge vs re-upload, ${first} first`);
+    },
+  );
 
   it('purge on A vs re-upload on B, unforced, many times', async () => {
     for (let round = 0; round < 8; round += 1) {
@@ -197,30 +187,30 @@ describe('core invariants across two instances (same database, same bucket)', ()
       const violations = await checkInvariants({ dataSource, storage: a.get(ObjectStorage), bucket });
       expect(formatViolations(violations)).toBe('');
     }
-    await expectInvariants('after unforced purge vs re-upload');
+    await invariantsHold('after unforced purge vs re-upload');
   });
 
-  it.each([
-    ['restore on A first', true],
-    ['purge on B first', false],
-  ])('trash restore on A vs purge on B (%s): exactly one wins', async (label, restoreFirst) => {
-    const { hash, mediaId } = await mediaFile(`restore-purge-${restoreFirst}`, true);
+  it.each(bothOrders('restore', 'purge'))('trash restore on A vs purge on B (%s first): exactly one wins', async (first, second) => {
+    const { hash, mediaId } = await mediaFile(`restore-purge-${first}`, true);
     const barrier = await holdContentLock(database.url, hash);
-    const [restored, purged] = restoreFirst
-      ? await runInOrder(database.url, barrier, () => restore(a, mediaId), () => purge(b, mediaId))
-      : await runInOrder(database.url, barrier, () => purge(b, mediaId), () => restore(a, mediaId)).then(
-          ([p, r]) => [r, p] as const,
-        );
-    if (restoreFirst) {
-      expect([restored.status, purged.status]).toEqual([200, 404]);
-      expect(await count(`SELECT count(*)::int AS n FROM media_files WHERE id = $1 AND deleted_at IS NULL`, [mediaId])).toBe(1);
-      expect(await contentRow(hash)).toBeDefined();
-    } else {
-      expect([restored.status, purged.status]).toEqual([404, 204]);
-      expect(await count(`SELECT count(*)::int AS n FROM media_files WHERE id = $1`, [mediaId])).toBe(0);
-      expect(await contentRow(hash)).toBeUndefined();
-    }
-    await expectInvariants(`restore vs purge, ${label}`);
+    const outcome = await raceInOrder(
+      database.url,
+      barrier,
+      { restore: () => restore(a, mediaId), purge: () => purge(b, mediaId) },
+      [first, second],
+    );
+    const winner = {
+      restore: { restore: 200, purge: 404, activeRows: 1, rows: 1, contentKept: true },
+      purge: { restore: 404, purge: 204, activeRows: 0, rows: 0, contentKept: false },
+    }[first];
+    expect({
+      restore: outcome.restore.status,
+      purge: outcome.purge.status,
+      activeRows: await count(`SELECT count(*)::int AS n FROM media_files WHERE id = $1 AND deleted_at IS NULL`, [mediaId]),
+      rows: await count(`SELECT count(*)::int AS n FROM media_files WHERE id = $1`, [mediaId]),
+      contentKept: (await contentRow(hash)) !== undefined,
+    }).toEqual(winner);
+    await invariantsHold(`restore vs purge, ${first} first`);
   });
 
   it.each([
@@ -244,7 +234,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
     expect(uploaded.status).toBe(201);
     expect(uploaded.body.results[0].status).toBe(alreadyStored ? 'pending_updated' : 'pending');
     if (pendingId) expect(uploaded.body.results[0].pendingFile.id).toBe(pendingId);
-    await expectInvariants(`GC vs upload, ${label}`);
+    await invariantsHold(`GC vs upload, ${label}`);
   });
 
   it('GC on A racing uploads on B, unforced, many times', async () => {
@@ -261,7 +251,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
       const violations = await checkInvariants({ dataSource, storage: a.get(ObjectStorage), bucket });
       expect(formatViolations(violations)).toBe('');
     }
-    await expectInvariants('after GC racing uploads');
+    await invariantsHold('after GC racing uploads');
   });
 
   it('freed content leaves the bucket right after the freeing commit, without waiting for GC (I4)', async () => {
@@ -308,7 +298,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
     expect((await reject(a, pendingId)).status).toBe(200);
     // Barrier on the pending row: the upload (started first) stores the content row, then waits here; the
     // approval finds no committed content row to lock and waits here behind it.
-    const barrier = await openBarrier(database.url, `SELECT id FROM pending_files WHERE id = $1 FOR UPDATE`, [pendingId]);
+    const barrier = await holdPendingRow(database.url, pendingId);
     const [uploaded, approved] = await runInOrder(
       database.url,
       barrier,
@@ -316,7 +306,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
       () => approve(a, pendingId),
     );
     expect(uploaded.body.results[0].status).toBe('pending_updated');
-    await expectInvariants('approve vs re-upload of a rejected file');
+    await invariantsHold('approve vs re-upload of a rejected file');
     // The upload committed before the approval decided: the approval must succeed.
     expect({ status: approved.status, code: approved.body.code }).toEqual({ status: 201, code: undefined });
   });
@@ -330,7 +320,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
   it('reject racing two re-uploads of a rejected file: no deadlock, no 5xx', async () => {
     const { content, pendingId } = await pendingFile('reject-vs-reuploads');
     expect((await reject(a, pendingId)).status).toBe(200);
-    const barrier = await openBarrier(database.url, `SELECT id FROM pending_files WHERE id = $1 FOR UPDATE`, [pendingId]);
+    const barrier = await holdPendingRow(database.url, pendingId);
     const started: Array<Promise<Response>> = [];
     try {
       // First re-upload: stores the content row (uncommitted), waits for the pending row.
@@ -348,7 +338,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
     }
     const [first, rejected, second] = await Promise.all(started);
     const statuses = { first: first.status, rejected: rejected.status, second: second.status };
-    await expectInvariants('reject vs two re-uploads');
+    await invariantsHold('reject vs two re-uploads');
     expect(statuses).toEqual({ first: 201, rejected: 200, second: 201 });
   });
 
@@ -390,17 +380,3 @@ describe('core invariants across two instances (same database, same bucket)', ()
     expect(stats.operations).toBe(240);
   });
 });
-
-/** A barrier on any row: the pending file's, here (race.ts has the content and upload-claim ones). */
-async function openBarrier(databaseUrl: string, sql: string, params: unknown[]): Promise<Barrier> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query(sql, params);
-  return {
-    release: async () => {
-      await client.query('ROLLBACK');
-      await client.end();
-    },
-  };
-}

@@ -10,8 +10,7 @@ import { HashCleanupService } from '../../src/file-manager/services/hash-cleanup
 import { UploadSessionsService } from '../../src/file-manager/services/upload-sessions.service.js';
 import { ContentMaintenanceService } from '../../src/file-manager/services/content-maintenance.service.js';
 import { expectInvariants } from '../support/invariants.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 import {
   approve,
   content,
@@ -25,27 +24,29 @@ import {
   trash,
   upload,
 } from '../support/files.js';
-import { holdContentLock, holdNewContent, holdUploadSession, runInOrder, waitForLockWaiters } from '../support/race.js';
+import {
+  bothOrders,
+  holdContentLock,
+  holdNewContent,
+  holdUploadSession,
+  raceInOrder,
+  runInOrder,
+  waitForLockWaiters,
+} from '../support/race.js';
 
 describe('races on one content, forced in both orders', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
   let member: { id: string; auth: string };
 
+  const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, env: { ORPHAN_GRACE_MINUTES: '0' } });
     admin = await t.adminAuth();
     member = await t.createUser('member');
   });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
 
   const uploadRequest = (auth: string, bytes: Buffer, name = 'f.txt') => () =>
-    t.http.post('/api/uploads').set('Authorization', auth).attach('files', bytes, name).then((r) => r);
+    t.http.post('/api/uploads').set('Authorization', auth).attach('files', bytes, name);
 
   const storedUpload = (bytes: Buffer, objectKey: string) => ({
     hash: sha256(bytes),
@@ -63,8 +64,8 @@ describe('races on one content, forced in both orders', () => {
   describe('two uploads of one content', () => {
     it('new content: one pending file, one stored object, whichever wins', async () => {
       const bytes = content();
-      const barrier = await holdNewContent(database.url, sha256(bytes));
-      const [a, b] = await runInOrder(database.url, barrier, uploadRequest(admin, bytes, 'a.txt'), uploadRequest(member.auth, bytes, 'b.txt'));
+      const barrier = await holdNewContent(t.databaseUrl, sha256(bytes));
+      const [a, b] = await runInOrder(t.databaseUrl, barrier, uploadRequest(admin, bytes, 'a.txt'), uploadRequest(member.auth, bytes, 'b.txt'));
       expect([a.status, b.status]).toEqual([201, 201]);
       const statuses = [a.body.results[0].status, b.body.results[0].status].sort();
       expect(statuses).toEqual(['pending', 'pending_updated']);
@@ -79,9 +80,9 @@ describe('races on one content, forced in both orders', () => {
     ])('stored content (%s): the later upload is the one recorded', async (_, adminFirst) => {
       const bytes = content();
       const first = await upload(t, admin, bytes, 'original.txt');
-      const barrier = await holdContentLock(database.url, first.hash);
+      const barrier = await holdContentLock(t.databaseUrl, first.hash);
       const [winner, loser] = adminFirst ? [admin, member.auth] : [member.auth, admin];
-      const [a, b] = await runInOrder(database.url, barrier, uploadRequest(winner, bytes, 'one.txt'), uploadRequest(loser, bytes, 'two.txt'));
+      const [a, b] = await runInOrder(t.databaseUrl, barrier, uploadRequest(winner, bytes, 'one.txt'), uploadRequest(loser, bytes, 'two.txt'));
       expect(a.body.results[0].status).toBe('pending_updated');
       expect(b.body.results[0].status).toBe('pending_updated');
       const pending = await t.http.get(`/api/pending/${first.pendingFile!.id}`).set('Authorization', admin);
@@ -92,125 +93,92 @@ describe('races on one content, forced in both orders', () => {
     });
   });
 
-  it.each([['A first'], ['B first']])('two approvals of one pending file (%s): exactly one wins', async (order) => {
+  it.each(bothOrders('A', 'B'))('two approvals of one pending file (%s first): exactly one wins', async (first, second) => {
     const pending = await upload(t, admin, content());
-    const barrier = await holdContentLock(database.url, pending.hash);
-    const approveAs = (title: string) => () => approve(t, admin, pending.pendingFile!.id, { title }).then((r) => r);
-    const [first, second] =
-      order === 'A first'
-        ? await runInOrder(database.url, barrier, approveAs('A'), approveAs('B'))
-        : await runInOrder(database.url, barrier, approveAs('B'), approveAs('A'));
-    expect(first.status).toBe(201);
-    expect(second.status).toBe(409);
-    expect(second.body.code).toBe('NOT_PENDING');
-    expect(first.body.mediaFile.title).toBe(order === 'A first' ? 'A' : 'B');
+    const barrier = await holdContentLock(t.databaseUrl, pending.hash);
+    const approveAs = (title: string) => () => approve(t, admin, pending.pendingFile!.id, { title });
+    const [won, lost] = await runInOrder(t.databaseUrl, barrier, approveAs(first), approveAs(second));
+    expect(won.status).toBe(201);
+    expect(lost.status).toBe(409);
+    expect(lost.body.code).toBe('NOT_PENDING');
+    expect(won.body.mediaFile.title).toBe(first);
     expect(await count(t, `SELECT 1 FROM media_files WHERE hash = $1`, [pending.hash])).toBe(1);
   });
 
   describe('approve vs reject', () => {
-    it('approve first: approved, the reject is refused, content kept', async () => {
-      const pending = await upload(t, admin, content());
-      const barrier = await holdContentLock(database.url, pending.hash);
-      const [approved, rejected] = await runInOrder(
-        database.url,
-        barrier,
-        () => approve(t, admin, pending.pendingFile!.id).then((r) => r),
-        () => reject(t, admin, pending.pendingFile!.id).then((r) => r),
-      );
-      expect(approved.status).toBe(201);
-      expect(rejected.status).toBe(409);
-      expect(rejected.body.code).toBe('NOT_PENDING');
-      expect(await storedObjectOf(t, pending.hash)).toBeDefined();
-      await expectInvariants(t);
-    });
+    const winner = {
+      approve: { status: 201, mediaFiles: 1, contentKept: true },
+      reject: { status: 200, mediaFiles: 0, contentKept: false },
+    };
 
-    it('reject first: rejected, the approval is refused, content removed', async () => {
+    it.each(bothOrders('approve', 'reject'))('%s first: it wins, the %s is refused, the content follows', async (first, second) => {
       const pending = await upload(t, admin, content());
-      const barrier = await holdContentLock(database.url, pending.hash);
-      const [rejected, approved] = await runInOrder(
-        database.url,
+      const id = pending.pendingFile!.id;
+      const barrier = await holdContentLock(t.databaseUrl, pending.hash);
+      const outcome = await raceInOrder(
+        t.databaseUrl,
         barrier,
-        () => reject(t, admin, pending.pendingFile!.id).then((r) => r),
-        () => approve(t, admin, pending.pendingFile!.id).then((r) => r),
+        { approve: () => approve(t, admin, id), reject: () => reject(t, admin, id) },
+        [first, second],
       );
-      expect(rejected.status).toBe(200);
-      expect(approved.status).toBe(409);
-      expect(approved.body.code).toBe('NOT_PENDING');
-      expect(await count(t, `SELECT 1 FROM media_files WHERE hash = $1`, [pending.hash])).toBe(0);
-      expect(await storedObjectOf(t, pending.hash)).toBeUndefined();
+      expect(outcome[first].status).toBe(winner[first].status);
+      expect(outcome[second].status).toBe(409);
+      expect(outcome[second].body.code).toBe('NOT_PENDING');
+      expect(await count(t, `SELECT 1 FROM media_files WHERE hash = $1`, [pending.hash])).toBe(winner[first].mediaFiles);
+      expect((await storedObjectOf(t, pending.hash)) !== undefined).toBe(winner[first].contentKept);
       await expectInvariants(t);
     });
   });
 
   describe('purge vs re-upload', () => {
-    it('purge first: the content is freed, then stored again by the upload (new object)', async () => {
+    // Purge first frees the content, then the upload stores it again (a new object); upload first makes the pending
+    // file need the content, so the purge keeps it (the same object).
+    const sameObject = { purge: false, upload: true };
+
+    it.each(bothOrders('purge', 'upload'))('%s first, then %s: the re-uploaded content is kept', async (first, second) => {
       const file = await createMediaFile(t, admin);
       await trash(t, admin, file.mediaId);
       const before = await storedObjectOf(t, file.hash);
-      const barrier = await holdContentLock(database.url, file.hash);
-      const [purged, uploaded] = await runInOrder(
-        database.url,
+      const barrier = await holdContentLock(t.databaseUrl, file.hash);
+      const outcome = await raceInOrder(
+        t.databaseUrl,
         barrier,
-        () => purge(t, admin, file.mediaId).then((r) => r),
-        uploadRequest(member.auth, file.bytes),
+        { purge: () => purge(t, admin, file.mediaId), upload: uploadRequest(member.auth, file.bytes) },
+        [first, second],
       );
-      expect(purged.status).toBe(204);
-      expect(uploaded.body.results[0].status).toBe('pending_updated');
+      expect(outcome.purge.status).toBe(204);
+      expect(outcome.upload.body.results[0].status).toBe('pending_updated');
       const after = await storedObjectOf(t, file.hash);
       expect(after).toBeDefined();
-      expect(after!.objectKey).not.toBe(before!.objectKey);
-      await expectInvariants(t);
-    });
-
-    it('upload first: the pending file needs the content, the purge keeps it (same object)', async () => {
-      const file = await createMediaFile(t, admin);
-      await trash(t, admin, file.mediaId);
-      const before = await storedObjectOf(t, file.hash);
-      const barrier = await holdContentLock(database.url, file.hash);
-      const [uploaded, purged] = await runInOrder(
-        database.url,
-        barrier,
-        uploadRequest(member.auth, file.bytes),
-        () => purge(t, admin, file.mediaId).then((r) => r),
-      );
-      expect(uploaded.body.results[0].status).toBe('pending_updated');
-      expect(purged.status).toBe(204);
-      expect(await storedObjectOf(t, file.hash)).toEqual(before);
+      expect(after!.objectKey === before!.objectKey).toBe(sameObject[first]);
       await expectInvariants(t);
     });
   });
 
   describe('purge vs restore', () => {
-    it('purge first: the restore finds nothing (404), the content is freed', async () => {
-      const file = await createMediaFile(t, admin);
-      await trash(t, admin, file.mediaId);
-      const barrier = await holdContentLock(database.url, file.hash);
-      const [purged, restored] = await runInOrder(
-        database.url,
-        barrier,
-        () => purge(t, admin, file.mediaId).then((r) => r),
-        () => restore(t, admin, file.mediaId).then((r) => r),
-      );
-      expect(purged.status).toBe(204);
-      expect(restored.status).toBe(404);
-      expect(await storedObjectOf(t, file.hash)).toBeUndefined();
-      await expectInvariants(t);
-    });
+    // The loser finds nothing: a purged file cannot be restored, a restored one is no longer in the trash.
+    const winner = {
+      purge: { purge: 204, restore: 404, detail: 404, contentKept: false },
+      restore: { purge: 404, restore: 200, detail: 200, contentKept: true },
+    };
 
-    it('restore first: the purge finds nothing in the trash (404), the file and its content stay', async () => {
+    it.each(bothOrders('purge', 'restore'))('%s first: it wins, the %s answers 404', async (first, second) => {
       const file = await createMediaFile(t, admin);
       await trash(t, admin, file.mediaId);
-      const barrier = await holdContentLock(database.url, file.hash);
-      const [restored, purged] = await runInOrder(
-        database.url,
+      const barrier = await holdContentLock(t.databaseUrl, file.hash);
+      const outcome = await raceInOrder(
+        t.databaseUrl,
         barrier,
-        () => restore(t, admin, file.mediaId).then((r) => r),
-        () => purge(t, admin, file.mediaId).then((r) => r),
+        { purge: () => purge(t, admin, file.mediaId), restore: () => restore(t, admin, file.mediaId) },
+        [first, second],
       );
-      expect(restored.status).toBe(200);
-      expect(purged.status).toBe(404);
-      expect((await t.http.get(`/api/files/${file.mediaId}`).set('Authorization', admin)).status).not.toBe(500);
-      expect(await storedObjectOf(t, file.hash)).toBeDefined();
+      const detail = await t.http.get(`/api/files/${file.mediaId}`).set('Authorization', admin);
+      expect({ purge: outcome.purge.status, restore: outcome.restore.status, detail: detail.status }).toEqual({
+        purge: winner[first].purge,
+        restore: winner[first].restore,
+        detail: winner[first].detail,
+      });
+      expect((await storedObjectOf(t, file.hash)) !== undefined).toBe(winner[first].contentKept);
       await expectInvariants(t);
     });
   });
@@ -218,12 +186,13 @@ describe('races on one content, forced in both orders', () => {
   describe('garbage collection vs upload', () => {
     it('GC while the upload is recording: GC waits for the commit, then sees the reference and keeps the object', async () => {
       const bytes = content();
-      const barrier = await holdNewContent(database.url, sha256(bytes));
+      const barrier = await holdNewContent(t.databaseUrl, sha256(bytes));
       // The upload stops inside its recording transaction, after it took back its claim (row lock held).
-      const uploading = uploadRequest(member.auth, bytes)();
-      await waitForLockWaiters(database.url, 1);
+      // A supertest request is only sent once something subscribes to it: Promise.resolve does, now.
+      const uploading = Promise.resolve(uploadRequest(member.auth, bytes)());
+      await waitForLockWaiters(t.databaseUrl, 1);
       const gc = t.get(ContentMaintenanceService).collectGarbage();
-      await waitForLockWaiters(database.url, 2);
+      await waitForLockWaiters(t.databaseUrl, 2);
       await barrier.release();
       const [uploaded, report] = await Promise.all([uploading, gc]);
       expect(uploaded.body.results[0].status).toBe('pending');
@@ -256,39 +225,28 @@ describe('races on one content, forced in both orders', () => {
       await expectInvariants(t);
     });
 
-    it('GC and an upload queued on the claim: the upload records first, GC then keeps the object', async () => {
-      const bytes = content();
-      const session = await t.get(UploadSessionsService).open();
-      await t.get(ObjectStorage).putStream(session.objectKey, Readable.from([bytes]));
-      const barrier = await holdUploadSession(database.url, session.objectKey);
-      const [outcome, report] = await runInOrder(
-        database.url,
-        barrier,
-        () => t.get(HashCleanupService).recordUpload(storedUpload(bytes, session.objectKey)),
-        () => t.get(ContentMaintenanceService).collectGarbage(),
-      );
-      session.close();
-      expect(outcome.status).toBe('pending');
-      expect(report.orphanObjectsQueued).toBe(0);
-      await expectInvariants(t);
-    });
-
-    it('GC and an upload queued on the claim: GC judges first, sees a live claim, the upload records after', async () => {
-      const bytes = content();
-      const session = await t.get(UploadSessionsService).open();
-      await t.get(ObjectStorage).putStream(session.objectKey, Readable.from([bytes]));
-      const barrier = await holdUploadSession(database.url, session.objectKey);
-      const [report, outcome] = await runInOrder(
-        database.url,
-        barrier,
-        () => t.get(ContentMaintenanceService).collectGarbage(),
-        () => t.get(HashCleanupService).recordUpload(storedUpload(bytes, session.objectKey)),
-      );
-      session.close();
-      expect(report.orphanObjectsQueued).toBe(0);
-      expect(outcome.status).toBe('pending');
-      await expectInvariants(t);
-    });
+    it.each(bothOrders('record', 'collect'))(
+      'GC and an upload queued on the claim (%s first, then %s): the claim protects the object, the upload records it',
+      async (first, second) => {
+        const bytes = content();
+        const session = await t.get(UploadSessionsService).open();
+        await t.get(ObjectStorage).putStream(session.objectKey, Readable.from([bytes]));
+        const barrier = await holdUploadSession(t.databaseUrl, session.objectKey);
+        const outcome = await raceInOrder(
+          t.databaseUrl,
+          barrier,
+          {
+            record: () => t.get(HashCleanupService).recordUpload(storedUpload(bytes, session.objectKey)),
+            collect: () => t.get(ContentMaintenanceService).collectGarbage(),
+          },
+          [first, second],
+        );
+        session.close();
+        expect(outcome.record.status).toBe('pending');
+        expect(outcome.collect.orphanObjectsQueued).toBe(0);
+        await expectInvariants(t);
+      },
+    );
 
     it('a claim gone stale (its process stalled or died) is collected, and its upload then records nothing', async () => {
       const bytes = content();

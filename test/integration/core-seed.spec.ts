@@ -3,8 +3,7 @@
  * real PostgreSQL and S3 server, through the HTTP API.
  */
 import { DataSource } from 'typeorm';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 import {
   approve,
   content,
@@ -23,18 +22,12 @@ import {
 } from '../support/files.js';
 
 describe('atomic file hash handling (the seed cases)', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   const mediaRows = (hash: string) => count(t, `SELECT 1 FROM media_files WHERE hash = $1`, [hash]);

@@ -1,6 +1,6 @@
 import { Client } from 'minio';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,9 +42,26 @@ afterAll(async () => {
 });
 
 describe('startEmbeddedS3', () => {
-  it('listens on a random loopback port with the s3rver credentials', () => {
+  it('listens on a random loopback port with credentials generated for its directory (kept there, 0600)', async () => {
     expect(server.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(server).toMatchObject({ accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1' });
+    expect(server.region).toBe('us-east-1');
+    expect(server.accessKey).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+    expect(server.secretKey).toMatch(/^[A-Za-z0-9_-]{32,}$/);
+    expect([server.accessKey, server.secretKey]).not.toContain('S3RVER');
+    const file = join(directory, '.credentials.json');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ accessKey: server.accessKey, secretKey: server.secretKey });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it("refuses s3rver's public built-in credentials", async () => {
+    const intruder = new Client({ ...clientOptions(), accessKey: 'S3RVER', secretKey: 'S3RVER' });
+    await expect(intruder.getObject(bucket, 'secret')).rejects.toMatchObject({ code: 'InvalidAccessKeyId' });
+    await expect(intruder.listBuckets()).rejects.toMatchObject({ code: 'InvalidAccessKeyId' });
+  });
+
+  it('the test run itself uses generated credentials', () => {
+    expect(process.env.S3_ACCESS_KEY).toBeDefined();
+    expect([process.env.S3_ACCESS_KEY, process.env.S3_SECRET_KEY]).not.toContain('S3RVER');
   });
 
   it('refuses to listen beyond loopback', async () => {
@@ -161,6 +178,11 @@ describe('startEmbeddedS3', () => {
 
       const second = await startEmbeddedS3({ directory: scratch });
       try {
+        expect({ accessKey: second.accessKey, secretKey: second.secretKey }).toEqual({
+          accessKey: first.accessKey,
+          secretKey: first.secretKey,
+        });
+        expect(second.accessKey).not.toBe(server.accessKey); // another directory, another pair
         const secondClient = clientFor(second);
         expect((await buffer(await secondClient.getObject('persisted', 'a/b/c.txt'))).toString()).toBe('still here');
         expect((await secondClient.listBuckets()).map((b) => b.name)).toEqual(['persisted']);

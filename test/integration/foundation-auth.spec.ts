@@ -3,10 +3,9 @@
  * the real application and a real database.
  */
 import { DataSource } from 'typeorm';
-import { createTestApp, ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp, ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD } from '../support/app.js';
 
-const USER_KEYS = ['createdAt', 'email', 'id', 'role'];
+const USER_KEYS = ['createdAt', 'disabled', 'email', 'id', 'name', 'role'];
 
 /** Whatever the endpoint, no response body may ever carry a password hash. */
 function expectNoPasswordHash(body: unknown): void {
@@ -21,17 +20,7 @@ function expectError(response: { status: number; body: Record<string, unknown> }
 }
 
 describe('foundation: auth and users', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
+  const t = useTestApp();
 
   describe('POST /api/auth/login', () => {
     it('answers a bearer token and the user, without any password hash', async () => {
@@ -41,7 +30,8 @@ describe('foundation: auth and users', () => {
         accessToken: expect.any(String),
         tokenType: 'Bearer',
         expiresIn: 3600,
-        user: { id: expect.any(String), email: ADMIN_EMAIL, role: 'admin', createdAt: expect.any(String) },
+        refreshToken: expect.any(String),
+        user: { id: expect.any(String), email: ADMIN_EMAIL, name: 'admin', role: 'admin', disabled: false, createdAt: expect.any(String) },
       });
       expect(new Date(response.body.user.createdAt).toISOString()).toBe(response.body.user.createdAt);
       expectNoPasswordHash(response.body.user);
@@ -76,7 +66,14 @@ describe('foundation: auth and users', () => {
       const member = await t.createUser('member');
       const response = await t.http.get('/api/auth/me').set('Authorization', member.auth);
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ id: member.id, email: member.email, role: 'member', createdAt: expect.any(String) });
+      expect(response.body).toEqual({
+        id: member.id,
+        email: member.email,
+        name: member.email.split('@')[0],
+        role: 'member',
+        disabled: false,
+        createdAt: expect.any(String),
+      });
     });
 
     it('answers 401 UNAUTHORIZED without a token, with a bad token, and with another scheme', async () => {

@@ -5,10 +5,12 @@
  */
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import type { Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { QueryFailedError } from 'typeorm';
 import { UsersService } from '../../src/auth/users.service.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 
 type HttpResponse = { status: number; body: Record<string, unknown>; headers: Record<string, string> };
 
@@ -19,6 +21,10 @@ function expectError(response: HttpResponse, status: number, code: string): void
   expect(response.headers['content-type']).toMatch(/^application\/json/);
   expect(response.body).toMatchObject({ statusCode: status, code, error: expect.any(String), message: expect.any(String) });
   for (const key of Object.keys(response.body)) expect(ERROR_BODY_KEYS).toContain(key);
+  // The whole shape, every time: details is an object (possibly empty), never missing.
+  expect(Object.keys(response.body).sort()).toEqual([...ERROR_BODY_KEYS].sort());
+  expect(response.body.details).toEqual(expect.any(Object));
+  expect(Array.isArray(response.body.details)).toBe(false);
   // The request id in the body is the one in the header, so a user's report can be matched with the server log.
   expect(response.body.requestId).toBe(response.headers['x-request-id']);
 }
@@ -38,20 +44,14 @@ function silenceErrorLog() {
 }
 
 describe('foundation: error shape', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
   });
   afterEach(() => jest.restoreAllMocks());
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
 
   it('validation: 400 VALIDATION_FAILED with details.fields naming each offending field', async () => {
     const response = await t.http
@@ -73,6 +73,45 @@ describe('foundation: error shape', () => {
       }
     }
     expect((await t.http.get('/api/files').query({ page: 10_000_000 }).set('Authorization', admin)).status).toBe(200);
+  });
+
+  it('JSON nested 10,000 deep: 400 BAD_REQUEST naming the limit, anonymously too (it overflowed the stack: a 500)', async () => {
+    const deep = `{"email":"a@b.c","password":"x","extra":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const login = await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send(deep);
+    expectError(login, 400, 'BAD_REQUEST');
+    expect(login.body.details).toEqual({ maxDepth: 32 });
+    const collection = `{"title":"deep","description":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`;
+    const created = await t.http.post('/api/collections').set('Authorization', admin).set('Content-Type', 'application/json').send(collection);
+    expectError(created, 400, 'BAD_REQUEST');
+    // Brackets inside strings are text, not nesting.
+    const bracketsInText = await t.http.post('/api/auth/login').send({ email: '['.repeat(300), password: '{'.repeat(300) });
+    expectError(bracketsInText, 401, 'INVALID_CREDENTIALS');
+  });
+
+  it("numbers beyond their column's range: 400 VALIDATION_FAILED naming the field, not a 500", async () => {
+    for (const [field, value] of [
+      ['minSize', '99999999999999999999999'],
+      ['maxSize', '9223372036854775807'],
+      ['maxSize', '9007199254740992'],
+      ['minSize', '1e400'],
+    ]) {
+      const response = await t.http.get('/api/files').query({ [field]: value }).set('Authorization', admin);
+      expectError(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.details).toEqual({ fields: [{ field, errors: expect.any(Array) }] });
+    }
+    const largest = await t.http.get('/api/files').query({ maxSize: String(Number.MAX_SAFE_INTEGER) }).set('Authorization', admin);
+    expect(largest.status).toBe(200);
+  });
+
+  it('a validly signed token whose sub is not a user id: 401 UNAUTHORIZED, not a 500', async () => {
+    const jwt = t.get(JwtService);
+    for (const sub of ['not-a-uuid', "1' OR '1'='1", '']) {
+      const token = await jwt.signAsync({ sub });
+      expectError(await t.http.get('/api/auth/me').set('Authorization', `Bearer ${token}`), 401, 'UNAUTHORIZED');
+    }
+    // Anonymous routes too: a bad token is refused, not ignored.
+    const token = await jwt.signAsync({ sub: 'not-a-uuid' });
+    expectError(await t.http.get('/api/files').set('Authorization', `Bearer ${token}`), 401, 'UNAUTHORIZED');
   });
 
   it('a NUL character anywhere in the input: 400 VALIDATION_FAILED naming the field, nothing written', async () => {
@@ -173,6 +212,23 @@ describe('foundation: error shape', () => {
     expectError(unknown, 404, 'NOT_FOUND');
   });
 
+  it('headers too large: 431 REQUEST_HEADERS_TOO_LARGE with the whole error body, not an empty one', async () => {
+    const server = t.app.getHttpServer() as Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const raw = await rawExchange(port, `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      const [head, body] = raw.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 431 /);
+      const headers = Object.fromEntries(
+        head.split('\r\n').slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+      );
+      expectError({ status: 431, body: JSON.parse(body) as Record<string, unknown>, headers }, 431, 'REQUEST_HEADERS_TOO_LARGE');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('keeps a sane X-Request-Id sent by the caller and replaces an unsafe one', async () => {
     const kept = await t.http.get('/api/nowhere').set('X-Request-Id', 'trace-abc.123');
     expect(kept.headers['x-request-id']).toBe('trace-abc.123');
@@ -181,3 +237,14 @@ describe('foundation: error shape', () => {
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+/** Sends `request` as it is and answers everything the server wrote until it closed the connection. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}

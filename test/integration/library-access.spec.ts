@@ -1,5 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { createCollection, createMediaFile, listFiles, type Json } from './library-fixtures.js';
 
 type Caller = 'anonymous' | 'another member' | 'uploader' | 'admin';
@@ -14,14 +13,12 @@ const MAY_READ: Record<Level, Caller[]> = {
 };
 
 describe('access levels on every read of a media file', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   const auth: Partial<Record<Caller, string>> = {};
   const files = {} as Record<Level, Json>;
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     auth.admin = await t.adminAuth();
     auth.uploader = (await t.createUser('member')).auth;
     auth['another member'] = (await t.createUser('member')).auth;
@@ -37,10 +34,6 @@ describe('access levels on every read of a media file', () => {
     for (const level of ['public', 'members', 'staff', 'private'] as const) {
       await t.http.post(`/api/files/${files[level].id}/usages`).set('Authorization', auth.admin).send({ contentType: 'page', contentId: level }).expect(201);
     }
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   const endpoints: Array<{ name: string; path: (file: Json) => string; ok: number }> = [

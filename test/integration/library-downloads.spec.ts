@@ -1,13 +1,10 @@
 import { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { createMediaFile, type Json } from './library-fixtures.js';
 
 const CONTENT = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz'.repeat(10)); // 360 bytes of text
 
 describe('downloads and content', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
   let file: Json;
   let publicEndpoint: string;
@@ -15,21 +12,18 @@ describe('downloads and content', () => {
   const downloadCount = async (id: string) =>
     Number(((await t.get(DataSource).query(`SELECT download_count FROM media_files WHERE id = $1`, [id])) as Array<{ download_count: string }>)[0].download_count);
 
+  const t = useTestApp({
+    listen: true,
+    env: () => {
+      // The public endpoint differs from the internal one (localhost vs 127.0.0.1): signed URLs must use it and work.
+      publicEndpoint = process.env.S3_ENDPOINT!.replace('127.0.0.1', 'localhost');
+      return { S3_PUBLIC_ENDPOINT: publicEndpoint, DOWNLOAD_URL_EXPIRY_SECONDS: '120' };
+    },
+  });
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    // The public endpoint differs from the internal one (localhost vs 127.0.0.1): signed URLs must use it and work.
-    publicEndpoint = process.env.S3_ENDPOINT!.replace('127.0.0.1', 'localhost');
-    t = await createTestApp({
-      databaseUrl: database.url,
-      listen: true,
-      env: { S3_PUBLIC_ENDPOINT: publicEndpoint, DOWNLOAD_URL_EXPIRY_SECONDS: '120' },
-    });
     admin = await t.adminAuth();
     file = await createMediaFile(t, { title: 'Déjà vu', filename: 'Déjà vu – notes.txt', content: CONTENT, accessLevel: 'public' });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it('redirects to a signed URL on the public endpoint that serves the bytes as an attachment with the original name', async () => {
@@ -55,6 +49,20 @@ describe('downloads and content', () => {
     const signed = await fetch(response.headers.location);
     expect(signed.headers.get('content-disposition')).toMatch(/^inline; /);
     expect((await t.http.get(`/api/files/${file.id}/download?inline=maybe`)).status).toBe(400);
+  });
+
+  it.each([
+    ['page.html', '<!doctype html><html><body><script>alert(document.domain)</script></body></html>', /^text\/html/],
+    ['drawing.svg', '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', /^image\/svg\+xml/],
+    ['feed.xml', '<?xml version="1.0"?><x:script xmlns:x="http://www.w3.org/1999/xhtml">alert(1)</x:script>', /xml/],
+  ])('never serves active content (%s) inline from a signed URL, even with ?inline=true', async (filename, text, type) => {
+    const active = await createMediaFile(t, { title: filename, filename, content: Buffer.from(text), accessLevel: 'public' });
+    const response = await t.http.get(`/api/files/${active.id}/download?inline=true`).expect(302);
+    const signed = await fetch(response.headers.location);
+    expect(signed.status).toBe(200);
+    expect(signed.headers.get('content-type')).toMatch(type);
+    expect(signed.headers.get('content-disposition')).toBe(`attachment; filename="${filename}"`);
+    await signed.arrayBuffer();
   });
 
   it('serves the content with ETag, Content-Length and Accept-Ranges, and counts a full read', async () => {

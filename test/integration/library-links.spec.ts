@@ -3,26 +3,18 @@
  * migration 1764202000000) follow every change of the links, and a PATCH of a file's tags racing the deletion of
  * one of its tags never deadlocks into a 5xx (forced in both orders with a lock barrier on the file's row).
  */
-import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { runInOrder, type Barrier } from '../support/race.js';
+import { useTestApp } from '../support/app.js';
+import { bothOrders, holdMediaRow, raceInOrder } from '../support/race.js';
 import { createCollection, createMediaFile, createTag, listFiles, titles, type Json } from './library-fixtures.js';
 
 describe('tag and collection filters follow the links; PATCH vs tag delete', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   async function arrays(id: string): Promise<{ tagIds: string[]; collectionIds: string[] }> {
@@ -79,33 +71,25 @@ describe('tag and collection filters follow the links; PATCH vs tag delete', () 
     expect(await listFiles(t, { q: 'paged', pageSize: 2, page: 5 })).toMatchObject({ count: 3, results: [] });
   });
 
-  /** Holds the media row with FOR SHARE: a PATCH (FOR UPDATE) and the tag deletion's update both queue on it. */
-  async function holdMediaRow(id: string): Promise<Barrier> {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query('BEGIN');
-    await client.query(`SELECT id FROM media_files WHERE id = $1 FOR SHARE`, [id]);
-    return {
-      release: async () => {
-        await client.query('ROLLBACK');
-        await client.end();
-      },
-    };
-  }
-
-  for (const first of ['patch', 'delete'] as const) {
-    it(`PATCH tags and a delete of the tag being removed, ${first} first: both succeed, no deadlock`, async () => {
+  it.each(bothOrders('patch', 'delete'))(
+    'PATCH tags and a delete of the tag being removed, %s first: both succeed, no deadlock',
+    async (first, second) => {
       const doomed = await createTag(t, `Doomed ${first}`);
       const kept = await createTag(t, `Kept ${first}`);
       const file: Json = await createMediaFile(t, { title: `Raced ${first}`, accessLevel: 'public', tagIds: [doomed.id, kept.id] });
-      const patch = async () => (await t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send({ tagIds: [kept.id] })).status;
-      const remove = async () => (await t.http.delete(`/api/tags/${doomed.id}`).set('Authorization', admin)).status;
 
-      const barrier = await holdMediaRow(file.id);
-      const [a, b] = first === 'patch' ? await runInOrder(database.url, barrier, patch, remove) : await runInOrder(database.url, barrier, remove, patch);
-      const [patchStatus, removeStatus] = first === 'patch' ? [a, b] : [b, a];
-      expect({ patchStatus, removeStatus }).toEqual({ patchStatus: 200, removeStatus: 204 });
+      const barrier = await holdMediaRow(t.databaseUrl, file.id);
+      const outcome = await raceInOrder(
+        t.databaseUrl,
+        barrier,
+        {
+          patch: () => t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send({ tagIds: [kept.id] }),
+          delete: () => t.http.delete(`/api/tags/${doomed.id}`).set('Authorization', admin),
+        },
+        [first, second],
+      );
+      expect({ patch: outcome.patch.status, delete: outcome.delete.status }).toEqual({ patch: 200, delete: 204 });
       expect(await arrays(file.id)).toEqual({ tagIds: [kept.id], collectionIds: [] });
-    });
-  }
+    },
+  );
 });

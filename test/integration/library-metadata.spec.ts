@@ -1,25 +1,18 @@
 import { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { createCollection, createMediaFile, createTag, type Json } from './library-fixtures.js';
 
 describe('media file metadata, tags and collections', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
   let uploader: { id: string; auth: string };
   let other: { id: string; auth: string };
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
     uploader = await t.createUser('member');
     other = await t.createUser('member');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   describe('slugs', () => {

@@ -10,14 +10,11 @@
 import { DataSource } from 'typeorm';
 import { MaintenanceJobs } from '../../src/maintenance/maintenance.jobs.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 import { checkInvariants } from '../support/invariants.js';
 import { createCollection, createMediaFile, createTag, listFiles, titles, type Json } from './library-fixtures.js';
 
 describe('Search from the terms index', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
   let member: { id: string; auth: string };
   let red: Json;
@@ -39,9 +36,9 @@ describe('Search from the terms index', () => {
     return fromTerms;
   }
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
     member = await t.createUser('member');
     red = await createTag(t, 'Red');
@@ -69,10 +66,6 @@ describe('Search from the terms index', () => {
         accessLevel: i % 2 === 0 ? 'public' : 'members',
       });
     }
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it('answers like the media rows: words, prefixes, typos, tags, collections, filters, pages, for every caller', async () => {

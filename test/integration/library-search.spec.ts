@@ -1,11 +1,8 @@
 import { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { createCollection, createMediaFile, createTag, listFiles, png, titles, type Json } from './library-fixtures.js';
 
 describe('GET /api/files: search, filters, ordering', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
   let member: { id: string; auth: string };
   const files: Record<string, Json> = {};
@@ -13,9 +10,9 @@ describe('GET /api/files: search, filters, ordering', () => {
   let portrait: Json;
   let holidays: Json;
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
     member = await t.createUser('member');
     landscape = await createTag(t, 'Landscape');
@@ -42,10 +39,6 @@ describe('GET /api/files: search, filters, ordering', () => {
       ]);
     }
     expect((await t.http.delete(`/api/files/${files.trashed.id}`).set('Authorization', admin)).status).toBe(204);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it('lists what each caller may see, newest first by default, with the contract page shape', async () => {

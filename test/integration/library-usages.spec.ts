@@ -1,23 +1,16 @@
 import { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { createMediaFile } from './library-fixtures.js';
 
 describe('usages', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
   let member: { id: string; auth: string };
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
     member = await t.createUser('member');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it('records idempotently, lists, removes, and blocks the trash while in use', async () => {

@@ -6,6 +6,8 @@
  * (negative or huge pages, page sizes 0 and 1000, repeated and nested parameters, unknown fields), as an admin, as
  * a member and anonymously. Never a 5xx; every 4xx carries the contract's error shape; no body leaks a stack
  * trace, SQL, the bucket or a storage key. FUZZ_RUNS (default 30) sets the runs per endpoint, FUZZ_SEED replays.
+ * Besides the random runs, every endpoint gets JSON nested 10,000 deep, and every numeric query or body field
+ * numbers beyond any column's range (both once 500s).
  */
 import fc from 'fast-check';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -17,7 +19,10 @@ interface Operation {
   path: string;
   pathParams: string[];
   queryParams: string[];
+  /** Query parameters documented as integer or number. */
+  numericQueryParams: string[];
   bodyFields: string[];
+  numericBodyFields: string[];
   /** Each documented body field with a plausible value of its type, to build bodies with one field wrong. */
   plausible: Record<string, unknown>;
   hasBody: boolean;
@@ -33,7 +38,7 @@ interface SchemaProperty {
   format?: string;
 }
 interface OpenApiOperation {
-  parameters?: Array<{ name: string; in: string }>;
+  parameters?: Array<{ name: string; in: string; schema?: SchemaProperty }>;
   requestBody?: { content?: Record<string, { schema?: { $ref?: string; properties?: Record<string, SchemaProperty> } }> };
 }
 
@@ -61,7 +66,9 @@ function operationsOf(document: OpenApiDocument): Operation[] {
         path,
         pathParams: parameters.filter((p) => p.in === 'path').map((p) => p.name),
         queryParams: parameters.filter((p) => p.in === 'query').map((p) => p.name),
+        numericQueryParams: parameters.filter((p) => p.in === 'query' && isNumeric(p.schema)).map((p) => p.name),
         bodyFields: Object.keys(properties),
+        numericBodyFields: Object.entries(properties).filter(([, property]) => isNumeric(property)).map(([name]) => name),
         plausible: Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, plausibleValue(name, property)])),
         hasBody: Boolean(operation.requestBody),
       });
@@ -69,6 +76,23 @@ function operationsOf(document: OpenApiDocument): Operation[] {
   }
   return operations;
 }
+
+function isNumeric(property: SchemaProperty | undefined): boolean {
+  return property?.type === 'integer' || property?.type === 'number';
+}
+
+/** Beyond int8, a double's exact integers, or any number at all: no numeric field accepts them (each was a 500). */
+const BEYOND_EVERY_RANGE = [
+  '99999999999999999999999',
+  '9223372036854775807',
+  '9223372036854775808',
+  '-9223372036854775809',
+  '9007199254740993',
+  '1e400',
+];
+/** For the random runs: int4's edges too (fine for a bigint field, not for an integer one). */
+const OUT_OF_RANGE_NUMBERS = [...BEYOND_EVERY_RANGE, '2147483648', '-2147483649'];
+const DEEP_JSON = `{"title":"deep","deep":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
 
 function plausibleValue(name: string, property: SchemaProperty): unknown {
   if (property.enum?.length) return property.enum[0];
@@ -143,6 +167,9 @@ function bodyArbitrary(fields: string[], plausible: Record<string, unknown> = {}
     // Not JSON at all, or cut short.
     fc.constantFrom('{', '{"title":', '[1,2', 'nul', '{"a":1}{"b":2}', '\u0000', ''),
     fc.constant(JSON.stringify({ deep: JSON.parse('['.repeat(400) + ']'.repeat(400)) })),
+    fc.constant(DEEP_JSON),
+    // Numbers as they are on the wire: JSON.stringify could not write these.
+    fc.tuple(knownKeys, fc.constantFrom(...OUT_OF_RANGE_NUMBERS)).map(([field, number]) => `{${JSON.stringify(field)}:${number}}`),
   );
 }
 
@@ -162,6 +189,7 @@ function queryArbitrary(names: string[]): fc.Arbitrary<string> {
   const known = fc.constantFrom(...names, 'page', 'pageSize', 'ordering', 'q', 'status', 'olderThanDays', 'inline');
   const value = fc.oneof(
     fc.constantFrom('-1', '0', '1000', '99999999999999999999', '1e3', '1.5', 'NaN', '', 'true', '-createdAt', 'password'),
+    fc.constantFrom(...OUT_OF_RANGE_NUMBERS),
     fc.string({ maxLength: 30 }),
     fc.string({ unit: 'grapheme', maxLength: 10 }),
     fc.integer().map(String),
@@ -257,7 +285,10 @@ describe('every endpoint fuzzed with invalid input', () => {
               typeof error.error === 'string' &&
               typeof error.code === 'string' &&
               UPPER_SNAKE.test(error.code) &&
-              typeof error.message === 'string';
+              typeof error.message === 'string' &&
+              typeof error.details === 'object' &&
+              error.details !== null &&
+              typeof error.requestId === 'string';
             if (!shaped) throw new Error(`not the error shape: ${where}`);
             if (error.code === 'VALIDATION_FAILED' && !Array.isArray((error.details as { fields?: unknown })?.fields)) {
               throw new Error(`VALIDATION_FAILED without details.fields: ${where}`);
@@ -271,4 +302,47 @@ describe('every endpoint fuzzed with invalid input', () => {
       );
     }
   }, 180_000);
+
+  it('answers JSON nested 10,000 deep with 400 on every endpoint, for every caller', async () => {
+    for (const operation of operations) {
+      const path = operation.path.replace(/\{[^}]+\}/g, realIds[0]);
+      for (const auth of Object.values(auths)) {
+        let call = t.http[operation.method](path).set('Content-Type', 'application/json');
+        if (auth) call = call.set('Authorization', auth);
+        const response = await call.send(DEEP_JSON);
+        expect({ endpoint: `${operation.method} ${operation.path}`, status: response.status, code: response.body.code }).toEqual({
+          endpoint: `${operation.method} ${operation.path}`,
+          status: 400,
+          code: 'BAD_REQUEST',
+        });
+      }
+    }
+  });
+
+  it("answers numbers beyond their column's range with 400 naming the field, on every numeric query and body field", async () => {
+    const checked: string[] = [];
+    for (const operation of operations) {
+      const path = operation.path.replace(/\{[^}]+\}/g, realIds[0]);
+      const fields = [
+        ...operation.numericQueryParams.map((name) => ({ name, in: 'query' as const })),
+        ...operation.numericBodyFields.map((name) => ({ name, in: 'body' as const })),
+      ];
+      for (const field of fields) {
+        for (const number of BEYOND_EVERY_RANGE) {
+          let call = t.http[operation.method](field.in === 'query' ? `${path}?${field.name}=${number}` : path);
+          call = call.set('Authorization', auths.admin!);
+          if (field.in === 'body') {
+            call = call.set('Content-Type', 'application/json').send(`{${JSON.stringify(field.name)}:${number}}`);
+          }
+          const response = await call;
+          const where = `${operation.method} ${operation.path} ${field.in} ${field.name}=${number}`;
+          expect({ where, status: response.status, code: response.body.code }).toEqual({ where, status: 400, code: 'VALIDATION_FAILED' });
+          expect({ where, fields: JSON.stringify(response.body.details) }).toEqual({ where, fields: expect.stringContaining(field.name) });
+        }
+        checked.push(`${operation.method} ${operation.path} ${field.name}`);
+      }
+    }
+    // Floor: page/pageSize on every list, minSize/maxSize on the search, olderThanDays on emptying the trash.
+    expect(checked).toEqual(expect.arrayContaining(['get /api/files minSize', 'get /api/files maxSize', 'get /api/users page']));
+  });
 });

@@ -4,9 +4,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, useTestApp } from '../support/app.js';
 import { content } from '../support/files.js';
+import { LoginThrottle } from '../../src/auth/login-throttle.js';
 
 function expectError(response: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
   expect(response.status).toBe(status);
@@ -14,39 +14,36 @@ function expectError(response: { status: number; body: Record<string, unknown> }
 }
 
 describe('ops: limits and protection', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let baseUrl: string;
 
+  const t = useTestApp({
+    listen: true,
+    env: {
+      LOGIN_RATE_LIMIT: '3',
+      UPLOAD_RATE_LIMIT: '2',
+      MAX_FILES_PER_REQUEST: '2',
+      MAX_REQUEST_BYTES: '65536',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+    },
+  });
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({
-      databaseUrl: database.url,
-      listen: true,
-      env: {
-        LOGIN_RATE_LIMIT: '3',
-        UPLOAD_RATE_LIMIT: '2',
-        MAX_FILES_PER_REQUEST: '2',
-        MAX_REQUEST_BYTES: '65536',
-        CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
-      },
-    });
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
   });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
 
   describe('rate limits', () => {
-    it('limits login attempts per client address and email: 429 with Retry-After, other emails unaffected', async () => {
+    it('slows login attempts per client address and email after failures: 429 with Retry-After, other emails unaffected', async () => {
       const email = 'victim@test.local';
       await t.createUser('member', email);
-      for (let attempt = 0; attempt < 2; attempt += 1) {
+      // The throttle's clock stands still, so the 1 s wait cannot run out between two requests of a slow machine.
+      const throttle = t.get(LoginThrottle);
+      const frozen = Date.now();
+      throttle.now = () => frozen;
+      for (let attempt = 0; attempt < 3; attempt += 1) {
         expectError(await t.http.post('/api/auth/login').send({ email, password: `wrong-${attempt}-password` }), 401, 'INVALID_CREDENTIALS');
       }
-      // createUser logged in once already: that was the third attempt. Now even the right password waits.
+      // Three failures (LOGIN_RATE_LIMIT) from this address: the next attempt must wait, even with the right password.
       const limited = await t.http.post('/api/auth/login').send({ email: email.toUpperCase(), password: 'member-password-123' });
       expectError(limited, 429, 'TOO_MANY_REQUESTS');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -56,6 +53,7 @@ describe('ops: limits and protection', () => {
 
       // Another account from the same address is not locked out.
       expect((await t.http.post('/api/auth/login').send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).status).toBe(200);
+      throttle.now = Date.now;
     });
 
     it('limits uploads per user: the third upload within a minute is 429, another user still uploads', async () => {

@@ -1,17 +1,7 @@
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 
 describe('smoke', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
+  const t = useTestApp();
 
   it('uploads, approves, trashes, re-uploads', async () => {
     const admin = await t.adminAuth();

@@ -238,9 +238,17 @@ describe('MinioObjectStorage', () => {
     const encoded = /filename\*=UTF-8''(.+)$/.exec(disposition)![1];
     expect(decodeURIComponent(encoded)).toBe(filename);
 
-    const inline = await fetch(await storage.presignedGetUrl(key, { expirySeconds: 60, filename: 'plain.txt', inline: true }));
+    const inlineOptions = { expirySeconds: 60, filename: 'plain.txt', contentType: 'text/plain', inline: true };
+    const inline = await fetch(await storage.presignedGetUrl(key, inlineOptions));
     expect(inline.headers.get('content-disposition')).toBe('inline; filename="plain.txt"');
     await inline.arrayBuffer();
+
+    // Active or unknown types never render inline from a URL we sign.
+    for (const contentType of ['text/html', 'image/svg+xml', 'application/xml', 'text/xml; charset=utf-8', undefined]) {
+      const active = await fetch(await storage.presignedGetUrl(key, { ...inlineOptions, filename: 'page.html', contentType }));
+      expect(active.headers.get('content-disposition')).toBe('attachment; filename="page.html"');
+      await active.arrayBuffer();
+    }
 
     // Control characters are dropped and a lone surrogate does not break encoding.
     const odd = await fetch(await storage.presignedGetUrl(key, { expirySeconds: 60, filename: 'a\r\nb\ud800.txt' }));

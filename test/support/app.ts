@@ -1,6 +1,14 @@
 /**
- * Boots the real application (same pipes, filters, guards, body limits as production) against a spec file's own
- * database and bucket. Several instances may be created on one database to test multi-instance behaviour.
+ * The one test harness: boots the real application (same pipes, filters, guards, body limits as production) against
+ * a spec file's own database and bucket. Specs call `useTestApp()`, which registers the set-up and the teardown;
+ * `createTestApp()` is for an instance a test starts and stops itself. Several instances may share one database
+ * (and bucket) to test multi-instance behaviour:
+ *
+ *   const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
+ *
+ *   const database = useTestDatabase();
+ *   const a = useTestApp({ database, bucket });
+ *   const b = useTestApp({ database, bucket });
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +19,7 @@ import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
 import { buildOpenApiDocument } from '../../src/common/openapi/document.js';
 import { UsersService } from '../../src/auth/users.service.js';
 import type { UserRole } from '../../src/auth/user.entity.js';
-import { testBucketName } from './database.js';
+import { testBucketName, useTestDatabase, type UsedTestDatabase } from './database.js';
 import { checkedRequest } from './openapi-check.js';
 
 export const ADMIN_EMAIL = 'admin@test.local';
@@ -43,8 +51,9 @@ export interface TestAppOptions {
 
 let userCounter = 0;
 
-export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
-  const env: Record<string, string> = {
+/** The environment a test instance runs with, in this process or in a child process (`startChildApp`). */
+export function testAppEnv(options: Pick<TestAppOptions, 'databaseUrl' | 'bucket' | 'env'>): Record<string, string> {
+  return {
     NODE_ENV: 'test',
     DATABASE_URL: options.databaseUrl,
     S3_BUCKET: options.bucket ?? testBucketName(),
@@ -54,10 +63,15 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     SCHEDULED_JOBS_ENABLED: 'false',
     // Specs log in and upload far faster than any person; the limits have their own spec (ops-limits).
     LOGIN_RATE_LIMIT: '0',
+    LOGIN_ADDRESS_RATE_LIMIT: '0',
     UPLOAD_RATE_LIMIT: '0',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-app-')),
     ...options.env,
   };
+}
+
+export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
+  const env = testAppEnv(options);
   // Configuration is read once, while the app boots; the environment is put back afterwards so one spec's
   // overrides (say, a storage server it stops) never leak into the next spec file of this worker.
   const previous = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
@@ -96,5 +110,60 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     },
     get: (token) => app.get(token as never),
     close: () => app.close(),
+  };
+}
+
+export interface UseTestAppOptions extends Omit<TestAppOptions, 'databaseUrl' | 'env'> {
+  /** A database from `useTestDatabase()` shared with other instances; by default the app gets one of its own. */
+  database?: UsedTestDatabase;
+  /** Read in `beforeAll`, so it may use what the spec's earlier `beforeAll` hooks started (say, a storage server). */
+  env?: Record<string, string> | (() => Record<string, string>);
+}
+
+/** A `TestApp` that exists from `beforeAll` to `afterAll`, with the database and bucket it runs on. */
+export interface UsedTestApp extends TestApp {
+  readonly databaseUrl: string;
+  readonly bucket: string;
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` hooks in the calling `describe` (or file) that boot the app and close it (and drop
+ * its database when it has its own). Hooks run in the order they are declared: a spec's own `beforeAll` declared
+ * after this call sees the app running.
+ */
+export function useTestApp(options: UseTestAppOptions = {}): UsedTestApp {
+  const { database: shared, env, bucket = testBucketName(), ...rest } = options;
+  const database = shared ?? useTestDatabase();
+  let current: TestApp | undefined;
+  const running = (): TestApp => {
+    if (!current) throw new Error('useTestApp: the app runs from beforeAll until afterAll');
+    return current;
+  };
+  const close = async () => {
+    const app = current;
+    current = undefined;
+    await app?.close();
+  };
+  beforeAll(async () => {
+    current = await createTestApp({ ...rest, databaseUrl: database.url, bucket, env: typeof env === 'function' ? env() : env });
+  });
+  database.closeBeforeDrop(close);
+  afterAll(close);
+  return {
+    get app() {
+      return running().app;
+    },
+    get http() {
+      return running().http;
+    },
+    login: (email, password) => running().login(email, password),
+    adminAuth: () => running().adminAuth(),
+    createUser: (role, email) => running().createUser(role, email),
+    get: (token) => running().get(token),
+    close,
+    get databaseUrl() {
+      return database.url;
+    },
+    bucket,
   };
 }

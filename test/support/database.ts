@@ -1,11 +1,8 @@
 /**
  * Per-spec-file isolation on the one test server that global setup started (or was given):
  * `createTestDatabase()` clones the migrated template, which is much faster than migrating, and each spec file
- * gets a database no other spec file sees. Typical use:
- *
- *   let database: TestDatabase;
- *   beforeAll(async () => (database = await createTestDatabase()));
- *   afterAll(() => database.drop());
+ * gets a database no other spec file sees. Specs that boot the app use `useTestApp()` (test/support/app.ts), which
+ * makes its database itself; a spec that needs only a database (or several apps on one) uses `useTestDatabase()`.
  */
 import { randomBytes } from 'node:crypto';
 import { ENV, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX, databaseUrlFor, withClient } from './test-run.js';
@@ -45,6 +42,42 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       withClient(adminUrl, async (client) => {
         await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
       }),
+  };
+}
+
+export interface UsedTestDatabase {
+  /** Connection URL of the spec's database: readable from the spec's own `beforeAll` hooks on. */
+  readonly url: string;
+  /** Registers something connected to the database (an app) to close before the database is dropped. */
+  closeBeforeDrop(close: () => Promise<void>): void;
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` hooks in the calling `describe` (or file): a fresh database before, dropped after,
+ * once whatever was registered with `closeBeforeDrop` has been closed (last registered first).
+ */
+export function useTestDatabase(): UsedTestDatabase {
+  let database: TestDatabase | undefined;
+  const closers: Array<() => Promise<void>> = [];
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    try {
+      for (const close of [...closers].reverse()) await close();
+    } finally {
+      await database?.drop();
+      database = undefined;
+    }
+  });
+  return {
+    get url() {
+      if (!database) throw new Error('useTestDatabase: the database exists from beforeAll until afterAll');
+      return database.url;
+    },
+    closeBeforeDrop: (close) => {
+      closers.push(close);
+    },
   };
 }
 

@@ -299,11 +299,24 @@ async function withQuery<T>(options: InvariantCheckOptions, work: (query: Query)
 }
 
 /**
- * Jest assertion: I1–I4 hold for the instances sharing one database and bucket (garbage collection runs first, so
- * the instances need `ORPHAN_GRACE_MINUTES=0` and no request in flight).
+ * Jest assertion: I1–I5 hold for the instances sharing one database and bucket (garbage collection runs first, so
+ * the instances need `ORPHAN_GRACE_MINUTES=0` and no request in flight). `label` says which step of a longer test
+ * broke them; `bucket` only makes the messages self-explanatory.
  */
-export async function expectInvariants(...apps: Array<AppInstance & { get(token: typeof DataSource): DataSource }>): Promise<void> {
-  const [first] = apps;
-  const violations = await checkInvariants({ dataSource: first.get(DataSource), storage: first.get(ObjectStorage), apps });
-  expect(formatViolations(violations)).toBe('');
+export async function expectInvariants(
+  apps: DataSourceApp | DataSourceApp[],
+  options: { label?: string; bucket?: string } = {},
+): Promise<void> {
+  const instances = Array.isArray(apps) ? apps : [apps];
+  const [first] = instances;
+  const violations = await checkInvariants({
+    dataSource: first.get(DataSource),
+    storage: first.get(ObjectStorage),
+    bucket: options.bucket,
+    apps: instances,
+  });
+  const report = formatViolations(violations);
+  expect(report && options.label ? `${options.label}: invariants violated\n${report}` : report).toBe('');
 }
+
+type DataSourceApp = AppInstance & { get(token: typeof DataSource): DataSource };

@@ -43,6 +43,16 @@ export function holdUploadSession(databaseUrl: string, objectKey: string): Promi
   return openBarrier(databaseUrl, [[`SELECT object_key FROM upload_sessions WHERE object_key = $1 FOR UPDATE`, [objectKey]]]);
 }
 
+/** Holds a pending file's row FOR UPDATE, so everything that decides on that pending file queues behind it. */
+export function holdPendingRow(databaseUrl: string, id: string): Promise<Barrier> {
+  return openBarrier(databaseUrl, [[`SELECT id FROM pending_files WHERE id = $1 FOR UPDATE`, [id]]]);
+}
+
+/** Holds a media file's row FOR SHARE: a PATCH (FOR UPDATE) and a tag deletion's update of the row both queue on it. */
+export function holdMediaRow(databaseUrl: string, id: string): Promise<Barrier> {
+  return openBarrier(databaseUrl, [[`SELECT id FROM media_files WHERE id = $1 FOR SHARE`, [id]]]);
+}
+
 /** Resolves once at least `count` sessions of `databaseUrl`'s database are waiting on a lock. */
 export async function waitForLockWaiters(databaseUrl: string, count: number, timeoutMs = 15_000): Promise<void> {
   const database = new URL(databaseUrl).pathname.slice(1);
@@ -71,15 +81,39 @@ export async function waitForLockWaiters(databaseUrl: string, count: number, tim
 export async function runInOrder<A, B>(
   databaseUrl: string,
   barrier: Barrier,
-  first: () => Promise<A>,
-  second: () => Promise<B>,
+  first: () => PromiseLike<A>,
+  second: () => PromiseLike<B>,
 ): Promise<[A, B]> {
-  const a = first();
+  const a = Promise.resolve(first());
   a.catch(() => undefined);
   await waitForLockWaiters(databaseUrl, 1);
-  const b = second();
+  const b = Promise.resolve(second());
   b.catch(() => undefined);
   await waitForLockWaiters(databaseUrl, 2);
   await barrier.release();
   return Promise.all([a, b]);
+}
+
+/** The two orders of a race between `a` and `b`, as `it.each` rows: `[a, b]`, then `[b, a]`. */
+export function bothOrders<T extends string>(a: T, b: T): Array<[T, T]> {
+  return [
+    [a, b],
+    [b, a],
+  ];
+}
+
+type Outcomes<O extends Record<string, () => PromiseLike<unknown>>> = { [K in keyof O]: Awaited<ReturnType<O[K]>> };
+
+/**
+ * `runInOrder` for named operations: runs `operations[first]`, then `operations[second]` against the barrier and
+ * answers the outcomes by name, so a spec written once reads the same whichever order an `it.each` row gives.
+ */
+export async function raceInOrder<O extends Record<string, () => PromiseLike<unknown>>>(
+  databaseUrl: string,
+  barrier: Barrier,
+  operations: O,
+  [first, second]: readonly [keyof O & string, keyof O & string],
+): Promise<Outcomes<O>> {
+  const [a, b] = await runInOrder(databaseUrl, barrier, operations[first], operations[second]);
+  return { [first]: a, [second]: b } as Outcomes<O>;
 }

@@ -1,13 +1,21 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { displayEmailOf } from '../emails.js';
 import { USER_ROLES, type UserRole } from '../user.entity.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+/** NFKC before validation too: a full-width address is validated (and stored) as the ASCII one it stands for. */
+const normaliseEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? displayEmailOf(value) : value);
+
+/** What makes a password acceptable, the same on user creation and password change. */
+const AcceptablePassword = () =>
+  applyDecorators(ApiProperty({ minLength: 8, maxLength: 1024 }), IsString(), MinLength(8), MaxLength(1024));
 
 export class LoginDto {
   @ApiProperty({ example: 'admin@localhost' })
-  @Transform(trim)
+  @Transform(normaliseEmail)
   @IsString()
   @MaxLength(320)
   email: string;
@@ -20,18 +28,61 @@ export class LoginDto {
 
 export class CreateUserDto {
   @ApiProperty({ example: 'ann@example.com' })
-  @Transform(trim)
+  @Transform(normaliseEmail)
   @IsEmail({ require_tld: false })
   @MaxLength(320)
   email: string;
 
-  @ApiProperty({ minLength: 8 })
-  @IsString()
-  @MinLength(8)
-  @MaxLength(1024)
+  @AcceptablePassword()
   password: string;
 
   @ApiProperty({ enum: USER_ROLES })
   @IsIn(USER_ROLES)
   role: UserRole;
+
+  @ApiPropertyOptional({ description: "display name; default: the e-mail's local part", maxLength: 100 })
+  @Transform(trim)
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name?: string;
+}
+
+export class UpdateUserDto {
+  @ApiPropertyOptional({ enum: USER_ROLES })
+  @IsOptional()
+  @IsIn(USER_ROLES)
+  role?: UserRole;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  disabled?: boolean;
+}
+
+export class RefreshDto {
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  refreshToken: string;
+}
+
+export class LogoutDto {
+  @ApiPropertyOptional({ description: 'ends the session of this refresh token; without it, the current session ends' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  refreshToken?: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(1024)
+  currentPassword: string;
+
+  @AcceptablePassword()
+  newPassword: string;
 }

@@ -6,7 +6,9 @@ import { USER_ROLES, type UserRole } from '../user.entity.js';
 export class UserResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() email: string;
+  @ApiProperty({ description: 'display name' }) name: string;
   @ApiProperty({ enum: USER_ROLES, enumName: 'UserRole' }) role: UserRole;
+  @ApiProperty() disabled: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
@@ -16,5 +18,6 @@ export class LoginResponse {
   @ApiProperty() accessToken: string;
   @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
   @ApiProperty({ type: 'integer', description: 'seconds until the access token expires' }) expiresIn: number;
+  @ApiProperty({ description: 'single use: POST /api/auth/refresh answers the next one' }) refreshToken: string;
   @ApiProperty({ type: UserResponse }) user: UserResponse;
 }

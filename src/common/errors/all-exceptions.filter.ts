@@ -11,7 +11,8 @@ export interface ErrorBody {
   error: string;
   code: ErrorCode;
   message: string;
-  details?: Record<string, unknown>;
+  /** Always an object (possibly empty), so clients read `details.x` without checking for it first. */
+  details: Record<string, unknown>;
   requestId?: string;
 }
 
@@ -55,6 +56,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       response?.destroy?.();
       return;
     }
+    // Whoever throttles (a guard or a service) says how long to wait in the details; the header says it to HTTP.
+    const retryAfter = body.details?.retryAfterSeconds;
+    if (body.statusCode === 429 && typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     response.status(body.statusCode).json(body);
   }
 
@@ -64,7 +68,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     // Nest wraps body-parser failures (malformed JSON, body too large) in an HttpException whose cause is the original.
     const bodyParserError = asBodyParserError(exception instanceof HttpException ? exception.cause : exception);
-    if (bodyParserError) return this.body(bodyParserError.status, bodyParserError.code, bodyParserError.message, undefined, requestId);
+    if (bodyParserError) {
+      const { status, code, message, details } = bodyParserError;
+      return this.body(status, code, message, details, requestId);
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = CODE_FOR_HTTP_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
@@ -93,7 +100,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       error: STATUS_CODES[statusCode] ?? 'Error',
       code,
       message,
-      ...(details ? { details } : {}),
+      details: details ?? {},
       ...(requestId ? { requestId } : {}),
     };
   }
@@ -108,12 +115,19 @@ function messageOf(exception: HttpException): string {
 }
 
 /** body-parser reports its failures as plain errors with a `type`; they are the client's fault, not ours. */
-function asBodyParserError(exception: unknown): { status: number; code: ErrorCode; message: string } | undefined {
+function asBodyParserError(
+  exception: unknown,
+): { status: number; code: ErrorCode; message: string; details?: Record<string, unknown> } | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
   const type = (exception as { type?: unknown }).type;
   switch (type) {
     case 'entity.parse.failed':
       return { status: 400, code: 'MALFORMED_JSON', message: 'The request body is not valid JSON' };
+    case 'entity.too.deep': {
+      const { maxDepth } = exception as { maxDepth?: unknown };
+      const message = `The JSON body is nested deeper than ${String(maxDepth)} levels`;
+      return { status: 400, code: 'BAD_REQUEST', message, details: { maxDepth } };
+    }
     case 'entity.too.large':
       return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large' };
     case 'encoding.unsupported':

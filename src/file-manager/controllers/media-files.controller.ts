@@ -17,7 +17,11 @@ import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { contentDisposition } from '../../storage/content-disposition.js';
 import { DownloadQueryDto, MediaFileListQueryDto, UpdateMediaFileDto } from '../dto/library.dto.js';
-import { LibraryService, type MediaContent } from '../services/library.service.js';
+import { RangeNotSatisfiableException } from '../../storage/storage.errors.js';
+import { LibrarySearchService } from '../services/library-search.service.js';
+import { MediaContentService, type MediaContent } from '../services/media-content.service.js';
+import { MediaFileDetailsService } from '../services/media-file-details.service.js';
+import { MediaFileUpdatesService } from '../services/media-file-updates.service.js';
 import { MediaFilePageResponse, MediaFileResponse } from '../dto/media-file.response.js';
 
 
@@ -26,14 +30,19 @@ import { MediaFilePageResponse, MediaFileResponse } from '../dto/media-file.resp
 @ApiBearerAuth()
 @Controller('files')
 export class MediaFilesController {
-  constructor(private readonly library: LibraryService) {}
+  constructor(
+    private readonly search: LibrarySearchService,
+    private readonly details: MediaFileDetailsService,
+    private readonly updates: MediaFileUpdatesService,
+    private readonly contents: MediaContentService,
+  ) {}
 
   @Get()
   @Public()
   @ApiOperation({ operationId: 'listFiles' })
   @ApiOkResponse({ type: MediaFilePageResponse })
   list(@Query() query: MediaFileListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFilePageResponse> {
-    return this.library.search(query, user);
+    return this.search.list(query, user);
   }
 
   // Declared before `:id` so that "by-slug" is never taken for an id.
@@ -43,7 +52,7 @@ export class MediaFilesController {
   @ApiOkResponse({ type: MediaFileResponse })
   @ApiErrors(404)
   getBySlug(@Param('slug') slug: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileResponse> {
-    return this.library.getBySlug(slug, user);
+    return this.details.getBySlug(slug, user);
   }
 
   @Get(':id')
@@ -52,7 +61,7 @@ export class MediaFilesController {
   @ApiOkResponse({ type: MediaFileResponse })
   @ApiErrors(404)
   get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileResponse> {
-    return this.library.get(id, user);
+    return this.details.get(id, user);
   }
 
   @Patch(':id')
@@ -64,7 +73,7 @@ export class MediaFilesController {
     @Body() body: UpdateMediaFileDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<MediaFileResponse> {
-    return this.library.update(id, body, user);
+    return this.updates.update(id, body, user);
   }
 
   @Get(':id/download')
@@ -82,7 +91,7 @@ export class MediaFilesController {
     @Query() query: DownloadQueryDto,
     @CurrentUser() user?: AuthenticatedUser,
   ): Promise<{ url: string; statusCode: number }> {
-    return { url: await this.library.downloadUrl(id, query.inline ?? false, user), statusCode: 302 };
+    return { url: await this.contents.downloadUrl(id, query.inline ?? false, user), statusCode: 302 };
   }
 
   @Get(':id/content')
@@ -98,7 +107,7 @@ export class MediaFilesController {
     @Res() response: Response,
     @CurrentUser() user?: AuthenticatedUser,
   ): Promise<void> {
-    const answer = await this.library.content(
+    const answer = await this.contents.content(
       id,
       {
         range: request.get('range'),
@@ -114,15 +123,9 @@ export class MediaFilesController {
       return;
     }
     if (answer.kind === 'unsatisfiable') {
-      response.status(416).set('Content-Range', `bytes */${answer.content.size}`);
-      response.json({
-        statusCode: 416,
-        error: 'Range Not Satisfiable',
-        code: 'RANGE_NOT_SATISFIABLE',
-        message: 'The requested range is not satisfiable',
-        details: { size: answer.content.size },
-      });
-      return;
+      // The header is HTTP's; the body is the contract's error, written by the exception filter like any other.
+      response.set('Content-Range', `bytes */${answer.content.size}`);
+      throw new RangeNotSatisfiableException(answer.content.size);
     }
     const { content, range, body } = answer;
     response.set({

@@ -10,10 +10,12 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Max,
   MaxLength,
   Min,
   MinLength,
 } from 'class-validator';
+import { MAX_BIGINT_NUMBER } from '../../common/numeric-ranges.js';
 import { PaginationQueryDto } from '../../common/pagination.js';
 import { ACCESS_LEVELS, FILE_TYPES, type AccessLevel, type FileType } from '../entities/columns.js';
 import { ApproveDto } from './moderation.dto.js';
@@ -90,18 +92,20 @@ export class MediaFileListQueryDto extends PaginationQueryDto {
   @IsISO8601({ strict: true })
   createdBefore?: string;
 
-  @ApiPropertyOptional({ minimum: 0, description: 'bytes, inclusive' })
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_BIGINT_NUMBER, description: 'bytes, inclusive' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_BIGINT_NUMBER)
   minSize?: number;
 
-  @ApiPropertyOptional({ minimum: 0, description: 'bytes, inclusive' })
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_BIGINT_NUMBER, description: 'bytes, inclusive' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_BIGINT_NUMBER)
   maxSize?: number;
 
   @ApiPropertyOptional({

@@ -3,10 +3,12 @@ import type { ConfigType } from '@nestjs/config';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { uploadConfig } from '../../config/configuration.js';
-import { queryRows } from '../../database/sql.js';
 import { inTransaction } from '../../database/transactions.js';
 import { ObjectStorage, type StoredObjectInfo } from '../../storage/object-storage.js';
 import { ObjectNotFoundException } from '../../storage/storage.errors.js';
+import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
+import { StoredObjectsRepository } from '../repositories/stored-objects.repository.js';
+import { UploadClaimsRepository } from '../repositories/upload-claims.repository.js';
 import { HashCleanupService } from './hash-cleanup.service.js';
 import { StorageDeletionQueue } from './storage-deletion-queue.service.js';
 import { OBJECT_KEY_PREFIX } from './upload-sessions.service.js';
@@ -54,16 +56,16 @@ export class ContentMaintenanceService {
     private readonly storage: ObjectStorage,
     private readonly hashCleanup: HashCleanupService,
     private readonly deletions: StorageDeletionQueue,
+    private readonly contents: StoredObjectsRepository,
+    private readonly claims: UploadClaimsRepository,
+    private readonly pendingFiles: PendingFilesRepository,
     @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
   ) {}
 
   /** Marks pending files past their expiry as expired, freeing their content unless still needed. */
   async expirePending(): Promise<{ expired: number }> {
-    const candidates = (await this.dataSource.query(
-      `SELECT id FROM pending_files WHERE status = 'pending' AND expires_at <= now() ORDER BY expires_at LIMIT 10000`,
-    )) as Array<{ id: string }>;
     let expired = 0;
-    for (const { id } of candidates) if (await this.hashCleanup.expire(id)) expired += 1;
+    for (const id of await this.pendingFiles.expiredIds(10_000)) if (await this.hashCleanup.expire(id)) expired += 1;
     return { expired };
   }
 
@@ -72,7 +74,7 @@ export class ContentMaintenanceService {
    * content row references and no live upload claims (crash debris), then the deletion outbox.
    */
   async collectGarbage(): Promise<GarbageCollectionReport> {
-    const releasedContents = await this.hashCleanup.releaseAllUnneeded();
+    const releasedContents = await this.hashCleanup.collect();
     const { queued, staleSessions } = await this.queueOrphanObjects();
     const { deleted, failed } = await this.deletions.processDue();
     return {
@@ -91,20 +93,17 @@ export class ContentMaintenanceService {
     let seen = 0;
     let bytes = 0;
     for (;;) {
-      const batch = (await this.dataSource.query(
-        `SELECT hash, object_key AS "objectKey", size FROM stored_objects WHERE hash > $1 ORDER BY hash LIMIT 100`,
-        [after],
-      )) as Array<{ hash: string; objectKey: string; size: string }>;
+      const batch = await this.contents.batchAfter(after, 100);
       if (batch.length === 0) return report;
       for (const { hash, objectKey, size } of batch) {
         report.checked += 1;
         const actual = await this.hashObject(objectKey);
         if (actual === hash) {
           report.ok += 1;
-          await this.dataSource.query(`UPDATE stored_objects SET verified_at = now() WHERE hash = $1`, [hash]);
+          await this.contents.markVerified(hash);
         } else if (actual === null) {
           // Re-read the row: content freed (or repointed by an upload) while we looked is not missing.
-          if (await this.stillPointsTo(hash, objectKey)) {
+          if (await this.contents.pointsTo(hash, objectKey)) {
             report.missing += 1;
             if (report.missingHashes.length < REPORTED_HASHES_LIMIT) report.missingHashes.push(hash);
           } else report.checked -= 1;
@@ -113,7 +112,7 @@ export class ContentMaintenanceService {
           if (report.corruptHashes.length < REPORTED_HASHES_LIMIT) report.corruptHashes.push(hash);
         }
         seen += 1;
-        bytes += Number(size);
+        bytes += size;
         onProgress?.({ checked: seen, bytes });
       }
       after = batch[batch.length - 1].hash;
@@ -122,10 +121,7 @@ export class ContentMaintenanceService {
   }
 
   async storageReport(): Promise<StorageReport> {
-    const rows = (await this.dataSource.query(`SELECT object_key AS "objectKey" FROM stored_objects`)) as Array<{
-      objectKey: string;
-    }>;
-    const referenced = new Set(rows.map((row) => row.objectKey));
+    const referenced = new Set(await this.contents.allObjectKeys());
     const report: StorageReport = { objects: 0, bytes: 0, referencedObjects: 0, orphanObjects: 0, missingObjects: 0 };
     for await (const object of this.storage.list()) {
       report.objects += 1;
@@ -154,12 +150,8 @@ export class ContentMaintenanceService {
     }
     await flush();
     // Claims whose uploads died before writing anything have no object to list: drop them too.
-    const dropped = await queryRows(
-      this.dataSource,
-      `DELETE FROM upload_sessions WHERE touched_at < now() - make_interval(secs => $1) RETURNING object_key`,
-      [this.config.uploadSessionTimeoutSeconds],
-    );
-    return { queued, staleSessions: staleSessions + dropped.length };
+    const dropped = await this.claims.dropStale(this.config.uploadSessionTimeoutSeconds);
+    return { queued, staleSessions: staleSessions + dropped };
   }
 
   /**
@@ -170,28 +162,14 @@ export class ContentMaintenanceService {
   private async queueOrphansIn(objects: StoredObjectInfo[]): Promise<{ queued: number; staleSessions: number }> {
     if (objects.length === 0) return { queued: 0, staleSessions: 0 };
     const keys = objects.map((object) => object.key);
-    const unreferenced = (await this.dataSource.query(
-      `SELECT k FROM unnest($1::varchar[]) AS k
-        WHERE NOT EXISTS (SELECT 1 FROM stored_objects s WHERE s.object_key = k)
-          AND NOT EXISTS (SELECT 1 FROM storage_deletions d WHERE d.object_key = k)`,
-      [keys],
-    )) as Array<{ k: string }>;
     let queued = 0;
     let staleSessions = 0;
-    for (const { k: key } of unreferenced) {
+    for (const key of await this.contents.unclaimedKeys(keys)) {
       const outcome = await inTransaction(this.dataSource, async (runner) => {
-        const [claim] = (await runner.query(
-          `SELECT touched_at > now() - make_interval(secs => $2) AS live FROM upload_sessions WHERE object_key = $1 FOR UPDATE`,
-          [key, this.config.uploadSessionTimeoutSeconds],
-        )) as Array<{ live: boolean }>;
+        const claim = await this.claims.lock(runner, key, this.config.uploadSessionTimeoutSeconds);
         if (claim?.live) return 'claimed';
-        const [{ referenced }] = (await runner.query(
-          `SELECT EXISTS (SELECT 1 FROM stored_objects WHERE object_key = $1)
-               OR EXISTS (SELECT 1 FROM storage_deletions WHERE object_key = $1) AS referenced`,
-          [key],
-        )) as Array<{ referenced: boolean }>;
-        if (referenced) return 'referenced';
-        if (claim) await runner.query(`DELETE FROM upload_sessions WHERE object_key = $1`, [key]);
+        if (await this.contents.isKeyAccountedFor(runner, key)) return 'referenced';
+        if (claim) await this.claims.take(runner, key);
         await this.deletions.enqueue(runner, [key], 'orphan');
         return claim ? 'stale' : 'orphan';
       });
@@ -212,13 +190,5 @@ export class ContentMaintenanceService {
       if (error instanceof ObjectNotFoundException) return null;
       throw error;
     }
-  }
-
-  private async stillPointsTo(hash: string, objectKey: string): Promise<boolean> {
-    const rows = (await this.dataSource.query(`SELECT 1 FROM stored_objects WHERE hash = $1 AND object_key = $2`, [
-      hash,
-      objectKey,
-    ])) as unknown[];
-    return rows.length > 0;
   }
 }

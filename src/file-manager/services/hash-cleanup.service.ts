@@ -1,10 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { isUniqueViolation } from '../../common/errors/database-errors.js';
 import { uploadConfig } from '../../config/configuration.js';
-import { queryRows } from '../../database/sql.js';
-import { CONTENT_LOCK_CLASS } from '../../database/locks.js';
 import { inTransaction } from '../../database/transactions.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
 import type { AccessLevel, FileType } from '../entities/columns.js';
@@ -14,12 +11,17 @@ import {
   MediaFileNotFoundException,
   NotPendingException,
   PendingFileNotFoundException,
-  SlugTakenException,
   UnknownCollectionsException,
   UnknownTagsException,
   UploadInterruptedException,
 } from '../file-manager.errors.js';
-import { firstFreeSlug, slugify } from '../utils/slug.util.js';
+import { CollectionsRepository } from '../repositories/collections.repository.js';
+import { MediaFilesRepository } from '../repositories/media-files.repository.js';
+import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
+import { StoredObjectsRepository, type ContentRow } from '../repositories/stored-objects.repository.js';
+import { TagsRepository } from '../repositories/tags.repository.js';
+import { UploadClaimsRepository } from '../repositories/upload-claims.repository.js';
+import { slugify } from '../utils/slug.util.js';
 import { StorageDeletionQueue } from './storage-deletion-queue.service.js';
 
 export interface StoredUpload {
@@ -52,21 +54,18 @@ export interface MediaFileMetadata {
   accessLevel?: AccessLevel;
 }
 
-interface ContentRow {
-  hash: string;
-  objectKey: string;
-}
-
 /**
- * The one place that decides what happens to stored content. Every method is one explicit QueryRunner
- * transaction that first takes the *content lock* of the hash — a transaction advisory lock on the hash, then its
+ * The one place that decides what happens to stored content, as its life goes: an upload is recorded, approved,
+ * rejected or expired; its media file is purged or restored; leftovers are collected. Each step is one explicit
+ * transaction that takes the *content lock* of the hash — a transaction advisory lock on the hash, then its
  * `stored_objects` row `FOR UPDATE` (for uploads, created with `INSERT … ON CONFLICT DO UPDATE`, which locks too) —
- * and only then the records (pending file, media file). Taking locks in that order everywhere rules out deadlocks between these operations, and holding
- * the content lock while checking references makes "is this content still needed?" a decision no concurrent
- * request — in this instance or another — can invalidate before commit.
+ * before any record of that content (pending file, media file). Taking locks in that order everywhere rules out
+ * deadlocks between these steps, and holding the content lock while checking references makes "is this content
+ * still needed?" a decision no concurrent request — in this instance or another — can invalidate before commit.
+ * (`recordUpload` first takes its upload's claim row, which no other step of any content locks: see there.)
  *
  * Content is needed while any media file (active or trashed) or any pending file in status `pending` has its
- * hash. When a change leaves it unneeded, the `stored_objects` row is deleted and the object's delete is written
+ * hash. When a step leaves it unneeded, the `stored_objects` row is deleted and the object's delete is written
  * to the outbox in the same transaction; the object key is unique to that stored incarnation, so a later upload
  * of the same bytes gets a new key that the pending delete cannot touch.
  */
@@ -76,6 +75,12 @@ export class HashCleanupService {
     private readonly dataSource: DataSource,
     private readonly storage: ObjectStorage,
     private readonly deletions: StorageDeletionQueue,
+    private readonly contents: StoredObjectsRepository,
+    private readonly claims: UploadClaimsRepository,
+    private readonly pendingFiles: PendingFilesRepository,
+    private readonly mediaFiles: MediaFilesRepository,
+    private readonly tags: TagsRepository,
+    private readonly collections: CollectionsRepository,
     @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
   ) {}
 
@@ -86,71 +91,28 @@ export class HashCleanupService {
   async recordUpload(upload: StoredUpload): Promise<UploadOutcome> {
     let reusedStoredContent = false;
     const outcome = await inTransaction(this.dataSource, async (runner) => {
-      // Claim our object from garbage collection first; a lapsed claim means GC may already have taken it.
-      const claimed = await queryRows(runner, `DELETE FROM upload_sessions WHERE object_key = $1 RETURNING object_key`, [
-        upload.objectKey,
-      ]);
-      if (claimed.length === 0) throw new UploadInterruptedException();
+      // Take our object back from garbage collection before the content lock: a lapsed claim means GC may already
+      // have deleted the object, and nothing is locked yet when we give up. The claim row is this upload's alone;
+      // the only other transaction locking it (GC's orphan sweep) takes no content lock, so no cycle can form.
+      if (!(await this.claims.take(runner, upload.objectKey))) throw new UploadInterruptedException();
 
       // The hash lock, then the upsert, which locks the content row itself (no separate SELECT … FOR UPDATE).
-      await this.lockHash(runner, upload.hash);
+      await this.contents.lockHash(runner, upload.hash);
       const content = await this.claimContent(runner, upload);
       reusedStoredContent = content.objectKey !== upload.objectKey;
-      if (reusedStoredContent) {
-        await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
-      }
+      if (reusedStoredContent) await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
 
-      const [active] = (await runner.query(
-        `SELECT id FROM media_files WHERE hash = $1 AND deleted_at IS NULL`,
-        [upload.hash],
-      )) as Array<{ id: string }>;
-      if (active) return { status: 'exists', mediaFileId: active.id } as const;
+      const activeId = await this.mediaFiles.activeIdWithHash(runner, upload.hash);
+      if (activeId) return { status: 'exists', mediaFileId: activeId } as const;
 
-      const expiresAt = new Date(Date.now() + this.config.pendingTtlHours * 3_600_000);
-      const [existing] = (await runner.query(`SELECT id FROM pending_files WHERE hash = $1 FOR UPDATE`, [
-        upload.hash,
-      ])) as Array<{ id: string }>;
-      if (existing) {
+      const pending = { ...upload, expiresAt: new Date(Date.now() + this.config.pendingTtlHours * 3_600_000) };
+      const existingId = await this.pendingFiles.lockIdWithHash(runner, upload.hash);
+      if (existingId) {
         // Same content again (pending, rejected, expired, or approved-then-trashed): reuse the record.
-        await runner.query(
-          `UPDATE pending_files
-              SET status = 'pending', reason = NULL, reviewed_by = NULL, reviewed_at = NULL, media_file_id = NULL,
-                  uploaded_by = $2, original_filename = $3, folder_path = $4, content_type = $5, file_type = $6,
-                  width = $7, height = $8, file_size = $9, expires_at = $10, updated_at = now()
-            WHERE id = $1`,
-          [
-            existing.id,
-            upload.uploadedById,
-            upload.originalFilename,
-            upload.folderPath,
-            upload.contentType,
-            upload.fileType,
-            upload.width,
-            upload.height,
-            upload.size,
-            expiresAt,
-          ],
-        );
-        return { status: 'pending_updated', pendingFileId: existing.id } as const;
+        await this.pendingFiles.renew(runner, existingId, pending);
+        return { status: 'pending_updated', pendingFileId: existingId } as const;
       }
-      const [created] = (await runner.query(
-        `INSERT INTO pending_files (hash, original_filename, file_size, content_type, file_type, width, height,
-                                    folder_path, uploaded_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-        [
-          upload.hash,
-          upload.originalFilename,
-          upload.size,
-          upload.contentType,
-          upload.fileType,
-          upload.width,
-          upload.height,
-          upload.folderPath,
-          upload.uploadedById,
-          expiresAt,
-        ],
-      )) as Array<{ id: string }>;
-      return { status: 'pending', pendingFileId: created.id } as const;
+      return { status: 'pending', pendingFileId: await this.pendingFiles.insert(runner, pending) } as const;
     });
     this.deletions.drainSoon();
     return { ...outcome, reusedStoredContent };
@@ -163,37 +125,32 @@ export class HashCleanupService {
    */
   async approve(pendingFileId: string, metadata: MediaFileMetadata, reviewerId: string): Promise<string> {
     return inTransaction(this.dataSource, async (runner) => {
-      const hash = await this.hashOfPendingFile(runner, pendingFileId);
-      const content = await this.lockContent(runner, hash);
-      const pending = await this.lockPendingFile(runner, pendingFileId);
-      if (pending.status !== 'pending') throw new NotPendingException(pending.status);
+      const { hash, content } = await this.lockPending(runner, pendingFileId, 'pending');
       if (!content) throw new ContentMissingException();
 
       // Tags and collections (FOR SHARE) before the media row, the order of a PATCH and of a tag or collection
       // deletion (which locks the files carrying it); a duplicate still answers before an unknown tag.
       const tagIds = unique(metadata.tagIds);
       const collectionIds = unique(metadata.collectionIds);
-      const missingTags = await this.lockExisting(runner, 'tags', tagIds);
-      const missingCollections = await this.lockExisting(runner, 'collections', collectionIds);
-      const [existing] = (await runner.query(
-        `SELECT id, deleted_at AS "deletedAt" FROM media_files WHERE hash = $1 FOR UPDATE`,
-        [hash],
-      )) as Array<{ id: string; deletedAt: Date | null }>;
+      const missingTags = await this.tags.lockShared(runner, tagIds);
+      const missingCollections = await this.collections.lockShared(runner, collectionIds);
+      const existing = await this.mediaFiles.lockWithHash(runner, hash);
       if (existing && existing.deletedAt === null) throw new DuplicateContentException(existing.id);
       if (missingTags.length) throw new UnknownTagsException(missingTags);
       if (missingCollections.length) throw new UnknownCollectionsException(missingCollections);
       // Never create a media file whose bytes are gone; storage being down aborts (and rolls back) the approval.
       if (!(await this.storage.stat(content.objectKey))) throw new ContentMissingException();
 
-      if (existing) await runner.query(`DELETE FROM media_files WHERE id = $1`, [existing.id]);
-      const mediaFileId = await this.insertMediaFile(runner, pendingFileId, metadata);
-      await this.linkMediaFile(runner, mediaFileId, tagIds, collectionIds);
-      await runner.query(
-        `UPDATE pending_files
-            SET status = 'approved', media_file_id = $2, reviewed_by = $3, reviewed_at = now(), updated_at = now()
-          WHERE id = $1`,
-        [pendingFileId, mediaFileId, reviewerId],
-      );
+      if (existing) await this.mediaFiles.delete(runner, existing.id);
+      const mediaFileId = await this.mediaFiles.insertFromPending(runner, pendingFileId, {
+        title: metadata.title,
+        slug: metadata.slug,
+        slugBase: slugify(metadata.title),
+        description: metadata.description ?? '',
+        accessLevel: metadata.accessLevel ?? 'members',
+      });
+      await this.mediaFiles.link(runner, mediaFileId, tagIds, collectionIds);
+      await this.pendingFiles.markApproved(runner, pendingFileId, mediaFileId, reviewerId);
       return mediaFileId;
     });
   }
@@ -201,16 +158,8 @@ export class HashCleanupService {
   /** Rejects a pending file (the record stays) and frees its content unless another record still needs it. */
   async reject(pendingFileId: string, reason: string | undefined, reviewerId: string): Promise<void> {
     await inTransaction(this.dataSource, async (runner) => {
-      const hash = await this.hashOfPendingFile(runner, pendingFileId);
-      await this.lockContent(runner, hash);
-      const pending = await this.lockPendingFile(runner, pendingFileId);
-      if (pending.status !== 'pending') throw new NotPendingException(pending.status);
-      await runner.query(
-        `UPDATE pending_files
-            SET status = 'rejected', reason = $2, reviewed_by = $3, reviewed_at = now(), updated_at = now()
-          WHERE id = $1`,
-        [pendingFileId, reason ?? null, reviewerId],
-      );
+      const { hash } = await this.lockPending(runner, pendingFileId, 'pending');
+      await this.pendingFiles.markRejected(runner, pendingFileId, reason ?? null, reviewerId);
       await this.releaseIfUnneeded(runner, hash);
     });
     this.deletions.drainSoon();
@@ -222,13 +171,9 @@ export class HashCleanupService {
    */
   async expire(pendingFileId: string): Promise<boolean> {
     const expired = await inTransaction(this.dataSource, async (runner) => {
-      const hash = await this.hashOfPendingFile(runner, pendingFileId);
-      await this.lockContent(runner, hash);
-      const pending = await this.lockPendingFile(runner, pendingFileId);
+      const { hash, pending } = await this.lockPending(runner, pendingFileId);
       if (pending.status !== 'pending' || pending.expiresAt.getTime() > Date.now()) return false;
-      await runner.query(`UPDATE pending_files SET status = 'expired', updated_at = now() WHERE id = $1`, [
-        pendingFileId,
-      ]);
+      await this.pendingFiles.markExpired(runner, pendingFileId);
       await this.releaseIfUnneeded(runner, hash);
       return true;
     });
@@ -236,18 +181,11 @@ export class HashCleanupService {
     return expired;
   }
 
-  /**
-   * Purges a trashed media file for good; its content is freed unless another record still needs it.
-   * `check` runs under the locks, with the locked row, to refuse (it throws) when the caller may not purge it.
-   */
-  async purge(mediaFileId: string, check: (file: { createdById: string }) => void = () => undefined): Promise<void> {
+  /** Purges a trashed media file for good; its content is freed unless another record still needs it. */
+  async purge(mediaFileId: string): Promise<void> {
     await inTransaction(this.dataSource, async (runner) => {
-      const hash = await this.hashOfMediaFile(runner, mediaFileId);
-      await this.lockContent(runner, hash);
-      const file = await this.lockMediaFile(runner, mediaFileId);
-      if (!file || file.deletedAt === null) throw new MediaFileNotFoundException();
-      check(file);
-      await runner.query(`DELETE FROM media_files WHERE id = $1`, [mediaFileId]);
+      const { hash } = await this.lockTrashed(runner, mediaFileId);
+      await this.mediaFiles.delete(runner, mediaFileId);
       await this.releaseIfUnneeded(runner, hash);
     });
     this.deletions.drainSoon();
@@ -255,34 +193,24 @@ export class HashCleanupService {
 
   /**
    * Restores a trashed media file. Takes the content lock like every other change of a media file's life, so a
-   * restore and an approval that replaces the trashed file are ordered: exactly one of them wins.
+   * restore and an approval that replaces the trashed file are ordered: exactly one of them wins. `authorize` runs
+   * under the locks, with the locked row, and throws when the caller may not restore it.
    */
-  async restore(mediaFileId: string, check: (file: { createdById: string }) => void = () => undefined): Promise<void> {
+  async restore(mediaFileId: string, authorize: (file: { createdById: string }) => void): Promise<void> {
     await inTransaction(this.dataSource, async (runner) => {
-      const hash = await this.hashOfMediaFile(runner, mediaFileId);
-      await this.lockContent(runner, hash);
-      const file = await this.lockMediaFile(runner, mediaFileId);
-      if (!file || file.deletedAt === null) throw new MediaFileNotFoundException();
-      check(file);
-      await runner.query(
-        `UPDATE media_files SET deleted_at = NULL, deleted_by = NULL, updated_at = now() WHERE id = $1`,
-        [mediaFileId],
-      );
+      const { file } = await this.lockTrashed(runner, mediaFileId);
+      authorize(file);
+      await this.mediaFiles.restore(runner, mediaFileId);
     });
   }
 
   /**
-   * Frees every stored content that no record needs any more (normally none: each change frees its own content
-   * in its transaction; this re-checks, under the content lock, after crashes or manual database edits).
+   * Frees every stored content that no record needs any more (normally none: each step frees its own content in
+   * its transaction; this re-checks, under the content lock, after crashes or manual database edits).
    */
-  async releaseAllUnneeded(): Promise<number> {
-    const candidates = (await this.dataSource.query(
-      `SELECT s.hash FROM stored_objects s
-        WHERE NOT EXISTS (SELECT 1 FROM media_files m WHERE m.hash = s.hash)
-          AND NOT EXISTS (SELECT 1 FROM pending_files p WHERE p.hash = s.hash AND p.status = 'pending')`,
-    )) as Array<{ hash: string }>;
+  async collect(): Promise<number> {
     let released = 0;
-    for (const { hash } of candidates) {
+    for (const hash of await this.contents.unreferencedHashes()) {
       const freed = await inTransaction(this.dataSource, async (runner) => {
         if (!(await this.lockContent(runner, hash))) return false;
         return this.releaseIfUnneeded(runner, hash);
@@ -298,43 +226,22 @@ export class HashCleanupService {
    * no media file (active or trashed) and no pending file in status `pending` has this hash. Answers whether it did.
    */
   private async releaseIfUnneeded(runner: QueryRunner, hash: string): Promise<boolean> {
-    const [{ needed }] = (await runner.query(
-      `SELECT EXISTS (SELECT 1 FROM media_files WHERE hash = $1)
-           OR EXISTS (SELECT 1 FROM pending_files WHERE hash = $1 AND status = 'pending') AS needed`,
-      [hash],
-    )) as Array<{ needed: boolean }>;
-    if (needed) return false;
-    const freed = await queryRows<{ objectKey: string }>(
-      runner,
-      `DELETE FROM stored_objects WHERE hash = $1 RETURNING object_key AS "objectKey"`,
-      [hash],
-    );
-    await this.deletions.enqueue(
-      runner,
-      freed.map((row) => row.objectKey),
-      'content-released',
-    );
-    return freed.length > 0;
+    if (await this.contents.isReferenced(runner, hash)) return false;
+    const freedKeys = await this.contents.delete(runner, hash);
+    await this.deletions.enqueue(runner, freedKeys, 'content-released');
+    return freedKeys.length > 0;
   }
 
   /**
    * The content lock for an upload: inserts the content row pointing at the uploaded object, or (when the content
-   * is already stored) locks the existing row. `DO UPDATE` rather than `DO NOTHING`: only the former locks the
-   * row. A row whose object has vanished from storage is repointed at the fresh upload (self-healing).
+   * is already stored) locks the existing row. A row whose object has vanished from storage is repointed at the
+   * fresh upload (self-healing).
    */
   private async claimContent(runner: QueryRunner, upload: StoredUpload): Promise<ContentRow> {
-    const [row] = (await runner.query(
-      `INSERT INTO stored_objects (hash, object_key, size) VALUES ($1, $2, $3)
-       ON CONFLICT (hash) DO UPDATE SET updated_at = now()
-       RETURNING hash, object_key AS "objectKey"`,
-      [upload.hash, upload.objectKey, upload.size],
-    )) as ContentRow[];
+    const row = await this.contents.upsert(runner, upload);
     if (row.objectKey === upload.objectKey) return row;
     if (await this.storage.stat(row.objectKey)) return row;
-    await runner.query(`UPDATE stored_objects SET object_key = $2, verified_at = NULL WHERE hash = $1`, [
-      upload.hash,
-      upload.objectKey,
-    ]);
+    await this.contents.repoint(runner, upload.hash, upload.objectKey);
     await this.deletions.enqueue(runner, [row.objectKey], 'content-released');
     return { hash: upload.hash, objectKey: upload.objectKey };
   }
@@ -347,130 +254,32 @@ export class HashCleanupService {
    * opposite orders). The row is then locked too.
    */
   private async lockContent(runner: QueryRunner, hash: string): Promise<ContentRow | undefined> {
-    await this.lockHash(runner, hash);
-    const [row] = (await runner.query(
-      `SELECT hash, object_key AS "objectKey" FROM stored_objects WHERE hash = $1 FOR UPDATE`,
-      [hash],
-    )) as ContentRow[];
-    return row;
-  }
-
-  /** The advisory half of the content lock: held until the transaction ends, whether or not the content is stored. */
-  private async lockHash(runner: QueryRunner, hash: string): Promise<void> {
-    await runner.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [CONTENT_LOCK_CLASS, hash]);
-  }
-
-  private async hashOfPendingFile(runner: QueryRunner, id: string): Promise<string> {
-    const [row] = (await runner.query(`SELECT hash FROM pending_files WHERE id = $1`, [id])) as Array<{ hash: string }>;
-    if (!row) throw new PendingFileNotFoundException();
-    return row.hash;
-  }
-
-  private async hashOfMediaFile(runner: QueryRunner, id: string): Promise<string> {
-    const [row] = (await runner.query(`SELECT hash FROM media_files WHERE id = $1`, [id])) as Array<{ hash: string }>;
-    if (!row) throw new MediaFileNotFoundException();
-    return row.hash;
-  }
-
-  private async lockPendingFile(
-    runner: QueryRunner,
-    id: string,
-  ): Promise<{ status: string; expiresAt: Date; uploadedById: string; originalFilename: string }> {
-    const [row] = (await runner.query(
-      `SELECT status, expires_at AS "expiresAt", uploaded_by AS "uploadedById", original_filename AS "originalFilename"
-         FROM pending_files WHERE id = $1 FOR UPDATE`,
-      [id],
-    )) as Array<{ status: string; expiresAt: Date; uploadedById: string; originalFilename: string }>;
-    if (!row) throw new PendingFileNotFoundException();
-    return row;
-  }
-
-  private async lockMediaFile(
-    runner: QueryRunner,
-    id: string,
-  ): Promise<{ createdById: string; deletedAt: Date | null } | undefined> {
-    const [row] = (await runner.query(
-      `SELECT created_by AS "createdById", deleted_at AS "deletedAt" FROM media_files WHERE id = $1 FOR UPDATE`,
-      [id],
-    )) as Array<{ createdById: string; deletedAt: Date | null }>;
-    return row;
-  }
-
-  /** Locks the rows that exist (FOR SHARE, in id order) and answers the ids that don't. */
-  private async lockExisting(runner: QueryRunner, table: 'tags' | 'collections', ids: string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    // FOR SHARE: a tag or collection being deleted right now can't vanish between this check and the link insert.
-    const found = (await runner.query(`SELECT id FROM ${table} WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [ids])) as Array<{
-      id: string;
-    }>;
-    const foundIds = new Set(found.map((row) => row.id));
-    return ids.filter((id) => !foundIds.has(id));
+    await this.contents.lockHash(runner, hash);
+    return this.contents.lockRow(runner, hash);
   }
 
   /**
-   * Inserts the media file, copying the pending file's facts. A generated slug that a concurrent approval takes
-   * first is retried with the next suffix inside a savepoint, so the transaction itself never aborts.
+   * The preamble of a decision about a pending file: its content lock, then the pending file itself; with
+   * `required`, refuses one in another status.
    */
-  private async insertMediaFile(runner: QueryRunner, pendingFileId: string, metadata: MediaFileMetadata): Promise<string> {
-    const insert = (slug: string) =>
-      runner.query(
-        `INSERT INTO media_files (hash, title, slug, description, original_filename, file_size, content_type,
-                                  file_type, width, height, access_level, created_by)
-         SELECT p.hash, $2, $3, $4, p.original_filename, p.file_size, p.content_type, p.file_type, p.width, p.height,
-                $5, p.uploaded_by
-           FROM pending_files p WHERE p.id = $1
-         RETURNING id`,
-        [pendingFileId, metadata.title, slug, metadata.description ?? '', metadata.accessLevel ?? 'members'],
-      ) as Promise<Array<{ id: string }>>;
-
-    if (metadata.slug) {
-      await runner.query('SAVEPOINT media_slug');
-      try {
-        const [row] = await insert(metadata.slug);
-        await runner.query('RELEASE SAVEPOINT media_slug');
-        return row.id;
-      } catch (error) {
-        if (isUniqueViolation(error, 'media_files_slug_key')) throw new SlugTakenException(metadata.slug);
-        throw error;
-      }
-    }
-    const base = slugify(metadata.title);
-    for (let attempt = 0; ; attempt += 1) {
-      const taken = (await runner.query(`SELECT slug FROM media_files WHERE slug = $1 OR slug LIKE $2`, [
-        base,
-        `${base}-%`,
-      ])) as Array<{ slug: string }>;
-      const slug = firstFreeSlug(base, new Set(taken.map((row) => row.slug)));
-      await runner.query('SAVEPOINT media_slug');
-      try {
-        const [row] = await insert(slug);
-        await runner.query('RELEASE SAVEPOINT media_slug');
-        return row.id;
-      } catch (error) {
-        if (!isUniqueViolation(error, 'media_files_slug_key') || attempt >= 5) throw error;
-        await runner.query('ROLLBACK TO SAVEPOINT media_slug');
-      }
-    }
+  private async lockPending(runner: QueryRunner, id: string, required?: 'pending') {
+    const hash = await this.pendingFiles.hashOf(runner, id);
+    if (hash === undefined) throw new PendingFileNotFoundException();
+    const content = await this.lockContent(runner, hash);
+    const pending = await this.pendingFiles.lockForDecision(runner, id);
+    if (!pending) throw new PendingFileNotFoundException();
+    if (required && pending.status !== required) throw new NotPendingException(pending.status);
+    return { hash, content, pending };
   }
 
-  private async linkMediaFile(
-    runner: QueryRunner,
-    mediaFileId: string,
-    tagIds: string[],
-    collectionIds: string[],
-  ): Promise<void> {
-    if (tagIds.length) {
-      await runner.query(
-        `INSERT INTO media_file_tags (media_file_id, tag_id) SELECT $1, unnest($2::uuid[])`,
-        [mediaFileId, tagIds],
-      );
-    }
-    if (collectionIds.length) {
-      await runner.query(
-        `INSERT INTO media_file_collections (media_file_id, collection_id) SELECT $1, unnest($2::uuid[])`,
-        [mediaFileId, collectionIds],
-      );
-    }
+  /** The preamble of a purge or a restore: the content lock, then the media file, which must be in the trash. */
+  private async lockTrashed(runner: QueryRunner, id: string): Promise<{ hash: string; file: { createdById: string } }> {
+    const hash = await this.mediaFiles.hashOf(runner, id);
+    if (hash === undefined) throw new MediaFileNotFoundException();
+    await this.lockContent(runner, hash);
+    const file = await this.mediaFiles.lockForLifecycle(runner, id);
+    if (!file || file.deletedAt === null) throw new MediaFileNotFoundException();
+    return { hash, file };
   }
 }
 

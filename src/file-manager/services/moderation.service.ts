@@ -1,7 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
-import { DataSource, type Repository } from 'typeorm';
 import { isAdmin, type AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { DomainException } from '../../common/errors/domain.exception.js';
 import type { ErrorCode } from '../../common/errors/error-codes.js';
@@ -9,11 +7,13 @@ import { offsetOf, toPage, type Page } from '../../common/pagination.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
 import { ObjectNotFoundException } from '../../storage/storage.errors.js';
-import { PendingFile } from '../entities/pending-file.entity.js';
-import { PendingFileNotFoundException } from '../file-manager.errors.js';
+import type { PendingFile } from '../entities/pending-file.entity.js';
+import { ApprovedFileChangedException, PendingFileNotFoundException } from '../file-manager.errors.js';
 import type { ApproveDto, BulkApproveDto, BulkRejectDto, PendingListQueryDto } from '../dto/moderation.dto.js';
-import { toMediaFileView, toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
-import { FileRecordsService } from './file-records.service.js';
+import { MediaFileViewsRepository } from '../repositories/media-file-views.repository.js';
+import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
+import { StoredObjectsRepository } from '../repositories/stored-objects.repository.js';
+import { toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
 import { HashCleanupService } from './hash-cleanup.service.js';
 
 export interface BulkApproveResult {
@@ -36,23 +36,18 @@ interface ItemError {
 @Injectable()
 export class ModerationService {
   constructor(
-    @InjectRepository(PendingFile) private readonly pendingFiles: Repository<PendingFile>,
-    private readonly dataSource: DataSource,
     private readonly hashCleanup: HashCleanupService,
-    private readonly records: FileRecordsService,
+    private readonly pendingFiles: PendingFilesRepository,
+    private readonly mediaFileViews: MediaFileViewsRepository,
+    private readonly contents: StoredObjectsRepository,
     private readonly storage: ObjectStorage,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async list(query: PendingListQueryDto, user: AuthenticatedUser): Promise<Page<PendingFileView>> {
-    const [files, count] = await this.pendingFiles.findAndCount({
-      where: { status: query.status, ...(isAdmin(user) ? {} : { uploadedById: user.id }) },
-      relations: { uploadedBy: true },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      skip: offsetOf(query),
-      take: query.pageSize,
-    });
-    return toPage(files.map(toPendingFileView), count, query);
+    const page = { limit: query.pageSize, offset: offsetOf(query) };
+    const { files, total } = await this.pendingFiles.list(query.status, isAdmin(user) ? undefined : user.id, page);
+    return toPage(files.map(toPendingFileView), total, query);
   }
 
   async get(id: string, user: AuthenticatedUser): Promise<PendingFileView> {
@@ -62,24 +57,22 @@ export class ModerationService {
   /** The pending file's bytes, while its content is stored (a rejected or expired file's may be gone: 404). */
   async content(id: string, user: AuthenticatedUser): Promise<{ file: PendingFile; size: number; body: Readable }> {
     const file = await this.findVisible(id, user);
-    const [content] = (await this.dataSource.query(`SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`, [
-      file.hash,
-    ])) as Array<{ objectKey: string }>;
-    if (!content) throw new ObjectNotFoundException();
-    return { file, size: file.fileSize, body: await this.storage.getStream(content.objectKey) };
+    const objectKey = await this.contents.objectKeyOf(file.hash);
+    if (!objectKey) throw new ObjectNotFoundException();
+    return { file, size: file.fileSize, body: await this.storage.getStream(objectKey) };
   }
 
   async approve(id: string, dto: ApproveDto, admin: AuthenticatedUser): Promise<{ status: 'approved'; mediaFile: MediaFileView }> {
     const mediaFileId = await this.hashCleanup.approve(id, dto, admin.id);
     this.metrics?.approvals.inc();
-    const mediaFile = await this.records.findMediaFile(mediaFileId);
-    if (!mediaFile) throw new DomainException('CONFLICT', 'The approved file was changed concurrently');
-    return { status: 'approved', mediaFile: toMediaFileView(mediaFile) };
+    const [mediaFile] = await this.mediaFileViews.findActive([mediaFileId], admin, { readableOnly: false });
+    if (!mediaFile) throw new ApprovedFileChangedException();
+    return { status: 'approved', mediaFile };
   }
 
   async reject(id: string, reason: string | undefined, admin: AuthenticatedUser): Promise<{ status: 'rejected'; pendingFile: PendingFileView }> {
     await this.hashCleanup.reject(id, reason, admin.id);
-    const pendingFile = await this.records.findPendingFile(id);
+    const pendingFile = await this.pendingFiles.findWithUploader(id);
     if (!pendingFile) throw new PendingFileNotFoundException();
     return { status: 'rejected', pendingFile: toPendingFileView(pendingFile) };
   }
@@ -116,7 +109,7 @@ export class ModerationService {
 
   /** Owner or admin; anyone else is told it does not exist. */
   private async findVisible(id: string, user: AuthenticatedUser): Promise<PendingFile> {
-    const file = await this.records.findPendingFile(id);
+    const file = await this.pendingFiles.findWithUploader(id);
     if (!file || (!isAdmin(user) && file.uploadedById !== user.id)) throw new PendingFileNotFoundException();
     return file;
   }

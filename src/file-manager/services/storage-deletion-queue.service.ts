@@ -1,10 +1,10 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
-import { DataSource, type QueryRunner } from 'typeorm';
-import { inTransaction } from '../../database/transactions.js';
+import type { QueryRunner } from 'typeorm';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
+import { StorageDeletionsRepository, type DeletionReason } from '../repositories/storage-deletions.repository.js';
 
-export type DeletionReason = 'content-released' | 'duplicate-upload' | 'failed-upload' | 'orphan';
+export type { DeletionReason } from '../repositories/storage-deletions.repository.js';
 
 export interface DeletionRunResult {
   deleted: number;
@@ -13,11 +13,17 @@ export interface DeletionRunResult {
 
 const BATCH_SIZE = 100;
 const MAX_BACKOFF_SECONDS = 3600;
+/**
+ * How long a batch is leased to the instance carrying it out: longer than a batch of deletes can take (100 calls
+ * with the client's own timeouts), short enough that a crash mid-batch delays those deletes only a little.
+ */
+const LEASE_SECONDS = 300;
 
 /**
  * The outbox of object deletes. A delete is *written* in the same transaction that frees the object (so a crash
  * can never forget it, and a rollback never performs it) and *carried out* after commit, here, with retries and
- * backoff while storage is failing. Several instances drain the queue together (`FOR UPDATE SKIP LOCKED`).
+ * backoff while storage is failing. Several instances drain the queue together: each leases a batch in one
+ * statement (`FOR UPDATE SKIP LOCKED`), then calls storage with no transaction open and no row locked.
  */
 @Injectable()
 export class StorageDeletionQueue {
@@ -25,18 +31,14 @@ export class StorageDeletionQueue {
   private draining: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly outbox: StorageDeletionsRepository,
     private readonly storage: ObjectStorage,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /** Records that `objectKeys` must be deleted once the caller's transaction commits. */
-  async enqueue(runner: QueryRunner, objectKeys: string[], reason: DeletionReason): Promise<void> {
-    if (objectKeys.length === 0) return;
-    await runner.query(
-      `INSERT INTO storage_deletions (object_key, reason) SELECT unnest($1::varchar[]), $2`,
-      [objectKeys, reason],
-    );
+  enqueue(runner: QueryRunner, objectKeys: string[], reason: DeletionReason): Promise<void> {
+    return this.outbox.enqueue(runner, objectKeys, reason);
   }
 
   /**
@@ -65,43 +67,28 @@ export class StorageDeletionQueue {
     }
   }
 
-  private processBatch(): Promise<DeletionRunResult & { claimed: number }> {
-    return inTransaction(this.dataSource, async (runner) => {
-      const due = (await runner.query(
-        `SELECT d.id, d.object_key AS "objectKey", d.attempts,
-                EXISTS (SELECT 1 FROM stored_objects s WHERE s.object_key = d.object_key) AS "stillReferenced"
-           FROM storage_deletions d
-          WHERE d.next_attempt_at <= now()
-          ORDER BY d.id
-          LIMIT $1
-          FOR UPDATE OF d SKIP LOCKED`,
-        [BATCH_SIZE],
-      )) as Array<{ id: string; objectKey: string; attempts: number; stillReferenced: boolean }>;
-      const result = { deleted: 0, failed: 0, claimed: due.length };
-      for (const deletion of due) {
-        if (deletion.stillReferenced) {
-          // Cannot happen by construction (keys are never reused); if it ever does, keeping the bytes is the safe side.
-          this.logger.error(`Refusing to delete an object that a stored content row still references (id ${deletion.id})`);
-          await runner.query(`DELETE FROM storage_deletions WHERE id = $1`, [deletion.id]);
-          continue;
-        }
-        try {
-          await this.storage.remove(deletion.objectKey);
-          await runner.query(`DELETE FROM storage_deletions WHERE id = $1`, [deletion.id]);
-          result.deleted += 1;
-          this.metrics?.objectsCollected.inc();
-        } catch (error) {
-          const backoffSeconds = Math.min(2 ** Math.min(deletion.attempts, 12), MAX_BACKOFF_SECONDS);
-          await runner.query(
-            `UPDATE storage_deletions
-                SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3)
-              WHERE id = $1`,
-            [deletion.id, String(error).slice(0, 500), backoffSeconds],
-          );
-          result.failed += 1;
-        }
+  private async processBatch(): Promise<DeletionRunResult & { claimed: number }> {
+    const due = await this.outbox.leaseDue(BATCH_SIZE, LEASE_SECONDS);
+    const result = { deleted: 0, failed: 0, claimed: due.length };
+    for (const deletion of due) {
+      if (deletion.stillReferenced) {
+        // Cannot happen by construction (keys are never reused); if it ever does, keeping the bytes is the safe side.
+        this.logger.error(`Refusing to delete an object that a stored content row still references (id ${deletion.id})`);
+        await this.outbox.delete(deletion.id);
+        continue;
       }
-      return result;
-    });
+      try {
+        await this.storage.remove(deletion.objectKey);
+      } catch (error) {
+        const backoffSeconds = Math.min(2 ** Math.min(deletion.attempts, 12), MAX_BACKOFF_SECONDS);
+        await this.outbox.recordFailure(deletion.id, String(error).slice(0, 500), backoffSeconds);
+        result.failed += 1;
+        continue;
+      }
+      await this.outbox.delete(deletion.id);
+      result.deleted += 1;
+      this.metrics?.objectsCollected.inc();
+    }
+    return result;
   }
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { uploadConfig } from '../../config/configuration.js';
 import { inTransaction } from '../../database/transactions.js';
+import { UploadClaimsRepository } from '../repositories/upload-claims.repository.js';
 import { StorageDeletionQueue } from './storage-deletion-queue.service.js';
 
 export const OBJECT_KEY_PREFIX = 'objects/';
@@ -23,6 +24,7 @@ export interface UploadSession {
 export class UploadSessionsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly claims: UploadClaimsRepository,
     private readonly deletions: StorageDeletionQueue,
     @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
   ) {}
@@ -30,12 +32,10 @@ export class UploadSessionsService {
   async open(): Promise<UploadSession> {
     // A fresh key per stored incarnation: a delete queued for an older copy of the same content can't reach it.
     const objectKey = `${OBJECT_KEY_PREFIX}${randomUUID()}`;
-    await this.dataSource.query(`INSERT INTO upload_sessions (object_key) VALUES ($1)`, [objectKey]);
+    await this.claims.insert(objectKey);
     const heartbeatMs = Math.max(1000, (this.config.uploadSessionTimeoutSeconds * 1000) / 4);
     const heartbeat = setInterval(() => {
-      this.dataSource
-        .query(`UPDATE upload_sessions SET touched_at = now() WHERE object_key = $1`, [objectKey])
-        .catch(() => undefined);
+      this.claims.touch(objectKey).catch(() => undefined);
     }, heartbeatMs);
     heartbeat.unref();
     return { objectKey, close: () => clearInterval(heartbeat) };
@@ -45,7 +45,7 @@ export class UploadSessionsService {
   async abandon(session: UploadSession): Promise<void> {
     session.close();
     await inTransaction(this.dataSource, async (runner) => {
-      await runner.query(`DELETE FROM upload_sessions WHERE object_key = $1`, [session.objectKey]);
+      await this.claims.take(runner, session.objectKey);
       await this.deletions.enqueue(runner, [session.objectKey], 'failed-upload');
     });
     this.deletions.drainSoon();

@@ -3,19 +3,23 @@ import type { ConfigType } from '@nestjs/config';
 import busboy from 'busboy';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { DataSource } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
-import { DomainException } from '../../common/errors/domain.exception.js';
 import type { ErrorCode } from '../../common/errors/error-codes.js';
 import { uploadConfig } from '../../config/configuration.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
-import { canRead } from '../access-policy.js';
-import { NoFilesException } from '../file-manager.errors.js';
+import {
+  MalformedMultipartException,
+  NoFilesException,
+  PayloadTooLargeException,
+  UploadAbortedException,
+} from '../file-manager.errors.js';
+import { MediaFileViewsRepository } from '../repositories/media-file-views.repository.js';
+import { MediaFilesRepository } from '../repositories/media-files.repository.js';
+import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
 import { detectContent, UnsupportedTypeError } from '../utils/content-type.util.js';
 import { sanitizeFilename, sanitizeFolderPath } from '../utils/filename.util.js';
-import { toMediaFileView, toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
-import { FileRecordsService } from './file-records.service.js';
+import { toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
 import { HashCleanupService, type UploadOutcome } from './hash-cleanup.service.js';
 import { FileTooLargeError, streamPartToStorage } from './upload-stream.js';
 import { UploadSessionsService } from './upload-sessions.service.js';
@@ -45,22 +49,17 @@ export type PartOutcome = { filename: string } & (
   | { kind: 'refused'; hash?: string; code: ErrorCode; message: string }
 );
 
-class PayloadTooLargeException extends DomainException {
-  constructor() {
-    super('PAYLOAD_TOO_LARGE', 'The request body is larger than the configured limit');
-  }
-}
-
 @Injectable()
 export class UploadService {
   private readonly logger = new Logger(UploadService.name);
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly storage: ObjectStorage,
     private readonly sessions: UploadSessionsService,
     private readonly hashCleanup: HashCleanupService,
-    private readonly records: FileRecordsService,
+    private readonly mediaFiles: MediaFilesRepository,
+    private readonly mediaFileViews: MediaFileViewsRepository,
+    private readonly pendingFiles: PendingFilesRepository,
     @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
@@ -81,17 +80,7 @@ export class UploadService {
 
   /** For each hash: `exists` (active media file), `trashed`, `pending` (awaiting moderation) or `new`. */
   async check(hashes: string[]): Promise<Array<{ hash: string; status: HashStatus }>> {
-    const rows = (await this.dataSource.query(
-      `SELECT h.hash,
-              CASE WHEN m.deleted_at IS NULL AND m.id IS NOT NULL THEN 'exists'
-                   WHEN m.id IS NOT NULL THEN 'trashed'
-                   WHEN p.id IS NOT NULL THEN 'pending'
-                   ELSE 'new' END AS status
-         FROM unnest($1::text[]) AS h(hash)
-         LEFT JOIN media_files m ON m.hash = h.hash
-         LEFT JOIN pending_files p ON p.hash = h.hash AND p.status = 'pending'`,
-      [hashes],
-    )) as Array<{ hash: string; status: HashStatus }>;
+    const rows = await this.mediaFiles.contentStatuses(hashes);
     const byHash = new Map(rows.map((row) => [row.hash, row.status]));
     return hashes.map((hash) => ({ hash, status: byHash.get(hash) ?? 'new' }));
   }
@@ -109,7 +98,7 @@ export class UploadService {
           limits: { fieldSize: 64 * 1024, fields: 50, parts: this.config.maxFilesPerRequest + 50 },
         });
       } catch {
-        return reject(new DomainException('BAD_REQUEST', 'The multipart body is malformed'));
+        return reject(new MalformedMultipartException());
       }
       const pending: Array<Promise<PartOutcome>> = [];
       let folderPath: string | undefined;
@@ -130,8 +119,8 @@ export class UploadService {
         received += chunk.length;
         if (received > this.config.maxRequestBytes) fail(new PayloadTooLargeException());
       });
-      request.on('aborted', () => fail(new DomainException('BAD_REQUEST', 'The client aborted the upload')));
-      request.on('error', () => fail(new DomainException('BAD_REQUEST', 'The client aborted the upload')));
+      request.on('aborted', () => fail(new UploadAbortedException()));
+      request.on('error', () => fail(new UploadAbortedException()));
 
       parser.on('field', (name, value) => {
         if (name === 'folderPath') folderPath = sanitizeFolderPath(value);
@@ -152,7 +141,7 @@ export class UploadService {
         pending.push(outcome);
         outcome.catch(fail);
       });
-      parser.on('error', () => fail(new DomainException('BAD_REQUEST', 'The multipart body is malformed')));
+      parser.on('error', () => fail(new MalformedMultipartException()));
       parser.on('close', () => {
         Promise.all(pending)
           .then((outcomes) => {
@@ -242,24 +231,20 @@ export class UploadService {
   ): Promise<UploadReport> {
     const pendingIds = outcomes.flatMap((o) => (o.kind === 'recorded' && o.outcome.status !== 'exists' ? [o.outcome.pendingFileId] : []));
     // `folderPath` applies to every file of the request, whichever order the client sent the parts in.
-    if (folderPath && pendingIds.length) {
-      await this.dataSource.query(`UPDATE pending_files SET folder_path = $1 WHERE id = ANY($2::uuid[])`, [
-        folderPath,
-        pendingIds,
-      ]);
-    }
+    if (folderPath) await this.pendingFiles.setFolderPath(pendingIds, folderPath);
     const mediaIds = outcomes.flatMap((o) => (o.kind === 'recorded' && o.outcome.status === 'exists' ? [o.outcome.mediaFileId] : []));
-    const pendingFiles = new Map((await this.records.findPendingFiles(pendingIds)).map((file) => [file.id, file]));
-    const mediaFiles = new Map((await this.records.findMediaFiles(mediaIds)).map((file) => [file.id, file]));
+    const pendingFiles = new Map((await this.pendingFiles.findManyWithUploader(pendingIds)).map((file) => [file.id, file]));
+    // Only what the caller may see: the full file when its access level allows, otherwise just its id.
+    const mediaFiles = new Map(
+      (await this.mediaFileViews.findActive(mediaIds, uploader, { readableOnly: true })).map((file) => [file.id, file]),
+    );
 
     const results = outcomes.map((o): UploadResult => {
       if (o.kind === 'refused') {
         return { filename: o.filename, status: 'error', ...(o.hash ? { hash: o.hash } : {}), error: { code: o.code, message: o.message } };
       }
       if (o.outcome.status === 'exists') {
-        const media = mediaFiles.get(o.outcome.mediaFileId);
-        // Only what the caller may see: the full file when its access level allows, otherwise just its id.
-        const mediaFile = media && canRead(media, uploader) ? toMediaFileView(media) : { id: o.outcome.mediaFileId };
+        const mediaFile = mediaFiles.get(o.outcome.mediaFileId) ?? { id: o.outcome.mediaFileId };
         return { filename: o.filename, status: 'exists', hash: o.hash, mediaFile };
       }
       const pendingFile = pendingFiles.get(o.outcome.pendingFileId);

@@ -78,6 +78,8 @@ export class UnsupportedTypeError extends Error {
  * picks among text formats, which have no magic. Executables are refused. Image dimensions come from the header.
  */
 export async function detectContent(head: Buffer, filename: string): Promise<DetectedContent> {
+  const executable = executableSignature(head);
+  if (executable) throw new UnsupportedTypeError(executable);
   const detected = await fileTypeFromBuffer(head);
   if (detected) {
     if (EXECUTABLE_TYPES.has(detected.mime)) throw new UnsupportedTypeError(detected.mime);
@@ -85,7 +87,6 @@ export async function detectContent(head: Buffer, filename: string): Promise<Det
     return { contentType: detected.mime, fileType, ...(fileType === 'image' ? dimensionsOf(head) : noDimensions) };
   }
   if (looksLikeText(head)) {
-    if (head.subarray(0, 2).toString('latin1') === '#!') throw new UnsupportedTypeError('text/x-shellscript');
     const known = TEXT_BY_EXTENSION[extensionOf(filename)];
     if (known) return { ...known, ...(known.fileType === 'image' ? dimensionsOf(head) : noDimensions) };
     return { contentType: 'text/plain', fileType: 'document', ...noDimensions };
@@ -94,6 +95,51 @@ export async function detectContent(head: Buffer, filename: string): Promise<Det
 }
 
 const noDimensions = { width: null, height: null };
+
+/**
+ * Magic numbers of executables that file-type misses or misnames, checked before it:
+ * - `CAFEBABE` / `CAFEBABF` is a Mach-O universal ("fat") binary or a Java class; file-type tells them apart by
+ *   the next word and answers nothing for some of each (a fat binary of 0 archs, a class file of minor version > 0).
+ * - An interpreter line (`#!`) makes a text file a script. Any encoding a kernel or interpreter may accept counts:
+ *   after a UTF-8 BOM or leading whitespace, and in UTF-16/UTF-32 with or without a BOM (a UTF-16LE BOM reads as an
+ *   MPEG audio frame header to file-type).
+ */
+function executableSignature(head: Buffer): string | undefined {
+  if (head.length >= 4) {
+    const magic = head.readUInt32BE(0);
+    if (magic === 0xcafebabe || magic === 0xcafebabf || magic === 0xbebafeca || magic === 0xbfbafeca) {
+      return 'application/x-mach-binary';
+    }
+  }
+  return startsWithInterpreterLine(head) ? 'text/x-shellscript' : undefined;
+}
+
+const LEADING_BLANKS = /^[\ufeff\s]*/u;
+
+function startsWithInterpreterLine(head: Buffer): boolean {
+  const start = head.subarray(0, 256);
+  return textDecodings(start).some((text) => text.replace(LEADING_BLANKS, '').startsWith('#!'));
+}
+
+/** The first bytes read as UTF-8, UTF-16 and UTF-32 (either byte order); undecodable units become U+FFFD. */
+function textDecodings(bytes: Buffer): string[] {
+  const utf32 = (littleEndian: boolean) => {
+    let text = '';
+    for (let offset = 0; offset + 4 <= bytes.length; offset += 4) {
+      const codePoint = littleEndian ? bytes.readUInt32LE(offset) : bytes.readUInt32BE(offset);
+      text += codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : '\ufffd';
+    }
+    return text;
+  };
+  const even = bytes.subarray(0, bytes.length - (bytes.length % 2));
+  return [
+    new TextDecoder('utf-8').decode(bytes),
+    new TextDecoder('utf-16le').decode(even),
+    new TextDecoder('utf-16le').decode(Buffer.from(even).swap16()),
+    utf32(true),
+    utf32(false),
+  ];
+}
 
 function fileTypeOf(mime: string): FileType {
   if (mime.startsWith('image/')) return 'image';

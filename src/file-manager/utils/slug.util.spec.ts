@@ -5,12 +5,34 @@ describe('slugify', () => {
   it.each([
     ['Été 2024: Photos!', 'ete-2024-photos'],
     ['  Hello   World  ', 'hello-world'],
-    ['ÄÖÜ straße', 'aou-stra-e'],
+    ['ÄÖÜ straße', 'aou-strasse'],
     ['already-a-slug', 'already-a-slug'],
     ['--dashes--everywhere--', 'dashes-everywhere'],
     ['Ｆｕｌｌｗｉｄｔｈ', 'fullwidth'],
   ])('%j → %j', (title, slug) => {
     expect(slugify(title)).toBe(slug);
+  });
+
+  it.each([
+    ['Łódź straße', 'lodz-strasse'],
+    ['Привет мир', 'privet-mir'],
+    ['Ελληνικά νέα', 'ellhnika-nea'],
+    ['Tiếng Việt', 'tieng-viet'],
+    ['İstanbul', 'istanbul'],
+    ['ǅemal', 'dzemal'],
+    ['ﬁle ﬂow', 'file-flow'],
+  ])('transliterates %j → %j', (title, slug) => {
+    expect(slugify(title)).toBe(slug);
+  });
+
+  it('treats symbols as separators, not words', () => {
+    expect(slugify('50% off & more')).toBe('50-off-more');
+    expect(slugify('a$b')).toBe('a-b');
+  });
+
+  it('keeps what it can spell of a title partly in a script it drops', () => {
+    expect(slugify('東京 Tower 2')).toBe('tower-2');
+    expect(slugify('Tokyo東京Tower')).toBe('tokyo-tower');
   });
 
   it('falls back when nothing usable is left', () => {

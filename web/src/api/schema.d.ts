@@ -32,6 +32,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate a refresh token (a reused one revokes its session) */
+        post: operations["refreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the refresh token's session, or else the current one */
+        post: operations["logOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change one's own password; ends one's other sessions */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/me": {
         parameters: {
             query?: never;
@@ -62,6 +113,23 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change role or disabled; disabling or demoting ends their sessions; never the last active admin (409) */
+        patch: operations["updateUser"];
         trace?: never;
     };
     "/api/health": {
@@ -485,7 +553,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
         ErrorResponse: {
             /** @example 409 */
             statusCode: number;
@@ -516,7 +584,10 @@ export interface components {
             /** Format: uuid */
             id: string;
             email: string;
+            /** @description display name */
+            name: string;
             role: components["schemas"]["UserRole"];
+            disabled: boolean;
             /** Format: date-time */
             createdAt: string;
         };
@@ -526,7 +597,20 @@ export interface components {
             tokenType: "Bearer";
             /** @description seconds until the access token expires */
             expiresIn: number;
+            /** @description single use: POST /api/auth/refresh answers the next one */
+            refreshToken: string;
             user: components["schemas"]["UserResponse"];
+        };
+        RefreshDto: {
+            refreshToken: string;
+        };
+        LogoutDto: {
+            /** @description ends the session of this refresh token; without it, the current session ends */
+            refreshToken?: string;
+        };
+        ChangePasswordDto: {
+            currentPassword: string;
+            newPassword: string;
         };
         CreateUserDto: {
             /** @example ann@example.com */
@@ -534,6 +618,8 @@ export interface components {
             password: string;
             /** @enum {string} */
             role: "admin" | "member";
+            /** @description display name; default: the e-mail's local part */
+            name?: string;
         };
         UserPageResponse: {
             results: components["schemas"]["UserResponse"][];
@@ -543,6 +629,11 @@ export interface components {
             totalPages: number;
             hasNext: boolean;
             hasPrevious: boolean;
+        };
+        UpdateUserDto: {
+            /** @enum {string} */
+            role?: "admin" | "member";
+            disabled?: boolean;
         };
         HealthCheckResponse: {
             /** @enum {string} */
@@ -993,7 +1084,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1051,6 +1142,215 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests; `code` is one of TOO_MANY_REQUESTS */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    refreshSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    logOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogoutDto"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordDto"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad Request */
             400: {
@@ -1210,7 +1510,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1287,7 +1587,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1296,7 +1596,104 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateUserDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1664,7 +2061,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1741,7 +2138,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1971,7 +2368,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1989,7 +2386,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2068,7 +2465,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2086,7 +2483,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2235,7 +2632,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2253,7 +2650,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2332,7 +2729,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2350,7 +2747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2493,7 +2890,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2577,7 +2974,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2651,7 +3048,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2669,7 +3066,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3252,7 +3649,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3406,7 +3803,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3555,7 +3952,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3643,7 +4040,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3661,7 +4058,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3806,7 +4203,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3815,7 +4212,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3964,7 +4361,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4052,7 +4449,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4070,7 +4467,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4143,7 +4540,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4216,7 +4613,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4297,7 +4694,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4306,7 +4703,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -47,7 +47,7 @@ export interface MediaRowsSearchPlan extends PlanBase {
  * (its best) row and answers the page among those files, with `streamed` (rows read) and `files` (distinct files
  * among them) on every row. A file's first row in the stream carries its own sort keys, so the files seen in the
  * first `k` rows precede every other file: the page is right when `files` reaches `wanted` or `streamed < k` (the
- * stream ended). Otherwise read further (`LibraryService` does).
+ * stream ended). Otherwise read further (`LibrarySearchService` does).
  */
 export interface TermsSearchPlan extends PlanBase {
   kind: 'terms';
@@ -97,7 +97,7 @@ function answerableFromTerms(query: MediaFileListQueryDto, words: SearchWord[]):
 }
 
 /**
- * The terms that start with each prefix of the query (`LibraryService.searchWords`), or undefined for a prefix with
+ * The terms that start with each prefix of the query (`LibrarySearchService.searchWords`), or undefined for a prefix with
  * too many of them: a prefix's matches are then read as one index range instead of term by term.
  */
 export type PrefixExpansions = Map<string, string[] | undefined>;

@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { SqlParams } from '../../database/sql.js';
+import { readableCondition } from '../access-policy.js';
+import { toMediaFileView, type MediaFileSource, type MediaFileView } from '../views.js';
+import { firstRow, rows } from './db.js';
+
+/** A media file view as one SQL row (`toView` makes the view of it). */
+export interface MediaFileViewRow extends Omit<MediaFileSource, 'fileSize' | 'downloadCount' | 'createdBy'> {
+  fileSize: string;
+  downloadCount: string;
+  createdByEmail: string;
+}
+
+/**
+ * Columns of a media file view, over `m` (media_files) and `u` (its uploader). Tags and collections as JSON, found
+ * through the row's trigger-kept `tag_ids` / `collection_ids` (primary-key probes; the link tables would be a join
+ * per row that the planner answers with a scan of the small tags table). Only the collections the caller may see
+ * are listed: a file can be in a private collection of someone else.
+ */
+function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
+  return `
+  m.id, m.title, m.slug, m.description, m.original_filename AS "originalFilename", m.file_size AS "fileSize",
+  m.content_type AS "contentType", m.file_type AS "fileType", m.hash, m.width, m.height,
+  m.access_level AS "accessLevel", m.download_count AS "downloadCount", m.last_accessed_at AS "lastAccessedAt",
+  m.created_by AS "createdById", u.email AS "createdByEmail", m.created_at AS "createdAt",
+  m.updated_at AS "updatedAt", m.deleted_at AS "deletedAt",
+  coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) ORDER BY t.name)
+              FROM tags t WHERE t.id = ANY(m.tag_ids)), '[]') AS tags,
+  coalesce((SELECT json_agg(json_build_object('id', c.id, 'title', c.title, 'slug', c.slug) ORDER BY c.title)
+              FROM collections c WHERE c.id = ANY(m.collection_ids) AND ${params.named(readableCondition(user, 'c'))}), '[]')
+    AS collections`;
+}
+
+/** The one way a media file view is made: a row of `viewColumns`, as the contract shapes it. */
+export function toView(row: MediaFileViewRow): MediaFileView {
+  const { createdByEmail, fileSize, downloadCount, ...rest } = row;
+  return toMediaFileView({
+    ...rest,
+    fileSize: Number(fileSize),
+    downloadCount: Number(downloadCount),
+    createdBy: { id: row.createdById, email: createdByEmail },
+  });
+}
+
+/**
+ * Media file views, every one built from `viewColumns` as `user` sees it (collections they may not see are never
+ * listed), whichever answer carries it: search, detail, a change, the trash, a restore, an approval, an upload.
+ */
+@Injectable()
+export class MediaFileViewsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The active file by id or slug, when the caller may read it. */
+  async findReadable(by: { id: string } | { slug: string }, user?: AuthenticatedUser): Promise<MediaFileView | undefined> {
+    const params = new SqlParams();
+    const match = 'id' in by ? `m.id = ${params.add(by.id)}` : `m.slug = ${params.add(by.slug)}`;
+    const row = await firstRow<MediaFileViewRow>(
+      this.dataSource,
+      `SELECT ${viewColumns(params, user)} FROM media_files m JOIN users u ON u.id = m.created_by
+        WHERE ${match} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
+      params.values,
+    );
+    return row && toView(row);
+  }
+
+  /**
+   * Active files by id, in the order of `ids`, as `user` sees them. With `readableOnly`, files the caller may not
+   * read are left out; without it, the caller's right to the files was checked already (their uploader restoring a
+   * staff file, an admin approving one).
+   */
+  async findActive(ids: string[], user: AuthenticatedUser, options: { readableOnly: boolean }): Promise<MediaFileView[]> {
+    if (ids.length === 0) return [];
+    const params = new SqlParams();
+    const idsParam = params.add(ids);
+    const columns = viewColumns(params, user);
+    const readable = options.readableOnly ? `AND ${params.named(readableCondition(user))}` : '';
+    const found = await rows<MediaFileViewRow>(
+      this.dataSource,
+      `SELECT ${columns} FROM media_files m JOIN users u ON u.id = m.created_by
+        WHERE m.id = ANY(${idsParam}::uuid[]) AND m.deleted_at IS NULL ${readable}`,
+      params.values,
+    );
+    const byId = new Map(found.map((row) => [row.id, toView(row)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** A page of trashed files, most recently trashed first: the member's own (`ownerId`), or every one. */
+  async listTrashed(
+    page: { limit: number; offset: number },
+    user: AuthenticatedUser,
+    ownerId: string | undefined,
+  ): Promise<{ views: MediaFileView[]; total: number }> {
+    const params = new SqlParams();
+    const where = ['m.deleted_at IS NOT NULL'];
+    if (ownerId !== undefined) where.push(`m.created_by = ${params.add(ownerId)}`);
+    const condition = where.join(' AND ');
+    const countValues = [...params.values];
+    const [found, [{ count }]] = await Promise.all([
+      rows<MediaFileViewRow>(
+        this.dataSource,
+        `SELECT ${viewColumns(params, user)} FROM media_files m JOIN users u ON u.id = m.created_by
+          WHERE ${condition} ORDER BY m.deleted_at DESC, m.id DESC
+          LIMIT ${params.add(page.limit)} OFFSET ${params.add(page.offset)}`,
+        params.values,
+      ),
+      rows<{ count: string }>(this.dataSource, `SELECT count(*) AS count FROM media_files m WHERE ${condition}`, countValues),
+    ]);
+    return { views: found.map(toView), total: Number(count) };
+  }
+
+  /**
+   * Reads search pages in `params`' statement space: the view's columns are planned once, their parameters added to
+   * `params` after the plan's own. Each call answers the views of a page, in its order: `sql` selects the page's
+   * `id`s and sort keys (and any extra columns, answered beside the view's); `order` orders `page`.
+   */
+  pageReader(params: SqlParams, user?: AuthenticatedUser): <Extra extends object = object>(sql: string, order: string) => Promise<Array<MediaFileViewRow & Extra>> {
+    const columns = viewColumns(params, user);
+    return (sql, order) =>
+      rows(
+        this.dataSource,
+        `WITH page AS (${sql})
+       SELECT ${columns}, page.*
+         FROM page JOIN media_files m ON m.id = page.id JOIN users u ON u.id = m.created_by
+        ORDER BY ${order}`,
+        params.values,
+      );
+  }
+}

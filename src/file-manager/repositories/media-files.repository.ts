@@ -1,0 +1,275 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type QueryRunner } from 'typeorm';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { SqlParams } from '../../database/sql.js';
+import { readableCondition } from '../access-policy.js';
+import type { AccessLevel } from '../entities/columns.js';
+import { insertWithSlug, MEDIA_FILE_SLUGS } from './slugs.js';
+import { firstRow, onUniqueViolation, rows, setClause } from './db.js';
+import { SlugTakenException } from '../file-manager.errors.js';
+
+/** Who may see and change a media file: what `canRead` and `canManage` need. */
+export interface MediaFileAccess {
+  accessLevel: AccessLevel;
+  createdById: string;
+}
+
+export interface NewMediaFile {
+  title: string;
+  /** Chosen by the approver; generated from `slugBase` otherwise. */
+  slug?: string;
+  slugBase: string;
+  description: string;
+  accessLevel: AccessLevel;
+}
+
+export interface MediaFileChanges {
+  title?: string;
+  slug?: string;
+  description?: string;
+  accessLevel?: AccessLevel;
+}
+
+/** The stored bytes of an active media file the caller may read (`objectKey` null when the content row is gone). */
+export interface MediaContentRow {
+  id: string;
+  hash: string;
+  size: number;
+  contentType: string;
+  originalFilename: string;
+  objectKey: string | null;
+}
+
+/** `media_files` and its link tables. Locks are row locks of the caller's transaction. */
+@Injectable()
+export class MediaFilesRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async hashOf(runner: QueryRunner, id: string): Promise<string | undefined> {
+    return (await firstRow<{ hash: string }>(runner, `SELECT hash FROM media_files WHERE id = $1`, [id]))?.hash;
+  }
+
+  /** The file (active or trashed) FOR UPDATE, for a step of its life (restore, purge). */
+  lockForLifecycle(runner: QueryRunner, id: string): Promise<{ createdById: string; deletedAt: Date | null } | undefined> {
+    return firstRow(
+      runner,
+      `SELECT created_by AS "createdById", deleted_at AS "deletedAt" FROM media_files WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+  }
+
+  /** The active file FOR UPDATE, for a change of its metadata or a move to the trash. */
+  lockActive(runner: QueryRunner, id: string): Promise<MediaFileAccess | undefined> {
+    return firstRow(
+      runner,
+      `SELECT access_level AS "accessLevel", created_by AS "createdById"
+         FROM media_files WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`,
+      [id],
+    );
+  }
+
+  /**
+   * The active file FOR SHARE when the caller may read it: recording a usage conflicts with a move to the trash
+   * (which holds the row FOR UPDATE), so the two can't both succeed.
+   */
+  async lockReadableShared(runner: QueryRunner, id: string, user?: AuthenticatedUser): Promise<boolean> {
+    const params = new SqlParams();
+    const found = await rows(
+      runner,
+      `SELECT m.id FROM media_files m
+        WHERE m.id = ${params.add(id)} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}
+          FOR SHARE`,
+      params.values,
+    );
+    return found.length > 0;
+  }
+
+  async isReadable(id: string, user?: AuthenticatedUser): Promise<boolean> {
+    const params = new SqlParams();
+    const found = await rows(
+      this.dataSource,
+      `SELECT m.id FROM media_files m
+        WHERE m.id = ${params.add(id)} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
+      params.values,
+    );
+    return found.length > 0;
+  }
+
+  async activeIdWithHash(runner: QueryRunner, hash: string): Promise<string | undefined> {
+    return (await firstRow<{ id: string }>(runner, `SELECT id FROM media_files WHERE hash = $1 AND deleted_at IS NULL`, [hash]))
+      ?.id;
+  }
+
+  /** The file of this content (at most one: `hash` is unique), active or trashed, FOR UPDATE. */
+  lockWithHash(runner: QueryRunner, hash: string): Promise<{ id: string; deletedAt: Date | null } | undefined> {
+    return firstRow(runner, `SELECT id, deleted_at AS "deletedAt" FROM media_files WHERE hash = $1 FOR UPDATE`, [hash]);
+  }
+
+  /** Every file linked to the tag, FOR UPDATE in id order (the order every change of links takes them in). */
+  async lockWithTag(runner: QueryRunner, tagId: string): Promise<void> {
+    await runner.query(
+      `SELECT m.id FROM media_files m
+        WHERE m.id IN (SELECT media_file_id FROM media_file_tags WHERE tag_id = $1)
+        ORDER BY m.id FOR UPDATE OF m`,
+      [tagId],
+    );
+  }
+
+  /** Every file in the collection, FOR UPDATE in id order. */
+  async lockInCollection(runner: QueryRunner, collectionId: string): Promise<void> {
+    await runner.query(
+      `SELECT m.id FROM media_files m
+        WHERE m.id IN (SELECT media_file_id FROM media_file_collections WHERE collection_id = $1)
+        ORDER BY m.id FOR UPDATE OF m`,
+      [collectionId],
+    );
+  }
+
+  /** Ids of the files trashed at least `days` days ago, oldest first. */
+  async trashedBefore(days: number): Promise<string[]> {
+    const found = await rows<{ id: string }>(
+      this.dataSource,
+      `SELECT id FROM media_files WHERE deleted_at IS NOT NULL AND deleted_at <= now() - make_interval(days => $1)
+        ORDER BY deleted_at`,
+      [days],
+    );
+    return found.map((row) => row.id);
+  }
+
+  /** For each hash: `exists` (active media file), `trashed`, `pending` (awaiting moderation) or `new`. */
+  contentStatuses(hashes: string[]): Promise<Array<{ hash: string; status: 'new' | 'pending' | 'exists' | 'trashed' }>> {
+    return rows(
+      this.dataSource,
+      `SELECT h.hash,
+              CASE WHEN m.deleted_at IS NULL AND m.id IS NOT NULL THEN 'exists'
+                   WHEN m.id IS NOT NULL THEN 'trashed'
+                   WHEN p.id IS NOT NULL THEN 'pending'
+                   ELSE 'new' END AS status
+         FROM unnest($1::text[]) AS h(hash)
+         LEFT JOIN media_files m ON m.hash = h.hash
+         LEFT JOIN pending_files p ON p.hash = h.hash AND p.status = 'pending'`,
+      [hashes],
+    );
+  }
+
+  /** The content of an active file the caller may read. */
+  async findReadableContent(id: string, user?: AuthenticatedUser): Promise<MediaContentRow | undefined> {
+    const params = new SqlParams();
+    const idParam = params.add(id);
+    const row = await firstRow<Omit<MediaContentRow, 'size'> & { size: string }>(
+      this.dataSource,
+      `SELECT m.id, m.hash, m.file_size AS "size", m.content_type AS "contentType",
+              m.original_filename AS "originalFilename", s.object_key AS "objectKey"
+         FROM media_files m LEFT JOIN stored_objects s ON s.hash = m.hash
+        WHERE m.id = ${idParam} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
+      params.values,
+    );
+    return row && { ...row, size: Number(row.size) };
+  }
+
+  /** One statement: parallel downloads each add one, none is lost. */
+  async countDownload(id: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE media_files SET download_count = download_count + 1, last_accessed_at = now()
+        WHERE id = $1 AND deleted_at IS NULL`,
+      [id],
+    );
+  }
+
+  /** Creates the media file of an approved pending file, copying the pending file's facts. */
+  insertFromPending(runner: QueryRunner, pendingFileId: string, file: NewMediaFile): Promise<string> {
+    return insertWithSlug(runner, MEDIA_FILE_SLUGS, { given: file.slug, base: file.slugBase }, async (slug) => {
+      const [row] = await rows<{ id: string }>(
+        runner,
+        `INSERT INTO media_files (hash, title, slug, description, original_filename, file_size, content_type,
+                                  file_type, width, height, access_level, created_by)
+         SELECT p.hash, $2, $3, $4, p.original_filename, p.file_size, p.content_type, p.file_type, p.width, p.height,
+                $5, p.uploaded_by
+           FROM pending_files p WHERE p.id = $1
+         RETURNING id`,
+        [pendingFileId, file.title, slug, file.description, file.accessLevel],
+      );
+      return row.id;
+    });
+  }
+
+  async update(runner: QueryRunner, id: string, changes: MediaFileChanges): Promise<void> {
+    const params = new SqlParams();
+    const idParam = params.add(id);
+    const sets = setClause(params, {
+      title: changes.title,
+      slug: changes.slug,
+      description: changes.description,
+      access_level: changes.accessLevel,
+    });
+    await onUniqueViolation(
+      'media_files_slug_key',
+      () => runner.query(`UPDATE media_files SET ${sets} WHERE id = ${idParam}`, params.values),
+      () => new SlugTakenException('media file', changes.slug),
+    );
+  }
+
+  async moveToTrash(runner: QueryRunner, id: string, userId: string): Promise<void> {
+    await runner.query(`UPDATE media_files SET deleted_at = now(), deleted_by = $2, updated_at = now() WHERE id = $1`, [
+      id,
+      userId,
+    ]);
+  }
+
+  async restore(runner: QueryRunner, id: string): Promise<void> {
+    await runner.query(`UPDATE media_files SET deleted_at = NULL, deleted_by = NULL, updated_at = now() WHERE id = $1`, [id]);
+  }
+
+  /** Deletes the row for good; its links and usages go with it (cascade). */
+  async delete(runner: QueryRunner, id: string): Promise<void> {
+    await runner.query(`DELETE FROM media_files WHERE id = $1`, [id]);
+  }
+
+  /** Links a new file to its tags and collections. */
+  async link(runner: QueryRunner, id: string, tagIds: string[], collectionIds: string[]): Promise<void> {
+    if (tagIds.length) {
+      await runner.query(`INSERT INTO media_file_tags (media_file_id, tag_id) SELECT $1, unnest($2::uuid[])`, [id, tagIds]);
+    }
+    if (collectionIds.length) {
+      await runner.query(
+        `INSERT INTO media_file_collections (media_file_id, collection_id) SELECT $1, unnest($2::uuid[])`,
+        [id, collectionIds],
+      );
+    }
+  }
+
+  /** The file's tags become exactly `tagIds`. */
+  async replaceTags(runner: QueryRunner, id: string, tagIds: string[]): Promise<void> {
+    await runner.query(`DELETE FROM media_file_tags WHERE media_file_id = $1 AND NOT (tag_id = ANY($2::uuid[]))`, [id, tagIds]);
+    await runner.query(
+      `INSERT INTO media_file_tags (media_file_id, tag_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
+      [id, tagIds],
+    );
+  }
+
+  /**
+   * The file's collections that `user` may see become exactly `collectionIds`; the ones they may not see (another
+   * member's private collection) stay: a change can't remove what its author can't see.
+   */
+  async replaceVisibleCollections(
+    runner: QueryRunner,
+    id: string,
+    collectionIds: string[],
+    user: AuthenticatedUser,
+  ): Promise<void> {
+    const params = new SqlParams();
+    const idParam = params.add(id);
+    const idsParam = params.add(collectionIds);
+    await runner.query(
+      `DELETE FROM media_file_collections mc USING collections c
+        WHERE mc.media_file_id = ${idParam} AND NOT (mc.collection_id = ANY(${idsParam}::uuid[]))
+          AND c.id = mc.collection_id AND ${params.named(readableCondition(user, 'c'))}`,
+      params.values,
+    );
+    await runner.query(
+      `INSERT INTO media_file_collections (media_file_id, collection_id) SELECT $1, unnest($2::uuid[])
+       ON CONFLICT DO NOTHING`,
+      [id, collectionIds],
+    );
+  }
+}

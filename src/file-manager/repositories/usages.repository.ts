@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { firstRow, rows } from './db.js';
+
+export interface UsageKey {
+  contentType: string;
+  contentId: string;
+}
+
+export interface UsageRow extends UsageKey {
+  createdAt: Date;
+}
+
+/** `media_usages`: where media files are used. */
+@Injectable()
+export class UsagesRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Records the usage unless it is; answers its date when this call recorded it. */
+  async insert(runner: QueryRunner, mediaFileId: string, usage: UsageKey, createdById: string): Promise<Date | undefined> {
+    const inserted = await firstRow<{ createdAt: Date }>(
+      runner,
+      `INSERT INTO media_usages (media_file_id, content_type, content_id, created_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING created_at AS "createdAt"`,
+      [mediaFileId, usage.contentType, usage.contentId, createdById],
+    );
+    return inserted?.createdAt;
+  }
+
+  async createdAt(runner: QueryRunner, mediaFileId: string, usage: UsageKey): Promise<Date | undefined> {
+    const row = await firstRow<{ createdAt: Date }>(
+      runner,
+      `SELECT created_at AS "createdAt" FROM media_usages WHERE media_file_id = $1 AND content_type = $2 AND content_id = $3`,
+      [mediaFileId, usage.contentType, usage.contentId],
+    );
+    return row?.createdAt;
+  }
+
+  async delete(mediaFileId: string, usage: UsageKey): Promise<void> {
+    await this.dataSource.query(`DELETE FROM media_usages WHERE media_file_id = $1 AND content_type = $2 AND content_id = $3`, [
+      mediaFileId,
+      usage.contentType,
+      usage.contentId,
+    ]);
+  }
+
+  list(mediaFileId: string): Promise<UsageRow[]> {
+    return rows(
+      this.dataSource,
+      `SELECT content_type AS "contentType", content_id AS "contentId", created_at AS "createdAt"
+         FROM media_usages WHERE media_file_id = $1 ORDER BY created_at, content_type, content_id`,
+      [mediaFileId],
+    );
+  }
+
+  async count(runner: QueryRunner, mediaFileId: string): Promise<number> {
+    const [{ count }] = await rows<{ count: number }>(
+      runner,
+      `SELECT count(*)::int AS count FROM media_usages WHERE media_file_id = $1`,
+      [mediaFileId],
+    );
+    return count;
+  }
+}

@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { Readable } from 'node:stream';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { storageConfig } from '../../config/storage.config.js';
+import { ObjectStorage, type ByteRange } from '../../storage/object-storage.js';
+import { ObjectNotFoundException } from '../../storage/storage.errors.js';
+import { MediaFileNotFoundException } from '../file-manager.errors.js';
+import { MediaFilesRepository } from '../repositories/media-files.repository.js';
+import { etagMatches, parseRange } from '../utils/http-range.util.js';
+
+/** The stored bytes of a readable, active media file. */
+export interface MediaContent {
+  id: string;
+  objectKey: string;
+  size: number;
+  contentType: string;
+  originalFilename: string;
+  /** Strong validator: the content hash, quoted (RFC 9110). Same bytes, same ETag, on every instance. */
+  etag: string;
+}
+
+export type ContentAnswer =
+  | { kind: 'not-modified'; content: MediaContent }
+  | { kind: 'unsatisfiable'; content: MediaContent }
+  | { kind: 'bytes'; content: MediaContent; range?: ByteRange; body?: Readable };
+
+export interface ContentConditions {
+  range?: string;
+  ifRange?: string;
+  ifNoneMatch?: string;
+  /** False for HEAD: the headers only, nothing read from storage, nothing counted. */
+  withBody: boolean;
+}
+
+/** A media file's bytes: signed download URLs, and reads under HTTP's conditional and range rules. */
+@Injectable()
+export class MediaContentService {
+  constructor(
+    private readonly mediaFiles: MediaFilesRepository,
+    private readonly storage: ObjectStorage,
+    @Inject(storageConfig.KEY) private readonly config: ConfigType<typeof storageConfig>,
+  ) {}
+
+  /**
+   * A short-lived signed URL for the file's bytes, answered by the object store itself with the original filename
+   * and the file's content type. The download is counted when the URL is handed out.
+   */
+  async downloadUrl(id: string, inline: boolean, user?: AuthenticatedUser): Promise<string> {
+    const content = await this.find(id, user);
+    const url = await this.storage.presignedGetUrl(content.objectKey, {
+      expirySeconds: this.config.presignExpirySeconds,
+      filename: content.originalFilename,
+      contentType: content.contentType,
+      inline,
+    });
+    await this.mediaFiles.countDownload(id);
+    return url;
+  }
+
+  /**
+   * The file's bytes under HTTP's conditional and range rules: `If-None-Match` with the current ETag answers
+   * not-modified; a satisfiable single `Range` (honoured only when `If-Range` is absent or matches) answers part of
+   * the bytes; an unsatisfiable one answers unsatisfiable; otherwise all of it.
+   * A read of the whole content (no range, or a range covering every byte) counts as a download.
+   */
+  async content(id: string, conditions: ContentConditions, user?: AuthenticatedUser): Promise<ContentAnswer> {
+    const content = await this.find(id, user);
+    if (conditions.ifNoneMatch && etagMatches(conditions.ifNoneMatch, content.etag)) return { kind: 'not-modified', content };
+    const rangeApplies = conditions.range !== undefined && (!conditions.ifRange || conditions.ifRange.trim() === content.etag);
+    const range = rangeApplies ? parseRange(conditions.range!, content.size) : undefined;
+    if (range === 'unsatisfiable') return { kind: 'unsatisfiable', content };
+    if (!conditions.withBody) return { kind: 'bytes', content, range };
+    const body = await this.storage.getStream(content.objectKey, range);
+    if (!range || (range.start === 0 && range.end === content.size - 1)) await this.mediaFiles.countDownload(id);
+    return { kind: 'bytes', content, range, body };
+  }
+
+  /** The content of a file the caller may read. */
+  private async find(id: string, user?: AuthenticatedUser): Promise<MediaContent> {
+    const row = await this.mediaFiles.findReadableContent(id, user);
+    if (!row) throw new MediaFileNotFoundException();
+    if (!row.objectKey) throw new ObjectNotFoundException();
+    return {
+      id: row.id,
+      objectKey: row.objectKey,
+      size: row.size,
+      contentType: row.contentType,
+      originalFilename: row.originalFilename,
+      etag: `"${row.hash}"`,
+    };
+  }
+}
