@@ -23,7 +23,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ operationId: 'logIn' })
   @ApiOkResponse({ type: LoginResponse })
-  @ApiErrors(429)
+  @ApiErrors(403, 429)
   login(@Body() body: LoginDto, @Ip() address: string): Promise<LoginResponse> {
     return this.auth.login(body.email, body.password, address);
   }

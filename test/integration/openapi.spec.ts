@@ -94,7 +94,7 @@ describe('the OpenAPI document', () => {
     }
     expect(problems).toEqual([]);
     const errorBody = document.components?.schemas?.ErrorResponse as { required?: string[] };
-    expect(errorBody.required).toEqual(expect.arrayContaining(['statusCode', 'error', 'code', 'message']));
+    expect(errorBody.required).toEqual(expect.arrayContaining(['statusCode', 'error', 'code', 'message', 'details']));
   });
 
   it('is the document built without a database, which the typed client is generated from', async () => {
@@ -115,7 +115,7 @@ describe('the OpenAPI document', () => {
     const fileId = '0b4c3ae2-5d0f-4c37-9d0e-2b0a4a0c9f11';
     const fake = (status: number, body: unknown, contentType = 'application/json; charset=utf-8') =>
       ({ status, body, text: JSON.stringify(body), headers: { 'content-type': contentType } }) as unknown as Response;
-    const errorBody = { statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: 'Media file not found' };
+    const errorBody = { statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: 'Media file not found', details: {} };
     let checker: OpenApiChecker;
     beforeAll(() => (checker = new OpenApiChecker(document)));
 

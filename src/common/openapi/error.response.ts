@@ -7,8 +7,8 @@ export class ErrorResponse {
   @ApiProperty({ example: 'Conflict', description: 'the HTTP reason phrase' }) error: string;
   @ApiProperty({ enum: Object.keys(ERROR_STATUS), enumName: 'ErrorCode', example: 'DUPLICATE_CONTENT' }) code: ErrorCode;
   @ApiProperty({ description: 'for people; machines read `code`' }) message: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'machine-readable specifics' })
-  details?: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'machine-readable specifics; may be empty' })
+  details: Record<string, unknown>;
 
   @ApiPropertyOptional({ description: 'also sent as the X-Request-Id header' }) requestId?: string;
 }

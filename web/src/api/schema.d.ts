@@ -566,8 +566,8 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             /** @description for people; machines read `code` */
             message: string;
-            /** @description machine-readable specifics */
-            details?: {
+            /** @description machine-readable specifics; may be empty */
+            details: {
                 [key: string]: unknown;
             };
             /** @description also sent as the X-Request-Id header */
@@ -1154,6 +1154,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
