@@ -8,6 +8,7 @@ import { JobsOverviewService } from './jobs-overview.service.js';
 import { MAINTENANCE_JOBS, MaintenanceJobs, type JobResult, type MaintenanceJob } from './maintenance.jobs.js';
 import { JOB_RESULT_SCHEMA, JobsResponse, StorageReportResponse } from './maintenance.response.js';
 
+// eslint-disable-next-line no-useless-assignment -- used by the @Param decorator below, which the rule does not see
 const JOB_ENUM = Object.fromEntries(MAINTENANCE_JOBS.map((job) => [job, job]));
 
 @ApiTags('operations')
@@ -48,7 +49,9 @@ export class MaintenanceController {
       'job',
       new ParseEnumPipe(JOB_ENUM, {
         exceptionFactory: () =>
-          new ValidationFailedException([{ field: 'job', errors: [`job must be one of ${MAINTENANCE_JOBS.join(', ')}`] }]),
+          new ValidationFailedException([
+            { field: 'job', errors: [`job must be one of ${MAINTENANCE_JOBS.join(', ')}`] },
+          ]),
       }),
     )
     job: MaintenanceJob,

@@ -16,7 +16,10 @@ export class MetricsController {
   @UseGuards(MetricsAccessGuard)
   @Get()
   @ApiOperation({ operationId: 'getMetrics' })
-  @ApiOkResponse({ description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   @ApiErrors(403)
   async scrape(@Res({ passthrough: true }) response: Response): Promise<string> {
     const body = await this.metrics.render();

@@ -25,7 +25,9 @@ type ResponseObject = { content?: Record<string, { schema?: Record<string, unkno
 
 function operationsOf(document: OpenAPIObject): Array<{ label: string; operation: OperationObject }> {
   return Object.entries(document.paths).flatMap(([path, item]) =>
-    METHODS.flatMap((method) => (item[method] ? [{ label: `${method.toUpperCase()} ${path}`, operation: item[method] }] : [])),
+    METHODS.flatMap((method) =>
+      item[method] ? [{ label: `${method.toUpperCase()} ${path}`, operation: item[method] }] : [],
+    ),
   );
 }
 
@@ -52,7 +54,9 @@ describe('the OpenAPI document', () => {
 
   it('validates as OpenAPI 3 and every $ref resolves', async () => {
     const validator = new Validator();
-    const result = await validator.validate(structuredClone(document) as unknown as Parameters<Validator['validate']>[0]);
+    const result = await validator.validate(
+      structuredClone(document) as unknown as Parameters<Validator['validate']>[0],
+    );
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(document.openapi).toMatch(/^3\./);
@@ -88,9 +92,11 @@ describe('the OpenAPI document', () => {
       for (const [status, response] of responses.filter(([code]) => /^[45]\d\d$/.test(code))) {
         // The one exception: a failing health check answers 503 with the report naming the dependency.
         const expected = operation.operationId === 'getHealth' && status === '503' ? HEALTH_REF : ERROR_REF;
-        if (response.content?.['application/json']?.schema?.$ref !== expected) problems.push(`${label} ${status}: not ${expected}`);
+        if (response.content?.['application/json']?.schema?.$ref !== expected)
+          problems.push(`${label} ${status}: not ${expected}`);
       }
-      for (const status of ['401', '500', '503']) if (!operation.responses[status]) problems.push(`${label}: no ${status}`);
+      for (const status of ['401', '500', '503'])
+        if (!operation.responses[status]) problems.push(`${label}: no ${status}`);
     }
     expect(problems).toEqual([]);
     const errorBody = document.components?.schemas?.ErrorResponse as { required?: string[] };
@@ -115,13 +121,21 @@ describe('the OpenAPI document', () => {
     const fileId = '0b4c3ae2-5d0f-4c37-9d0e-2b0a4a0c9f11';
     const fake = (status: number, body: unknown, contentType = 'application/json; charset=utf-8') =>
       ({ status, body, text: JSON.stringify(body), headers: { 'content-type': contentType } }) as unknown as Response;
-    const errorBody = { statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: 'Media file not found', details: {} };
+    const errorBody = {
+      statusCode: 404,
+      error: 'Not Found',
+      code: 'NOT_FOUND',
+      message: 'Media file not found',
+      details: {},
+    };
     let checker: OpenApiChecker;
     beforeAll(() => (checker = new OpenApiChecker(document)));
 
     it('accepts what the document declares', () => {
       expect(checker.problemWith('GET', `/api/files/${fileId}`, fake(404, errorBody))).toBeUndefined();
-      expect(checker.problemWith('GET', '/api/nothing-here', fake(404, { ...errorBody, code: 'ROUTE_NOT_FOUND' }))).toBeUndefined();
+      expect(
+        checker.problemWith('GET', '/api/nothing-here', fake(404, { ...errorBody, code: 'ROUTE_NOT_FOUND' })),
+      ).toBeUndefined();
       expect(checker.problemWith('GET', `/api/files/${fileId}/content`, fake(206, {}, 'image/png'))).toBeUndefined();
     });
 
@@ -133,13 +147,15 @@ describe('the OpenAPI document', () => {
     it('refuses a body with a missing, mistyped or undocumented field', () => {
       const { message: _message, ...missing } = errorBody;
       expect(checker.problemWith('GET', `/api/files/${fileId}`, fake(404, missing))).toMatch(/message/);
-      expect(checker.problemWith('GET', `/api/files/${fileId}`, fake(404, { ...errorBody, statusCode: '404' }))).toMatch(
-        /statusCode/,
-      );
+      expect(
+        checker.problemWith('GET', `/api/files/${fileId}`, fake(404, { ...errorBody, statusCode: '404' })),
+      ).toMatch(/statusCode/);
       expect(checker.problemWith('GET', `/api/files/${fileId}`, fake(404, { ...errorBody, stack: 'x' }))).toMatch(
         /additional/,
       );
-      expect(checker.problemWith('GET', `/api/files/${fileId}`, fake(404, errorBody, 'text/html'))).toMatch(/text\/html/);
+      expect(checker.problemWith('GET', `/api/files/${fileId}`, fake(404, errorBody, 'text/html'))).toMatch(
+        /text\/html/,
+      );
     });
 
     it('fails the request of a spec whose response the document does not describe', async () => {
@@ -147,7 +163,9 @@ describe('the OpenAPI document', () => {
       const health = stricter.components!.schemas!.HealthResponse as { required: string[]; properties: object };
       health.required.push('uptime');
       const http = checkedRequest(t.app.getHttpServer(), new OpenApiChecker(stricter));
-      await expect(http.get('/api/health').expect(200)).rejects.toThrow(/OpenAPI contract: GET \/api\/health answered 200/);
+      await expect(http.get('/api/health').expect(200)).rejects.toThrow(
+        /OpenAPI contract: GET \/api\/health answered 200/,
+      );
       // The spec's own assertions come first.
       await expect(http.get('/api/health').expect(201)).rejects.toThrow(/expected 201/);
     });

@@ -65,7 +65,7 @@ export class OpenApiChecker {
 
   /** What is wrong with `response` for `method path`, or undefined when it is what the document says. */
   problemWith(method: string, path: string, response: Response): string | undefined {
-    const pathname = path.split('?')[0]!.split('#')[0]!;
+    const pathname = path.split('?')[0].split('#')[0];
     // The document describes the API; Swagger UI and anything served outside /api are not part of it.
     if (!pathname.startsWith('/api/') || pathname === '/api/docs' || pathname.startsWith('/api/docs')) return undefined;
     const operation = this.find(method, pathname);
@@ -77,7 +77,12 @@ export class OpenApiChecker {
     if (!operation) {
       // An unknown route (or method) is answered 404 with the error body by the filter.
       if (response.status !== 404) return `${label}, but the document has no such operation`;
-      return this.bodyProblem(label, 'unknown-route', { $ref: `${DOCUMENT_ID}#/components/schemas/ErrorResponse` }, response);
+      return this.bodyProblem(
+        label,
+        'unknown-route',
+        { $ref: `${DOCUMENT_ID}#/components/schemas/ErrorResponse` },
+        response,
+      );
     }
     const declared = operation.responses[String(response.status)] ?? operation.responses.default;
     if (!declared) {
@@ -86,7 +91,10 @@ export class OpenApiChecker {
     }
     if (method === 'HEAD' || response.status === 204 || response.status === 304) return undefined;
     if (response.status >= 300 && response.status < 400) return undefined;
-    const contentType = String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const contentType = String(response.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     const content = declared.content ?? {};
     const mediaTypes = Object.keys(content);
     if (mediaTypes.length === 0) {
@@ -95,7 +103,7 @@ export class OpenApiChecker {
     }
     const mediaType = mediaTypes.find((declaredType) => matchesMediaType(declaredType, contentType));
     if (!mediaType) return `${label} as ${contentType || 'no content type'}, declared: ${mediaTypes.join(', ')}`;
-    const schema = content[mediaType]!.schema;
+    const schema = content[mediaType].schema;
     if (mediaType !== 'application/json' || !schema) return undefined;
     const key = `${operation.method} ${operation.template} ${response.status}`;
     return this.bodyProblem(label, key, toJsonSchema(schema), response);
@@ -119,7 +127,8 @@ export class OpenApiChecker {
       .slice(0, 8)
       .map((error) => `${error.instancePath || '(body)'} ${error.message ?? ''} ${JSON.stringify(error.params)}`)
       .join('\n  ');
-    return `${label}, body does not match the document:\n  ${errors}\nbody: ${JSON.stringify(response.body).slice(0, 2000)}`;
+    const body = JSON.stringify(response.body).slice(0, 2000);
+    return `${label}, body does not match the document:\n  ${errors}\nbody: ${body}`;
   }
 }
 
@@ -173,7 +182,8 @@ export function checkedRequest(target: Server | string, document: (() => OpenAPI
     get(object, property, receiver) {
       const value = Reflect.get(object, property, receiver) as unknown;
       if (typeof value !== 'function' || !(AGENT_METHODS as readonly PropertyKey[]).includes(property)) return value;
-      return (...args: unknown[]) => checkResponseOf((value as (...a: unknown[]) => request.Test).apply(object, args), checker);
+      return (...args: unknown[]) =>
+        checkResponseOf((value as (...a: unknown[]) => request.Test).apply(object, args), checker);
     },
   });
 }

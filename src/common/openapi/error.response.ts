@@ -5,7 +5,8 @@ import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes.js';
 export class ErrorResponse {
   @ApiProperty({ example: 409 }) statusCode: number;
   @ApiProperty({ example: 'Conflict', description: 'the HTTP reason phrase' }) error: string;
-  @ApiProperty({ enum: Object.keys(ERROR_STATUS), enumName: 'ErrorCode', example: 'DUPLICATE_CONTENT' }) code: ErrorCode;
+  @ApiProperty({ enum: Object.keys(ERROR_STATUS), enumName: 'ErrorCode', example: 'DUPLICATE_CONTENT' })
+  code: ErrorCode;
   @ApiProperty({ description: 'for people; machines read `code`' }) message: string;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'machine-readable specifics; may be empty' })
   details: Record<string, unknown>;

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
@@ -8,7 +15,6 @@ import { NamedListQueryDto } from '../dto/library.dto.js';
 import { CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-collections.dto.js';
 import { CollectionPageResponse, CollectionResponse } from '../dto/tag-collection.response.js';
 import { CollectionsService } from '../services/collections.service.js';
-
 
 @ApiTags('collections')
 @ApiBearerAuth()

@@ -24,7 +24,6 @@ import { MediaFileDetailsService } from '../services/media-file-details.service.
 import { MediaFileUpdatesService } from '../services/media-file-updates.service.js';
 import { MediaFilePageResponse, MediaFileResponse } from '../dto/media-file.response.js';
 
-
 /** The library: every read is public at the route level and filtered by access level in the service. */
 @ApiTags('media files')
 @ApiBearerAuth()

@@ -18,7 +18,6 @@ import {
 import { ModerationService } from '../services/moderation.service.js';
 import { contentDisposition } from '../../storage/content-disposition.js';
 
-
 @ApiTags('pending files')
 @ApiBearerAuth()
 @Controller('pending')

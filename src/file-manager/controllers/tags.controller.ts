@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
@@ -8,7 +15,6 @@ import { NamedListQueryDto } from '../dto/library.dto.js';
 import { CreateTagDto, UpdateTagDto } from '../dto/tags-collections.dto.js';
 import { TagPageResponse, TagResponse } from '../dto/tag-collection.response.js';
 import { TagsService } from '../services/tags.service.js';
-
 
 @ApiTags('tags')
 @ApiBearerAuth()

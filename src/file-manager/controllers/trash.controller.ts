@@ -9,7 +9,6 @@ import { EmptyTrashQueryDto } from '../dto/trash.dto.js';
 import { TrashService } from '../services/trash.service.js';
 import { EmptyTrashResponse, MediaFilePageResponse, MediaFileResponse } from '../dto/media-file.response.js';
 
-
 @ApiTags('trash')
 @ApiBearerAuth()
 @Controller()

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import type { Response } from 'express';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
@@ -8,7 +15,6 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { UsageDto } from '../dto/library.dto.js';
 import { UsageListResponse, UsageResponse } from '../dto/usage.response.js';
 import { UsagesService } from '../services/usages.service.js';
-
 
 @ApiTags('usages')
 @ApiBearerAuth()
@@ -37,7 +43,11 @@ export class UsagesController {
   @ApiOperation({ operationId: 'removeUsage' })
   @ApiNoContentResponse({ description: 'removed (or was not recorded)' })
   @ApiErrors(403, 404)
-  async remove(@Param('id', ParseUuidPipe) id: string, @Body() body: UsageDto, @CurrentUser() user: AuthenticatedUser): Promise<void> {
+  async remove(
+    @Param('id', ParseUuidPipe) id: string,
+    @Body() body: UsageDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<void> {
     await this.usages.remove(id, body, user);
   }
 

@@ -11,7 +11,9 @@ type ErrorBody = components['schemas']['ErrorResponse'];
 export async function typecheckClient(baseUrl: string, accessToken: string): Promise<void> {
   const client = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${accessToken}` } });
 
-  const listed = await client.GET('/api/files', { params: { query: { q: 'cat', pageSize: 10, ordering: '-createdAt' } } });
+  const listed = await client.GET('/api/files', {
+    params: { query: { q: 'cat', pageSize: 10, ordering: '-createdAt' } },
+  });
   if (listed.data) {
     const first: MediaFile | undefined = listed.data.results[0];
     const pages: number = listed.data.totalPages;
