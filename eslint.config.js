@@ -45,15 +45,19 @@ export default defineConfig(
   {
     // Migrations are frozen once shipped: one must never import another (editing the earlier one would change it).
     files: ['migrations/**/*.ts'],
+    // Their SQL is left as it shipped (rewrapping a function body changes the stored definition).
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['./*', '../*'], message: 'Copy what you need.' }] }],
+      'max-len': ['error', { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true }],
     },
   },
   {
     // Specs read supertest's `response.body`, which is `any` by design: the expectation on it is the check, and
-    // typing every body belongs to the generated API client, not to casts in each spec.
+    // typing every body belongs to the generated API client, not to casts in each spec. Their fakes implement async
+    // interfaces with async functions that need no await.
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: {
+      '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',

@@ -21,7 +21,7 @@ import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../src/embedded/embedded-s3.js';
 import { MinioObjectStorage } from '../src/storage/minio-object-storage.js';
 import { startChildApp, type ChildApp } from '../test/support/child-app.js';
-import { ALLOWED as WORKLOAD_ALLOWED, prng, type OperationName as WorkloadOperationName } from '../test/support/core-workload.js';
+import { ALLOWED as WORKLOAD_ALLOWED, prng, type OperationName as WorkloadOperationName } from '../test/support/workload.js';
 import { checkInvariants, formatViolations, type Violation } from '../test/support/invariants.js';
 
 // --- options --------------------------------------------------------------------------------------------------------
@@ -246,12 +246,14 @@ interface Targets {
   trashed: Array<{ id: string; createdBy: string }>;
 }
 async function readTargets(): Promise<Targets> {
-  const pending = (await pool.query(`SELECT id, hash FROM pending_files ORDER BY created_at, id`)).rows;
+  const pending = (await pool.query<{ id: string; hash: string }>(`SELECT id, hash FROM pending_files ORDER BY created_at, id`))
+    .rows;
   const media = (
-    await pool.query(
-      `SELECT id, hash, created_by AS "createdBy", deleted_at IS NOT NULL AS trashed FROM media_files ORDER BY created_at, id`,
+    await pool.query<{ id: string; hash: string; createdBy: string; trashed: boolean }>(
+      `SELECT id, hash, created_by AS "createdBy", deleted_at IS NOT NULL AS trashed
+         FROM media_files ORDER BY created_at, id`,
     )
-  ).rows as Array<{ id: string; hash: string; createdBy: string; trashed: boolean }>;
+  ).rows;
   return { pending, active: media.filter((m) => !m.trashed), trashed: media.filter((m) => m.trashed) };
 }
 
@@ -477,7 +479,8 @@ async function injectFaults(): Promise<void> {
       await sleep(downMs);
       await startInstance(instance);
       window.end = Date.now();
-      log(`fault: instance ${instance.name} back at ${instance.url} after ${((window.end - window.start) / 1000).toFixed(1)} s`);
+      const downSeconds = ((window.end - window.start) / 1000).toFixed(1);
+      log(`fault: instance ${instance.name} back at ${instance.url} after ${downSeconds} s`);
     } else {
       const window: FaultWindow = { kind: 'storage', target: 's3', start: Date.now() };
       faultWindows.push(window);
@@ -519,7 +522,7 @@ async function runJob(job: string): Promise<Record<string, unknown>> {
 }
 
 async function outboxSize(): Promise<number> {
-  return (await pool.query(`SELECT count(*)::int AS n FROM storage_deletions`)).rows[0].n as number;
+  return (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM storage_deletions`)).rows[0].n;
 }
 
 // --- the run --------------------------------------------------------------------------------------------------------
@@ -534,15 +537,19 @@ function buildReport(durationMs: number, violations: Violation[], jobReports: Re
   const kills = faultWindows.filter((w) => w.kind === 'kill');
   const pauses = faultWindows.filter((w) => w.kind === 'storage');
   const pausedSeconds = pauses.reduce((sum, w) => sum + ((w.end ?? Date.now()) - w.start), 0) / 1000;
-  lines.push(`mediavault soak: ${(durationMs / 60_000).toFixed(1)} min of workload, seed ${SEED}, ${CONCURRENCY} concurrent clients, 2 instances`);
   lines.push(
-    `faults: ${kills.length} SIGKILL + restart (${kills.map((w) => w.target).join('')}), ${pauses.length} storage pauses ` +
-      `(${pausedSeconds.toFixed(0)} s stopped in all); instance starts A ${instances[0].starts}, B ${instances[1].starts}; ` +
-      `unexpected exits ${unexpectedExits}`,
+    `mediavault soak: ${(durationMs / 60_000).toFixed(1)} min of workload, seed ${SEED}, ` +
+      `${CONCURRENCY} concurrent clients, 2 instances`,
+  );
+  lines.push(
+    `faults: ${kills.length} SIGKILL + restart (${kills.map((w) => w.target).join('')}), ` +
+      `${pauses.length} storage pauses (${pausedSeconds.toFixed(0)} s stopped in all); ` +
+      `instance starts A ${instances[0].starts}, B ${instances[1].starts}; unexpected exits ${unexpectedExits}`,
   );
   lines.push(`operations: ${total} (${(total / (durationMs / 1000)).toFixed(1)}/s)`);
   lines.push('');
-  lines.push(`${'operation'.padEnd(16)}${pad('total', 7)}${pad('2xx', 7)}${pad('4xx', 7)}${pad('5xx', 7)}${pad('net', 7)}  outcomes`);
+  const headings = ['total', '2xx', '4xx', '5xx', 'net'].map((heading) => pad(heading, 7)).join('');
+  lines.push(`${'operation'.padEnd(16)}${headings}  outcomes`);
   for (const [op] of WEIGHTS) {
     const byKey = outcomes.get(op);
     if (!byKey) continue;
@@ -564,10 +571,12 @@ function buildReport(durationMs: number, violations: Violation[], jobReports: Re
   const fiveDuring = fiveHundreds.filter((f) => f.duringFault).length;
   lines.push(`error rates: 4xx ${rate(all((k) => k.startsWith('4')))} (expected: races of concurrent clients, 404/409)`);
   lines.push(
-    `             5xx ${rate(fiveHundreds.length)}: ${fiveDuring} while a fault was under way, ${fiveHundreds.length - fiveDuring} outside; ` +
+    `             5xx ${rate(fiveHundreds.length)}: ${fiveDuring} while a fault was under way, ` +
+      `${fiveHundreds.length - fiveDuring} outside; ` +
       `by code: ${summarize(fiveHundreds.map((f) => `${f.status} ${f.code ?? '-'}`))}`,
   );
-  lines.push(`             connection failures ${rate(all((k) => k === 'NET' || k === 'TIMEOUT'))} (instance killed mid-request)`);
+  const connectionFailures = rate(all((k) => k === 'NET' || k === 'TIMEOUT'));
+  lines.push(`             connection failures ${connectionFailures} (instance killed mid-request)`);
   lines.push(`responses outside the contract: ${unexpected.length}`);
   for (const line of unexpected.slice(0, 20)) lines.push(`  ${line}`);
   lines.push(`content reads with wrong bytes: ${liveReadMismatches.length}`);
@@ -577,7 +586,7 @@ function buildReport(durationMs: number, violations: Violation[], jobReports: Re
   const byInvariant = (name: string) => violations.filter((v) => v.invariant === name).length;
   lines.push(
     `invariants: ${violations.length === 0 ? 'no violations' : `${violations.length} VIOLATIONS`} ` +
-      `(I1 ${byInvariant('I1')}, I2 ${byInvariant('I2')}, I3 ${byInvariant('I3')}, I4 ${byInvariant('I4')}, I5 ${byInvariant('I5')})`,
+      `(${['I1', 'I2', 'I3', 'I4', 'I5'].map((invariant) => `${invariant} ${byInvariant(invariant)}`).join(', ')})`,
   );
   if (violations.length) lines.push(formatViolations(violations));
   return lines.join('\n');
@@ -616,7 +625,10 @@ async function main(): Promise<number> {
     const started = Date.now();
     const progress = setInterval(() => {
       const five = fiveHundreds.length;
-      log(`${operations} operations, ${five} 5xx, ${unexpected.length} outside the contract, ${faultWindows.length} faults so far`);
+      log(
+        `${operations} operations, ${five} 5xx, ${unexpected.length} outside the contract, ` +
+          `${faultWindows.length} faults so far`,
+      );
     }, 30_000);
     const workers = Array.from({ length: CONCURRENCY }, () => worker());
     const faults = injectFaults();
@@ -637,7 +649,7 @@ async function main(): Promise<number> {
     await pool.query(`UPDATE storage_deletions SET next_attempt_at = now()`);
     const jobReports: Record<string, unknown> = {
       outboxBefore: await outboxSize(),
-      claimsBefore: (await pool.query(`SELECT count(*)::int AS n FROM upload_sessions`)).rows[0].n,
+      claimsBefore: (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM upload_sessions`)).rows[0].n,
     };
     jobReports['expire-pending'] = await runJob('expire-pending');
 

@@ -32,7 +32,8 @@ function payload(seed: Buffer): Readable {
 function multipartUpload(url: string, token: string, body: Readable, size: number, filename: string): Promise<{ status: number; body: string }> {
   const boundary = `----mediavault${randomUUID()}`;
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${filename}"\r\n` +
+      'Content-Type: application/octet-stream\r\n\r\n',
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   return new Promise((resolve, reject) => {
@@ -113,17 +114,23 @@ async function main(): Promise<void> {
     await client.connect();
     const { createHash } = await import('node:crypto');
     const hash = createHash('sha256').update(same).digest('hex');
-    const pendingRows = (await client.query(`SELECT count(*)::int AS n FROM pending_files WHERE hash = $1`, [hash])).rows[0].n;
-    const storedRows = (await client.query(`SELECT count(*)::int AS n FROM stored_objects WHERE hash = $1`, [hash])).rows[0].n;
+    const count = async (table: string) =>
+      (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE hash = $1`, [hash])).rows[0].n;
+    const pendingRows = await count('pending_files');
+    const storedRows = await count('stored_objects');
     // Wait for the queued deletes of the 49 duplicate copies, then count objects in the bucket.
     let objects = 0;
     for (let attempt = 0; attempt < 100; attempt += 1) {
-      const { rows } = await client.query(`SELECT count(*)::int AS n FROM storage_deletions`);
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM storage_deletions`);
       if (rows[0].n === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const stored = (await client.query(`SELECT object_key FROM stored_objects`)).rows.map((row: { object_key: string }) => row.object_key);
-    for await (const object of minio.listObjectsV2(env.s3.bucket, 'objects/', true)) if (object.name) objects += 1;
+    const stored = (await client.query<{ object_key: string }>(`SELECT object_key FROM stored_objects`)).rows.map(
+      (row) => row.object_key,
+    );
+    // The client types its listing stream's items as any.
+    const listing = minio.listObjectsV2(env.s3.bucket, 'objects/', true) as AsyncIterable<{ name?: string }>;
+    for await (const object of listing) if (object.name) objects += 1;
     await client.end();
     console.log(`\n# ${PARALLEL} parallel uploads of one 256 KiB content (${Date.now() - parallelStart} ms)`);
     console.log(`HTTP statuses:           ${[...new Set(statuses)].join(', ')} (all 201: ${statuses.every((s) => s === 201)})`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npx mediavault <command>`: runs the built CLI (src/cli/main.ts). Build first: `npm run build` (`npm start` builds too).
+// `npx mediavault <command>`: runs the built CLI (src/cli/main.ts).
+// Build first: `npm run build` (`npm start` builds too).
 import { existsSync } from 'node:fs';
 
 const entry = new URL('../dist/cli/main.js', import.meta.url);

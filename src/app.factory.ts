@@ -61,14 +61,16 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   app.use(requestIdMiddleware);
   app.use(httpLoggingMiddleware(requestLogger));
   applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY));
-  app.use(notFoundOutsidePrefix(new AllExceptionsFilter()));
+  // One filter: the routes' (below) and the 404 for paths outside the API prefix write the same error body.
+  const exceptionFilter = new AllExceptionsFilter();
+  app.use(notFoundOutsidePrefix(exceptionFilter));
   // Nest reserves `verify` only for `rawBody: true` (off here) and passes it through otherwise.
   const jsonOptions = { limit: JSON_BODY_LIMIT, verify: verifyJsonDepth };
   app.useBodyParser('json', jsonOptions);
   app.use(bindRequestLogger);
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(new RejectNulCharactersPipe(), createValidationPipe());
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalFilters(exceptionFilter);
   // No enableShutdownHooks(): signals are handled by src/http/shutdown.ts, which drains requests first.
   setUpOpenApi(app);
 }

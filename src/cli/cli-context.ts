@@ -67,8 +67,8 @@ function explainStartFailure(error: unknown): unknown {
     }
     return new CliError(
       `A mediavault server is already using the embedded database in ${resolve(dataDir)} (${message}).\n` +
-        'The embedded PostgreSQL serves one process per DATA_DIR. If the server is still starting, run the command again ' +
-        'once it is up (the CLI then uses its services); otherwise stop it and run the command again, ' +
+        'The embedded PostgreSQL serves one process per DATA_DIR. If the server is still starting, run the command ' +
+        'again once it is up (the CLI then uses its services); otherwise stop it and run the command again, ' +
         'or run both against shared services: set DATABASE_URL and S3_ENDPOINT (with S3_ACCESS_KEY, S3_SECRET_KEY, ' +
         'S3_BUCKET) for the server and the CLI alike.',
       ExitCode.Failure,

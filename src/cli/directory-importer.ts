@@ -4,12 +4,12 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { DomainException } from '../common/errors/domain.exception.js';
 import { DuplicateContentException, NotPendingException } from '../file-manager/file-manager.errors.js';
-import { HashCleanupService } from '../file-manager/services/hash-cleanup.service.js';
-import { UploadService, type HashStatus } from '../file-manager/services/upload.service.js';
+import type { HashCleanupService } from '../file-manager/services/hash-cleanup.service.js';
+import type { HashStatus, UploadService } from '../file-manager/services/upload.service.js';
 import type { ProgressBar } from './progress.js';
 
 export interface ImportOptions {
@@ -241,10 +241,10 @@ export class DirectoryImporter {
   }
 
   private async approvePendingContent(hash: string, file: FoundFile, reviewer: AuthenticatedUser): Promise<boolean> {
-    const [pending] = (await this.dataSource.query(
+    const [pending] = await this.dataSource.query<Array<{ id: string }>>(
       `SELECT id FROM pending_files WHERE hash = $1 AND status = 'pending'`,
       [hash],
-    )) as Array<{ id: string }>;
+    );
     return pending ? this.approve(pending.id, file, reviewer) : false;
   }
 

@@ -124,7 +124,8 @@ async function importCommand(
 function describeImport(summary: ImportSummary, approve: boolean): string {
   const seconds = summary.durationMs / 1000;
   return [
-    `${summary.interrupted ? 'Interrupted' : 'Done'}: ${summary.files} files (${formatBytes(summary.totalBytes)}) in ${seconds.toFixed(1)}s`,
+    `${summary.interrupted ? 'Interrupted' : 'Done'}: ${summary.files} files (${formatBytes(summary.totalBytes)})` +
+      ` in ${seconds.toFixed(1)}s`,
     `  imported ${summary.imported}${approve ? `, approved ${summary.approved}` : ' as pending files'}` +
       ` (${formatBytes(summary.bytes)} sent)`,
     `  skipped  ${summary.skipped} (already stored ${summary.skippedBy.exists}, pending ${summary.skippedBy.pending},` +
@@ -134,9 +135,10 @@ function describeImport(summary: ImportSummary, approve: boolean): string {
 }
 
 async function findUser(dataSource: DataSource, email: string): Promise<AuthenticatedUser> {
-  const [user] = (await dataSource.query(`SELECT id, email, role FROM users WHERE email_key = $1`, [
-    emailKeyOf(email),
-  ])) as AuthenticatedUser[];
+  const [user] = await dataSource.query<AuthenticatedUser[]>(
+    `SELECT id, email, role FROM users WHERE email_key = $1`,
+    [emailKeyOf(email)],
+  );
   if (!user) throw new CliError(`No user with email ${email} (create one with: mediavault users:create ${email})`);
   return user;
 }
@@ -152,7 +154,8 @@ async function searchCheckCommand(options: GlobalOptions & { repair?: boolean })
     const found = options.repair ? await index.repair() : await index.check();
     const after = options.repair ? await index.check() : found;
     const describe = (report: SearchIndexReport) =>
-      `missing terms ${report.missingTerms}, stale terms ${report.staleTerms}, miscounted counters ${report.miscountedCounters}`;
+      `missing terms ${report.missingTerms}, stale terms ${report.staleTerms}, ` +
+      `miscounted counters ${report.miscountedCounters}`;
     const clean = (report: SearchIndexReport) => report.missingTerms + report.staleTerms + report.miscountedCounters === 0;
     const text = options.repair
       ? clean(found)
@@ -172,12 +175,9 @@ async function jobCommand(job: MaintenanceJob, options: GlobalOptions): Promise<
     const jobs = app.get(MaintenanceJobs);
     let progress: ProgressBar | undefined;
     if (job === 'verify-integrity') {
-      const [{ count, bytes }] = (await app
-        .get(DataSource)
-        .query(`SELECT count(*)::int AS count, coalesce(sum(size), 0)::bigint AS bytes FROM stored_objects`)) as Array<{
-        count: number;
-        bytes: string;
-      }>;
+      const [{ count, bytes }] = await app.get(DataSource).query<Array<{ count: number; bytes: string }>>(
+        `SELECT count(*)::int AS count, coalesce(sum(size), 0)::bigint AS bytes FROM stored_objects`,
+      );
       progress = new ProgressBar(!options.json, 'objects', count, Number(bytes));
     }
     let lastBytes = 0;
@@ -275,7 +275,7 @@ export function buildProgram(run: (work: () => Promise<ExitCode>) => void): Comm
       .option('--approve', 'approve every imported file (title from the filename)')
       .option('--folder <path>', 'folder path prefix; subdirectories are kept below it', '')
       .option('--as <email>', 'uploader (and reviewer with --approve); default ADMIN_EMAIL'),
-  ).action((dir: string, options) => run(() => importCommand(dir, options)));
+  ).action((dir: string, options: Parameters<typeof importCommand>[1]) => run(() => importCommand(dir, options)));
 
   const jobs: Array<[string, MaintenanceJob, string]> = [
     ['gc', 'collect-garbage', 'collect garbage: unneeded contents, orphan objects, the deletion outbox'],
@@ -294,7 +294,7 @@ export function buildProgram(run: (work: () => Promise<ExitCode>) => void): Comm
       .command('search:check')
       .description('compare the search index with the files (exit 1 if it differs); --repair re-derives what differs')
       .option('--repair', 're-derive the terms of the files that differ and recount the counters, then check again'),
-  ).action((options) => run(() => searchCheckCommand(options)));
+  ).action((options: Parameters<typeof searchCheckCommand>[0]) => run(() => searchCheckCommand(options)));
 
   globals(
     program
@@ -306,7 +306,9 @@ export function buildProgram(run: (work: () => Promise<ExitCode>) => void): Comm
         if (value.length < 8) throw new InvalidArgumentError('must be at least 8 characters');
         return value;
       }),
-  ).action((email: string, options) => run(() => usersCreateCommand(email, options)));
+  ).action((email: string, options: Parameters<typeof usersCreateCommand>[1]) =>
+    run(() => usersCreateCommand(email, options)),
+  );
   return program;
 }
 

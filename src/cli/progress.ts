@@ -49,7 +49,8 @@ export class ProgressBar {
         format: (options, params, payload: { text: string }) => {
           const size = options.barsize ?? 30;
           const filled = Math.round(params.progress * size);
-          return `[${'#'.repeat(filled)}${'-'.repeat(Math.max(0, size - filled))}] ${Math.floor(params.progress * 100)}% | ${payload.text}`;
+          const bar = `${'#'.repeat(filled)}${'-'.repeat(Math.max(0, size - filled))}`;
+          return `[${bar}] ${Math.floor(params.progress * 100)}% | ${payload.text}`;
         },
       },
       cliProgress.Presets.shades_classic,

@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { Global, Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
@@ -27,7 +27,6 @@ export class MigrationsOnStartup implements OnModuleInit {
       useFactory: async (config: ConfigType<typeof databaseConfig>) => ({
         ...buildDataSourceOptions(config.url),
         migrations: await loadMigrations(),
-        autoLoadEntities: true,
         // Fail fast: a dependency that is down at start-up is reported, not retried for minutes.
         retryAttempts: 2,
         retryDelay: 1000,
@@ -36,6 +35,4 @@ export class MigrationsOnStartup implements OnModuleInit {
   ],
   providers: [MigrationsOnStartup],
 })
-export class DatabaseModule {
-  constructor(@Inject(DataSource) readonly dataSource: DataSource) {}
-}
+export class DatabaseModule {}

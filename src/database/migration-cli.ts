@@ -48,7 +48,7 @@ async function main(args: string[]): Promise<void> {
     const url = runtime.environment.DATABASE_URL!;
     if (command === 'run') await run(url);
     else if (command === 'revert') await revert(url);
-    else await generate(url, name!);
+    else await generate(url, name); // validated above
   } finally {
     await runtime.stop();
   }
@@ -107,11 +107,13 @@ async function withDataSource<T>(url: string, work: (dataSource: DataSource) => 
 }
 
 async function lastAppliedMigration(dataSource: DataSource): Promise<string | undefined> {
-  const [table] = (await dataSource.query(`SELECT to_regclass('migrations') IS NOT NULL AS present`)) as Array<{ present: boolean }>;
+  const [table] = await dataSource.query<Array<{ present: boolean }>>(
+    `SELECT to_regclass('migrations') IS NOT NULL AS present`,
+  );
   if (!table.present) return undefined;
-  const [last] = (await dataSource.query('SELECT name FROM migrations ORDER BY "timestamp" DESC, id DESC LIMIT 1')) as Array<{
-    name: string;
-  }>;
+  const [last] = await dataSource.query<Array<{ name: string }>>(
+    'SELECT name FROM migrations ORDER BY "timestamp" DESC, id DESC LIMIT 1',
+  );
   return last?.name;
 }
 

@@ -9,8 +9,10 @@ const MAX_ATTEMPTS = 3;
  * when it throws, and the connection always released. Keep the work short: locks are held until it ends.
  *
  * A transaction PostgreSQL aborted to break a deadlock or a serialization conflict is run again (up to three
- * attempts): nothing of it was kept, and `work` only talks to the database (and reads storage), so repeating it is
- * safe. Lock orders are designed to avoid deadlocks; this is the net under the rare case they can't.
+ * attempts): nothing of it was kept, and `work` only talks to the database and at most *reads* storage (`stat`), so
+ * repeating it is safe. Keep it that way: storage writes and deletes happen outside transactions (uploads before
+ * their record, deletes after commit through the deletion queue, which leases its batch in one statement). Lock
+ * orders are designed to avoid deadlocks; this is the net under the rare case they can't.
  */
 export async function inTransaction<T>(dataSource: DataSource, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
@@ -42,7 +44,11 @@ async function runOnce<T>(dataSource: DataSource, work: (runner: QueryRunner) =>
 }
 
 /** Waits for a session-level advisory lock, runs `work` while holding it, and always unlocks. */
-export async function withAdvisoryLock<T>(dataSource: DataSource, lock: AdvisoryLock, work: () => Promise<T>): Promise<T> {
+export async function withAdvisoryLock<T>(
+  dataSource: DataSource,
+  lock: AdvisoryLock,
+  work: () => Promise<T>,
+): Promise<T> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
@@ -69,7 +75,9 @@ export async function tryWithAdvisoryLock<T>(
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [lock])) as Array<{ locked: boolean }>;
+    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [lock])) as Array<{
+      locked: boolean;
+    }>;
     if (!locked) return { ran: false };
     try {
       return { ran: true, result: await work() };

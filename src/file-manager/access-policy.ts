@@ -43,11 +43,16 @@ export function assertMayChange(
  * `created_by`), so visibility is applied in the query (counts and pages are right). The viewer is a named
  * parameter (`:viewerId`); `SqlParams.named` turns it into a positional one of the statement it joins.
  */
-export function readableCondition(user?: AuthenticatedUser, alias = 'm'): { sql: string; params: Record<string, unknown> } {
+export function readableCondition(
+  user?: AuthenticatedUser,
+  alias = 'm',
+): { sql: string; params: Record<string, unknown> } {
   if (isAdmin(user)) return { sql: 'TRUE', params: {} };
   if (!user) return { sql: `${alias}.access_level = 'public'`, params: {} };
   return {
-    sql: `(${alias}.access_level IN ('public', 'members') OR (${alias}.access_level = 'private' AND ${alias}.created_by = :viewerId))`,
+    sql:
+      `(${alias}.access_level IN ('public', 'members')` +
+      ` OR (${alias}.access_level = 'private' AND ${alias}.created_by = :viewerId))`,
     params: { viewerId: user.id },
   };
 }

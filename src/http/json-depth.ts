@@ -45,6 +45,6 @@ export function exceedsJsonDepth(text: string, limit: number): boolean {
 
 /** body-parser's `verify` option for the JSON parser. */
 export function verifyJsonDepth(_request: IncomingMessage, _response: unknown, body: Buffer, encoding: string): void {
-  const text = body.toString((Buffer.isEncoding(encoding) ? encoding : 'utf8') as BufferEncoding);
+  const text = body.toString(Buffer.isEncoding(encoding) ? encoding : 'utf8');
   if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) throw new JsonTooDeepError(MAX_JSON_DEPTH);
 }

@@ -68,15 +68,15 @@ export class JobRunsRepository {
 
   /** Per job: its latest run that did something (succeeded or failed), and how many runs of each outcome are kept. */
   async summaries(): Promise<Map<string, { lastRun: JobRunView | null; outcomes: Record<JobOutcome, number> }>> {
-    const latest = (await this.dataSource.query(
+    const latest = await this.dataSource.query<JobRunRow[]>(
       `SELECT DISTINCT ON (job) job, instance_id AS "instanceId", started_at AS "startedAt",
               finished_at AS "finishedAt", duration_ms AS "durationMs", outcome, counts, error
          FROM job_runs WHERE outcome <> 'skipped'
         ORDER BY job, id DESC`,
-    )) as JobRunRow[];
-    const counted = (await this.dataSource.query(
+    );
+    const counted = await this.dataSource.query<Array<{ job: string; outcome: JobOutcome; n: number }>>(
       `SELECT job, outcome, count(*)::int AS n FROM job_runs GROUP BY job, outcome`,
-    )) as Array<{ job: string; outcome: JobOutcome; n: number }>;
+    );
 
     const summaries = new Map<string, { lastRun: JobRunView | null; outcomes: Record<JobOutcome, number> }>();
     const entry = (job: string) => {
@@ -92,14 +92,14 @@ export class JobRunsRepository {
   /** The advisory locks (of `locks`) that some session of this database holds right now, on any instance. */
   async heldLocks(locks: AdvisoryLock[]): Promise<Set<AdvisoryLock>> {
     // A single bigint key k shows up as classid = k >> 32, objid = k & 0xffffffff, objsubid = 1.
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<Array<{ key: string }>>(
       `SELECT DISTINCT (classid::bigint << 32) | objid::bigint AS key
          FROM pg_locks
         WHERE locktype = 'advisory' AND objsubid = 1 AND granted
           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND ((classid::bigint << 32) | objid::bigint) = ANY($1::bigint[])`,
       [locks],
-    )) as Array<{ key: string }>;
+    );
     return new Set(rows.map((row) => Number(row.key) as AdvisoryLock));
   }
 }

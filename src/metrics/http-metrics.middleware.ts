@@ -29,7 +29,8 @@ export class HttpMetricsMiddleware implements NestMiddleware {
 }
 
 function routePatternOf(request: Request): string {
-  const route = (request as Request & { route?: { path?: unknown } }).route;
+  // Express types `route` as any: read it as what it may be.
+  const route = (request as { route?: { path?: unknown } }).route;
   // Nest answers unknown paths from a catch-all route (`/api*path`); none of ours has a wildcard.
   if (!route || typeof route.path !== 'string' || route.path.includes('*')) return UNMATCHED_ROUTE;
   return `${request.baseUrl ?? ''}${route.path}`;

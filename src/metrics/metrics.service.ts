@@ -69,7 +69,9 @@ export class MetricsService {
 
   readonly loginThrottled = new Counter({
     name: 'mediavault_login_throttled_total',
-    help: 'Login attempts refused with 429 by the login throttle, by the limit that held them: address (all accounts) or account (address and account)',
+    help:
+      'Login attempts refused with 429 by the login throttle, by the limit that held them: ' +
+      'address (all accounts) or account (address and account)',
     labelNames: ['scope'] as const,
     registers: [this.registry],
   });

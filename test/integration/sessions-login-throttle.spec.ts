@@ -6,44 +6,26 @@
  * clock stands still (no spec depends on how fast the machine is).
  */
 import { LoginThrottle } from '../../src/auth/login-throttle.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD, useTestApp } from '../support/app.js';
+import { sample } from '../support/metrics.js';
 
 const ACCOUNT_FAILURES = 5;
 const ADDRESS_FAILURES = 20;
 
-function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of metrics.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.keys(labels).length !== Object.keys(found).length) continue;
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
-  }
-  return undefined;
-}
-
 describe('sessions: login throttle', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let throttle: LoginThrottle;
   let now: number;
 
+  const t = useTestApp({
+    env: { LOGIN_RATE_LIMIT: String(ACCOUNT_FAILURES), LOGIN_ADDRESS_RATE_LIMIT: String(ADDRESS_FAILURES), TRUST_PROXY: 'true' },
+  });
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({
-      databaseUrl: database.url,
-      env: { LOGIN_RATE_LIMIT: String(ACCOUNT_FAILURES), LOGIN_ADDRESS_RATE_LIMIT: String(ADDRESS_FAILURES), TRUST_PROXY: 'true' },
-    });
     throttle = t.get(LoginThrottle);
   });
   beforeEach(() => {
     now = Date.now();
     throttle.now = () => now;
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   const loginFrom = (address: string, email: string, password: string) =>

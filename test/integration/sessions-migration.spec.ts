@@ -5,20 +5,18 @@
  */
 import { DataSource } from 'typeorm';
 import { SessionsAndUserNames1764600000000 } from '../../migrations/1764600000000-SessionsAndUserNames.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
 
 describe('sessions: migration of existing users', () => {
-  let database: TestDatabase;
+  const database = useTestDatabase();
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
     dataSource = new DataSource({ type: 'postgres', url: database.url, logging: false });
     await dataSource.initialize();
   });
-  afterAll(async () => {
+  database.closeBeforeDrop(async () => {
     await dataSource?.destroy();
-    await database?.drop();
   });
 
   it('normalises stored e-mails, names every user and disables the newer of two accounts for one address', async () => {

@@ -5,8 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ADMIN_EMAIL, MEMBER_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ADMIN_EMAIL, MEMBER_PASSWORD, useTestApp } from '../support/app.js';
 
 interface Session {
   auth: string;
@@ -20,18 +19,9 @@ function expectError(response: { status: number; body: Record<string, unknown> }
 }
 
 describe('sessions and users', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let counter = 0;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
+  const t = useTestApp();
 
   async function login(email: string, password = MEMBER_PASSWORD): Promise<Session> {
     const response = await t.http.post('/api/auth/login').send({ email, password });

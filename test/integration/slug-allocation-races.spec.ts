@@ -4,30 +4,30 @@
  * insert wait on the unique index; the row then commits, so the request's first choice is taken for real.
  */
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { waitForLockWaiters } from '../support/race.js';
 
 describe('generated slugs under a concurrent create', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it.each([
-    { kind: 'collection', path: '/api/collections', body: { title: 'Raced title' }, table: 'collections', column: 'title', base: 'raced-title' },
+    {
+      kind: 'collection',
+      path: '/api/collections',
+      body: { title: 'Raced title' },
+      table: 'collections',
+      column: 'title',
+      base: 'raced-title',
+    },
     { kind: 'tag', path: '/api/tags', body: { name: 'Raced name' }, table: 'tags', column: 'name', base: 'raced-name' },
   ])('retries a $kind whose generated slug was taken meanwhile', async ({ path, body, table, column, base }) => {
-    const other = new pg.Client({ connectionString: database.url });
+    const other = new pg.Client({ connectionString: t.databaseUrl });
     await other.connect();
     try {
       await other.query('BEGIN');
@@ -35,7 +35,7 @@ describe('generated slugs under a concurrent create', () => {
       // Sent now (an async function resolves the request, which starts it), awaited after the commit.
       const send = async () => t.http.post(path).set('Authorization', admin).send(body);
       const created = send();
-      await waitForLockWaiters(database.url, 1);
+      await waitForLockWaiters(t.databaseUrl, 1);
       await other.query('COMMIT');
       const response = await created;
       expect(response.status).toBe(201);

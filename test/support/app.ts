@@ -61,7 +61,7 @@ export function testAppEnv(options: Pick<TestAppOptions, 'databaseUrl' | 'bucket
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     SCHEDULED_JOBS_ENABLED: 'false',
-    // Specs log in and upload far faster than any person; the limits have their own spec (ops-limits).
+    // Specs log in and upload far faster than any person; the limits have their own spec (http-limits).
     LOGIN_RATE_LIMIT: '0',
     LOGIN_ADDRESS_RATE_LIMIT: '0',
     UPLOAD_RATE_LIMIT: '0',
@@ -145,7 +145,8 @@ export function useTestApp(options: UseTestAppOptions = {}): UsedTestApp {
     await app?.close();
   };
   beforeAll(async () => {
-    current = await createTestApp({ ...rest, databaseUrl: database.url, bucket, env: typeof env === 'function' ? env() : env });
+    const settings = typeof env === 'function' ? env() : env;
+    current = await createTestApp({ ...rest, databaseUrl: database.url, bucket, env: settings });
   });
   database.closeBeforeDrop(close);
   afterAll(close);

@@ -14,14 +14,22 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export interface TestDatabaseOptions {
+  /**
+   * A database with nothing in it, not even the migrations: the state a first deployment starts from (for the
+   * specs of migrations and start-up). Named with the run's prefix like the others, so a crashed run's are dropped.
+   */
+  empty?: boolean;
+}
+
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const adminUrl = adminDatabaseUrl();
   const runId = process.env[ENV.runId] ?? 'norun';
   const name = `${TEST_DATABASE_PREFIX}${runId}_${randomBytes(6).toString('hex')}`;
 
   await withClient(adminUrl, async (client) => {
-    const template = client.escapeIdentifier(TEMPLATE_DATABASE);
-    const statement = `CREATE DATABASE ${client.escapeIdentifier(name)} TEMPLATE ${template}`;
+    const template = options.empty ? '' : ` TEMPLATE ${client.escapeIdentifier(TEMPLATE_DATABASE)}`;
+    const statement = `CREATE DATABASE ${client.escapeIdentifier(name)}${template}`;
     // Cloning fails while anyone is connected to the template. Global setup forbids connections to it, so this
     // only covers a session still on its way out; retry briefly rather than fail the spec.
     for (let attempt = 1; ; attempt++) {
@@ -56,11 +64,11 @@ export interface UsedTestDatabase {
  * Registers `beforeAll`/`afterAll` hooks in the calling `describe` (or file): a fresh database before, dropped after,
  * once whatever was registered with `closeBeforeDrop` has been closed (last registered first).
  */
-export function useTestDatabase(): UsedTestDatabase {
+export function useTestDatabase(options: TestDatabaseOptions = {}): UsedTestDatabase {
   let database: TestDatabase | undefined;
   const closers: Array<() => Promise<void>> = [];
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestDatabase(options);
   });
   afterAll(async () => {
     try {

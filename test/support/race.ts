@@ -40,7 +40,9 @@ export function holdNewContent(databaseUrl: string, hash: string): Promise<Barri
 
 /** Holds one upload's claim row, so that upload waits before recording and GC waits before judging its key. */
 export function holdUploadSession(databaseUrl: string, objectKey: string): Promise<Barrier> {
-  return openBarrier(databaseUrl, [[`SELECT object_key FROM upload_sessions WHERE object_key = $1 FOR UPDATE`, [objectKey]]]);
+  return openBarrier(databaseUrl, [
+    [`SELECT object_key FROM upload_sessions WHERE object_key = $1 FOR UPDATE`, [objectKey]],
+  ]);
 }
 
 /** Holds a pending file's row FOR UPDATE, so everything that decides on that pending file queues behind it. */
@@ -66,7 +68,8 @@ export async function waitForLockWaiters(databaseUrl: string, count: number, tim
         [database],
       );
       if (rows[0].waiting >= count) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lock waiter(s), saw ${rows[0].waiting}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${count} lock waiter(s), saw ${rows[0].waiting}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   } finally {

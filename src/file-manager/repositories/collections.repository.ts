@@ -4,7 +4,7 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import type { AccessLevel } from '../entities/columns.js';
-import { firstRow, missingIds, rows, setClause } from './db.js';
+import { firstRow, missingIds, rows, updateById } from './db.js';
 import { likeContains } from './tags.repository.js';
 
 export interface CollectionView {
@@ -55,14 +55,22 @@ export class CollectionsRepository {
         user,
         `${condition} ORDER BY lower(c.title), c.id LIMIT ${params.add(page.limit)} OFFSET ${params.add(page.offset)}`,
       ),
-      rows<{ count: string }>(this.dataSource, `SELECT count(*) AS count FROM collections c WHERE ${condition}`, countValues),
+      rows<{ count: string }>(
+        this.dataSource,
+        `SELECT count(*) AS count FROM collections c WHERE ${condition}`,
+        countValues,
+      ),
     ]);
     return { views, total: Number(count) };
   }
 
   async findReadable(id: string, user?: AuthenticatedUser): Promise<CollectionView | undefined> {
     const params = new SqlParams();
-    const [view] = await this.select(params, user, `c.id = ${params.add(id)} AND ${params.named(readableCondition(user, 'c'))}`);
+    const [view] = await this.select(
+      params,
+      user,
+      `c.id = ${params.add(id)} AND ${params.named(readableCondition(user, 'c'))}`,
+    );
     return view;
   }
 
@@ -75,21 +83,20 @@ export class CollectionsRepository {
       runner,
       `INSERT INTO collections (title, slug, description, access_level, created_by)
        VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [collection.title, collection.slug, collection.description ?? '', collection.accessLevel ?? 'members', createdById],
+      [
+        collection.title,
+        collection.slug,
+        collection.description ?? '',
+        collection.accessLevel ?? 'members',
+        createdById,
+      ],
     );
     return created.id;
   }
 
   async update(runner: QueryRunner, id: string, fields: CollectionFields): Promise<void> {
-    const params = new SqlParams();
-    const idParam = params.add(id);
-    const sets = setClause(params, {
-      title: fields.title,
-      slug: fields.slug,
-      description: fields.description,
-      access_level: fields.accessLevel,
-    });
-    await runner.query(`UPDATE collections SET ${sets} WHERE id = ${idParam}`, params.values);
+    const { title, slug, description, accessLevel } = fields;
+    await updateById(runner, 'collections', id, { title, slug, description, access_level: accessLevel });
   }
 
   /** The collection FOR UPDATE, for a change (`createdById` null: its creator is gone). */
@@ -107,7 +114,10 @@ export class CollectionsRepository {
 
   /** The collection's tags become exactly `tagIds`. */
   async replaceTags(runner: QueryRunner, id: string, tagIds: string[]): Promise<void> {
-    await runner.query(`DELETE FROM collection_tags WHERE collection_id = $1 AND NOT (tag_id = ANY($2::uuid[]))`, [id, tagIds]);
+    await runner.query(`DELETE FROM collection_tags WHERE collection_id = $1 AND NOT (tag_id = ANY($2::uuid[]))`, [
+      id,
+      tagIds,
+    ]);
     await runner.query(
       `INSERT INTO collection_tags (collection_id, tag_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
       [id, tagIds],
@@ -118,7 +128,11 @@ export class CollectionsRepository {
    * Locks the collections that exist FOR SHARE, in id order, so one deleted meanwhile can't be linked; answers the
    * ids that don't exist. With `visibleTo`, one that user may not see counts as not existing.
    */
-  async lockShared(runner: QueryRunner, ids: string[], options: { visibleTo?: AuthenticatedUser } = {}): Promise<string[]> {
+  async lockShared(
+    runner: QueryRunner,
+    ids: string[],
+    options: { visibleTo?: AuthenticatedUser } = {},
+  ): Promise<string[]> {
     if (ids.length === 0) return [];
     const params = new SqlParams();
     const where = [`c.id = ANY(${params.add(ids)}::uuid[])`];
@@ -131,7 +145,11 @@ export class CollectionsRepository {
     return missingIds(ids, found);
   }
 
-  private async select(params: SqlParams, user: AuthenticatedUser | undefined, whereAndRest: string): Promise<CollectionView[]> {
+  private async select(
+    params: SqlParams,
+    user: AuthenticatedUser | undefined,
+    whereAndRest: string,
+  ): Promise<CollectionView[]> {
     // The file count's visibility parameters are added after the caller's, so both can share `params`.
     const readable = params.named(readableCondition(user, 'm'));
     const found = await rows<CollectionRow>(
@@ -139,7 +157,8 @@ export class CollectionsRepository {
       `SELECT c.id, c.title, c.slug, c.description, c.access_level AS "accessLevel",
               c.created_at AS "createdAt", c.updated_at AS "updatedAt",
               coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) ORDER BY t.name)
-                          FROM collection_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.collection_id = c.id), '[]') AS tags,
+                          FROM collection_tags ct JOIN tags t ON t.id = ct.tag_id
+                         WHERE ct.collection_id = c.id), '[]') AS tags,
               (SELECT count(*) FROM media_file_collections mc JOIN media_files m ON m.id = mc.media_file_id
                 WHERE mc.collection_id = c.id AND m.deleted_at IS NULL AND ${readable}) AS "fileCount"
          FROM collections c

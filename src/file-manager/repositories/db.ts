@@ -20,12 +20,32 @@ export async function firstRow<T>(db: Db, sql: string, parameters: unknown[] = [
  * The SET list of a partial update: `updated_at = now()` and one `column = $n` per defined value (undefined means
  * "leave as is"; null is a value).
  */
-export function setClause(params: SqlParams, columns: Record<string, unknown>): string {
+function setClause(params: SqlParams, columns: Record<string, unknown>): string {
   const sets = ['updated_at = now()'];
   for (const [column, value] of Object.entries(columns)) {
     if (value !== undefined) sets.push(`${column} = ${params.add(value)}`);
   }
   return sets.join(', ');
+}
+
+/**
+ * Updates the given columns of one row (`setClause`), in the caller's transaction; answers the `returning` columns
+ * of the row when asked for (undefined when there is no such row).
+ */
+export async function updateById<T>(
+  db: Db,
+  table: 'media_files' | 'tags' | 'collections',
+  id: string,
+  columns: Record<string, unknown>,
+  returning = 'id',
+): Promise<T | undefined> {
+  const params = new SqlParams();
+  const idParam = params.add(id);
+  return firstRow<T>(
+    db,
+    `UPDATE ${table} SET ${setClause(params, columns)} WHERE id = ${idParam} RETURNING ${returning}`,
+    params.values,
+  );
 }
 
 /** The ids of `wanted` that `found` lacks, in `wanted`'s order. */
@@ -35,7 +55,11 @@ export function missingIds(wanted: string[], found: Array<{ id: string }>): stri
 }
 
 /** Runs `write` and turns a violation of `constraint` into `toError()`; any other failure passes through. */
-export async function onUniqueViolation<T>(constraint: string, write: () => Promise<T>, toError: () => Error): Promise<T> {
+export async function onUniqueViolation<T>(
+  constraint: string,
+  write: () => Promise<T>,
+  toError: () => Error,
+): Promise<T> {
   try {
     return await write();
   } catch (error) {

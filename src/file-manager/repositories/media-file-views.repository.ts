@@ -29,7 +29,8 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
   coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) ORDER BY t.name)
               FROM tags t WHERE t.id = ANY(m.tag_ids)), '[]') AS tags,
   coalesce((SELECT json_agg(json_build_object('id', c.id, 'title', c.title, 'slug', c.slug) ORDER BY c.title)
-              FROM collections c WHERE c.id = ANY(m.collection_ids) AND ${params.named(readableCondition(user, 'c'))}), '[]')
+              FROM collections c
+             WHERE c.id = ANY(m.collection_ids) AND ${params.named(readableCondition(user, 'c'))}), '[]')
     AS collections`;
 }
 
@@ -53,7 +54,10 @@ export class MediaFileViewsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** The active file by id or slug, when the caller may read it. */
-  async findReadable(by: { id: string } | { slug: string }, user?: AuthenticatedUser): Promise<MediaFileView | undefined> {
+  async findReadable(
+    by: { id: string } | { slug: string },
+    user?: AuthenticatedUser,
+  ): Promise<MediaFileView | undefined> {
     const params = new SqlParams();
     const match = 'id' in by ? `m.id = ${params.add(by.id)}` : `m.slug = ${params.add(by.slug)}`;
     const row = await firstRow<MediaFileViewRow>(
@@ -70,7 +74,11 @@ export class MediaFileViewsRepository {
    * read are left out; without it, the caller's right to the files was checked already (their uploader restoring a
    * staff file, an admin approving one).
    */
-  async findActive(ids: string[], user: AuthenticatedUser, options: { readableOnly: boolean }): Promise<MediaFileView[]> {
+  async findActive(
+    ids: string[],
+    user: AuthenticatedUser,
+    options: { readableOnly: boolean },
+  ): Promise<MediaFileView[]> {
     if (ids.length === 0) return [];
     const params = new SqlParams();
     const idsParam = params.add(ids);
@@ -105,7 +113,11 @@ export class MediaFileViewsRepository {
           LIMIT ${params.add(page.limit)} OFFSET ${params.add(page.offset)}`,
         params.values,
       ),
-      rows<{ count: string }>(this.dataSource, `SELECT count(*) AS count FROM media_files m WHERE ${condition}`, countValues),
+      rows<{ count: string }>(
+        this.dataSource,
+        `SELECT count(*) AS count FROM media_files m WHERE ${condition}`,
+        countValues,
+      ),
     ]);
     return { views: found.map(toView), total: Number(count) };
   }
@@ -115,7 +127,10 @@ export class MediaFileViewsRepository {
    * `params` after the plan's own. Each call answers the views of a page, in its order: `sql` selects the page's
    * `id`s and sort keys (and any extra columns, answered beside the view's); `order` orders `page`.
    */
-  pageReader(params: SqlParams, user?: AuthenticatedUser): <Extra extends object = object>(sql: string, order: string) => Promise<Array<MediaFileViewRow & Extra>> {
+  pageReader(
+    params: SqlParams,
+    user?: AuthenticatedUser,
+  ): <Extra extends object = object>(sql: string, order: string) => Promise<Array<MediaFileViewRow & Extra>> {
     const columns = viewColumns(params, user);
     return (sql, order) =>
       rows(

@@ -5,7 +5,7 @@ import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import type { AccessLevel } from '../entities/columns.js';
 import { insertWithSlug, MEDIA_FILE_SLUGS } from './slugs.js';
-import { firstRow, onUniqueViolation, rows, setClause } from './db.js';
+import { firstRow, onUniqueViolation, rows, updateById } from './db.js';
 import { SlugTakenException } from '../file-manager.errors.js';
 
 /** Who may see and change a media file: what `canRead` and `canManage` need. */
@@ -50,7 +50,10 @@ export class MediaFilesRepository {
   }
 
   /** The file (active or trashed) FOR UPDATE, for a step of its life (restore, purge). */
-  lockForLifecycle(runner: QueryRunner, id: string): Promise<{ createdById: string; deletedAt: Date | null } | undefined> {
+  lockForLifecycle(
+    runner: QueryRunner,
+    id: string,
+  ): Promise<{ createdById: string; deletedAt: Date | null } | undefined> {
     return firstRow(
       runner,
       `SELECT created_by AS "createdById", deleted_at AS "deletedAt" FROM media_files WHERE id = $1 FOR UPDATE`,
@@ -96,8 +99,11 @@ export class MediaFilesRepository {
   }
 
   async activeIdWithHash(runner: QueryRunner, hash: string): Promise<string | undefined> {
-    return (await firstRow<{ id: string }>(runner, `SELECT id FROM media_files WHERE hash = $1 AND deleted_at IS NULL`, [hash]))
-      ?.id;
+    return (
+      await firstRow<{ id: string }>(runner, `SELECT id FROM media_files WHERE hash = $1 AND deleted_at IS NULL`, [
+        hash,
+      ])
+    )?.id;
   }
 
   /** The file of this content (at most one: `hash` is unique), active or trashed, FOR UPDATE. */
@@ -105,23 +111,20 @@ export class MediaFilesRepository {
     return firstRow(runner, `SELECT id, deleted_at AS "deletedAt" FROM media_files WHERE hash = $1 FOR UPDATE`, [hash]);
   }
 
-  /** Every file linked to the tag, FOR UPDATE in id order (the order every change of links takes them in). */
-  async lockWithTag(runner: QueryRunner, tagId: string): Promise<void> {
+  /**
+   * Every file linked to the tag or in the collection, FOR UPDATE in id order (the order every change of links takes
+   * them in), before the tag or collection changes or goes.
+   */
+  async lockLinkedTo(runner: QueryRunner, link: { tagId: string } | { collectionId: string }): Promise<void> {
+    const [table, column, id] =
+      'tagId' in link
+        ? ['media_file_tags', 'tag_id', link.tagId]
+        : ['media_file_collections', 'collection_id', link.collectionId];
     await runner.query(
       `SELECT m.id FROM media_files m
-        WHERE m.id IN (SELECT media_file_id FROM media_file_tags WHERE tag_id = $1)
+        WHERE m.id IN (SELECT media_file_id FROM ${table} WHERE ${column} = $1)
         ORDER BY m.id FOR UPDATE OF m`,
-      [tagId],
-    );
-  }
-
-  /** Every file in the collection, FOR UPDATE in id order. */
-  async lockInCollection(runner: QueryRunner, collectionId: string): Promise<void> {
-    await runner.query(
-      `SELECT m.id FROM media_files m
-        WHERE m.id IN (SELECT media_file_id FROM media_file_collections WHERE collection_id = $1)
-        ORDER BY m.id FOR UPDATE OF m`,
-      [collectionId],
+      [id],
     );
   }
 
@@ -137,7 +140,9 @@ export class MediaFilesRepository {
   }
 
   /** For each hash: `exists` (active media file), `trashed`, `pending` (awaiting moderation) or `new`. */
-  contentStatuses(hashes: string[]): Promise<Array<{ hash: string; status: 'new' | 'pending' | 'exists' | 'trashed' }>> {
+  contentStatuses(
+    hashes: string[],
+  ): Promise<Array<{ hash: string; status: 'new' | 'pending' | 'exists' | 'trashed' }>> {
     return rows(
       this.dataSource,
       `SELECT h.hash,
@@ -194,17 +199,15 @@ export class MediaFilesRepository {
   }
 
   async update(runner: QueryRunner, id: string, changes: MediaFileChanges): Promise<void> {
-    const params = new SqlParams();
-    const idParam = params.add(id);
-    const sets = setClause(params, {
+    const columns = {
       title: changes.title,
       slug: changes.slug,
       description: changes.description,
       access_level: changes.accessLevel,
-    });
+    };
     await onUniqueViolation(
       'media_files_slug_key',
-      () => runner.query(`UPDATE media_files SET ${sets} WHERE id = ${idParam}`, params.values),
+      () => updateById(runner, 'media_files', id, columns),
       () => new SlugTakenException('media file', changes.slug),
     );
   }
@@ -217,7 +220,10 @@ export class MediaFilesRepository {
   }
 
   async restore(runner: QueryRunner, id: string): Promise<void> {
-    await runner.query(`UPDATE media_files SET deleted_at = NULL, deleted_by = NULL, updated_at = now() WHERE id = $1`, [id]);
+    await runner.query(
+      `UPDATE media_files SET deleted_at = NULL, deleted_by = NULL, updated_at = now() WHERE id = $1`,
+      [id],
+    );
   }
 
   /** Deletes the row for good; its links and usages go with it (cascade). */
@@ -228,7 +234,10 @@ export class MediaFilesRepository {
   /** Links a new file to its tags and collections. */
   async link(runner: QueryRunner, id: string, tagIds: string[], collectionIds: string[]): Promise<void> {
     if (tagIds.length) {
-      await runner.query(`INSERT INTO media_file_tags (media_file_id, tag_id) SELECT $1, unnest($2::uuid[])`, [id, tagIds]);
+      await runner.query(`INSERT INTO media_file_tags (media_file_id, tag_id) SELECT $1, unnest($2::uuid[])`, [
+        id,
+        tagIds,
+      ]);
     }
     if (collectionIds.length) {
       await runner.query(
@@ -240,7 +249,10 @@ export class MediaFilesRepository {
 
   /** The file's tags become exactly `tagIds`. */
   async replaceTags(runner: QueryRunner, id: string, tagIds: string[]): Promise<void> {
-    await runner.query(`DELETE FROM media_file_tags WHERE media_file_id = $1 AND NOT (tag_id = ANY($2::uuid[]))`, [id, tagIds]);
+    await runner.query(`DELETE FROM media_file_tags WHERE media_file_id = $1 AND NOT (tag_id = ANY($2::uuid[]))`, [
+      id,
+      tagIds,
+    ]);
     await runner.query(
       `INSERT INTO media_file_tags (media_file_id, tag_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
       [id, tagIds],

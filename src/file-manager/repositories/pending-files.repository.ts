@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, type QueryRunner, type Repository } from 'typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, In, type QueryRunner, type Repository } from 'typeorm';
 import type { FileType, PendingStatus } from '../entities/columns.js';
 import { PendingFile } from '../entities/pending-file.entity.js';
 import { firstRow, rows } from './db.js';
@@ -72,12 +71,15 @@ export class PendingFilesRepository {
 
   /** The pending file FOR UPDATE, for a decision about it. */
   lockForDecision(runner: QueryRunner, id: string): Promise<{ status: PendingStatus; expiresAt: Date } | undefined> {
-    return firstRow(runner, `SELECT status, expires_at AS "expiresAt" FROM pending_files WHERE id = $1 FOR UPDATE`, [id]);
+    return firstRow(runner, `SELECT status, expires_at AS "expiresAt" FROM pending_files WHERE id = $1 FOR UPDATE`, [
+      id,
+    ]);
   }
 
   /** The pending file of this content (at most one: `hash` is unique), whatever its status, FOR UPDATE. */
   async lockIdWithHash(runner: QueryRunner, hash: string): Promise<string | undefined> {
-    return (await firstRow<{ id: string }>(runner, `SELECT id FROM pending_files WHERE hash = $1 FOR UPDATE`, [hash]))?.id;
+    return (await firstRow<{ id: string }>(runner, `SELECT id FROM pending_files WHERE hash = $1 FOR UPDATE`, [hash]))
+      ?.id;
   }
 
   async insert(runner: QueryRunner, upload: PendingUpload): Promise<string> {
@@ -150,6 +152,9 @@ export class PendingFilesRepository {
   /** One request's folder for all its files, whichever order its parts came in. */
   async setFolderPath(ids: string[], folderPath: string): Promise<void> {
     if (ids.length === 0) return;
-    await this.dataSource.query(`UPDATE pending_files SET folder_path = $1 WHERE id = ANY($2::uuid[])`, [folderPath, ids]);
+    await this.dataSource.query(`UPDATE pending_files SET folder_path = $1 WHERE id = ANY($2::uuid[])`, [
+      folderPath,
+      ids,
+    ]);
   }
 }

@@ -24,11 +24,13 @@ export interface WordRow {
  */
 export const SEARCH_INDEX_DRIFT_SQL = `
   WITH expected AS (
-    SELECT t.term, m.id AS media_file_id, t.weight, m.created_at, m.access_level, m.created_by, m.file_type, t.shared_prefix
+    SELECT t.term, m.id AS media_file_id, t.weight, m.created_at, m.access_level, m.created_by, m.file_type,
+           t.shared_prefix
       FROM media_files m, media_search_terms_of(m.search_vector, m.tag_ids, m.collection_ids) t
      WHERE m.deleted_at IS NULL
   ), actual AS (
-    SELECT term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix FROM media_search_terms
+    SELECT term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix
+      FROM media_search_terms
   ), counted AS (
     SELECT term, shared_prefix, access_level, created_by, sum(files) AS files
       FROM (SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_counts
@@ -36,7 +38,8 @@ export const SEARCH_INDEX_DRIFT_SQL = `
             SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_count_changes) c
      GROUP BY 1, 2, 3, 4 HAVING sum(files) <> 0
   ), tallied AS (
-    SELECT term, shared_prefix, access_level, media_count_owner(access_level, created_by) AS created_by, count(*) AS files
+    SELECT term, shared_prefix, access_level, media_count_owner(access_level, created_by) AS created_by,
+           count(*) AS files
       FROM expected GROUP BY 1, 2, 3, 4
   )
   SELECT 'missing' AS kind, term, media_file_id::text AS "mediaFileId", NULL AS counter
@@ -45,7 +48,8 @@ export const SEARCH_INDEX_DRIFT_SQL = `
   SELECT 'stale', term, media_file_id::text, NULL FROM (SELECT * FROM actual EXCEPT SELECT * FROM expected) s
   UNION ALL
   SELECT 'miscounted', term, NULL, shared_prefix || '/' || access_level || '/' || created_by
-    FROM ((SELECT * FROM counted EXCEPT SELECT * FROM tallied) UNION ALL (SELECT * FROM tallied EXCEPT SELECT * FROM counted)) c`;
+    FROM ((SELECT * FROM counted EXCEPT SELECT * FROM tallied)
+          UNION ALL (SELECT * FROM tallied EXCEPT SELECT * FROM counted)) c`;
 
 export interface SearchIndexDrift {
   kind: 'missing' | 'stale' | 'miscounted';
@@ -97,11 +101,13 @@ export class SearchRepository {
               CASE WHEN length(t.token) >= 2 THEN ARRAY(
                 WITH RECURSIVE expanded (term) AS (
                   SELECT first.term
-                    FROM (SELECT s.term FROM media_search_terms s WHERE s.term >= t.token COLLATE "C" ORDER BY s.term LIMIT 1) first
+                    FROM (SELECT s.term FROM media_search_terms s
+                           WHERE s.term >= t.token COLLATE "C" ORDER BY s.term LIMIT 1) first
                    WHERE first.term ^@ t.token
                   UNION ALL
                   SELECT next.term FROM expanded e
-                   CROSS JOIN LATERAL (SELECT s.term FROM media_search_terms s WHERE s.term > e.term ORDER BY s.term LIMIT 1) next
+                   CROSS JOIN LATERAL (SELECT s.term FROM media_search_terms s
+                                        WHERE s.term > e.term ORDER BY s.term LIMIT 1) next
                    WHERE next.term ^@ t.token
                 )
                 SELECT term FROM expanded LIMIT ${MAX_PREFIX_TERMS + 1}) END AS expansion
@@ -124,8 +130,12 @@ export class SearchRepository {
     const params = new SqlParams();
     const where = [params.named(readableCondition(user, 'c'))];
     if (filters.fileType?.length) where.push(`c.file_type = ANY(${params.add(filters.fileType)}::file_type[])`);
-    if (filters.accessLevel?.length) where.push(`c.access_level = ANY(${params.add(filters.accessLevel)}::access_level[])`);
-    return this.count(`SELECT coalesce(sum(c.active), 0) AS count FROM media_file_counts c WHERE ${where.join(' AND ')}`, params.values);
+    if (filters.accessLevel?.length)
+      where.push(`c.access_level = ANY(${params.add(filters.accessLevel)}::access_level[])`);
+    return this.count(
+      `SELECT coalesce(sum(c.active), 0) AS count FROM media_file_counts c WHERE ${where.join(' AND ')}`,
+      params.values,
+    );
   }
 
   /** Moves the pending counter changes into the counters, in one statement; answers how many were folded. */
@@ -144,7 +154,8 @@ export class SearchRepository {
     await runner.query(`SELECT id FROM media_files WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [mediaFileIds]);
     await runner.query(`DELETE FROM media_search_terms WHERE media_file_id = ANY($1::uuid[])`, [mediaFileIds]);
     await runner.query(
-      `INSERT INTO media_search_terms (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
+      `INSERT INTO media_search_terms (term, media_file_id, weight, created_at, access_level, created_by, file_type,
+                                       shared_prefix)
        SELECT t.term, m.id, t.weight, m.created_at, m.access_level, m.created_by, m.file_type, t.shared_prefix
          FROM media_files m, media_search_terms_of(m.search_vector, m.tag_ids, m.collection_ids) t
         WHERE m.id = ANY($1::uuid[]) AND m.deleted_at IS NULL`,

@@ -11,9 +11,17 @@ export interface SlugTable {
   owner: SlugOwner;
 }
 
-export const MEDIA_FILE_SLUGS: SlugTable = { table: 'media_files', constraint: 'media_files_slug_key', owner: 'media file' };
+export const MEDIA_FILE_SLUGS: SlugTable = {
+  table: 'media_files',
+  constraint: 'media_files_slug_key',
+  owner: 'media file',
+};
 export const TAG_SLUGS: SlugTable = { table: 'tags', constraint: 'tags_slug_key', owner: 'tag' };
-export const COLLECTION_SLUGS: SlugTable = { table: 'collections', constraint: 'collections_slug_key', owner: 'collection' };
+export const COLLECTION_SLUGS: SlugTable = {
+  table: 'collections',
+  constraint: 'collections_slug_key',
+  owner: 'collection',
+};
 
 const MAX_ATTEMPTS = 6;
 
@@ -29,7 +37,12 @@ export async function insertWithSlug<T>(
   insert: (slug: string) => Promise<T>,
 ): Promise<T> {
   const { given } = slug;
-  if (given !== undefined) return onUniqueViolation(target.constraint, () => insert(given), () => new SlugTakenException(target.owner, given));
+  if (given !== undefined)
+    return onUniqueViolation(
+      target.constraint,
+      () => insert(given),
+      () => new SlugTakenException(target.owner, given),
+    );
   for (let attempt = 1; ; attempt += 1) {
     const free = firstFreeSlug(slug.base, new Set(await takenSlugs(runner, target, slug.base)));
     await runner.query('SAVEPOINT slug_allocation');

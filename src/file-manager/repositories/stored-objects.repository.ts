@@ -24,7 +24,9 @@ export class StoredObjectsRepository {
 
   /** The content row FOR UPDATE, if the content is stored. */
   lockRow(runner: QueryRunner, hash: string): Promise<ContentRow | undefined> {
-    return firstRow(runner, `SELECT hash, object_key AS "objectKey" FROM stored_objects WHERE hash = $1 FOR UPDATE`, [hash]);
+    return firstRow(runner, `SELECT hash, object_key AS "objectKey" FROM stored_objects WHERE hash = $1 FOR UPDATE`, [
+      hash,
+    ]);
   }
 
   /**
@@ -44,7 +46,10 @@ export class StoredObjectsRepository {
 
   /** Points the content at another object (its old one vanished from storage); it is unverified until checked. */
   async repoint(runner: QueryRunner, hash: string, objectKey: string): Promise<void> {
-    await runner.query(`UPDATE stored_objects SET object_key = $2, verified_at = NULL WHERE hash = $1`, [hash, objectKey]);
+    await runner.query(`UPDATE stored_objects SET object_key = $2, verified_at = NULL WHERE hash = $1`, [
+      hash,
+      objectKey,
+    ]);
   }
 
   /** Whether a media file (active or trashed) or a pending file in status `pending` has this hash. */
@@ -81,9 +86,11 @@ export class StoredObjectsRepository {
 
   async objectKeyOf(hash: string): Promise<string | undefined> {
     return (
-      await firstRow<{ objectKey: string }>(this.dataSource, `SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`, [
-        hash,
-      ])
+      await firstRow<{ objectKey: string }>(
+        this.dataSource,
+        `SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`,
+        [hash],
+      )
     )?.objectKey;
   }
 
@@ -110,7 +117,10 @@ export class StoredObjectsRepository {
   }
 
   async allObjectKeys(): Promise<string[]> {
-    const found = await rows<{ objectKey: string }>(this.dataSource, `SELECT object_key AS "objectKey" FROM stored_objects`);
+    const found = await rows<{ objectKey: string }>(
+      this.dataSource,
+      `SELECT object_key AS "objectKey" FROM stored_objects`,
+    );
     return found.map((row) => row.objectKey);
   }
 

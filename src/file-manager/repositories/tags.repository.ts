@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { SqlParams } from '../../database/sql.js';
-import { firstRow, missingIds, rows, setClause } from './db.js';
+import { firstRow, missingIds, rows, updateById } from './db.js';
 
 export interface TagRow {
   id: string;
@@ -31,7 +30,10 @@ export class TagsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** A page of tags by name, optionally those whose name contains `q`, and how many there are. */
-  async list(q: string | undefined, page: { limit: number; offset: number }): Promise<{ tags: TagRow[]; total: number }> {
+  async list(
+    q: string | undefined,
+    page: { limit: number; offset: number },
+  ): Promise<{ tags: TagRow[]; total: number }> {
     const filter = q ? `WHERE lower(name) LIKE $1` : '';
     const filterParams = q ? [likeContains(q)] : [];
     const [tags, [{ count }]] = await Promise.all([
@@ -51,13 +53,20 @@ export class TagsRepository {
   }
 
   findWithCreator(id: string): Promise<(TagRow & { createdById: string | null }) | undefined> {
-    return firstRow(this.dataSource, `SELECT ${TAG_COLUMNS}, created_by AS "createdById" FROM tags WHERE id = $1`, [id]);
+    return firstRow(this.dataSource, `SELECT ${TAG_COLUMNS}, created_by AS "createdById" FROM tags WHERE id = $1`, [
+      id,
+    ]);
   }
 
-  async insert(runner: QueryRunner, tag: TagFields & { name: string; slug: string }, createdById: string): Promise<TagRow> {
+  async insert(
+    runner: QueryRunner,
+    tag: TagFields & { name: string; slug: string },
+    createdById: string,
+  ): Promise<TagRow> {
     const [created] = await rows<TagRow>(
       runner,
-      `INSERT INTO tags (name, slug, color, description, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING ${TAG_COLUMNS}`,
+      `INSERT INTO tags (name, slug, color, description, created_by) VALUES ($1, $2, $3, $4, $5)
+       RETURNING ${TAG_COLUMNS}`,
       [tag.name, tag.slug, tag.color ?? null, tag.description ?? '', createdById],
     );
     return created;
@@ -65,10 +74,8 @@ export class TagsRepository {
 
   /** Changes the given fields; undefined when the tag is gone. */
   update(runner: QueryRunner, id: string, fields: TagFields): Promise<TagRow | undefined> {
-    const params = new SqlParams();
-    const idParam = params.add(id);
-    const sets = setClause(params, { name: fields.name, slug: fields.slug, color: fields.color, description: fields.description });
-    return firstRow(runner, `UPDATE tags SET ${sets} WHERE id = ${idParam} RETURNING ${TAG_COLUMNS}`, params.values);
+    const { name, slug, color, description } = fields;
+    return updateById<TagRow>(runner, 'tags', id, { name, slug, color, description }, TAG_COLUMNS);
   }
 
   /** The tag FOR UPDATE; false when it is gone. */
@@ -86,9 +93,11 @@ export class TagsRepository {
    */
   async lockShared(runner: QueryRunner, ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const found = await rows<{ id: string }>(runner, `SELECT id FROM tags WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [
-      ids,
-    ]);
+    const found = await rows<{ id: string }>(
+      runner,
+      `SELECT id FROM tags WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`,
+      [ids],
+    );
     return missingIds(ids, found);
   }
 }

@@ -17,7 +17,9 @@ export class UploadClaimsRepository {
 
   /** Deletes the claim; answers whether it was still there (a lapsed claim may have been collected). */
   async take(runner: QueryRunner, objectKey: string): Promise<boolean> {
-    const taken = await rows(runner, `DELETE FROM upload_sessions WHERE object_key = $1 RETURNING object_key`, [objectKey]);
+    const taken = await rows(runner, `DELETE FROM upload_sessions WHERE object_key = $1 RETURNING object_key`, [
+      objectKey,
+    ]);
     return taken.length > 0;
   }
 
@@ -25,7 +27,8 @@ export class UploadClaimsRepository {
   lock(runner: QueryRunner, objectKey: string, timeoutSeconds: number): Promise<{ live: boolean } | undefined> {
     return firstRow(
       runner,
-      `SELECT touched_at > now() - make_interval(secs => $2) AS live FROM upload_sessions WHERE object_key = $1 FOR UPDATE`,
+      `SELECT touched_at > now() - make_interval(secs => $2) AS live
+         FROM upload_sessions WHERE object_key = $1 FOR UPDATE`,
       [objectKey, timeoutSeconds],
     );
   }

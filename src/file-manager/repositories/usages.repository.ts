@@ -17,7 +17,12 @@ export class UsagesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Records the usage unless it is; answers its date when this call recorded it. */
-  async insert(runner: QueryRunner, mediaFileId: string, usage: UsageKey, createdById: string): Promise<Date | undefined> {
+  async insert(
+    runner: QueryRunner,
+    mediaFileId: string,
+    usage: UsageKey,
+    createdById: string,
+  ): Promise<Date | undefined> {
     const inserted = await firstRow<{ createdAt: Date }>(
       runner,
       `INSERT INTO media_usages (media_file_id, content_type, content_id, created_by) VALUES ($1, $2, $3, $4)
@@ -30,18 +35,18 @@ export class UsagesRepository {
   async createdAt(runner: QueryRunner, mediaFileId: string, usage: UsageKey): Promise<Date | undefined> {
     const row = await firstRow<{ createdAt: Date }>(
       runner,
-      `SELECT created_at AS "createdAt" FROM media_usages WHERE media_file_id = $1 AND content_type = $2 AND content_id = $3`,
+      `SELECT created_at AS "createdAt" FROM media_usages
+        WHERE media_file_id = $1 AND content_type = $2 AND content_id = $3`,
       [mediaFileId, usage.contentType, usage.contentId],
     );
     return row?.createdAt;
   }
 
   async delete(mediaFileId: string, usage: UsageKey): Promise<void> {
-    await this.dataSource.query(`DELETE FROM media_usages WHERE media_file_id = $1 AND content_type = $2 AND content_id = $3`, [
-      mediaFileId,
-      usage.contentType,
-      usage.contentId,
-    ]);
+    await this.dataSource.query(
+      `DELETE FROM media_usages WHERE media_file_id = $1 AND content_type = $2 AND content_id = $3`,
+      [mediaFileId, usage.contentType, usage.contentId],
+    );
   }
 
   list(mediaFileId: string): Promise<UsageRow[]> {

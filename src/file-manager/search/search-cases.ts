@@ -4,8 +4,16 @@ import type { PrefixExpansions, SearchWord } from './search-planner.js';
 
 /** Callers of the planner, one of each kind. */
 export const ANONYMOUS = undefined;
-export const MEMBER: AuthenticatedUser = { id: '00000000-0000-4000-8000-00000000000a', email: 'member@example.test', role: 'member' };
-export const ADMIN: AuthenticatedUser = { id: '00000000-0000-4000-8000-00000000000b', email: 'admin@example.test', role: 'admin' };
+export const MEMBER: AuthenticatedUser = {
+  id: '00000000-0000-4000-8000-00000000000a',
+  email: 'member@example.test',
+  role: 'member',
+};
+export const ADMIN: AuthenticatedUser = {
+  id: '00000000-0000-4000-8000-00000000000b',
+  email: 'admin@example.test',
+  role: 'admin',
+};
 
 export const TAG = '00000000-0000-4000-8000-0000000000c1';
 export const COLLECTION = '00000000-0000-4000-8000-0000000000d1';
@@ -14,7 +22,7 @@ export function listQuery(fields: Partial<MediaFileListQueryDto>): MediaFileList
   return Object.assign(new MediaFileListQueryDto(), fields);
 }
 
-/** A word of `q` as `LibrarySearchService.searchWords` makes it: the word (a prefix from two letters), its stand-ins. */
+/** A word of `q` as `LibrarySearchService.searchWords` makes it: the word (a prefix from two letters), stand-ins. */
 export function word(text: string, ...alternatives: string[]): SearchWord {
   return [
     { text, prefix: text.length >= 2, factor: 3 },

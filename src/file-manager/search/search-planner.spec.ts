@@ -15,7 +15,11 @@ describe('planSearch', () => {
       ['one word', listQuery({ q: 'sun' }), [word('sun')]],
       ['one word, by date', listQuery({ q: 'sun', ordering: '-createdAt' }), [word('sun')]],
       ['one tag', listQuery({ tagIds: [TAG] }), []],
-      ['one collection, with a type and dates', listQuery({ collectionIds: [COLLECTION], fileType: ['image'], createdAfter: '2026-01-01T00:00:00Z' }), []],
+      [
+        'one collection, with a type and dates',
+        listQuery({ collectionIds: [COLLECTION], fileType: ['image'], createdAfter: '2026-01-01T00:00:00Z' }),
+        [],
+      ],
     ])('the terms index for %s', (_, query, words) => {
       expect(planSearch(query, words, MEMBER).kind).toBe('terms');
     });
@@ -35,7 +39,12 @@ describe('planSearch', () => {
   describe('visibility is always in the SQL', () => {
     it.each([
       ['an anonymous caller sees public files only', undefined, "access_level = 'public'", []],
-      ['a member sees public, members and their own private files', MEMBER, "access_level IN ('public', 'members')", [MEMBER.id]],
+      [
+        'a member sees public, members and their own private files',
+        MEMBER,
+        "access_level IN ('public', 'members')",
+        [MEMBER.id],
+      ],
       ['an admin sees everything', ADMIN, 'TRUE', []],
     ])('%s', (_, user, condition, viewer) => {
       for (const [query, words] of [
@@ -64,7 +73,9 @@ describe('planSearch', () => {
   });
 
   it('spells a known prefix out as whole terms, and reads an unknown one as a range', () => {
-    const spelled = termsPlan(planSearch(listQuery({ q: 'sun' }), [word('sun')], MEMBER, new Map([['sun', ['sun', 'sunset']]])));
+    const spelled = termsPlan(
+      planSearch(listQuery({ q: 'sun' }), [word('sun')], MEMBER, new Map([['sun', ['sun', 'sunset']]])),
+    );
     expect(spelled.params.values).toContainEqual(['sun', 'sunset']);
     expect(spelled.pageSql(60)).not.toContain('^@');
 
@@ -85,7 +96,9 @@ describe('planSearch', () => {
 
   it('ranks by relevance only when a word is given and no ordering is asked for', () => {
     const words = [word('beach'), word('sun')];
-    expect(planSearch(listQuery({ q: 'beach sun' }), words, ADMIN).pageOrder).toBe('page.k0 DESC, page.k1 DESC, page.k2 DESC');
+    expect(planSearch(listQuery({ q: 'beach sun' }), words, ADMIN).pageOrder).toBe(
+      'page.k0 DESC, page.k1 DESC, page.k2 DESC',
+    );
     const byTitle = planSearch(listQuery({ q: 'beach sun', ordering: 'title' }), words, ADMIN);
     expect(pageSqlOf(byTitle)).toContain('m.title AS k0');
     expect(byTitle.pageOrder).toBe('page.k0 ASC, page.k1 ASC');
@@ -95,7 +108,12 @@ describe('planSearch', () => {
   });
 
   it('matches every word through any of its patterns, escaping quotes in the tsquery', () => {
-    const plan = planSearch(listQuery({ q: "o'neil sun" }), [word("o'neil"), word('sun', 'sum')], ADMIN, new Map([['sun', ['sun']]]));
+    const plan = planSearch(
+      listQuery({ q: "o'neil sun" }),
+      [word("o'neil"), word('sun', 'sum')],
+      ADMIN,
+      new Map([['sun', ['sun']]]),
+    );
     expect(plan.params.values).toContain("('o''neil':*) & ('sun' | 'sum')");
   });
 

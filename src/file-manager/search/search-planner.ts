@@ -93,12 +93,17 @@ export function planSearch(
 function answerableFromTerms(query: MediaFileListQueryDto, words: SearchWord[]): boolean {
   const criteria = words.length + (query.tagIds?.length ? 1 : 0) + (query.collectionIds?.length ? 1 : 0);
   const ordering = query.ordering?.replace(/^-/, '');
-  return criteria === 1 && query.minSize === undefined && query.maxSize === undefined && (ordering === undefined || ordering === 'createdAt');
+  return (
+    criteria === 1 &&
+    query.minSize === undefined &&
+    query.maxSize === undefined &&
+    (ordering === undefined || ordering === 'createdAt')
+  );
 }
 
 /**
- * The terms that start with each prefix of the query (`LibrarySearchService.searchWords`), or undefined for a prefix with
- * too many of them: a prefix's matches are then read as one index range instead of term by term.
+ * The terms that start with each prefix of the query (`LibrarySearchService.searchWords`), or undefined for a
+ * prefix with too many of them: a prefix's matches are then read as one index range instead of term by term.
  */
 export type PrefixExpansions = Map<string, string[] | undefined>;
 
@@ -167,18 +172,22 @@ function planFromTerms(
   // The single pattern's rows, over the alias of the terms or of their counters.
   const singleMatch = (pattern: TermPattern, alias: string) => {
     const term = countParams.add(pattern.text);
-    return pattern.prefix ? `${alias}.term ^@ ${term} AND ${alias}.shared_prefix < char_length(${term})` : `${alias}.term = ${term}`;
+    return pattern.prefix
+      ? `${alias}.term ^@ ${term} AND ${alias}.shared_prefix < char_length(${term})`
+      : `${alias}.term = ${term}`;
   };
   let countSql: string;
   if (single && !query.fileType?.length && !query.createdAfter && !query.createdBefore) {
     // Per-term counters (migration 1764202100000): a few rows per term instead of a row per match.
     const counters = [countParams.named(readableCondition(user, 'c'))];
-    if (query.accessLevel?.length) counters.push(`c.access_level = ANY(${countParams.add(query.accessLevel)}::access_level[])`);
+    if (query.accessLevel?.length)
+      counters.push(`c.access_level = ANY(${countParams.add(query.accessLevel)}::access_level[])`);
     // The counters and the changes not folded into them yet (see the migration), read in one snapshot.
     countSql = `SELECT coalesce(sum(c.files), 0) AS count
                   FROM (SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_counts
                         UNION ALL
-                        SELECT term, shared_prefix, access_level, created_by, files FROM media_search_term_count_changes) c
+                        SELECT term, shared_prefix, access_level, created_by, files
+                          FROM media_search_term_count_changes) c
                  WHERE ${singleMatch(single, 'c')} AND ${counters.join(' AND ')}`;
   } else if (single) {
     const filter = termFilter(query, user, countParams);
@@ -309,12 +318,16 @@ function rankExpression(words: SearchWord[], params: SqlParams, expansions: Pref
       for (const factor of new Set(live.map((pattern) => pattern.factor))) {
         const group = live.filter((pattern) => pattern.factor === factor);
         for (const [label, weight] of Object.entries(WEIGHTS)) {
-          const tsquery = group.map((pattern) => `${tsqueryLiteral(pattern.text)}:${pattern.prefix ? '*' : ''}${label}`).join(' | ');
+          const tsquery = group
+            .map((pattern) => `${tsqueryLiteral(pattern.text)}:${pattern.prefix ? '*' : ''}${label}`)
+            .join(' | ');
           tests.push({ value: weight * factor, test: `m.search_vector @@ ${params.add(tsquery)}::tsquery` });
         }
       }
       tests.sort((a, b) => b.value - a.value);
-      return tests.length ? `(CASE ${tests.map(({ value, test }) => `WHEN ${test} THEN ${value}`).join(' ')} ELSE 0 END)` : '0::integer';
+      return tests.length
+        ? `(CASE ${tests.map(({ value, test }) => `WHEN ${test} THEN ${value}`).join(' ')} ELSE 0 END)`
+        : '0::integer';
     })
     .join(' + ');
 }
@@ -358,4 +371,3 @@ function keys(order: OrderKey[]): string {
 function pageOrder(order: OrderKey[]): string {
   return order.map((key, index) => `page.k${index} ${key.direction}`).join(', ');
 }
-

@@ -31,7 +31,11 @@ export class CollectionsService {
   ) {}
 
   async list(query: NamedListQueryDto, user?: AuthenticatedUser): Promise<Page<CollectionView>> {
-    const { views, total } = await this.collections.list(query.q, { limit: query.pageSize, offset: offsetOf(query) }, user);
+    const { views, total } = await this.collections.list(
+      query.q,
+      { limit: query.pageSize, offset: offsetOf(query) },
+      user,
+    );
     return toPage(views, total, query);
   }
 
@@ -44,8 +48,11 @@ export class CollectionsService {
   async create(dto: CreateCollectionDto, user: AuthenticatedUser): Promise<CollectionView> {
     const id = await inTransaction(this.dataSource, async (runner) => {
       const tagIds = await this.lockTags(runner, dto.tagIds);
-      const created = await insertWithSlug(runner, COLLECTION_SLUGS, { given: dto.slug, base: slugify(dto.title, 'collection') }, (slug) =>
-        this.collections.insert(runner, { ...dto, slug }, user.id),
+      const created = await insertWithSlug(
+        runner,
+        COLLECTION_SLUGS,
+        { given: dto.slug, base: slugify(dto.title, 'collection') },
+        (slug) => this.collections.insert(runner, { ...dto, slug }, user.id),
       );
       if (tagIds) await this.collections.replaceTags(runner, created, tagIds);
       return created;
@@ -73,7 +80,7 @@ export class CollectionsService {
       await this.lockManaged(runner, id, user);
       // Its files next, in id order, before the cascade takes their links: the order of a PATCH (collection, file,
       // links); the cascade alone would lock links first and files last (in the `collection_ids` trigger).
-      await this.mediaFiles.lockInCollection(runner, id);
+      await this.mediaFiles.lockLinkedTo(runner, { collectionId: id });
       await this.collections.delete(runner, id);
     });
   }

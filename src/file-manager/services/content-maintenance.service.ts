@@ -139,7 +139,9 @@ export class ContentMaintenanceService {
     let staleSessions = 0;
     let batch: StoredObjectInfo[] = [];
     const flush = async () => {
-      const result = await this.queueOrphansIn(batch.filter((object) => Date.now() - object.lastModified.getTime() >= graceMs));
+      const result = await this.queueOrphansIn(
+        batch.filter((object) => Date.now() - object.lastModified.getTime() >= graceMs),
+      );
       queued += result.queued;
       staleSessions += result.staleSessions;
       batch = [];

@@ -4,7 +4,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import { uploadConfig } from '../../config/configuration.js';
 import { inTransaction } from '../../database/transactions.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
-import type { AccessLevel, FileType } from '../entities/columns.js';
+import type { AccessLevel, PendingStatus } from '../entities/columns.js';
 import {
   ContentMissingException,
   DuplicateContentException,
@@ -17,29 +17,20 @@ import {
 } from '../file-manager.errors.js';
 import { CollectionsRepository } from '../repositories/collections.repository.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
-import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
+import { PendingFilesRepository, type PendingUpload } from '../repositories/pending-files.repository.js';
 import { StoredObjectsRepository, type ContentRow } from '../repositories/stored-objects.repository.js';
 import { TagsRepository } from '../repositories/tags.repository.js';
 import { UploadClaimsRepository } from '../repositories/upload-claims.repository.js';
 import { slugify } from '../utils/slug.util.js';
 import { StorageDeletionQueue } from './storage-deletion-queue.service.js';
 
-export interface StoredUpload {
-  hash: string;
-  size: number;
+/** An upload whose bytes are stored at `objectKey`, with the facts its pending file records. */
+export interface StoredUpload extends Omit<PendingUpload, 'expiresAt'> {
   objectKey: string;
-  originalFilename: string;
-  contentType: string;
-  fileType: FileType;
-  width: number | null;
-  height: number | null;
-  folderPath: string;
-  uploadedById: string;
 }
 
 export type UploadOutcome = (
-  | { status: 'pending' | 'pending_updated'; pendingFileId: string }
-  | { status: 'exists'; mediaFileId: string }
+  { status: 'pending' | 'pending_updated'; pendingFileId: string } | { status: 'exists'; mediaFileId: string }
 ) & {
   /** The content was already stored: this upload's copy is dropped and the stored one reused (a dedup hit). */
   reusedStoredContent: boolean;
@@ -262,7 +253,11 @@ export class HashCleanupService {
    * The preamble of a decision about a pending file: its content lock, then the pending file itself; with
    * `required`, refuses one in another status.
    */
-  private async lockPending(runner: QueryRunner, id: string, required?: 'pending') {
+  private async lockPending(
+    runner: QueryRunner,
+    id: string,
+    required?: 'pending',
+  ): Promise<{ hash: string; content: ContentRow | undefined; pending: { status: PendingStatus; expiresAt: Date } }> {
     const hash = await this.pendingFiles.hashOf(runner, id);
     if (hash === undefined) throw new PendingFileNotFoundException();
     const content = await this.lockContent(runner, hash);

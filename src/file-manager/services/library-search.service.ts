@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { toPage, type Page } from '../../common/pagination.js';
 import type { MediaFileListQueryDto } from '../dto/library.dto.js';
-import { MediaFileViewsRepository, toView, type MediaFileViewRow } from '../repositories/media-file-views.repository.js';
+import {
+  MediaFileViewsRepository,
+  toView,
+  type MediaFileViewRow,
+} from '../repositories/media-file-views.repository.js';
 import { MAX_PREFIX_TERMS, SearchRepository } from '../repositories/search.repository.js';
 import { planSearch, type PrefixExpansions, type SearchWord, type TermsSearchPlan } from '../search/search-planner.js';
 import type { MediaFileView } from '../views.js';
@@ -52,7 +56,10 @@ export class LibrarySearchService {
   private async termsPage(plan: TermsSearchPlan, read: PageReader): Promise<MediaFileViewRow[]> {
     let streamLimit: number | undefined = plan.wanted * 2 + 20;
     for (;;) {
-      const rows: Array<MediaFileViewRow & StreamCounts> = await read<StreamCounts>(plan.pageSql(streamLimit), plan.pageOrder);
+      const rows: Array<MediaFileViewRow & StreamCounts> = await read<StreamCounts>(
+        plan.pageSql(streamLimit),
+        plan.pageOrder,
+      );
       const [first] = rows;
       if (streamLimit === undefined || (!first && plan.wanted === plan.pageSize)) return rows;
       if (first && (Number(first.files) >= plan.wanted || Number(first.streamed) < streamLimit)) return rows;

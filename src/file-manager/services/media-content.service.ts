@@ -66,8 +66,10 @@ export class MediaContentService {
    */
   async content(id: string, conditions: ContentConditions, user?: AuthenticatedUser): Promise<ContentAnswer> {
     const content = await this.find(id, user);
-    if (conditions.ifNoneMatch && etagMatches(conditions.ifNoneMatch, content.etag)) return { kind: 'not-modified', content };
-    const rangeApplies = conditions.range !== undefined && (!conditions.ifRange || conditions.ifRange.trim() === content.etag);
+    if (conditions.ifNoneMatch && etagMatches(conditions.ifNoneMatch, content.etag))
+      return { kind: 'not-modified', content };
+    const rangeApplies =
+      conditions.range !== undefined && (!conditions.ifRange || conditions.ifRange.trim() === content.etag);
     const range = rangeApplies ? parseRange(conditions.range!, content.size) : undefined;
     if (range === 'unsatisfiable') return { kind: 'unsatisfiable', content };
     if (!conditions.withBody) return { kind: 'bytes', content, range };

@@ -4,7 +4,11 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { inTransaction } from '../../database/transactions.js';
 import { assertMayChange } from '../access-policy.js';
 import type { UpdateMediaFileDto } from '../dto/library.dto.js';
-import { MediaFileNotFoundException, UnknownCollectionsException, UnknownTagsException } from '../file-manager.errors.js';
+import {
+  MediaFileNotFoundException,
+  UnknownCollectionsException,
+  UnknownTagsException,
+} from '../file-manager.errors.js';
 import { CollectionsRepository } from '../repositories/collections.repository.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
 import { TagsRepository } from '../repositories/tags.repository.js';
@@ -35,10 +39,17 @@ export class MediaFileUpdatesService {
       const collectionIds = dto.collectionIds && [...new Set(dto.collectionIds)];
       const missingTags = tagIds ? await this.tags.lockShared(runner, tagIds) : [];
       if (missingTags.length) throw new UnknownTagsException(missingTags);
-      const missingCollections = collectionIds ? await this.collections.lockShared(runner, collectionIds, { visibleTo: user }) : [];
+      const missingCollections = collectionIds
+        ? await this.collections.lockShared(runner, collectionIds, { visibleTo: user })
+        : [];
       if (missingCollections.length) throw new UnknownCollectionsException(missingCollections);
 
-      assertMayChange(await this.mediaFiles.lockActive(runner, id), user, () => new MediaFileNotFoundException(), 'change this file');
+      assertMayChange(
+        await this.mediaFiles.lockActive(runner, id),
+        user,
+        () => new MediaFileNotFoundException(),
+        'change this file',
+      );
       await this.mediaFiles.update(runner, id, dto);
       if (tagIds) await this.mediaFiles.replaceTags(runner, id, tagIds);
       if (collectionIds) await this.mediaFiles.replaceVisibleCollections(runner, id, collectionIds, user);

@@ -62,7 +62,11 @@ export class ModerationService {
     return { file, size: file.fileSize, body: await this.storage.getStream(objectKey) };
   }
 
-  async approve(id: string, dto: ApproveDto, admin: AuthenticatedUser): Promise<{ status: 'approved'; mediaFile: MediaFileView }> {
+  async approve(
+    id: string,
+    dto: ApproveDto,
+    admin: AuthenticatedUser,
+  ): Promise<{ status: 'approved'; mediaFile: MediaFileView }> {
     const mediaFileId = await this.hashCleanup.approve(id, dto, admin.id);
     this.metrics?.approvals.inc();
     const [mediaFile] = await this.mediaFileViews.findActive([mediaFileId], admin, { readableOnly: false });
@@ -70,7 +74,11 @@ export class ModerationService {
     return { status: 'approved', mediaFile };
   }
 
-  async reject(id: string, reason: string | undefined, admin: AuthenticatedUser): Promise<{ status: 'rejected'; pendingFile: PendingFileView }> {
+  async reject(
+    id: string,
+    reason: string | undefined,
+    admin: AuthenticatedUser,
+  ): Promise<{ status: 'rejected'; pendingFile: PendingFileView }> {
     await this.hashCleanup.reject(id, reason, admin.id);
     const pendingFile = await this.pendingFiles.findWithUploader(id);
     if (!pendingFile) throw new PendingFileNotFoundException();

@@ -73,7 +73,9 @@ export class StorageDeletionQueue {
     for (const deletion of due) {
       if (deletion.stillReferenced) {
         // Cannot happen by construction (keys are never reused); if it ever does, keeping the bytes is the safe side.
-        this.logger.error(`Refusing to delete an object that a stored content row still references (id ${deletion.id})`);
+        this.logger.error(
+          `Refusing to delete an object that a stored content row still references (id ${deletion.id})`,
+        );
         await this.outbox.delete(deletion.id);
         continue;
       }

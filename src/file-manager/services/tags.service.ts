@@ -6,7 +6,12 @@ import { offsetOf, toPage, type Page } from '../../common/pagination.js';
 import { inTransaction } from '../../database/transactions.js';
 import type { NamedListQueryDto } from '../dto/library.dto.js';
 import type { CreateTagDto, UpdateTagDto } from '../dto/tags-collections.dto.js';
-import { NotYoursException, SlugTakenException, TagExistsException, TagNotFoundException } from '../file-manager.errors.js';
+import {
+  NotYoursException,
+  SlugTakenException,
+  TagExistsException,
+  TagNotFoundException,
+} from '../file-manager.errors.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
 import { insertWithSlug, TAG_SLUGS } from '../repositories/slugs.js';
 import { TagsRepository, type TagRow } from '../repositories/tags.repository.js';
@@ -87,7 +92,7 @@ export class TagsService {
    */
   private async lockTagAndFiles(runner: QueryRunner, id: string): Promise<boolean> {
     if (!(await this.tags.lock(runner, id))) return false;
-    await this.mediaFiles.lockWithTag(runner, id);
+    await this.mediaFiles.lockLinkedTo(runner, { tagId: id });
     return true;
   }
 

@@ -112,7 +112,7 @@ export class UploadService {
         request.resume();
         // Ends the part being streamed (its store write aborts and its object is given back to GC).
         parser.destroy();
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       };
 
       request.on('data', (chunk: Buffer) => {
@@ -217,9 +217,11 @@ export class UploadService {
       return { filename, kind: 'recorded', hash: streamed.hash, outcome };
     } catch (error) {
       // Nothing was recorded; the claim may still stand (database hiccup): give the object back to GC.
-      await this.sessions.abandon(session).catch((abandonError: unknown) =>
-        this.logger.warn(`Could not release upload object after a failed record: ${String(abandonError)}`),
-      );
+      await this.sessions
+        .abandon(session)
+        .catch((abandonError: unknown) =>
+          this.logger.warn(`Could not release upload object after a failed record: ${String(abandonError)}`),
+        );
       throw error;
     }
   }
@@ -229,11 +231,17 @@ export class UploadService {
     folderPath: string | undefined,
     uploader: AuthenticatedUser,
   ): Promise<UploadReport> {
-    const pendingIds = outcomes.flatMap((o) => (o.kind === 'recorded' && o.outcome.status !== 'exists' ? [o.outcome.pendingFileId] : []));
+    const pendingIds = outcomes.flatMap((o) =>
+      o.kind === 'recorded' && o.outcome.status !== 'exists' ? [o.outcome.pendingFileId] : [],
+    );
     // `folderPath` applies to every file of the request, whichever order the client sent the parts in.
     if (folderPath) await this.pendingFiles.setFolderPath(pendingIds, folderPath);
-    const mediaIds = outcomes.flatMap((o) => (o.kind === 'recorded' && o.outcome.status === 'exists' ? [o.outcome.mediaFileId] : []));
-    const pendingFiles = new Map((await this.pendingFiles.findManyWithUploader(pendingIds)).map((file) => [file.id, file]));
+    const mediaIds = outcomes.flatMap((o) =>
+      o.kind === 'recorded' && o.outcome.status === 'exists' ? [o.outcome.mediaFileId] : [],
+    );
+    const pendingFiles = new Map(
+      (await this.pendingFiles.findManyWithUploader(pendingIds)).map((file) => [file.id, file]),
+    );
     // Only what the caller may see: the full file when its access level allows, otherwise just its id.
     const mediaFiles = new Map(
       (await this.mediaFileViews.findActive(mediaIds, uploader, { readableOnly: true })).map((file) => [file.id, file]),
@@ -241,7 +249,12 @@ export class UploadService {
 
     const results = outcomes.map((o): UploadResult => {
       if (o.kind === 'refused') {
-        return { filename: o.filename, status: 'error', ...(o.hash ? { hash: o.hash } : {}), error: { code: o.code, message: o.message } };
+        return {
+          filename: o.filename,
+          status: 'error',
+          ...(o.hash ? { hash: o.hash } : {}),
+          error: { code: o.code, message: o.message },
+        };
       }
       if (o.outcome.status === 'exists') {
         const mediaFile = mediaFiles.get(o.outcome.mediaFileId) ?? { id: o.outcome.mediaFileId };

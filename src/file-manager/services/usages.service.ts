@@ -27,9 +27,14 @@ export class UsagesService {
   ) {}
 
   /** Idempotent: `created` is false when this usage was already recorded (its original date is kept). */
-  async record(mediaFileId: string, dto: UsageDto, user: AuthenticatedUser): Promise<{ created: boolean; usage: UsageView }> {
+  async record(
+    mediaFileId: string,
+    dto: UsageDto,
+    user: AuthenticatedUser,
+  ): Promise<{ created: boolean; usage: UsageView }> {
     return inTransaction(this.dataSource, async (runner) => {
-      if (!(await this.mediaFiles.lockReadableShared(runner, mediaFileId, user))) throw new MediaFileNotFoundException();
+      if (!(await this.mediaFiles.lockReadableShared(runner, mediaFileId, user)))
+        throw new MediaFileNotFoundException();
       const inserted = await this.usages.insert(runner, mediaFileId, dto, user.id);
       // Recorded before: the original date.
       const createdAt = inserted ?? (await this.usages.createdAt(runner, mediaFileId, dto));
@@ -48,7 +53,10 @@ export class UsagesService {
 
   async list(mediaFileId: string, user?: AuthenticatedUser): Promise<{ count: number; usages: UsageView[] }> {
     await this.assertReadable(mediaFileId, user);
-    const usages = (await this.usages.list(mediaFileId)).map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+    const usages = (await this.usages.list(mediaFileId)).map((row) => ({
+      ...row,
+      createdAt: row.createdAt.toISOString(),
+    }));
     return { count: usages.length, usages };
   }
 

@@ -47,6 +47,14 @@ describe('slugify', () => {
     expect(slug.endsWith('-')).toBe(false);
   });
 
+  it('cuts long titles to 200 characters', () => {
+    expect(slugify('a'.repeat(300))).toBe('a'.repeat(200));
+  });
+
+  it('uses the fallback only when nothing is left', () => {
+    expect(slugify('Photo', 'media')).toBe('photo');
+  });
+
   it('always answers a valid slug', () => {
     fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (text) => isValidSlug(slugify(text))));
   });
@@ -57,6 +65,11 @@ describe('isValidSlug', () => {
     expect(isValidSlug('a-b-1')).toBe(true);
     for (const bad of ['', 'A', 'a--b', '-a', 'a-', 'a_b', 'a b', 'é']) expect(isValidSlug(bad)).toBe(false);
   });
+
+  it('leaves room after the 200 characters for a numbered suffix, and no more', () => {
+    expect(isValidSlug(`${'a'.repeat(200)}-123456789`)).toBe(true);
+    expect(isValidSlug(`${'a'.repeat(200)}-1234567890`)).toBe(false);
+  });
 });
 
 describe('firstFreeSlug', () => {
@@ -64,5 +77,9 @@ describe('firstFreeSlug', () => {
     expect(firstFreeSlug('photo', new Set())).toBe('photo');
     expect(firstFreeSlug('photo', new Set(['photo']))).toBe('photo-2');
     expect(firstFreeSlug('photo', new Set(['photo', 'photo-2', 'photo-3']))).toBe('photo-4');
+  });
+
+  it('fills the first gap rather than counting past the last', () => {
+    expect(firstFreeSlug('photo', new Set(['photo', 'photo-3']))).toBe('photo-2');
   });
 });

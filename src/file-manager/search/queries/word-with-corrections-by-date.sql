@@ -1,6 +1,6 @@
 -- a typo with two stand-ins, oldest first, filtered by type: the terms index, counted over the stream
 -- plan: terms
--- page (the first 60 rows of the stream)
+-- page
       WITH stream AS (
         SELECT s.media_file_id, s.score, s.created_at FROM (SELECT x.media_file_id, x.score, x.created_at
                FROM unnest($3::text[], $4::integer[]) AS t (term, factor)
@@ -9,24 +9,6 @@
                  WHERE s.term = t.term AND (s.access_level IN ('public', 'members') OR (s.access_level = 'private' AND s.created_by = $1)) AND s.file_type = ANY($2::file_type[])
                  ORDER BY s.created_at ASC, s.media_file_id ASC LIMIT 60) x UNION ALL SELECT s.media_file_id, 0 AS score, s.created_at FROM media_search_terms s WHERE false AND (s.access_level IN ('public', 'members') OR (s.access_level = 'private' AND s.created_by = $1)) AND s.file_type = ANY($2::file_type[])) s
          ORDER BY s.created_at ASC, s.media_file_id ASC LIMIT 60
-      ), files AS (
-        SELECT DISTINCT ON (s.media_file_id) s.media_file_id AS id, s.score AS rank, s.created_at
-          FROM stream s ORDER BY s.media_file_id, s.created_at ASC, s.media_file_id ASC
-      )
-      SELECT files.id, files.created_at AS k0, files.id AS k1,
-             (SELECT count(*) FROM stream) AS streamed, (SELECT count(*) FROM files) AS files
-        FROM files
-       ORDER BY files.created_at ASC, files.id ASC
-       LIMIT $5 OFFSET $6
--- page (the whole stream)
-      WITH stream AS (
-        SELECT s.media_file_id, s.score, s.created_at FROM (SELECT x.media_file_id, x.score, x.created_at
-               FROM unnest($3::text[], $4::integer[]) AS t (term, factor)
-              CROSS JOIN LATERAL (
-                SELECT s.media_file_id, s.weight * t.factor AS score, s.created_at FROM media_search_terms s
-                 WHERE s.term = t.term AND (s.access_level IN ('public', 'members') OR (s.access_level = 'private' AND s.created_by = $1)) AND s.file_type = ANY($2::file_type[])
-                 ORDER BY s.created_at ASC, s.media_file_id ASC ) x UNION ALL SELECT s.media_file_id, 0 AS score, s.created_at FROM media_search_terms s WHERE false AND (s.access_level IN ('public', 'members') OR (s.access_level = 'private' AND s.created_by = $1)) AND s.file_type = ANY($2::file_type[])) s
-         ORDER BY s.created_at ASC, s.media_file_id ASC
       ), files AS (
         SELECT DISTINCT ON (s.media_file_id) s.media_file_id AS id, s.score AS rank, s.created_at
           FROM stream s ORDER BY s.media_file_id, s.created_at ASC, s.media_file_id ASC

@@ -1,14 +1,13 @@
 /**
  * The core invariants (no loss, one record per content, stored once, no leak) under a randomized, partly
  * concurrent workload on one instance: real PostgreSQL, real S3, HTTP all the way. Replay a failing run with
- * `WORKLOAD_SEED=<seed printed by the run> npm test -- test/integration/core-workload.spec.ts`.
+ * `WORKLOAD_SEED=<seed printed by the run> npm test -- test/integration/content-workload.spec.ts`.
  */
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { runWorkload, sha256, workloadSeed, type WorkloadUser } from '../support/core-workload.js';
-import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
+import { runWorkload, sha256, workloadSeed, type WorkloadUser } from '../support/workload.js';
 import { checkInvariants, formatViolations } from '../support/invariants.js';
 
 const CONTENTS = [
@@ -19,22 +18,11 @@ const CONTENTS = [
 ];
 
 describe('core invariants under a randomized workload (one instance)', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-  const bucket = testBucketName();
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    // Grace 0: whatever an interrupted or duplicate upload left behind is collectable at once.
-    t = await createTestApp({ databaseUrl: database.url, bucket, listen: true, env: { ORPHAN_GRACE_MINUTES: '0' } });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
+  // Grace 0: whatever an interrupted or duplicate upload left behind is collectable at once.
+  const t = useTestApp({ listen: true, env: { ORPHAN_GRACE_MINUTES: '0' } });
 
   it('keeps I1–I4 through 300 random operations in concurrent batches', async () => {
-    const seed = workloadSeed('core-workload');
+    const seed = workloadSeed('content-workload');
     const member = await t.createUser('member');
     const adminAuth = await t.adminAuth();
     const dataSource = t.get(DataSource);
@@ -58,13 +46,13 @@ describe('core invariants under a randomized workload (one instance)', () => {
       batchSize: [3, 6],
       fullCheckEvery: 8,
       check: async (label, full) => {
-        const violations = await checkInvariants({ dataSource, storage, bucket, ...(full ? { apps: [t] } : {}) });
+        const violations = await checkInvariants({ dataSource, storage, bucket: t.bucket, ...(full ? { apps: [t] } : {}) });
         if (violations.length) throw new Error(`${label}: invariants violated\n${formatViolations(violations)}`);
       },
     });
 
     console.log(
-      `core-workload: seed ${seed}, ${stats.operations} operations in ${stats.batches} batches, ${Date.now() - started} ms\n` +
+      `content-workload: seed ${seed}, ${stats.operations} operations in ${stats.batches} batches, ${Date.now() - started} ms\n` +
         JSON.stringify(stats.outcomes, null, 1),
     );
     expect(stats.operations).toBe(300);
@@ -73,24 +61,13 @@ describe('core invariants under a randomized workload (one instance)', () => {
 
 /** A checker that never fails proves nothing: break each invariant on purpose and expect it to be reported. */
 describe('checkInvariants itself', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-  const bucket = testBucketName();
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, bucket, env: { ORPHAN_GRACE_MINUTES: '0' } });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
+  const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
 
   const check = (collect: boolean) =>
     checkInvariants({
-      databaseUrl: database.url,
+      databaseUrl: t.databaseUrl,
       storage: t.get(ObjectStorage),
-      bucket,
+      bucket: t.bucket,
       ...(collect ? { apps: [t] } : {}),
     });
   const pendingContent = async (text: string) => {
@@ -155,7 +132,7 @@ describe('checkInvariants itself', () => {
     await dataSource.query(`INSERT INTO stored_objects (hash, object_key, size) VALUES ($1, 'objects/unneeded', 1)`, [unneeded]);
     await dataSource.query(`INSERT INTO storage_deletions (object_key, reason) VALUES ('objects/stuck', 'orphan')`);
     // A collector that does nothing stands for one that failed: the leftovers must be reported.
-    const violations = await checkInvariants({ dataSource, storage: t.get(ObjectStorage), bucket, collect: async () => {} });
+    const violations = await checkInvariants({ dataSource, storage: t.get(ObjectStorage), bucket: t.bucket, collect: async () => {} });
     expect(violations).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ invariant: 'I4', hash: unneeded, message: expect.stringContaining('no record needs') }),

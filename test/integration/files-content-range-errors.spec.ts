@@ -2,24 +2,17 @@
  * An unsatisfiable Range is answered like every other error: the contract's body from the exception filter
  * (with the request id, which the hand-built body lacked), plus HTTP's `Content-Range: bytes *\/size`.
  */
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { createMediaFile, type Json } from './library-fixtures.js';
 
 describe('GET /api/files/:id/content with an unsatisfiable range', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let file: Json;
   const content = Buffer.from('twelve bytes');
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     file = await createMediaFile(t, { title: 'Ranged', content, accessLevel: 'public' });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it('answers 416 with the error body, its request id, the size and the validators', async () => {

@@ -13,7 +13,7 @@ function expectError(response: { status: number; body: Record<string, unknown> }
   expect(response.body).toMatchObject({ statusCode: status, error: expect.any(String), code, message: expect.any(String) });
 }
 
-describe('ops: limits and protection', () => {
+describe('limits and protection', () => {
   let baseUrl: string;
 
   const t = useTestApp({
@@ -177,7 +177,7 @@ function rawUpload(
   bytes: Buffer,
   options: { declareLength: boolean },
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const boundary = 'ops-limits-boundary';
+  const boundary = 'http-limits-boundary';
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n`,
   );

@@ -36,23 +36,26 @@ import {
 
 describe('races on one content, forced in both orders', () => {
   let admin: string;
+  let adminId: string;
   let member: { id: string; auth: string };
 
   const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
 
   beforeAll(async () => {
     admin = await t.adminAuth();
+    adminId = (await t.http.get('/api/auth/me').set('Authorization', admin)).body.id;
     member = await t.createUser('member');
   });
 
   const uploadRequest = (auth: string, bytes: Buffer, name = 'f.txt') => () =>
     t.http.post('/api/uploads').set('Authorization', auth).attach('files', bytes, name);
 
-  const storedUpload = (bytes: Buffer, objectKey: string) => ({
+  /** What an upload that stored `bytes` under `objectKey` asks HashCleanupService to record. */
+  const storedUpload = (bytes: Buffer, objectKey: string, originalFilename = 'late.txt') => ({
     hash: sha256(bytes),
     size: bytes.length,
     objectKey,
-    originalFilename: 'late.txt',
+    originalFilename,
     contentType: 'text/plain',
     fileType: 'document' as const,
     width: null,
@@ -74,23 +77,28 @@ describe('races on one content, forced in both orders', () => {
       await expectInvariants(t);
     });
 
-    it.each([
-      ['admin first', true],
-      ['member first', false],
-    ])('stored content (%s): the later upload is the one recorded', async (_, adminFirst) => {
-      const bytes = content();
-      const first = await upload(t, admin, bytes, 'original.txt');
-      const barrier = await holdContentLock(t.databaseUrl, first.hash);
-      const [winner, loser] = adminFirst ? [admin, member.auth] : [member.auth, admin];
-      const [a, b] = await runInOrder(t.databaseUrl, barrier, uploadRequest(winner, bytes, 'one.txt'), uploadRequest(loser, bytes, 'two.txt'));
-      expect(a.body.results[0].status).toBe('pending_updated');
-      expect(b.body.results[0].status).toBe('pending_updated');
-      const pending = await t.http.get(`/api/pending/${first.pendingFile!.id}`).set('Authorization', admin);
-      // Serialized on the content lock: the second one's update is the last word.
-      expect(pending.body.originalFilename).toBe('two.txt');
-      expect(pending.body.uploadedBy.id).toBe(adminFirst ? member.id : (await t.get(DataSource).query(`SELECT id FROM users WHERE email = 'admin@test.local'`))[0].id);
-      await expectInvariants(t);
-    });
+    it.each(bothOrders('admin', 'member'))(
+      'stored content (%s first): the later upload is the one recorded',
+      async (first, second) => {
+        const bytes = content();
+        const original = await upload(t, admin, bytes, 'original.txt');
+        const barrier = await holdContentLock(t.databaseUrl, original.hash);
+        const uploaders = { admin: { auth: admin, id: adminId }, member };
+        const [a, b] = await runInOrder(
+          t.databaseUrl,
+          barrier,
+          uploadRequest(uploaders[first].auth, bytes, 'one.txt'),
+          uploadRequest(uploaders[second].auth, bytes, 'two.txt'),
+        );
+        expect(a.body.results[0].status).toBe('pending_updated');
+        expect(b.body.results[0].status).toBe('pending_updated');
+        const pending = await t.http.get(`/api/pending/${original.pendingFile!.id}`).set('Authorization', admin);
+        // Serialized on the content lock: the second one's update is the last word.
+        expect(pending.body.originalFilename).toBe('two.txt');
+        expect(pending.body.uploadedBy.id).toBe(uploaders[second].id);
+        await expectInvariants(t);
+      },
+    );
   });
 
   it.each(bothOrders('A', 'B'))('two approvals of one pending file (%s first): exactly one wins', async (first, second) => {
@@ -208,18 +216,7 @@ describe('races on one content, forced in both orders', () => {
       await t.get(ObjectStorage).putStream(session.objectKey, Readable.from([bytes]));
       const report = await t.get(ContentMaintenanceService).collectGarbage();
       expect(report.orphanObjectsQueued).toBe(0);
-      const outcome = await t.get(HashCleanupService).recordUpload({
-        hash: sha256(bytes),
-        size: bytes.length,
-        objectKey: session.objectKey,
-        originalFilename: 'late.txt',
-        contentType: 'text/plain',
-        fileType: 'document',
-        width: null,
-        height: null,
-        folderPath: '',
-        uploadedById: member.id,
-      });
+      const outcome = await t.get(HashCleanupService).recordUpload(storedUpload(bytes, session.objectKey));
       session.close();
       expect(outcome.status).toBe('pending');
       await expectInvariants(t);
@@ -260,18 +257,7 @@ describe('races on one content, forced in both orders', () => {
       expect(report.orphanObjectsQueued).toBe(1);
       expect(report.staleUploadSessions).toBe(1);
       await expect(
-        t.get(HashCleanupService).recordUpload({
-          hash: sha256(bytes),
-          size: bytes.length,
-          objectKey: session.objectKey,
-          originalFilename: 'stalled.txt',
-          contentType: 'text/plain',
-          fileType: 'document',
-          width: null,
-          height: null,
-          folderPath: '',
-          uploadedById: member.id,
-        }),
+        t.get(HashCleanupService).recordUpload(storedUpload(bytes, session.objectKey, 'stalled.txt')),
       ).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
       expect(await count(t, `SELECT 1 FROM pending_files WHERE hash = $1`, [sha256(bytes)])).toBe(0);
       await expectInvariants(t);

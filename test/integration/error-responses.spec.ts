@@ -1,5 +1,5 @@
 /**
- * Issue 2 (foundation): every kind of error answers the contract's one error shape
+ * every kind of error answers the contract's one error shape
  * `{statusCode, error, code, message, details?}` with the right status, and nothing internal (stack, SQL, bucket,
  * storage key) ever reaches the client.
  */
@@ -43,7 +43,7 @@ function silenceErrorLog() {
   return jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
 }
 
-describe('foundation: error shape', () => {
+describe('error responses in the contract shape', () => {
   let admin: string;
 
   const t = useTestApp();

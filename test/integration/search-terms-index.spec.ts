@@ -1,6 +1,6 @@
 /**
  * Search answered from the terms index (`media_search_terms`, migration 1764202100000) against search answered from
- * the media rows (GIN over `search_vector`, `tag_ids`, `collection_ids`): LibraryService picks one by the shape of
+ * the media rows (GIN over `search_vector`, `tag_ids`, `collection_ids`): the planner picks one by the shape of
  * the query, and both must give the same files, in the same order, with the same count. A size filter that every file
  * passes (`minSize: 0`) sends a query to the media rows, so each query is asked both ways.
  *

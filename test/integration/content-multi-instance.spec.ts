@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { StorageDeletionQueue } from '../../src/file-manager/services/storage-deletion-queue.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { useTestApp, type TestApp } from '../support/app.js';
-import { runWorkload, sha256, workloadSeed, type WorkloadUser } from '../support/core-workload.js';
+import { runWorkload, sha256, workloadSeed, type WorkloadUser } from '../support/workload.js';
 import { testBucketName, useTestDatabase } from '../support/database.js';
 import { checkInvariants, expectInvariants, formatViolations } from '../support/invariants.js';
 import {
@@ -343,7 +343,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
   });
 
   it('keeps I1–I4 through a randomized workload spread across both instances', async () => {
-    const seed = workloadSeed('core-multi-instance');
+    const seed = workloadSeed('content-multi-instance');
     const member = await a.createUser('member');
     const [{ id: adminId }] = (await dataSource.query(`SELECT id FROM users WHERE role = 'admin' LIMIT 1`)) as Array<{
       id: string;
@@ -374,7 +374,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
       },
     });
     console.log(
-      `core-multi-instance: seed ${seed}, ${stats.operations} operations in ${stats.batches} batches, ${Date.now() - started} ms\n` +
+      `content-multi-instance: seed ${seed}, ${stats.operations} operations in ${stats.batches} batches, ${Date.now() - started} ms\n` +
         JSON.stringify(stats.outcomes, null, 1),
     );
     expect(stats.operations).toBe(240);

@@ -1,15 +1,15 @@
 /**
- * Issue 2 (foundation): `npm run migration:run|revert` through the migration CLI, run from the sources in a child
+ * `npm run migration:run|revert` through the migration CLI, run from the sources in a child
  * process exactly as `node dist/database/migration-cli.js` runs from the build.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMigrations } from '../../src/database/migrator.js';
-import { ENV, TEST_DATABASE_PREFIX, databaseUrlFor, withClient } from '../support/test-run.js';
+import { useTestDatabase } from '../support/database.js';
+import { withClient } from '../support/test-run.js';
 
 interface CliResult {
   code: number;
@@ -27,27 +27,22 @@ function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
   });
 }
 
-describe('foundation: migration CLI', () => {
-  const serverUrl = () => process.env[ENV.adminDatabaseUrl] ?? process.env.DATABASE_URL!;
-  const name = `${TEST_DATABASE_PREFIX}${process.env[ENV.runId] ?? 'norun'}_${randomBytes(6).toString('hex')}`;
+describe('migration CLI', () => {
+  const database = useTestDatabase({ empty: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'mediavault-cli-'));
-  let url: string;
   let env: Record<string, string>;
 
   const appliedMigrations = () =>
-    withClient(url, async (client) => {
+    withClient(database.url, async (client) => {
       const present = await client.query(`SELECT to_regclass('migrations') IS NOT NULL AS present`);
       if (!present.rows[0].present) return [];
       return (await client.query<{ name: string }>('SELECT name FROM migrations ORDER BY id')).rows.map((row) => row.name);
     });
 
-  beforeAll(async () => {
-    await withClient(serverUrl(), (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
-    url = databaseUrlFor(serverUrl(), name);
-    env = { DATABASE_URL: url, DATA_DIR: dataDir };
+  beforeAll(() => {
+    env = { DATABASE_URL: database.url, DATA_DIR: dataDir };
   });
   afterAll(async () => {
-    await withClient(serverUrl(), (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`));
     await rm(dataDir, { recursive: true, force: true });
   });
 

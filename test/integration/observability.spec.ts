@@ -2,15 +2,11 @@
  * Observability: JSON request logs carrying the request id (and never a credential), Prometheus metrics with
  * route patterns and the domain counters, and the metrics endpoint's network allow-list.
  */
-import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../src/embedded/embedded-s3.js';
-import { ADMIN_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ADMIN_PASSWORD, useTestApp } from '../support/app.js';
 import { approve, content, drainDeletions, upload } from '../support/files.js';
+import { useOwnStorage } from '../support/storage-server.js';
+import { sample } from '../support/metrics.js';
 
 /** Collects every line the app's pino logger writes. */
 class LogCapture extends Writable {
@@ -24,31 +20,10 @@ class LogCapture extends Writable {
   }
 }
 
-/** The value of one sample in Prometheus text format (labels matched exactly, in any order). */
-function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of metrics.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.keys(labels).length !== Object.keys(found).length) continue;
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
-  }
-  return undefined;
-}
-
-describe('ops: observability', () => {
-  let database: TestDatabase;
-  let t: TestApp;
+describe('observability: request logs and metrics', () => {
   const logs = new LogCapture();
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, appOptions: { logger: ['log', 'warn', 'error'], logDestination: logs } });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
+  const t = useTestApp({ appOptions: { logger: ['log', 'warn', 'error'], logDestination: logs } });
 
   it('logs one JSON line per request with the same request id as the header and the error body, and no credential', async () => {
     const admin = await t.adminAuth();
@@ -140,34 +115,11 @@ describe('ops: observability', () => {
   });
 });
 
-describe('ops: metrics access and storage errors', () => {
-  let database: TestDatabase;
-  let s3: EmbeddedS3;
-  let directory: string;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    // A storage server of its own, to stop: the run's shared one serves every other spec.
-    directory = mkdtempSync(join(tmpdir(), 'mediavault-ops-s3-'));
-    s3 = await startEmbeddedS3({ directory });
-    t = await createTestApp({
-      databaseUrl: database.url,
-      env: {
-        S3_ENDPOINT: s3.endpoint,
-        S3_ACCESS_KEY: s3.accessKey,
-        S3_SECRET_KEY: s3.secretKey,
-        S3_REGION: s3.region,
-        METRICS_ALLOWED_IPS: '10.0.0.0/8, 192.0.2.7',
-        TRUST_PROXY: 'loopback',
-      },
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await s3?.stop();
-    await database?.drop();
-    await rm(directory, { recursive: true, force: true });
+describe('metrics access and storage errors', () => {
+  // A storage server of its own, to stop: the run's shared one serves every other spec.
+  const storage = useOwnStorage();
+  const t = useTestApp({
+    env: () => ({ ...storage.env(), METRICS_ALLOWED_IPS: '10.0.0.0/8, 192.0.2.7', TRUST_PROXY: 'loopback' }),
   });
 
   it('serves metrics only to the configured networks, judged on the client address behind a trusted proxy', async () => {
@@ -182,7 +134,7 @@ describe('ops: metrics access and storage errors', () => {
   });
 
   it('counts failed storage requests by operation', async () => {
-    await s3.stop();
+    await storage.stop();
     expect((await t.http.get('/api/health')).status).toBe(503);
     const metrics = await t.http.get('/api/metrics').set('X-Forwarded-For', '10.0.0.1');
     expect(metrics.status).toBe(200);

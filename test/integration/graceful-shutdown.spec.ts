@@ -3,47 +3,27 @@
  * in flight finish and be recorded, then the process exits 0; past SHUTDOWN_TIMEOUT_SECONDS an unfinished upload is
  * cut and leaves no record behind.
  */
-import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/app.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, testAppEnv } from '../support/app.js';
 import { startChildApp, type ChildApp } from '../support/child-app.js';
-import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
 import { content, sha256 } from '../support/files.js';
 
-const BOUNDARY = 'ops-shutdown-boundary';
+const BOUNDARY = 'graceful-shutdown-boundary';
 
-describe('ops: graceful shutdown', () => {
-  let database: TestDatabase;
+describe('graceful shutdown', () => {
+  const database = useTestDatabase();
   let child: ChildApp | undefined;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
   afterEach(async () => {
     await child?.kill();
     child = undefined;
   });
-  afterAll(async () => {
-    await database?.drop();
-  });
 
-  const start = (env: Record<string, string> = {}) =>
-    startChildApp({
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      S3_BUCKET: testBucketName(),
-      JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
-      ADMIN_EMAIL,
-      ADMIN_PASSWORD,
-      SCHEDULED_JOBS_ENABLED: 'false',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-shutdown-')),
-      ...env,
-    });
+  const start = (env: Record<string, string> = {}) => startChildApp(testAppEnv({ databaseUrl: database.url, env }));
 
   it('on SIGTERM refuses new connections, finishes the upload in flight (201, recorded) and exits 0', async () => {
     child = await start({ SHUTDOWN_TIMEOUT_SECONDS: '30' });

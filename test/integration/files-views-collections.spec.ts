@@ -5,31 +5,24 @@
  * ones they can't (removing a file from someone else's private collection is not theirs to do).
  */
 import { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { createCollection, createMediaFile, type Json } from './library-fixtures.js';
 
 describe('media file views and private collections', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
   let uploader: { id: string; auth: string };
   let owner: { id: string; auth: string };
   let shared: Json;
   let secret: Json;
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     admin = await t.adminAuth();
     uploader = await t.createUser('member');
     owner = await t.createUser('member');
     shared = await createCollection(t, { title: 'Shared shelf', accessLevel: 'members' });
     secret = await createCollection(t, { title: 'Owner secret shelf', accessLevel: 'private' }, owner.auth);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   const collectionTitles = (view: Json): string[] => view.collections.map((collection: Json) => collection.title);
@@ -50,7 +43,10 @@ describe('media file views and private collections', () => {
 
   it("answers an upload of existing content without the other member's private collection", async () => {
     const { file, content } = await fileInBoth('Uploaded twice');
-    const again = await t.http.post('/api/uploads').set('Authorization', uploader.auth).attach('files', content, 'again.txt');
+    const again = await t.http
+      .post('/api/uploads')
+      .set('Authorization', uploader.auth)
+      .attach('files', content, 'again.txt');
     expect(again.status).toBe(201);
     expect(again.body.results[0]).toMatchObject({ status: 'exists', mediaFile: { id: file.id } });
     expect(collectionTitles(again.body.results[0].mediaFile)).toEqual(['Shared shelf']);
@@ -86,17 +82,21 @@ describe('media file views and private collections', () => {
       .expect(200);
     expect(collectionTitles(patched.body)).toEqual(['Other shelf']);
 
-    const links = (await t.get(DataSource).query(
+    const links: Array<{ title: string }> = await t.get(DataSource).query(
       `SELECT c.title FROM media_file_collections mc JOIN collections c ON c.id = mc.collection_id
         WHERE mc.media_file_id = $1 ORDER BY c.title`,
       [file.id],
-    )) as Array<{ title: string }>;
+    );
     expect(links.map((link) => link.title)).toEqual(['Other shelf', 'Owner secret shelf']);
     const asOwner = await t.http.get(`/api/files/${file.id}`).set('Authorization', owner.auth).expect(200);
     expect(collectionTitles(asOwner.body)).toEqual(['Other shelf', 'Owner secret shelf']);
 
     // An empty list empties what the member sees, and still keeps the rest.
-    await t.http.patch(`/api/files/${file.id}`).set('Authorization', uploader.auth).send({ collectionIds: [] }).expect(200);
+    await t.http
+      .patch(`/api/files/${file.id}`)
+      .set('Authorization', uploader.auth)
+      .send({ collectionIds: [] })
+      .expect(200);
     const afterEmpty = await t.http.get(`/api/files/${file.id}`).set('Authorization', admin).expect(200);
     expect(collectionTitles(afterEmpty.body)).toEqual(['Owner secret shelf']);
   });

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/app.js';
 import { startCli } from '../support/cli.js';
-import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
+import { testBucketName, useTestDatabase } from '../support/database.js';
 
-let database: TestDatabase;
-let bucket: string;
+const database = useTestDatabase();
+const bucket = testBucketName();
 let work: string;
 
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -62,14 +62,11 @@ function makeTree(root: string, files: Record<string, string | Buffer>): string 
 
 const text = (label: string) => `mediavault cli test ${label} ${randomBytes(6).toString('hex')}\n`;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  bucket = testBucketName();
+beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'mediavault-cli-'));
 });
 
-afterAll(async () => {
-  await database?.drop();
+afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 

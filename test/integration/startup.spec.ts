@@ -1,37 +1,19 @@
 /**
- * Issue 2 (foundation): what happens at start-up, with several instances on one database. Migrations run under
+ * what happens at start-up, with several instances on one database. Migrations run under
  * the migrations advisory lock and the first admin is created exactly once, however many instances boot at once.
  */
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMigrations, runMigrations } from '../../src/database/migrator.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { testBucketName } from '../support/database.js';
-import { ENV, TEST_DATABASE_PREFIX, databaseUrlFor, withClient } from '../support/test-run.js';
+import { createTestDatabase, testBucketName } from '../support/database.js';
+import { withClient } from '../support/test-run.js';
 
 const BOOT_ADMIN = 'boot-admin@test.local';
-
-/**
- * A new database with nothing in it (not cloned from the migrated template): the state a first deployment starts
- * from. Named with this run's prefix, so a crashed run's leftovers are dropped by the run's teardown.
- */
-async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const serverUrl = process.env[ENV.adminDatabaseUrl] ?? process.env.DATABASE_URL!;
-  const name = `${TEST_DATABASE_PREFIX}${process.env[ENV.runId] ?? 'norun'}_${randomBytes(6).toString('hex')}`;
-  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
-  return {
-    url: databaseUrlFor(serverUrl, name),
-    drop: () =>
-      withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`)).then(
-        () => undefined,
-      ),
-  };
-}
 
 async function queryOne<T>(url: string, sql: string, parameters: unknown[] = []): Promise<T> {
   return withClient(url, async (client) => (await client.query(sql, parameters)).rows[0] as T);
@@ -42,8 +24,7 @@ function generatedPasswordWarnings(spy: { mock: { calls: unknown[][] } }): strin
   return spy.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('generated password'));
 }
 
-describe('foundation: start-up with several instances', () => {
-  const savedEnv = { ...process.env };
+describe('start-up with several instances', () => {
   const databases: Array<{ drop(): Promise<void> }> = [];
   const apps: TestApp[] = [];
   /** The database and DATA_DIR of the two-instance boot, which the restart tests start again on. */
@@ -53,13 +34,10 @@ describe('foundation: start-up with several instances', () => {
   afterAll(async () => {
     await Promise.allSettled(apps.map((app) => app.close()));
     await Promise.allSettled(databases.map((database) => database.drop()));
-    // createTestApp writes its settings into process.env; leave it as we found it.
-    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-    Object.assign(process.env, savedEnv);
   });
 
   it('two concurrent runMigrations on an empty database both succeed and apply each migration once', async () => {
-    const database = await createEmptyDatabase();
+    const database = await createTestDatabase({ empty: true });
     databases.push(database);
     const expected = (await loadMigrations()).map((migration) => new migration().name ?? migration.name);
     expect(expected.length).toBeGreaterThan(0);
@@ -78,7 +56,7 @@ describe('foundation: start-up with several instances', () => {
   });
 
   it('two instances booting at once on an empty database: migrated once, exactly one admin, both serving', async () => {
-    const database = await createEmptyDatabase();
+    const database = await createTestDatabase({ empty: true });
     databases.push(database);
     const dataDir = mkdtempSync(join(tmpdir(), 'mediavault-boot-'));
     Object.assign(booted, { databaseUrl: database.url, dataDir });
@@ -158,7 +136,7 @@ describe('foundation: start-up with several instances', () => {
   });
 
   it('with ADMIN_PASSWORD set, the first admin gets it and no password is printed or saved', async () => {
-    const database = await createEmptyDatabase();
+    const database = await createTestDatabase({ empty: true });
     databases.push(database);
     const dataDir = mkdtempSync(join(tmpdir(), 'mediavault-boot-'));
     const warn = jest.spyOn(Logger.prototype, 'warn');

@@ -1,17 +1,13 @@
 /**
- * Issue 2 (foundation): GET /api/health answers 200 while both dependencies answer and 503 naming the failing one
+ * GET /api/health answers 200 while both dependencies answer and 503 naming the failing one
  * when one is down, without leaking where it lives (host, port, bucket) or why (driver messages).
  */
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../src/embedded/embedded-s3.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
+import { createTestApp, useTestApp } from '../support/app.js';
+import { useTestDatabase } from '../support/database.js';
+import { useOwnStorage } from '../support/storage-server.js';
 
 type HttpResponse = { status: number; body: Record<string, unknown> };
 
@@ -50,38 +46,14 @@ async function startRelay(target: { host: string; port: number }, port = 0) {
   };
 }
 
-describe('foundation: health', () => {
-  let database: TestDatabase;
-  const savedEnv = { ...process.env };
-  afterAll(() => {
-    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-    Object.assign(process.env, savedEnv);
-  });
-  beforeAll(async () => (database = await createTestDatabase()));
-  afterAll(() => database?.drop());
+describe('health', () => {
+  const database = useTestDatabase();
   afterEach(() => jest.restoreAllMocks());
 
   describe('storage', () => {
-    let s3: EmbeddedS3;
-    let directory: string;
-    let t: TestApp;
-    const bucket = testBucketName();
-
-    beforeAll(async () => {
-      // A storage server of its own: stopping the run's shared one would break every other spec.
-      directory = mkdtempSync(join(tmpdir(), 'mediavault-health-s3-'));
-      s3 = await startEmbeddedS3({ directory });
-      t = await createTestApp({
-        databaseUrl: database.url,
-        bucket,
-        env: { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_REGION: s3.region },
-      });
-    });
-    afterAll(async () => {
-      await t?.close();
-      await s3?.stop();
-      await rm(directory, { recursive: true, force: true });
-    });
+    // A storage server of its own: stopping the run's shared one would break every other spec.
+    const storage = useOwnStorage();
+    const t = useTestApp({ database, env: () => storage.env() });
 
     it('answers 200 with both checks up, to anonymous callers', async () => {
       const response = await t.http.get('/api/health');
@@ -90,8 +62,8 @@ describe('foundation: health', () => {
     });
 
     it('answers 503 with checks.storage down when the storage server is stopped, and 200 once it is back', async () => {
-      const port = Number(new URL(s3.endpoint).port);
-      await s3.stop();
+      const { endpoint, accessKey } = storage.server;
+      await storage.stop();
 
       const response = await t.http.get('/api/health');
       expect(response.status).toBe(503);
@@ -99,9 +71,9 @@ describe('foundation: health', () => {
         status: 'error',
         checks: { database: { status: 'up' }, storage: { status: 'down', error: expect.any(String) } },
       });
-      expectNothingInternal(response, bucket, String(port), s3.accessKey);
+      expectNothingInternal(response, t.bucket, new URL(endpoint).port, accessKey);
 
-      s3 = await startEmbeddedS3({ directory, port });
+      await storage.restart();
       const recovered = await t.http.get('/api/health');
       expect(recovered.status).toBe(200);
     });

@@ -6,25 +6,18 @@
  * (b) a server process SIGKILLed during a randomized workload driven over HTTP against it and an in-process
  *     instance, then restarted: after the jobs run, I1–I4 hold.
  */
-import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { buildOpenApiDocument } from '../../src/common/openapi/document.js';
-import { ObjectStorage } from '../../src/storage/object-storage.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
+import { testAppEnv, useTestApp } from '../support/app.js';
 import { startChildApp, type ChildApp } from '../support/child-app.js';
-import { prng } from '../support/core-workload.js';
-import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
-import { approve, content, count, createMediaFile, drainDeletions, purge, reject, sha256, trash, upload } from '../support/files.js';
-import { checkInvariants, formatViolations } from '../support/invariants.js';
+import { prng } from '../support/workload.js';
+import { approve, content, count, createMediaFile, purge, reject, sha256, trash, upload } from '../support/files.js';
+import { expectInvariants } from '../support/invariants.js';
 import { checkedRequest } from '../support/openapi-check.js';
 import { holdContentLock, holdNewContent, waitForLockWaiters } from '../support/race.js';
-
-const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
 function expectErrorShape(response: { status: number; body: Record<string, unknown> }, code: string): void {
   expect(response.status).toBe(503);
@@ -50,20 +43,14 @@ async function terminateLockWaiters(databaseUrl: string): Promise<number> {
 }
 
 describe('the database connection killed in the middle of a transaction', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let admin: string;
   let dataSource: DataSource;
 
+  const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, env: { ORPHAN_GRACE_MINUTES: '0' } });
     admin = await t.adminAuth();
     dataSource = t.get(DataSource);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   /**
@@ -74,19 +61,13 @@ describe('the database connection killed in the middle of a transaction', () => 
     const answer = Promise.resolve(operation());
     answer.catch(() => undefined);
     try {
-      await waitForLockWaiters(database.url, 1);
-      expect(await terminateLockWaiters(database.url)).toBe(1);
+      await waitForLockWaiters(t.databaseUrl, 1);
+      expect(await terminateLockWaiters(t.databaseUrl)).toBe(1);
       return await answer;
     } finally {
       await barrier.release();
     }
   }
-
-  const expectInvariants = async () => {
-    await drainDeletions(t);
-    const violations = await checkInvariants({ dataSource, storage: t.get(ObjectStorage), apps: [t] });
-    expect(formatViolations(violations)).toBe('');
-  };
 
   const expectServing = async () => {
     // The pool hands out working connections again: several queries in parallel, more than the one lost.
@@ -102,7 +83,7 @@ describe('the database connection killed in the middle of a transaction', () => 
     const again = await upload(t, admin, bytes);
     expect(again.status).toBe('pending_updated');
 
-    const barrier = await holdContentLock(database.url, file.hash);
+    const barrier = await holdContentLock(t.databaseUrl, file.hash);
     const response = await killWhileWaiting(barrier, () => approve(t, admin, again.pendingFile!.id, { title: 'Never' }));
     expectErrorShape(response, 'DATABASE_UNAVAILABLE');
 
@@ -114,15 +95,15 @@ describe('the database connection killed in the middle of a transaction', () => 
     ]);
     expect(await count(t, `SELECT 1 FROM stored_objects WHERE hash = $1`, [file.hash])).toBe(1);
     await expectServing();
-    await expectInvariants();
+    await expectInvariants(t);
     // And the same approval goes through now.
     expect((await approve(t, admin, again.pendingFile!.id, { title: 'Now' })).status).toBe(201);
-    await expectInvariants();
+    await expectInvariants(t);
   });
 
   it('during a reject: 503, the pending file still pending and its content still stored', async () => {
     const pending = await upload(t, admin, content());
-    const barrier = await holdContentLock(database.url, pending.hash);
+    const barrier = await holdContentLock(t.databaseUrl, pending.hash);
     const response = await killWhileWaiting(barrier, () => reject(t, admin, pending.pendingFile!.id));
     expectErrorShape(response, 'DATABASE_UNAVAILABLE');
 
@@ -132,15 +113,15 @@ describe('the database connection killed in the middle of a transaction', () => 
     expect(await count(t, `SELECT 1 FROM stored_objects WHERE hash = $1`, [pending.hash])).toBe(1);
     expect(await count(t, `SELECT 1 FROM storage_deletions`)).toBe(0);
     await expectServing();
-    await expectInvariants();
+    await expectInvariants(t);
     expect((await reject(t, admin, pending.pendingFile!.id)).status).toBe(200);
-    await expectInvariants();
+    await expectInvariants(t);
   });
 
   it('during a purge: 503, the media file still in the trash and its content still stored', async () => {
     const file = await createMediaFile(t, admin);
     expect((await trash(t, admin, file.mediaId)).status).toBe(204);
-    const barrier = await holdContentLock(database.url, file.hash);
+    const barrier = await holdContentLock(t.databaseUrl, file.hash);
     const response = await killWhileWaiting(barrier, () => purge(t, admin, file.mediaId));
     expectErrorShape(response, 'DATABASE_UNAVAILABLE');
 
@@ -149,13 +130,13 @@ describe('the database connection killed in the middle of a transaction', () => 
     ]);
     expect(await count(t, `SELECT 1 FROM stored_objects WHERE hash = $1`, [file.hash])).toBe(1);
     await expectServing();
-    await expectInvariants();
+    await expectInvariants(t);
   });
 
   it("during an upload's record transaction: 503, no record, the written object is given back and collected", async () => {
     const bytes = content();
     const hash = sha256(bytes);
-    const barrier = await holdNewContent(database.url, hash);
+    const barrier = await holdNewContent(t.databaseUrl, hash);
     const response = await killWhileWaiting(barrier, () =>
       t.http.post('/api/uploads').set('Authorization', admin).attach('files', bytes, 'killed.txt'),
     );
@@ -166,37 +147,17 @@ describe('the database connection killed in the middle of a transaction', () => 
     // The claim was dropped and the object queued for deletion on a fresh connection (the pool recovered).
     expect(await count(t, `SELECT 1 FROM upload_sessions`)).toBe(0);
     await expectServing();
-    await expectInvariants();
+    await expectInvariants(t);
     expect((await upload(t, admin, bytes)).status).toBe('pending');
-    await expectInvariants();
+    await expectInvariants(t);
   });
 });
 
 describe('an instance SIGKILLed during a randomized workload, then restarted', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-  const bucket = testBucketName();
+  const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, bucket, env: { ORPHAN_GRACE_MINUTES: '0' } });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
-
-  const childEnv = () => ({
-    NODE_ENV: 'test',
-    DATABASE_URL: database.url,
-    S3_BUCKET: bucket,
-    JWT_SECRET, // the in-process instance's: a token from one works on the other
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    ORPHAN_GRACE_MINUTES: '0',
-    SCHEDULED_JOBS_ENABLED: 'false',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-child-')),
-  });
+  // The in-process instance's settings (JWT secret included: a token from one works on the other).
+  const childEnv = () => testAppEnv({ databaseUrl: t.databaseUrl, bucket: t.bucket, env: { ORPHAN_GRACE_MINUTES: '0' } });
 
   /** An upload to `url` that sends half of its body and then waits: the server is streaming it when killed. */
   function halfSentUpload(url: string, auth: string, bytes: Buffer): { sent: Promise<void>; answer: Promise<unknown> } {
@@ -231,7 +192,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
 
   it('keeps I1–I4 once the jobs have run', async () => {
     const seed = Number(process.env.WORKLOAD_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    console.log(`ops-faults SIGKILL workload: WORKLOAD_SEED=${seed}`);
+    console.log(`faults SIGKILL workload: WORKLOAD_SEED=${seed}`);
     const random = prng(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
     const admin = await t.adminAuth();
@@ -333,7 +294,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
     childDead = false;
     try {
       for (let round = 0; round < 4; round += 1, step += 6) await batch(step, 6);
-      console.log(`ops-faults SIGKILL workload (seed ${seed}): ${JSON.stringify(outcomes)}`);
+      console.log(`faults SIGKILL workload (seed ${seed}): ${JSON.stringify(outcomes)}`);
 
       // Quiescent. The killed process's claims stopped being refreshed: let time pass for them, then run the jobs
       // on the restarted instance, over HTTP like an operator would.
@@ -347,9 +308,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
     } finally {
       await child.kill('SIGTERM');
     }
-    await drainDeletions(t);
-    const violations = await checkInvariants({ dataSource, storage: t.get(ObjectStorage), bucket, apps: [t] });
-    expect(formatViolations(violations)).toBe('');
+    await expectInvariants(t, { bucket: t.bucket });
     expect(await count(t, `SELECT 1 FROM upload_sessions`)).toBe(0);
   }, 120_000);
 });

@@ -2,11 +2,7 @@
  * Crash points and storage failures, then recovery: a server process killed (SIGKILL) after writing an object
  * and before recording it; storage down while content is freed; storage down during an upload or an approval.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../src/embedded/embedded-s3.js';
 import { ContentMaintenanceService } from '../../src/file-manager/services/content-maintenance.service.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, testAppEnv, useTestApp } from '../support/app.js';
 import { startChildApp } from '../support/child-app.js';
@@ -25,6 +21,7 @@ import {
   upload,
 } from '../support/files.js';
 import { holdNewContent, waitForLockWaiters } from '../support/race.js';
+import { useOwnStorage } from '../support/storage-server.js';
 import { expectInvariants } from '../support/invariants.js';
 
 describe('a server killed between writing an object and recording it', () => {
@@ -83,36 +80,12 @@ describe('a server killed between writing an object and recording it', () => {
 });
 
 describe('storage failing', () => {
-  let s3: EmbeddedS3;
-  let s3Directory: string;
-  let port: number;
   let admin: string;
 
-  const startStorage = async () => {
-    s3 = await startEmbeddedS3({ directory: s3Directory, port });
-    port = Number(new URL(s3.endpoint).port);
-  };
-
-  beforeAll(async () => {
-    s3Directory = mkdtempSync(join(tmpdir(), 'mediavault-s3-'));
-    port = 0;
-    await startStorage();
-  });
-  const t = useTestApp({
-    env: () => ({
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY: s3.accessKey,
-      S3_SECRET_KEY: s3.secretKey,
-      S3_REGION: s3.region,
-      ORPHAN_GRACE_MINUTES: '0',
-    }),
-  });
+  const storage = useOwnStorage();
+  const t = useTestApp({ env: () => ({ ...storage.env(), ORPHAN_GRACE_MINUTES: '0' }) });
   beforeAll(async () => {
     admin = await t.adminAuth();
-  });
-  afterAll(async () => {
-    await s3?.stop();
-    rmSync(s3Directory, { recursive: true, force: true });
   });
 
   /** Pretends the retry backoff has elapsed. */
@@ -125,7 +98,7 @@ describe('storage failing', () => {
     const pendingObject = await storedObjectOf(t, pending.hash);
     await trash(t, admin, file.mediaId);
 
-    await s3.stop();
+    await storage.stop();
     expect((await purge(t, admin, file.mediaId)).status).toBe(204);
     expect((await reject(t, admin, pending.pendingFile!.id)).status).toBe(200);
     await drainDeletions(t);
@@ -136,7 +109,7 @@ describe('storage failing', () => {
     expect(queued.map((row) => row.object_key).sort()).toEqual([fileObject!.objectKey, pendingObject!.objectKey].sort());
     expect(queued.every((row) => row.attempts >= 1)).toBe(true);
 
-    await startStorage();
+    await storage.restart();
     await makeDeletionsDue();
     const report = await t.get(ContentMaintenanceService).collectGarbage();
     expect(report.objectsDeleted).toBe(2);
@@ -145,7 +118,7 @@ describe('storage failing', () => {
   });
 
   it('during an upload: 503 STORAGE_UNAVAILABLE and no record', async () => {
-    await s3.stop();
+    await storage.stop();
     try {
       const bytes = content();
       const response = await t.http.post('/api/uploads').set('Authorization', admin).attach('files', bytes, 'x.txt');
@@ -155,7 +128,7 @@ describe('storage failing', () => {
       expect(await count(t, `SELECT 1 FROM pending_files WHERE hash = $1`, [sha256(bytes)])).toBe(0);
       expect(await count(t, `SELECT 1 FROM upload_sessions`)).toBe(0);
     } finally {
-      await startStorage();
+      await storage.restart();
     }
     await makeDeletionsDue();
     await t.get(ContentMaintenanceService).collectGarbage();
@@ -163,7 +136,7 @@ describe('storage failing', () => {
   });
 
   it('during an upload of several files: 503, and the server survives the parts it never read', async () => {
-    await s3.stop();
+    await storage.stop();
     try {
       // The first part fails on storage; the request is abandoned while the next parts are still unread. Their
       // streams then error ("unexpected end"): that must not be an unhandled error that kills the process.
@@ -176,7 +149,7 @@ describe('storage failing', () => {
       expect(response.status).toBe(503);
       expect(response.body.code).toBe('STORAGE_UNAVAILABLE');
     } finally {
-      await startStorage();
+      await storage.restart();
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await t.http.get('/api/health')).status).toBe(200);
@@ -188,13 +161,13 @@ describe('storage failing', () => {
     const file = await createMediaFile(t, admin, bytes);
     await trash(t, admin, file.mediaId);
     const again = await upload(t, admin, bytes);
-    await s3.stop();
+    await storage.stop();
     try {
       const response = await approve(t, admin, again.pendingFile!.id, { title: 'Never' });
       expect(response.status).toBe(503);
       expect(response.body.code).toBe('STORAGE_UNAVAILABLE');
     } finally {
-      await startStorage();
+      await storage.restart();
     }
     const rows = await t.get(DataSource).query(`SELECT id, deleted_at FROM media_files WHERE hash = $1`, [file.hash]);
     expect(rows).toEqual([{ id: file.mediaId, deleted_at: expect.any(Date) }]);

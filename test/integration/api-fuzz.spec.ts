@@ -10,8 +10,7 @@
  * numbers beyond any column's range (both once 500s).
  */
 import fc from 'fast-check';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, testBucketName, type TestDatabase } from '../support/database.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, useTestApp } from '../support/app.js';
 import { content, createMediaFile, trash, upload } from '../support/files.js';
 
 interface Operation {
@@ -207,17 +206,14 @@ function queryArbitrary(names: string[]): fc.Arbitrary<string> {
 // --- the spec -------------------------------------------------------------------------------------------------------
 
 describe('every endpoint fuzzed with invalid input', () => {
-  let database: TestDatabase;
-  let t: TestApp;
   let operations: Operation[] = [];
-  const bucket = testBucketName();
   const auths: Record<'admin' | 'member' | 'anonymous', string | undefined> = { admin: undefined, member: undefined, anonymous: undefined };
   const realIds: string[] = [];
   const statuses = new Map<string, Map<number, number>>();
 
+  const t = useTestApp();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url, bucket });
     auths.admin = await t.adminAuth();
     const member = await t.createUser('member');
     auths.member = member.auth;
@@ -237,8 +233,6 @@ describe('every endpoint fuzzed with invalid input', () => {
   afterAll(async () => {
     const lines = [...statuses].map(([endpoint, counts]) => `${endpoint}: ${[...counts].map(([s, n]) => `${s}×${n}`).join(' ')}`);
     console.log(`fuzzed ${statuses.size} endpoints (${RUNS} runs each)\n${lines.join('\n')}`);
-    await t?.close();
-    await database?.drop();
   });
 
   it('finds the endpoints in the OpenAPI document', () => {
@@ -296,7 +290,7 @@ describe('every endpoint fuzzed with invalid input', () => {
           }
           // A download's 302 points at a signed storage URL by design (the contract); every other body is checked.
           const signedRedirect = response.status === 302 && /\/download$/.test(operation.path);
-          if (!signedRedirect && (LEAKS.test(text) || text.includes(bucket))) throw new Error(`leak: ${where}`);
+          if (!signedRedirect && (LEAKS.test(text) || text.includes(t.bucket))) throw new Error(`leak: ${where}`);
         }),
         { numRuns: RUNS, seed: SEED, endOnFailure: true },
       );

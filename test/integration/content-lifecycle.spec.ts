@@ -118,7 +118,9 @@ describe('atomic file hash handling (the seed cases)', () => {
     expect(trashed[0].deleted_at).not.toBeNull();
     const pending = await t.http.get(`/api/pending/${again.pendingFile!.id}`).set('Authorization', admin);
     expect(pending.body.status).toBe('pending');
-    expect(other.mediaId).toBeDefined();
+    // The file holding the slug the failed approval wanted is untouched.
+    const holder = await t.http.get(`/api/files/${other.mediaId}`).set('Authorization', admin);
+    expect(holder.body).toMatchObject({ id: other.mediaId, title: 'Other', slug: 'taken-slug' });
     // And the approval still works once the input is right.
     expect((await approve(t, admin, again.pendingFile!.id, { title: 'New' })).status).toBe(201);
   });

@@ -1,5 +1,5 @@
 /**
- * Issue 2 (foundation): login, the current user, user administration and the two global guards, through HTTP on
+ * login, the current user, user administration and the two global guards, through HTTP on
  * the real application and a real database.
  */
 import { DataSource } from 'typeorm';
@@ -19,7 +19,7 @@ function expectError(response: { status: number; body: Record<string, unknown> }
   expect(response.body).toMatchObject({ statusCode: status, code, error: expect.any(String), message: expect.any(String) });
 }
 
-describe('foundation: auth and users', () => {
+describe('auth and users', () => {
   const t = useTestApp();
 
   describe('POST /api/auth/login', () => {
