@@ -12,8 +12,7 @@ import type { Response } from 'supertest';
 import { buildOfflineOpenApiDocument } from '../../src/common/openapi/offline-document.js';
 import { buildOpenApiDocument } from '../../src/common/openapi/document.js';
 import { API_DIR, generateApiFiles } from '../../scripts/generate-api.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 import { checkedRequest, OpenApiChecker } from '../support/openapi-check.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
@@ -38,18 +37,11 @@ function refsIn(node: unknown): string[] {
 }
 
 describe('the OpenAPI document', () => {
-  let database: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp();
   let document: OpenAPIObject;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: database.url });
     document = (await t.http.get('/api/docs-json').expect(200)).body as OpenAPIObject;
-  });
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
   });
 
   it('validates as OpenAPI 3 and every $ref resolves', async () => {
