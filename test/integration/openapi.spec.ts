@@ -148,6 +148,9 @@ describe('the OpenAPI document', () => {
       expect(checker.problemWith('GET', `/api/files/${fileId}`, fake(404, errorBody, 'text/html'))).toMatch(
         /text\/html/,
       );
+      expect(checker.problemWith('GET', `/api/files/${fileId}`, fake(404, { ...errorBody, statusCode: 400 }))).toMatch(
+        /statusCode 400/,
+      );
     });
 
     it('fails the request of a spec whose response the document does not describe', async () => {

@@ -29,6 +29,7 @@ interface Operation {
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 const DOCUMENT_ID = 'openapi';
+const ERROR_SCHEMA_REF = '#/components/schemas/ErrorResponse';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 export class OpenApiChecker {
@@ -106,7 +107,11 @@ export class OpenApiChecker {
     const schema = content[mediaType].schema;
     if (mediaType !== 'application/json' || !schema) return undefined;
     const key = `${operation.method} ${operation.template} ${response.status}`;
-    return this.bodyProblem(label, key, toJsonSchema(schema), response);
+    const problem = this.bodyProblem(label, key, toJsonSchema(schema), response);
+    if (problem || schema.$ref !== ERROR_SCHEMA_REF) return problem;
+    // The error body repeats the status: a 404 saying `statusCode: 400` would mislead every client.
+    const { statusCode } = response.body as { statusCode: number };
+    return statusCode === response.status ? undefined : `${label} with an error body saying statusCode ${statusCode}`;
   }
 
   private find(method: string, pathname: string): Operation | undefined {
