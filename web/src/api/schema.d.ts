@@ -741,7 +741,7 @@ export interface components {
              * @default members
              * @enum {string}
              */
-            accessLevel: "public" | "members" | "staff" | "private";
+            accessLevel?: "public" | "members" | "staff" | "private";
             /** Format: uuid */
             pendingFileId: string;
         };
@@ -803,7 +803,7 @@ export interface components {
              * @default members
              * @enum {string}
              */
-            accessLevel: "public" | "members" | "staff" | "private";
+            accessLevel?: "public" | "members" | "staff" | "private";
         };
         /** @enum {string} */
         AccessLevel: "public" | "members" | "staff" | "private";
@@ -887,7 +887,7 @@ export interface components {
              * @default members
              * @enum {string}
              */
-            accessLevel: "public" | "members" | "staff" | "private";
+            accessLevel?: "public" | "members" | "staff" | "private";
         };
         UsageDto: {
             /** @example blog.post */
@@ -976,7 +976,7 @@ export interface components {
              * @default members
              * @enum {string}
              */
-            accessLevel: "public" | "members" | "staff" | "private";
+            accessLevel?: "public" | "members" | "staff" | "private";
             tagIds?: string[];
         };
         UpdateCollectionDto: {
@@ -988,7 +988,7 @@ export interface components {
              * @default members
              * @enum {string}
              */
-            accessLevel: "public" | "members" | "staff" | "private";
+            accessLevel?: "public" | "members" | "staff" | "private";
             tagIds?: string[];
         };
         JobRunResponse: {

@@ -26,7 +26,7 @@ export async function typecheckClient(baseUrl: string, accessToken: string): Pro
 
   const approved = await client.POST('/api/pending/{id}/approve', {
     params: { path: { id: '00000000-0000-0000-0000-000000000000' } },
-    body: { title: 'A cat', accessLevel: 'members' },
+    body: { title: 'A cat' },
   });
   if (approved.data) {
     const status: 'approved' = approved.data.status;
