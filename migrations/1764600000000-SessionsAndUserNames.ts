@@ -15,7 +15,10 @@ export class SessionsAndUserNames1764600000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE users ADD COLUMN name varchar(100), ADD COLUMN email_key varchar(320),
       ADD COLUMN disabled boolean NOT NULL DEFAULT false`);
-    const users = (await q.query(`SELECT id, email FROM users ORDER BY created_at, id`)) as Array<{ id: string; email: string }>;
+    const users = (await q.query(`SELECT id, email FROM users ORDER BY created_at, id`)) as Array<{
+      id: string;
+      email: string;
+    }>;
     const taken = new Set<string>();
     for (const { id, email } of users) {
       const display = email.normalize('NFKC').trim();
@@ -28,7 +31,8 @@ export class SessionsAndUserNames1764600000000 implements MigrationInterface {
         disabled = true;
       }
       taken.add(key);
-      const name = (display.includes('@') ? display.slice(0, display.lastIndexOf('@')) : display).slice(0, 100) || 'user';
+      const name =
+        (display.includes('@') ? display.slice(0, display.lastIndexOf('@')) : display).slice(0, 100) || 'user';
       await q.query(`UPDATE users SET email = $2, email_key = $3, name = $4, disabled = $5 WHERE id = $1`, [
         id,
         disabled ? email : display,

@@ -43,9 +43,7 @@ export class AuthService {
     const accountKey = emailKeyOf(email);
     this.throttle.check(address, accountKey);
     const user = await this.users.findWithPasswordByEmail(email);
-    const valid = user
-      ? await this.hasher.verify(user.passwordHash, password)
-      : await this.verifyDecoy(password);
+    const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.verifyDecoy(password);
     if (!user || !valid) {
       this.throttle.recordFailure(address, accountKey);
       throw new InvalidCredentialsException();
@@ -78,7 +76,12 @@ export class AuthService {
    * Changes the caller's own password after checking the current one (throttled like a login, since it is one).
    * The caller's session stays; every other session of theirs ends (a thief's included).
    */
-  async changePassword(caller: AuthenticatedUser, currentPassword: string, newPassword: string, address: string): Promise<void> {
+  async changePassword(
+    caller: AuthenticatedUser,
+    currentPassword: string,
+    newPassword: string,
+    address: string,
+  ): Promise<void> {
     const user = await this.users.findWithPasswordById(caller.id);
     if (!user) throw new UnauthorizedException();
     const accountKey = emailKeyOf(user.email);
@@ -106,11 +109,11 @@ export class AuthService {
     if (typeof sub !== 'string' || typeof sid !== 'string' || !UUID.test(sub) || !UUID.test(sid)) {
       throw new UnauthorizedException('The access token is invalid or expired');
     }
-    const [user] = (await this.dataSource.query(
+    const [user] = await this.dataSource.query<Array<{ id: string; email: string; role: UserRole }>>(
       `SELECT u.id, u.email, u.role FROM users u JOIN auth_sessions s ON s.user_id = u.id
         WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL AND NOT u.disabled`,
       [sub, sid],
-    )) as Array<{ id: string; email: string; role: UserRole }>;
+    );
     if (!user) throw new UnauthorizedException('The access token is invalid, expired or revoked');
     return { ...user, sessionId: sid };
   }

@@ -1,8 +1,11 @@
 import { TooManyRequestsException } from '../http/rate-limit.js';
-import { LoginThrottle } from './login-throttle.js';
+import { addressKeyOf, LoginThrottle } from './login-throttle.js';
 
 function throttle(accountFailures = 3, addressFailures = 5): LoginThrottle {
-  const config = { loginAccountFailuresBeforeSlowdown: accountFailures, loginAddressFailuresPerMinute: addressFailures };
+  const config = {
+    loginAccountFailuresBeforeSlowdown: accountFailures,
+    loginAddressFailuresPerMinute: addressFailures,
+  };
   const instance = new LoginThrottle(config as never);
   instance.onModuleDestroy();
   return instance;
@@ -77,5 +80,29 @@ describe('LoginThrottle', () => {
     open.now = () => now;
     for (let index = 0; index < 100; index += 1) open.recordFailure('1.1.1.1', 'ann');
     expect(open.waitFor('1.1.1.1', 'ann')).toBeUndefined();
+  });
+});
+
+describe('addressKeyOf', () => {
+  it.each([
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['2001:db8:1:2:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002::1', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['not-an-address', 'not-an-address'],
+  ])('%s counts as %s', (address, key) => {
+    expect(addressKeyOf(address)).toBe(key);
+  });
+
+  it('counts the addresses of one IPv6 /64 together', () => {
+    const subject = throttle(3, 2);
+    subject.now = () => 0;
+    subject.recordFailure('2001:db8:1:2::a', 'ann');
+    subject.recordFailure('2001:db8:1:2::b', 'bob');
+    expect(subject.waitFor('2001:db8:1:2::c', 'carol')).toMatchObject({ scope: 'address' });
+    expect(subject.waitFor('2001:db8:1:3::c', 'carol')).toBeUndefined();
   });
 });

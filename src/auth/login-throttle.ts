@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { isIPv6 } from 'node:net';
 import { httpConfig } from '../config/configuration.js';
 import { TooManyRequestsException } from '../http/rate-limit.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -21,9 +22,11 @@ export type ThrottleScope = 'address' | 'account';
  * - per client address, all accounts: at most LOGIN_ADDRESS_RATE_LIMIT failures a minute (password spraying: one
  *   address trying many accounts), after which the address waits until the oldest failure leaves the minute.
  *
- * Unknown and known e-mails count alike, so the answers tell nothing about which accounts exist. The counters live
- * in memory, per instance (with N instances a client gets up to N times the budget): they slow guessing down, the
- * argon2id hashes are what make it hopeless. Memory is bounded by the address limit and swept every minute.
+ * An IPv6 client counts by its /64 (one subscriber's prefix): otherwise one host could take a new address for
+ * each guess. Unknown and known e-mails count alike, so the answers tell nothing about which accounts exist. The
+ * counters live in memory, per instance (with N instances a client gets up to N times the budget): they slow
+ * guessing down, the argon2id hashes are what make it hopeless. Memory is bounded by the address limit and swept
+ * every minute.
  */
 @Injectable()
 export class LoginThrottle implements OnModuleDestroy {
@@ -50,12 +53,14 @@ export class LoginThrottle implements OnModuleDestroy {
   }
 
   /** The milliseconds an attempt must still wait, and which limit holds it; undefined when it may go ahead. */
-  waitFor(address: string, accountKey: string): { scope: ThrottleScope; ms: number } | undefined {
+  waitFor(client: string, accountKey: string): { scope: ThrottleScope; ms: number } | undefined {
+    const address = addressKeyOf(client);
     const now = this.now();
     const addressLimit = this.config.loginAddressFailuresPerMinute;
     if (addressLimit > 0) {
       const recent = this.recentAddressFailures(address, now);
-      if (recent.length >= addressLimit) return { scope: 'address', ms: recent[recent.length - addressLimit] + ADDRESS_WINDOW_MS - now };
+      if (recent.length >= addressLimit)
+        return { scope: 'address', ms: recent[recent.length - addressLimit] + ADDRESS_WINDOW_MS - now };
     }
     const free = this.config.loginAccountFailuresBeforeSlowdown;
     const pair = this.accountFailures.get(pairKey(address, accountKey));
@@ -66,7 +71,8 @@ export class LoginThrottle implements OnModuleDestroy {
     return undefined;
   }
 
-  recordFailure(address: string, accountKey: string): void {
+  recordFailure(client: string, accountKey: string): void {
+    const address = addressKeyOf(client);
     const now = this.now();
     this.metrics?.loginFailures.inc();
     if (this.config.loginAddressFailuresPerMinute > 0) {
@@ -84,8 +90,8 @@ export class LoginThrottle implements OnModuleDestroy {
   }
 
   /** The owner got in from this address: their earlier mistakes no longer slow them down. */
-  recordSuccess(address: string, accountKey: string): void {
-    this.accountFailures.delete(pairKey(address, accountKey));
+  recordSuccess(client: string, accountKey: string): void {
+    this.accountFailures.delete(pairKey(addressKeyOf(client), accountKey));
   }
 
   onModuleDestroy(): void {
@@ -108,4 +114,23 @@ export class LoginThrottle implements OnModuleDestroy {
 
 function pairKey(address: string, accountKey: string): string {
   return `${address}\n${accountKey}`;
+}
+
+/** What the throttle counts by: an IPv4 address as it is (also when IPv4-mapped), an IPv6 address by its /64. */
+export function addressKeyOf(address: string): string {
+  const plain = address.replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(plain);
+  if (mapped) return mapped[1];
+  if (!isIPv6(plain)) return address;
+  const [head, tail] = plain.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  // An embedded IPv4 tail (::a.b.c.d) stands for two groups; only the first four matter here anyway.
+  const rightLength = right.reduce((sum, group) => sum + (group.includes('.') ? 2 : 1), 0);
+  const full = [...left, ...Array<string>(8 - left.length - rightLength).fill('0'), ...right];
+  return `${full
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
 }

@@ -66,7 +66,14 @@ export class SessionsService {
           WHERE t.token_hash = $1
           FOR UPDATE OF t, s`,
         [hashOf(refreshToken)],
-      )) as Array<{ sessionId: string; usedAt: Date | null; expired: boolean; revokedAt: Date | null; userId: string; disabled: boolean }>;
+      )) as Array<{
+        sessionId: string;
+        usedAt: Date | null;
+        expired: boolean;
+        revokedAt: Date | null;
+        userId: string;
+        disabled: boolean;
+      }>;
       if (!row || row.revokedAt || row.expired || row.disabled) return { refused: true as const };
       if (row.usedAt) {
         await this.revokeSessions(runner, 'id = $1', [row.sessionId], 'reuse');
@@ -108,7 +115,12 @@ export class SessionsService {
       : this.revokeSessions(db, 'user_id = $1', [userId], reason);
   }
 
-  private async revokeSessions(db: Queryable, where: string, params: unknown[], reason: RevocationReason): Promise<void> {
+  private async revokeSessions(
+    db: Queryable,
+    where: string,
+    params: unknown[],
+    reason: RevocationReason,
+  ): Promise<void> {
     await db.query(
       `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $${params.length + 1}
         WHERE revoked_at IS NULL AND ${where}`,
@@ -119,7 +131,8 @@ export class SessionsService {
   private async issueToken(runner: QueryRunner, sessionId: string): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     await runner.query(
-      `INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`,
+      `INSERT INTO refresh_tokens (token_hash, session_id, expires_at)
+       VALUES ($1, $2, now() + make_interval(secs => $3))`,
       [hashOf(token), sessionId, this.config.refreshTokenTtlSeconds],
     );
     return token;

@@ -46,11 +46,17 @@ export class UsersService {
     const passwordHash = await this.hasher.hash(password);
     try {
       // One statement, no transaction: the unique index on email_key decides between concurrent sign-ups.
-      const [row] = (await this.users.query(
+      const [row] = await this.users.query<User[]>(
         `INSERT INTO users (email, email_key, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)
          RETURNING ${USER_COLUMNS}`,
-        [displayEmailOf(email), emailKeyOf(email), name?.trim() || defaultNameOf(displayEmailOf(email)), passwordHash, role],
-      )) as User[];
+        [
+          displayEmailOf(email),
+          emailKeyOf(email),
+          name?.trim() || defaultNameOf(displayEmailOf(email)),
+          passwordHash,
+          role,
+        ],
+      );
       return Object.assign(new User(), row);
     } catch (error) {
       if (isUniqueViolation(error, 'users_email_key_key')) throw new EmailTakenException();
@@ -64,11 +70,11 @@ export class UsersService {
    */
   async createIfMissing(email: string, password: string, role: UserRole): Promise<boolean> {
     const passwordHash = await this.hasher.hash(password);
-    const inserted = (await this.users.query(
+    const inserted = await this.users.query<unknown[]>(
       `INSERT INTO users (email, email_key, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (email_key) DO NOTHING RETURNING id`,
       [displayEmailOf(email), emailKeyOf(email), defaultNameOf(displayEmailOf(email)), passwordHash, role],
-    )) as unknown[];
+    );
     return inserted.length === 1;
   }
 
@@ -100,7 +106,9 @@ export class UsersService {
       const admins = (await runner.query(
         `SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`,
       )) as Array<{ id: string }>;
-      const [current] = (await runner.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [id])) as User[];
+      const [current] = (await runner.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [
+        id,
+      ])) as User[];
       if (!current) throw new NotFoundException('User');
       const role = changes.role ?? current.role;
       const disabled = changes.disabled ?? current.disabled;

@@ -1,10 +1,11 @@
+import type { UserRef as ShownUser } from '../auth/user-ref.js';
 import type { MediaFile } from './entities/media-file.entity.js';
 import type { PendingFile } from './entities/pending-file.entity.js';
-import type { MediaFileResponse, UserRefResponse } from './dto/media-file.response.js';
+import type { MediaFileResponse, UploaderResponse } from './dto/media-file.response.js';
 import type { PendingFileResponse } from './dto/pending-file.response.js';
 
 /** The view types are the OpenAPI document's response classes, so what the builders below make is documented. */
-export type UserRef = UserRefResponse;
+export type UserRef = UploaderResponse;
 export type PendingFileView = PendingFileResponse;
 export type MediaFileView = MediaFileResponse;
 
@@ -39,7 +40,7 @@ export function toPendingFileView(file: PendingFile): PendingFileView {
 export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdBy' | 'deletedById'> & {
   tags?: Array<{ id: string; name: string; slug: string }>;
   collections?: Array<{ id: string; title: string; slug: string }>;
-  createdBy: UserRef;
+  createdBy: ShownUser;
 };
 
 export function toMediaFileView(file: MediaFileSource): MediaFileView {
@@ -64,7 +65,7 @@ export function toMediaFileView(file: MediaFileSource): MediaFileView {
       .sort((a, b) => a.title.localeCompare(b.title)),
     downloadCount: file.downloadCount,
     ...optional('lastAccessedAt', file.lastAccessedAt?.toISOString()),
-    createdBy: { id: file.createdBy.id, email: file.createdBy.email },
+    createdBy: { ...file.createdBy },
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
     ...optional('deletedAt', file.deletedAt?.toISOString()),

@@ -10,7 +10,7 @@
  * numbers beyond any column's range (both once 500s).
  */
 import fc from 'fast-check';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, useTestApp } from '../support/app.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD, useTestApp } from '../support/app.js';
 import { content, createMediaFile, trash, upload } from '../support/files.js';
 
 interface Operation {
@@ -209,6 +209,7 @@ describe('every endpoint fuzzed with invalid input', () => {
   let operations: Operation[] = [];
   const auths: Record<'admin' | 'member' | 'anonymous', string | undefined> = { admin: undefined, member: undefined, anonymous: undefined };
   const realIds: string[] = [];
+  let memberEmail = '';
   const statuses = new Map<string, Map<number, number>>();
 
   const t = useTestApp();
@@ -217,6 +218,7 @@ describe('every endpoint fuzzed with invalid input', () => {
     auths.admin = await t.adminAuth();
     const member = await t.createUser('member');
     auths.member = member.auth;
+    memberEmail = member.email;
     // Real targets, so that some requests get past "not found" and reach the bodies' validation.
     const active = await createMediaFile(t, auths.admin);
     const trashed = await createMediaFile(t, auths.admin);
@@ -246,6 +248,11 @@ describe('every endpoint fuzzed with invalid input', () => {
 
   it('answers every generated request below 500, with the error shape for every 4xx and nothing leaked', async () => {
     for (const operation of operations) {
+      // Fresh sessions for every endpoint: fuzzing logout (or disabling the member) ends the callers' sessions, and
+      // the endpoints after it would otherwise only ever see 401.
+      auths.admin = await t.login(ADMIN_EMAIL, ADMIN_PASSWORD);
+      const memberLogin = await t.http.post('/api/auth/login').send({ email: memberEmail, password: MEMBER_PASSWORD });
+      auths.member = memberLogin.status === 200 ? `Bearer ${memberLogin.body.accessToken as string}` : undefined;
       const endpoint = `${operation.method.toUpperCase()} ${operation.path}`;
       const counts = new Map<number, number>();
       statuses.set(endpoint, counts);
@@ -314,7 +321,7 @@ describe('every endpoint fuzzed with invalid input', () => {
   });
 
   it("answers numbers beyond their column's range with 400 naming the field, on every numeric query and body field", async () => {
-    // A fresh session: the fuzzed POST /api/auth/logout may have ended the admin's earlier one.
+    // A fresh session: the fuzzing above may have ended the earlier one (POST /api/auth/logout as the admin).
     const admin = await t.login(ADMIN_EMAIL, ADMIN_PASSWORD);
     const checked: string[] = [];
     for (const operation of operations) {

@@ -25,10 +25,10 @@ describe('sessions: migration of existing users', () => {
     try {
       await migration.down(runner);
       const insert = (email: string, createdAt: string) =>
-        runner.query(`INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, 'x', 'member', $2) RETURNING id`, [
-          email,
-          createdAt,
-        ]) as Promise<Array<{ id: string }>>;
+        runner.query(
+          `INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, 'x', 'member', $2) RETURNING id`,
+          [email, createdAt],
+        ) as Promise<Array<{ id: string }>>;
       const [[original], [spoof], [wide], [plain]] = [
         await insert('Ann@Example.com', '2026-01-01T00:00:00Z'),
         await insert('ａｎｎ@example.com', '2026-01-02T00:00:00Z'),
@@ -44,13 +44,21 @@ describe('sessions: migration of existing users', () => {
       )) as Array<{ id: string; email: string; emailKey: string; name: string; disabled: boolean }>;
       expect(rows).toEqual([
         { id: original.id, email: 'Ann@Example.com', emailKey: 'ann@example.com', name: 'Ann', disabled: false },
-        { id: spoof.id, email: 'ａｎｎ@example.com', emailKey: `ann@example.com#${spoof.id}`, name: 'ann', disabled: true },
+        {
+          id: spoof.id,
+          email: 'ａｎｎ@example.com',
+          emailKey: `ann@example.com#${spoof.id}`,
+          name: 'ann',
+          disabled: true,
+        },
         { id: wide.id, email: 'carol@example.com', emailKey: 'carol@example.com', name: 'carol', disabled: false },
         { id: plain.id, email: 'bob@example.com', emailKey: 'bob@example.com', name: 'bob', disabled: false },
       ]);
       // From now on the key is unique: the spoof cannot come back.
       await expect(
-        runner.query(`INSERT INTO users (email, email_key, name, password_hash) VALUES ('x', 'carol@example.com', 'x', 'x')`),
+        runner.query(
+          `INSERT INTO users (email, email_key, name, password_hash) VALUES ('x', 'carol@example.com', 'x', 'x')`,
+        ),
       ).rejects.toMatchObject({ driverError: { code: '23505', constraint: 'users_email_key_key' } });
     } finally {
       await runner.release();

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ADMIN_EMAIL, MEMBER_PASSWORD, useTestApp } from '../support/app.js';
+import { ADMIN_EMAIL, MEMBER_PASSWORD, createTestApp, useTestApp } from '../support/app.js';
 
 interface Session {
   auth: string;
@@ -15,18 +15,26 @@ interface Session {
 
 function expectError(response: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
   expect(response.status).toBe(status);
-  expect(response.body).toMatchObject({ statusCode: status, code, error: expect.any(String), message: expect.any(String) });
+  expect(response.body).toMatchObject({
+    statusCode: status,
+    code,
+    error: expect.any(String),
+    message: expect.any(String),
+  });
 }
 
 describe('sessions and users', () => {
-  let counter = 0;
-
   const t = useTestApp();
+  let counter = 0;
 
   async function login(email: string, password = MEMBER_PASSWORD): Promise<Session> {
     const response = await t.http.post('/api/auth/login').send({ email, password });
     expect(response.status).toBe(200);
-    return { auth: `Bearer ${response.body.accessToken}`, refreshToken: response.body.refreshToken, userId: response.body.user.id };
+    return {
+      auth: `Bearer ${response.body.accessToken}`,
+      refreshToken: response.body.refreshToken,
+      userId: response.body.user.id,
+    };
   }
 
   async function newUser(role: 'admin' | 'member' = 'member'): Promise<{ id: string; email: string }> {
@@ -49,7 +57,14 @@ describe('sessions and users', () => {
         tokenType: 'Bearer',
         expiresIn: 3600,
         refreshToken: expect.any(String),
-        user: { id: user.id, email: user.email, name: user.email.split('@')[0], role: 'member', disabled: false, createdAt: expect.any(String) },
+        user: {
+          id: user.id,
+          email: user.email,
+          name: user.email.split('@')[0],
+          role: 'member',
+          disabled: false,
+          createdAt: expect.any(String),
+        },
       });
       expect(response.body.refreshToken).not.toBe(session.refreshToken);
       expect((await me(`Bearer ${response.body.accessToken}`)).status).toBe(200);
@@ -60,11 +75,11 @@ describe('sessions and users', () => {
     it('stores only hashes of refresh tokens', async () => {
       const user = await newUser();
       const session = await login(user.email);
-      const rows = (await t.get(DataSource).query(
+      const rows = await t.get(DataSource).query<Array<{ hash: string }>>(
         `SELECT encode(t.token_hash, 'hex') AS hash FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
           WHERE s.user_id = $1`,
         [user.id],
-      )) as Array<{ hash: string }>;
+      );
       // Two logins (the harness's and ours): two tokens, each a SHA-256, none the token itself.
       expect(rows).toHaveLength(2);
       expect(rows.map(({ hash }) => hash)).toContain(createHash('sha256').update(session.refreshToken).digest('hex'));
@@ -72,7 +87,7 @@ describe('sessions and users', () => {
       expect(JSON.stringify(rows)).not.toContain(Buffer.from(session.refreshToken, 'base64url').toString('hex'));
     });
 
-    it('revokes the whole family when a rotated token is used again: 401, its successor and access tokens die too', async () => {
+    it('revokes the family when a rotated token is reused: 401, its successor and access tokens end', async () => {
       const user = await newUser();
       const stolen = await login(user.email);
       const other = await login(user.email);
@@ -86,11 +101,11 @@ describe('sessions and users', () => {
       // Another session (another login) of the same user is not part of that family.
       expect((await me(other.auth)).status).toBe(200);
       expect((await refresh(other.refreshToken)).status).toBe(200);
-      const [{ reason }] = (await t.get(DataSource).query(
+      const [{ reason }] = await t.get(DataSource).query<Array<{ reason: string }>>(
         `SELECT revoked_reason AS reason FROM auth_sessions s JOIN refresh_tokens t ON t.session_id = s.id
           WHERE t.token_hash = sha256(convert_to($1, 'UTF8'))`,
         [stolen.refreshToken],
-      )) as Array<{ reason: string }>;
+      );
       expect(reason).toBe('reuse');
     });
 
@@ -132,7 +147,10 @@ describe('sessions and users', () => {
       const user = await newUser();
       const phone = await login(user.email);
       const laptop = await login(user.email);
-      const response = await t.http.post('/api/auth/logout').set('Authorization', laptop.auth).send({ refreshToken: phone.refreshToken });
+      const response = await t.http
+        .post('/api/auth/logout')
+        .set('Authorization', laptop.auth)
+        .send({ refreshToken: phone.refreshToken });
       expect(response.status).toBe(204);
       expect(response.text).toBe('');
       expectError(await refresh(phone.refreshToken), 401, 'INVALID_REFRESH_TOKEN');
@@ -153,12 +171,21 @@ describe('sessions and users', () => {
     it("ignores another user's refresh token (204, their session lives on) and needs authentication", async () => {
       const victim = await login((await newUser()).email);
       const caller = await login((await newUser()).email);
-      expect((await t.http.post('/api/auth/logout').set('Authorization', caller.auth).send({ refreshToken: victim.refreshToken })).status).toBe(
-        204,
-      );
+      expect(
+        (
+          await t.http
+            .post('/api/auth/logout')
+            .set('Authorization', caller.auth)
+            .send({ refreshToken: victim.refreshToken })
+        ).status,
+      ).toBe(204);
       expect((await me(victim.auth)).status).toBe(200);
       expect((await refresh(victim.refreshToken)).status).toBe(200);
-      expectError(await t.http.post('/api/auth/logout').send({ refreshToken: victim.refreshToken }), 401, 'UNAUTHORIZED');
+      expectError(
+        await t.http.post('/api/auth/logout').send({ refreshToken: victim.refreshToken }),
+        401,
+        'UNAUTHORIZED',
+      );
     });
   });
 
@@ -172,7 +199,11 @@ describe('sessions and users', () => {
         .set('Authorization', caller.auth)
         .send({ currentPassword: MEMBER_PASSWORD, newPassword: 'a-brand-new-password' });
       expect(response.status).toBe(204);
-      expectError(await t.http.post('/api/auth/login').send({ email: user.email, password: MEMBER_PASSWORD }), 401, 'INVALID_CREDENTIALS');
+      expectError(
+        await t.http.post('/api/auth/login').send({ email: user.email, password: MEMBER_PASSWORD }),
+        401,
+        'INVALID_CREDENTIALS',
+      );
       await login(user.email, 'a-brand-new-password');
       expect((await me(caller.auth)).status).toBe(200);
       expect((await refresh(caller.refreshToken)).status).toBe(200);
@@ -189,17 +220,26 @@ describe('sessions and users', () => {
         .set('Authorization', caller.auth)
         .send({ currentPassword: 'not-my-password', newPassword: 'a-brand-new-password' });
       expectError(wrong, 401, 'INVALID_CREDENTIALS');
-      const weak = await t.http.post('/api/auth/password').set('Authorization', caller.auth).send({ currentPassword: MEMBER_PASSWORD, newPassword: 'short' });
+      const weak = await t.http
+        .post('/api/auth/password')
+        .set('Authorization', caller.auth)
+        .send({ currentPassword: MEMBER_PASSWORD, newPassword: 'short' });
       expectError(weak, 400, 'VALIDATION_FAILED');
       expect((weak.body.details.fields as Array<{ field: string }>).map(({ field }) => field)).toEqual(['newPassword']);
       await login(user.email, MEMBER_PASSWORD);
       expect((await me(other.auth)).status).toBe(200);
-      expectError(await t.http.post('/api/auth/password').send({ currentPassword: MEMBER_PASSWORD, newPassword: 'whatever-long' }), 401, 'UNAUTHORIZED');
+      expectError(
+        await t.http
+          .post('/api/auth/password')
+          .send({ currentPassword: MEMBER_PASSWORD, newPassword: 'whatever-long' }),
+        401,
+        'UNAUTHORIZED',
+      );
     });
   });
 
   describe('PATCH /api/users/:id', () => {
-    it("disables a user: their tokens stop at once, they cannot log in or refresh; enabling lets them log in again", async () => {
+    it('disables a user: tokens stop at once, no login or refresh; enabling lets them log in again', async () => {
       const admin = await t.adminAuth();
       const user = await newUser();
       const session = await login(user.email);
@@ -208,9 +248,17 @@ describe('sessions and users', () => {
       expect(response.body).toMatchObject({ id: user.id, email: user.email, role: 'member', disabled: true });
       expectError(await me(session.auth), 401, 'UNAUTHORIZED');
       expectError(await refresh(session.refreshToken), 401, 'INVALID_REFRESH_TOKEN');
-      expectError(await t.http.post('/api/auth/login').send({ email: user.email, password: MEMBER_PASSWORD }), 403, 'ACCOUNT_DISABLED');
+      expectError(
+        await t.http.post('/api/auth/login').send({ email: user.email, password: MEMBER_PASSWORD }),
+        403,
+        'ACCOUNT_DISABLED',
+      );
       // A wrong password tells nothing about the account being disabled.
-      expectError(await t.http.post('/api/auth/login').send({ email: user.email, password: 'wrong-password' }), 401, 'INVALID_CREDENTIALS');
+      expectError(
+        await t.http.post('/api/auth/login').send({ email: user.email, password: 'wrong-password' }),
+        401,
+        'INVALID_CREDENTIALS',
+      );
       const list = await t.http.get('/api/users').query({ pageSize: 100 }).set('Authorization', admin);
       expect(list.body.results.find((entry: { id: string }) => entry.id === user.id)).toMatchObject({ disabled: true });
 
@@ -221,12 +269,15 @@ describe('sessions and users', () => {
       expect((await me((await login(user.email)).auth)).status).toBe(200);
     });
 
-    it("demotes an admin: their tokens stop at once; promoted members use admin routes with their current token", async () => {
+    it('demotes an admin: tokens stop at once; a promoted member uses admin routes with their token', async () => {
       const admin = await t.adminAuth();
       const second = await newUser('admin');
       const session = await login(second.email);
       expect((await t.http.get('/api/users').set('Authorization', session.auth)).status).toBe(200);
-      const demoted = await t.http.patch(`/api/users/${second.id}`).set('Authorization', admin).send({ role: 'member' });
+      const demoted = await t.http
+        .patch(`/api/users/${second.id}`)
+        .set('Authorization', admin)
+        .send({ role: 'member' });
       expect(demoted.status).toBe(200);
       expect(demoted.body).toMatchObject({ role: 'member', disabled: false });
       expectError(await me(session.auth), 401, 'UNAUTHORIZED');
@@ -234,7 +285,10 @@ describe('sessions and users', () => {
       const again = await login(second.email);
       expectError(await t.http.get('/api/users').set('Authorization', again.auth), 403, 'FORBIDDEN');
 
-      const promoted = await t.http.patch(`/api/users/${second.id}`).set('Authorization', admin).send({ role: 'admin' });
+      const promoted = await t.http
+        .patch(`/api/users/${second.id}`)
+        .set('Authorization', admin)
+        .send({ role: 'admin' });
       expect(promoted.body).toMatchObject({ role: 'admin' });
       expect((await t.http.get('/api/users').set('Authorization', again.auth)).status).toBe(200);
     });
@@ -242,17 +296,65 @@ describe('sessions and users', () => {
     it('validates: 400 for bad fields, 404 for an unknown id, 400 for a malformed one, 403 for members', async () => {
       const admin = await t.adminAuth();
       const user = await newUser();
-      const bad = await t.http.patch(`/api/users/${user.id}`).set('Authorization', admin).send({ role: 'owner', disabled: 'yes', email: 'x@y.z' });
+      const bad = await t.http
+        .patch(`/api/users/${user.id}`)
+        .set('Authorization', admin)
+        .send({ role: 'owner', disabled: 'yes', email: 'x@y.z' });
       expectError(bad, 400, 'VALIDATION_FAILED');
-      expect((bad.body.details.fields as Array<{ field: string }>).map(({ field }) => field).sort()).toEqual(['disabled', 'email', 'role']);
+      expect((bad.body.details.fields as Array<{ field: string }>).map(({ field }) => field).sort()).toEqual([
+        'disabled',
+        'email',
+        'role',
+      ]);
       expectError(
-        await t.http.patch('/api/users/00000000-0000-4000-8000-000000000000').set('Authorization', admin).send({ disabled: true }),
+        await t.http
+          .patch('/api/users/00000000-0000-4000-8000-000000000000')
+          .set('Authorization', admin)
+          .send({ disabled: true }),
         404,
         'NOT_FOUND',
       );
-      expectError(await t.http.patch('/api/users/nope').set('Authorization', admin).send({ disabled: true }), 400, 'VALIDATION_FAILED');
+      expectError(
+        await t.http.patch('/api/users/nope').set('Authorization', admin).send({ disabled: true }),
+        400,
+        'VALIDATION_FAILED',
+      );
       const member = await login(user.email);
-      expectError(await t.http.patch(`/api/users/${user.id}`).set('Authorization', member.auth).send({ role: 'admin' }), 403, 'FORBIDDEN');
+      expectError(
+        await t.http.patch(`/api/users/${user.id}`).set('Authorization', member.auth).send({ role: 'admin' }),
+        403,
+        'FORBIDDEN',
+      );
+    });
+  });
+
+  describe('across instances', () => {
+    it('a revocation on one instance holds on another at once (the database decides, nothing is cached)', async () => {
+      const other = await createTestApp({ databaseUrl: t.databaseUrl });
+      try {
+        const admin = await t.adminAuth();
+        const user = await newUser();
+        const session = await login(user.email);
+        const onOther = (auth: string) => other.http.get('/api/auth/me').set('Authorization', auth);
+        expect((await onOther(session.auth)).status).toBe(200);
+        // Rotated here, reused there: the family is revoked for both.
+        const rotated = await refresh(session.refreshToken);
+        expectError(
+          await other.http.post('/api/auth/refresh').send({ refreshToken: session.refreshToken }),
+          401,
+          'INVALID_REFRESH_TOKEN',
+        );
+        expectError(await me(`Bearer ${rotated.body.accessToken}`), 401, 'UNAUTHORIZED');
+
+        const fresh = await login(user.email);
+        expect((await onOther(fresh.auth)).status).toBe(200);
+        expect(
+          (await t.http.patch(`/api/users/${user.id}`).set('Authorization', admin).send({ disabled: true })).status,
+        ).toBe(200);
+        expectError(await onOther(fresh.auth), 401, 'UNAUTHORIZED');
+      } finally {
+        await other.close();
+      }
     });
   });
 
@@ -260,21 +362,29 @@ describe('sessions and users', () => {
     it('normalises e-mails (NFKC, case, spaces): a full-width address is the same account', async () => {
       const admin = await t.adminAuth();
       const create = (email: string) =>
-        t.http.post('/api/users').set('Authorization', admin).send({ email, password: MEMBER_PASSWORD, role: 'member' });
+        t.http
+          .post('/api/users')
+          .set('Authorization', admin)
+          .send({ email, password: MEMBER_PASSWORD, role: 'member' });
       const first = await create('ann@example.com');
       expect(first.status).toBe(201);
       expectError(await create('ａｎｎ@example.com'), 409, 'EMAIL_TAKEN');
       expectError(await create('ＡＮＮ@ＥＸＡＭＰＬＥ.ＣＯＭ'), 409, 'EMAIL_TAKEN');
       expectError(await create(' Ann@Example.com '), 409, 'EMAIL_TAKEN');
-      const login = await t.http.post('/api/auth/login').send({ email: 'ａｎｎ@ｅｘａｍｐｌｅ.ｃｏｍ', password: MEMBER_PASSWORD });
+      const login = await t.http
+        .post('/api/auth/login')
+        .send({ email: 'ａｎｎ@ｅｘａｍｐｌｅ.ｃｏｍ', password: MEMBER_PASSWORD });
       expect(login.status).toBe(200);
       expect(login.body.user.id).toBe(first.body.id);
     });
 
-    it('stores a full-width address in its plain form, and compares non-ASCII letters whatever their case', async () => {
+    it('stores a full-width address in plain form, compares non-ASCII letters whatever their case', async () => {
       const admin = await t.adminAuth();
       const create = (email: string) =>
-        t.http.post('/api/users').set('Authorization', admin).send({ email, password: MEMBER_PASSWORD, role: 'member' });
+        t.http
+          .post('/api/users')
+          .set('Authorization', admin)
+          .send({ email, password: MEMBER_PASSWORD, role: 'member' });
       const wide = await create('ｂｏｂ@example.com');
       expect(wide.status).toBe(201);
       expect(wide.body).toMatchObject({ email: 'bob@example.com', name: 'bob' });
@@ -287,7 +397,10 @@ describe('sessions and users', () => {
     it('gives users a display name: the local part by default, or the one given (trimmed, 1-100 chars)', async () => {
       const admin = await t.adminAuth();
       const create = (body: Record<string, unknown>) =>
-        t.http.post('/api/users').set('Authorization', admin).send({ password: MEMBER_PASSWORD, role: 'member', ...body });
+        t.http
+          .post('/api/users')
+          .set('Authorization', admin)
+          .send({ password: MEMBER_PASSWORD, role: 'member', ...body });
       expect((await create({ email: 'carol.smith@example.com' })).body).toMatchObject({ name: 'carol.smith' });
       const named = await create({ email: 'dave@example.com', name: '  Dave Jones ' });
       expect(named.status).toBe(201);
@@ -307,19 +420,35 @@ describe('sessions and users', () => {
     it('cannot be demoted or disabled (409 LAST_ADMIN), also when two admins demote each other at once', async () => {
       const admin = await t.adminAuth();
       const dataSource = t.get(DataSource);
-      const [{ id: bootstrapId }] = (await dataSource.query(`SELECT id FROM users WHERE email = $1`, [ADMIN_EMAIL])) as Array<{ id: string }>;
-      const others = (await dataSource.query(`SELECT id FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1`, [
-        bootstrapId,
-      ])) as Array<{ id: string }>;
+      const [{ id: bootstrapId }] = await dataSource.query<Array<{ id: string }>>(
+        `SELECT id FROM users WHERE email = $1`,
+        [ADMIN_EMAIL],
+      );
+      const others = await dataSource.query<Array<{ id: string }>>(
+        `SELECT id FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1`,
+        [bootstrapId],
+      );
       for (const { id } of others) {
-        expect((await t.http.patch(`/api/users/${id}`).set('Authorization', admin).send({ role: 'member' })).status).toBe(200);
+        expect(
+          (await t.http.patch(`/api/users/${id}`).set('Authorization', admin).send({ role: 'member' })).status,
+        ).toBe(200);
       }
-      expectError(await t.http.patch(`/api/users/${bootstrapId}`).set('Authorization', admin).send({ role: 'member' }), 409, 'LAST_ADMIN');
-      expectError(await t.http.patch(`/api/users/${bootstrapId}`).set('Authorization', admin).send({ disabled: true }), 409, 'LAST_ADMIN');
+      expectError(
+        await t.http.patch(`/api/users/${bootstrapId}`).set('Authorization', admin).send({ role: 'member' }),
+        409,
+        'LAST_ADMIN',
+      );
+      expectError(
+        await t.http.patch(`/api/users/${bootstrapId}`).set('Authorization', admin).send({ disabled: true }),
+        409,
+        'LAST_ADMIN',
+      );
       // Refused means unchanged: still an admin, still logged in.
       expect((await me(admin)).body).toMatchObject({ role: 'admin', disabled: false });
       // Changing nothing, or disabling a disabled admin, is no demotion.
-      expect((await t.http.patch(`/api/users/${bootstrapId}`).set('Authorization', admin).send({ role: 'admin' })).status).toBe(200);
+      expect(
+        (await t.http.patch(`/api/users/${bootstrapId}`).set('Authorization', admin).send({ role: 'admin' })).status,
+      ).toBe(200);
 
       const second = await newUser('admin');
       const secondSession = await login(second.email);
@@ -331,9 +460,9 @@ describe('sessions and users', () => {
       // One wins; the loser either hits LAST_ADMIN or finds its own token revoked by the winner (401).
       expect(statuses[0]).toBe(200);
       expect([401, 409]).toContain(statuses[1]);
-      const [{ count }] = (await dataSource.query(`SELECT count(*)::int AS count FROM users WHERE role = 'admin' AND NOT disabled`)) as Array<{
-        count: number;
-      }>;
+      const [{ count }] = await dataSource.query<Array<{ count: number }>>(
+        `SELECT count(*)::int AS count FROM users WHERE role = 'admin' AND NOT disabled`,
+      );
       expect(count).toBe(1);
     });
   });

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageResponse } from '../../common/openapi/page.response.js';
 import { USER_ROLES, type UserRole } from '../user.entity.js';
 
@@ -10,6 +10,13 @@ export class UserResponse {
   @ApiProperty({ enum: USER_ROLES, enumName: 'UserRole' }) role: UserRole;
   @ApiProperty() disabled: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
+/** A user as other records show them (a file's `createdBy`): the e-mail only to admins and the user themself. */
+export class UserRefResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: 'display name' }) name: string;
+  @ApiPropertyOptional() email?: string;
 }
 
 export class UserPageResponse extends PageResponse(UserResponse) {}

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { UserRefResponse } from '../../auth/dto/user.response.js';
 import { PageResponse } from '../../common/openapi/page.response.js';
 import { ACCESS_LEVELS, FILE_TYPES, type AccessLevel, type FileType } from '../entities/columns.js';
 
-/** Who created or uploaded a file. */
-export class UserRefResponse {
+/** Who uploaded a pending file. */
+export class UploaderResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() email: string;
 }
@@ -38,7 +39,9 @@ export class MediaFileResponse {
   @ApiProperty({ type: CollectionRefResponse, isArray: true }) collections: CollectionRefResponse[];
   @ApiProperty({ type: 'integer' }) downloadCount: number;
   @ApiPropertyOptional({ format: 'date-time' }) lastAccessedAt?: string;
-  @ApiProperty({ type: UserRefResponse }) createdBy: UserRefResponse;
+  @ApiProperty({ type: UserRefResponse, description: '`email` only for admins and the creator themself' })
+  createdBy: UserRefResponse;
+
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'set while the file is in the trash' }) deletedAt?: string;

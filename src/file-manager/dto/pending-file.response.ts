@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_STATUS, type ErrorCode } from '../../common/errors/error-codes.js';
 import { PageResponse } from '../../common/openapi/page.response.js';
 import { FILE_TYPES, PENDING_STATUSES, type FileType, type PendingStatus } from '../entities/columns.js';
-import { MediaFileResponse, UserRefResponse } from './media-file.response.js';
+import { MediaFileResponse, UploaderResponse } from './media-file.response.js';
 
 /** `pendingFile` of the contract: an upload waiting for (or past) moderation. */
 export class PendingFileResponse {
@@ -19,7 +19,7 @@ export class PendingFileResponse {
   @ApiPropertyOptional({ description: 'why it was rejected' }) reason?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'the media file it was approved into' }) mediaFileId?: string;
   @ApiProperty({ format: 'date-time' }) expiresAt: string;
-  @ApiProperty({ type: UserRefResponse }) uploadedBy: UserRefResponse;
+  @ApiProperty({ type: UploaderResponse }) uploadedBy: UploaderResponse;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { userRefFor } from '../../auth/user-ref.js';
 import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import { toMediaFileView, type MediaFileSource, type MediaFileView } from '../views.js';
@@ -11,6 +12,7 @@ export interface MediaFileViewRow extends Omit<MediaFileSource, 'fileSize' | 'do
   fileSize: string;
   downloadCount: string;
   createdByEmail: string;
+  createdByName: string;
 }
 
 /**
@@ -24,7 +26,7 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
   m.id, m.title, m.slug, m.description, m.original_filename AS "originalFilename", m.file_size AS "fileSize",
   m.content_type AS "contentType", m.file_type AS "fileType", m.hash, m.width, m.height,
   m.access_level AS "accessLevel", m.download_count AS "downloadCount", m.last_accessed_at AS "lastAccessedAt",
-  m.created_by AS "createdById", u.email AS "createdByEmail", m.created_at AS "createdAt",
+  m.created_by AS "createdById", u.email AS "createdByEmail", u.name AS "createdByName", m.created_at AS "createdAt",
   m.updated_at AS "updatedAt", m.deleted_at AS "deletedAt",
   coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) ORDER BY t.name)
               FROM tags t WHERE t.id = ANY(m.tag_ids)), '[]') AS tags,
@@ -34,14 +36,17 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
     AS collections`;
 }
 
-/** The one way a media file view is made: a row of `viewColumns`, as the contract shapes it. */
-export function toView(row: MediaFileViewRow): MediaFileView {
-  const { createdByEmail, fileSize, downloadCount, ...rest } = row;
+/**
+ * The one way a media file view is made: a row of `viewColumns`, as the contract shapes it for `user` (the
+ * uploader's e-mail only for admins and the uploader).
+ */
+export function toView(row: MediaFileViewRow, user: AuthenticatedUser | undefined): MediaFileView {
+  const { createdByEmail, createdByName, fileSize, downloadCount, ...rest } = row;
   return toMediaFileView({
     ...rest,
     fileSize: Number(fileSize),
     downloadCount: Number(downloadCount),
-    createdBy: { id: row.createdById, email: createdByEmail },
+    createdBy: userRefFor({ id: row.createdById, name: createdByName, email: createdByEmail }, user),
   });
 }
 
@@ -66,7 +71,7 @@ export class MediaFileViewsRepository {
         WHERE ${match} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
       params.values,
     );
-    return row && toView(row);
+    return row && toView(row, user);
   }
 
   /**
@@ -90,7 +95,7 @@ export class MediaFileViewsRepository {
         WHERE m.id = ANY(${idsParam}::uuid[]) AND m.deleted_at IS NULL ${readable}`,
       params.values,
     );
-    const byId = new Map(found.map((row) => [row.id, toView(row)]));
+    const byId = new Map(found.map((row) => [row.id, toView(row, user)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
@@ -119,7 +124,7 @@ export class MediaFileViewsRepository {
         countValues,
       ),
     ]);
-    return { views: found.map(toView), total: Number(count) };
+    return { views: found.map((row) => toView(row, user)), total: Number(count) };
   }
 
   /**

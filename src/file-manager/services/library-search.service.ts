@@ -46,7 +46,11 @@ export class LibrarySearchService {
     const read = this.views.pageReader(plan.params, user);
     const page = plan.kind === 'terms' ? this.termsPage(plan, read) : read(plan.pageSql, plan.pageOrder);
     const [rows, total] = await Promise.all([page, count]);
-    return toPage(rows.map(toView), total, query);
+    return toPage(
+      rows.map((row) => toView(row, user)),
+      total,
+      query,
+    );
   }
 
   /**

@@ -159,7 +159,9 @@ function fileTypeOf(mime: string): FileType {
 
 function dimensionsOf(head: Buffer): { width: number | null; height: number | null } {
   try {
-    const { width, height } = imageSize(head);
+    // A copy of exactly the head's bytes: image-size reads the whole underlying ArrayBuffer, and a small head is a
+    // view into Node's shared buffer pool, so a cut header would get its size from other requests' bytes.
+    const { width, height } = imageSize(new Uint8Array(head));
     return { width: width ?? null, height: height ?? null };
   } catch {
     // The header is incomplete within the bytes we looked at, or the format has no fixed size: no dimensions.

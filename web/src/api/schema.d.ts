@@ -658,7 +658,7 @@ export interface components {
         FileType: "image" | "document" | "video" | "audio" | "archive" | "other";
         /** @enum {string} */
         PendingStatus: "pending" | "approved" | "rejected" | "expired";
-        UserRefResponse: {
+        UploaderResponse: {
             /** Format: uuid */
             id: string;
             email: string;
@@ -685,7 +685,7 @@ export interface components {
             mediaFileId?: string;
             /** Format: date-time */
             expiresAt: string;
-            uploadedBy: components["schemas"]["UserRefResponse"];
+            uploadedBy: components["schemas"]["UploaderResponse"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -819,6 +819,13 @@ export interface components {
             title: string;
             slug: string;
         };
+        UserRefResponse: {
+            /** Format: uuid */
+            id: string;
+            /** @description display name */
+            name: string;
+            email?: string;
+        };
         MediaFileResponse: {
             /** Format: uuid */
             id: string;
@@ -840,6 +847,7 @@ export interface components {
             downloadCount: number;
             /** Format: date-time */
             lastAccessedAt?: string;
+            /** @description `email` only for admins and the creator themself */
             createdBy: components["schemas"]["UserRefResponse"];
             /** Format: date-time */
             createdAt: string;
