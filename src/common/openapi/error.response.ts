@@ -3,7 +3,7 @@ import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes.js';
 
 /** The contract's error body, as `AllExceptionsFilter` writes it for every failure. */
 export class ErrorResponse {
-  @ApiProperty({ example: 409 }) statusCode: number;
+  @ApiProperty({ type: 'integer', example: 409 }) statusCode: number;
   @ApiProperty({ example: 'Conflict', description: 'the HTTP reason phrase' }) error: string;
   @ApiProperty({ enum: Object.keys(ERROR_STATUS), enumName: 'ErrorCode', example: 'DUPLICATE_CONTENT' })
   code: ErrorCode;

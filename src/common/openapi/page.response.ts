@@ -9,10 +9,10 @@ import type { Page } from '../pagination.js';
 export function PageResponse<T>(item: Type<T>): Type<Page<T>> {
   class PageOfItems implements Page<T> {
     @ApiProperty({ type: item, isArray: true }) results: T[];
-    @ApiProperty({ minimum: 0 }) count: number;
-    @ApiProperty({ minimum: 1 }) page: number;
-    @ApiProperty({ minimum: 1 }) pageSize: number;
-    @ApiProperty({ minimum: 0 }) totalPages: number;
+    @ApiProperty({ type: 'integer', minimum: 0 }) count: number;
+    @ApiProperty({ type: 'integer', minimum: 1 }) page: number;
+    @ApiProperty({ type: 'integer', minimum: 1 }) pageSize: number;
+    @ApiProperty({ type: 'integer', minimum: 0 }) totalPages: number;
     @ApiProperty() hasNext: boolean;
     @ApiProperty() hasPrevious: boolean;
   }
