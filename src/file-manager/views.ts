@@ -1,18 +1,28 @@
-import type { UserRef as ShownUser } from '../auth/user-ref.js';
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import { userRefFor, type UserRef } from '../auth/user-ref.js';
 import type { MediaFile } from './entities/media-file.entity.js';
 import type { PendingFile } from './entities/pending-file.entity.js';
-import type { MediaFileResponse, UploaderResponse } from './dto/media-file.response.js';
+import type { MediaFileResponse } from './dto/media-file.response.js';
 import type { PendingFileResponse } from './dto/pending-file.response.js';
 
+/** A user's identity fields, as views are made from them (`userRefFor` decides what a viewer sees of them). */
+export interface UserSource {
+  id: string;
+  name: string;
+  email: string;
+}
+
 /** The view types are the OpenAPI document's response classes, so what the builders below make is documented. */
-export type UserRef = UploaderResponse;
 export type PendingFileView = PendingFileResponse;
 export type MediaFileView = MediaFileResponse;
 
 const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
-export function toPendingFileView(file: PendingFile): PendingFileView {
+export function toPendingFileView(
+  file: PendingFile & { uploaders: UserSource[] },
+  viewer: AuthenticatedUser,
+): PendingFileView {
   return {
     id: file.id,
     originalFilename: file.originalFilename,
@@ -27,7 +37,8 @@ export function toPendingFileView(file: PendingFile): PendingFileView {
     ...optional('reason', file.reason),
     ...optional('mediaFileId', file.mediaFileId),
     expiresAt: file.expiresAt.toISOString(),
-    uploadedBy: { id: file.uploadedBy.id, email: file.uploadedBy.email },
+    uploadedBy: userRefFor(file.uploadedBy, viewer),
+    uploaders: file.uploaders.map((uploader) => userRefFor(uploader, viewer)),
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
   };
@@ -40,7 +51,7 @@ export function toPendingFileView(file: PendingFile): PendingFileView {
 export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdBy' | 'deletedById'> & {
   tags?: Array<{ id: string; name: string; slug: string }>;
   collections?: Array<{ id: string; title: string; slug: string }>;
-  createdBy: ShownUser;
+  createdBy: UserRef;
 };
 
 export function toMediaFileView(file: MediaFileSource): MediaFileView {

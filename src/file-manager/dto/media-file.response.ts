@@ -3,12 +3,6 @@ import { UserRefResponse } from '../../auth/dto/user.response.js';
 import { PageResponse } from '../../common/openapi/page.response.js';
 import { ACCESS_LEVELS, FILE_TYPES, type AccessLevel, type FileType } from '../entities/columns.js';
 
-/** Who uploaded a pending file. */
-export class UploaderResponse {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() email: string;
-}
-
 export class TagRefResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;

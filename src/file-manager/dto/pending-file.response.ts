@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_STATUS, type ErrorCode } from '../../common/errors/error-codes.js';
 import { PageResponse } from '../../common/openapi/page.response.js';
 import { FILE_TYPES, PENDING_STATUSES, type FileType, type PendingStatus } from '../entities/columns.js';
-import { MediaFileResponse, UploaderResponse } from './media-file.response.js';
+import { UserRefResponse } from '../../auth/dto/user.response.js';
+import { MediaFileResponse } from './media-file.response.js';
 
 /** `pendingFile` of the contract: an upload waiting for (or past) moderation. */
 export class PendingFileResponse {
@@ -19,7 +20,12 @@ export class PendingFileResponse {
   @ApiPropertyOptional({ description: 'why it was rejected' }) reason?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'the media file it was approved into' }) mediaFileId?: string;
   @ApiProperty({ format: 'date-time' }) expiresAt: string;
-  @ApiProperty({ type: UploaderResponse }) uploadedBy: UploaderResponse;
+  @ApiProperty({ type: UserRefResponse, description: 'the first uploader of the current round' })
+  uploadedBy: UserRefResponse;
+
+  @ApiProperty({ type: UserRefResponse, isArray: true, description: 'every member who uploaded this content' })
+  uploaders: UserRefResponse[];
+
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

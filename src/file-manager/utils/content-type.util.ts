@@ -25,6 +25,17 @@ const EXECUTABLE_TYPES = new Set([
   'application/x-msi',
   'application/x-ms-installer',
   'application/x-apple-diskimage',
+  // Archives that are programs or install one: a JAR, an Android app, browser extensions, system packages.
+  'application/java-archive',
+  'application/vnd.android.package-archive',
+  'application/x-google-chrome-extension',
+  'application/x-xpinstall',
+  'application/x-deb',
+  'application/x-rpm',
+  // Files Windows acts on when opened: shortcuts (run a command line), registry imports, compiled help (scripts).
+  'application/x.ms.shortcut',
+  'application/x-ms-regedit',
+  'application/vnd.ms-htmlhelp',
 ]);
 
 const ARCHIVE_TYPES = new Set([

@@ -553,7 +553,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "ACCESS_LEVEL_NOT_ALLOWED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
         ErrorResponse: {
             /** @example 409 */
             statusCode: number;
@@ -658,10 +658,12 @@ export interface components {
         FileType: "image" | "document" | "video" | "audio" | "archive" | "other";
         /** @enum {string} */
         PendingStatus: "pending" | "approved" | "rejected" | "expired";
-        UploaderResponse: {
+        UserRefResponse: {
             /** Format: uuid */
             id: string;
-            email: string;
+            /** @description display name */
+            name: string;
+            email?: string;
         };
         PendingFileResponse: {
             /** Format: uuid */
@@ -685,7 +687,10 @@ export interface components {
             mediaFileId?: string;
             /** Format: date-time */
             expiresAt: string;
-            uploadedBy: components["schemas"]["UploaderResponse"];
+            /** @description the first uploader of the current round */
+            uploadedBy: components["schemas"]["UserRefResponse"];
+            /** @description every member who uploaded this content */
+            uploaders: components["schemas"]["UserRefResponse"][];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -818,13 +823,6 @@ export interface components {
             id: string;
             title: string;
             slug: string;
-        };
-        UserRefResponse: {
-            /** Format: uuid */
-            id: string;
-            /** @description display name */
-            name: string;
-            email?: string;
         };
         MediaFileResponse: {
             /** Format: uuid */
@@ -1092,7 +1090,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1169,7 +1167,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1527,7 +1525,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1604,7 +1602,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1692,7 +1690,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1856,7 +1854,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Payload Too Large; `code` is one of PAYLOAD_TOO_LARGE, TOO_MANY_FILES, FILE_TOO_LARGE */
+            /** @description Payload Too Large; `code` is one of PAYLOAD_TOO_LARGE, TOO_MANY_FILES, TOO_MANY_PARTS, FILE_TOO_LARGE */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2078,7 +2076,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2155,7 +2153,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2385,7 +2383,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2482,7 +2480,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2649,7 +2647,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2746,7 +2744,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2907,7 +2905,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3065,7 +3063,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3666,7 +3664,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3969,7 +3967,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4057,7 +4055,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4220,7 +4218,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4378,7 +4376,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4466,7 +4464,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4557,7 +4555,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4630,7 +4628,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4711,7 +4709,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
