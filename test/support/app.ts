@@ -60,6 +60,8 @@ export function testAppEnv(options: Pick<TestAppOptions, 'databaseUrl' | 'bucket
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     SCHEDULED_JOBS_ENABLED: 'false',
+    // No background rendering: the renditions specs drive the worker themselves (`processDue`).
+    MEDIAVAULT_ROLE: 'api',
     // Specs log in and upload far faster than any person; the limits have their own spec (http-limits).
     LOGIN_RATE_LIMIT: '0',
     LOGIN_ADDRESS_RATE_LIMIT: '0',

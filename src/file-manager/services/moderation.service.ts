@@ -11,7 +11,7 @@ import type { PendingFile } from '../entities/pending-file.entity.js';
 import { ApprovedFileChangedException, PendingFileNotFoundException } from '../file-manager.errors.js';
 import type { ApproveDto, BulkApproveDto, BulkRejectDto, PendingListQueryDto } from '../dto/moderation.dto.js';
 import { MediaFileViewsRepository } from '../repositories/media-file-views.repository.js';
-import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
+import { PendingFilesRepository, type PendingFileRecord } from '../repositories/pending-files.repository.js';
 import { StoredObjectsRepository } from '../repositories/stored-objects.repository.js';
 import { toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
 import { HashCleanupService } from './hash-cleanup.service.js';
@@ -32,7 +32,7 @@ interface ItemError {
   details?: Record<string, unknown>;
 }
 
-/** The moderation queue: members see and manage their own uploads, admins see all and decide. */
+/** The moderation queue: members see the pending files they uploaded content of, admins see all and decide. */
 @Injectable()
 export class ModerationService {
   constructor(
@@ -47,11 +47,15 @@ export class ModerationService {
   async list(query: PendingListQueryDto, user: AuthenticatedUser): Promise<Page<PendingFileView>> {
     const page = { limit: query.pageSize, offset: offsetOf(query) };
     const { files, total } = await this.pendingFiles.list(query.status, isAdmin(user) ? undefined : user.id, page);
-    return toPage(files.map(toPendingFileView), total, query);
+    return toPage(
+      files.map((file) => toPendingFileView(file, user)),
+      total,
+      query,
+    );
   }
 
   async get(id: string, user: AuthenticatedUser): Promise<PendingFileView> {
-    return toPendingFileView(await this.findVisible(id, user));
+    return toPendingFileView(await this.findVisible(id, user), user);
   }
 
   /** The pending file's bytes, while its content is stored (a rejected or expired file's may be gone: 404). */
@@ -82,7 +86,7 @@ export class ModerationService {
     await this.hashCleanup.reject(id, reason, admin.id);
     const pendingFile = await this.pendingFiles.findWithUploader(id);
     if (!pendingFile) throw new PendingFileNotFoundException();
-    return { status: 'rejected', pendingFile: toPendingFileView(pendingFile) };
+    return { status: 'rejected', pendingFile: toPendingFileView(pendingFile, admin) };
   }
 
   /** Each approval is its own transaction: one failing item does not undo or block the others. */
@@ -115,10 +119,11 @@ export class ModerationService {
     return { results, summary: { total: results.length, rejected, errors: results.length - rejected } };
   }
 
-  /** Owner or admin; anyone else is told it does not exist. */
-  private async findVisible(id: string, user: AuthenticatedUser): Promise<PendingFile> {
+  /** An uploader of its content or an admin; anyone else is told it does not exist. */
+  private async findVisible(id: string, user: AuthenticatedUser): Promise<PendingFileRecord> {
     const file = await this.pendingFiles.findWithUploader(id);
-    if (!file || (!isAdmin(user) && file.uploadedById !== user.id)) throw new PendingFileNotFoundException();
+    const isUploader = file?.uploaders.some((uploader) => uploader.id === user.id);
+    if (!file || (!isAdmin(user) && !isUploader)) throw new PendingFileNotFoundException();
     return file;
   }
 }

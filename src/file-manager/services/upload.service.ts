@@ -282,7 +282,7 @@ export class UploadService {
         filename: o.filename,
         status: o.outcome.status,
         hash: o.hash,
-        ...(pendingFile ? { pendingFile: toPendingFileView(pendingFile) } : {}),
+        ...(pendingFile ? { pendingFile: toPendingFileView(pendingFile, uploader) } : {}),
       };
     });
     const errorCount = results.filter((result) => result.status === 'error').length;
