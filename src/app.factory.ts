@@ -1,12 +1,12 @@
-import type { Server } from 'node:http';
 import { NotFoundException, type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
+import { buildOpenApiDocument } from './common/openapi/document.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
@@ -55,7 +55,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
 export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger, consoleDirectory?: string): void {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   // A multi-GiB upload can legitimately outlast Node's 5-minute whole-request deadline; a *stalled* client is cut by
   // the idle-socket timeout instead, and slow-header clients (slowloris) by the headers timeout.
   server.requestTimeout = 0;
@@ -116,12 +116,6 @@ function notFoundOutsidePrefix(filter: AllExceptionsFilter) {
 }
 
 function setUpOpenApi(app: INestApplication): void {
-  const config = new DocumentBuilder()
-    .setTitle('mediavault')
-    .setDescription('Media file manager: content-addressed, deduplicated storage. Contract: API.md (v1).')
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, { jsonDocumentUrl: `${API_PREFIX}/docs-json` });
 }

@@ -9,13 +9,14 @@
 import { request as httpRequest } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { buildOpenApiDocument } from '../../src/common/openapi/document.js';
 import { testAppEnv, useTestApp } from '../support/app.js';
 import { startChildApp, type ChildApp } from '../support/child-app.js';
 import { prng } from '../support/workload.js';
 import { approve, content, count, createMediaFile, purge, reject, sha256, trash, upload } from '../support/files.js';
 import { expectInvariants } from '../support/invariants.js';
+import { checkedRequest } from '../support/openapi-check.js';
 import { holdContentLock, holdNewContent, waitForLockWaiters } from '../support/race.js';
 
 function expectErrorShape(response: { status: number; body: Record<string, unknown> }, code: string): void {
@@ -75,7 +76,7 @@ describe('the database connection killed in the middle of a transaction', () => 
     expect((await t.http.get('/api/health')).status).toBe(200);
   };
 
-  it('during an approval that replaces a trashed file: 503, the pending file still pending, the trashed file still trashed', async () => {
+  it('during an approval that replaces a trashed file: 503, pending still pending, trashed still trashed', async () => {
     const bytes = content();
     const file = await createMediaFile(t, admin, bytes);
     expect((await trash(t, admin, file.mediaId)).status).toBe(204);
@@ -132,7 +133,7 @@ describe('the database connection killed in the middle of a transaction', () => 
     await expectInvariants(t);
   });
 
-  it("during an upload's record transaction: 503, no record, the written object is given back and collected", async () => {
+  it("during an upload's record transaction: 503, no record, the written object given back and collected", async () => {
     const bytes = content();
     const hash = sha256(bytes);
     const barrier = await holdNewContent(t.databaseUrl, hash);
@@ -162,7 +163,8 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
   function halfSentUpload(url: string, auth: string, bytes: Buffer): { sent: Promise<void>; answer: Promise<unknown> } {
     const boundary = `----mediavault${randomUUID()}`;
     const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n` +
+        'Content-Type: text/plain\r\n\r\n',
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     let sent!: () => void;
@@ -204,15 +206,17 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
     let childDead = false;
     const outcomes: Record<string, number> = {};
     const agents = () => [
-      { name: 'child', agent: request(child.url), isChild: true },
+      { name: 'child', agent: checkedRequest(child.url, () => buildOpenApiDocument(t.app)), isChild: true },
       { name: 'in-process', agent: t.http, isChild: false },
     ];
 
     /** One random operation on a random live instance; a connection cut by the kill counts as `NET`. */
     const operate = async (step: number) => {
       const [pending, media] = await Promise.all([
-        dataSource.query(`SELECT id FROM pending_files`) as Promise<Array<{ id: string }>>,
-        dataSource.query(`SELECT id, deleted_at IS NOT NULL AS trashed FROM media_files`) as Promise<Array<{ id: string; trashed: boolean }>>,
+        dataSource.query<Array<{ id: string }>>(`SELECT id FROM pending_files`),
+        dataSource.query<Array<{ id: string; trashed: boolean }>>(
+          `SELECT id, deleted_at IS NOT NULL AS trashed FROM media_files`,
+        ),
       ]);
       const active = media.filter((row) => !row.trashed);
       const trashed = media.filter((row) => row.trashed);
@@ -221,7 +225,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
       const http = target.agent;
       const roll = random();
       let name: string;
-      let send: () => PromiseLike<{ status: number; body: any }>;
+      let send: () => PromiseLike<{ status: number; body?: { code?: string } }>;
       if (roll < 0.2 && pending.length) {
         const id = pick(pending).id;
         name = 'approve';
@@ -299,7 +303,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
       // on the restarted instance, over HTTP like an operator would.
       await dataSource.query(`UPDATE upload_sessions SET touched_at = now() - interval '1 day'`);
       await dataSource.query(`UPDATE storage_deletions SET next_attempt_at = now()`);
-      const restarted = request(child.url);
+      const restarted = checkedRequest(child.url, () => buildOpenApiDocument(t.app));
       for (const job of ['expire-pending', 'collect-garbage']) {
         const response = await restarted.post(`/api/admin/maintenance/${job}`).set('Authorization', admin);
         expect(response.status).toBe(200);

@@ -85,7 +85,7 @@ describe('bulk edits racing single-file edits', () => {
     },
   );
 
-  it('bulk edits in both orders, PATCHes in reverse id order and a tag deletion at once: no error, no 5xx', async () => {
+  it('bulk edits in both orders, PATCHes in reverse order and a tag deletion at once: no error, no 5xx', async () => {
     const red = await createTag(t, 'Storm red');
     const blue = await createTag(t, 'Storm blue');
     const doomed = await createTag(t, 'Storm doomed');
