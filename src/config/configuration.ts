@@ -33,6 +33,7 @@ export const authConfig = registerAs('auth', () => {
     jwtSecret: e.JWT_SECRET,
     jwtExpiresInSeconds: e.JWT_EXPIRES_IN_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    mediaUrlWindowSeconds: e.MEDIA_URL_WINDOW_SECONDS,
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
   };

@@ -94,6 +94,16 @@ export class Environment {
   @Min(60)
   JWT_EXPIRES_IN_SECONDS = 3600;
 
+  /**
+   * Signed media URLs (`urls.content`): expiry is rounded up to the end of the next window of this length, so a URL
+   * stays the same for a whole window (browsers cache it) and lives between one and two windows.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(604_800)
+  MEDIA_URL_WINDOW_SECONDS = 3600;
+
   /** How long a refresh token stays usable; each refresh issues a new one with this lifetime (sliding). */
   @Transform(toInt)
   @IsInt()

@@ -127,3 +127,19 @@ export class UploadInterruptedException extends DomainException {
     super('SERVICE_UNAVAILABLE', 'The upload took too long to complete; try again');
   }
 }
+
+/** A signed media URL that was altered, truncated or signed with another key. */
+export class InvalidMediaUrlException extends DomainException {
+  constructor() {
+    super('INVALID_MEDIA_URL', 'This media URL is not valid');
+  }
+}
+
+/** A genuine signed media URL past its expiry: fetch the file's view again for a fresh one. */
+export class MediaUrlExpiredException extends DomainException {
+  constructor(expiredAt: Date) {
+    super('MEDIA_URL_EXPIRED', 'This media URL has expired; fetch the file again for a fresh one', {
+      expiredAt: expiredAt.toISOString(),
+    });
+  }
+}

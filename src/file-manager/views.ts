@@ -8,6 +8,11 @@ export interface UserRef {
   email: string;
 }
 
+/** Signed, expiring URLs usable without an Authorization header (`docs/media-urls.md`). */
+export interface MediaUrls {
+  content: string;
+}
+
 export interface PendingFileView {
   id: string;
   originalFilename: string;
@@ -25,6 +30,7 @@ export interface PendingFileView {
   uploadedBy: UserRef;
   createdAt: string;
   updatedAt: string;
+  urls: MediaUrls;
 }
 
 export interface MediaFileView {
@@ -49,12 +55,13 @@ export interface MediaFileView {
   createdAt: string;
   updatedAt: string;
   deletedAt?: string;
+  urls: MediaUrls;
 }
 
 const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
-export function toPendingFileView(file: PendingFile): PendingFileView {
+export function toPendingFileView(file: PendingFile, urls: MediaUrls): PendingFileView {
   return {
     id: file.id,
     originalFilename: file.originalFilename,
@@ -72,6 +79,7 @@ export function toPendingFileView(file: PendingFile): PendingFileView {
     uploadedBy: { id: file.uploadedBy.id, email: file.uploadedBy.email },
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
+    urls,
   };
 }
 
@@ -85,7 +93,7 @@ export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdB
   createdBy: ShownUser;
 };
 
-export function toMediaFileView(file: MediaFileSource): MediaFileView {
+export function toMediaFileView(file: MediaFileSource, urls: MediaUrls): MediaFileView {
   return {
     id: file.id,
     title: file.title,
@@ -111,5 +119,6 @@ export function toMediaFileView(file: MediaFileSource): MediaFileView {
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
     ...optional('deletedAt', file.deletedAt?.toISOString()),
+    urls,
   };
 }

@@ -4,6 +4,7 @@ import { DataSource, In, type QueryRunner, type Repository } from 'typeorm';
 import type { FileType, PendingStatus } from '../entities/columns.js';
 import { PendingFile } from '../entities/pending-file.entity.js';
 import { firstRow, rows } from './db.js';
+import type { MediaContentRow } from './media-files.repository.js';
 
 /** The facts of an upload that its pending file records. */
 export interface PendingUpload {
@@ -29,6 +30,25 @@ export class PendingFilesRepository {
 
   findWithUploader(id: string): Promise<PendingFile | null> {
     return this.pendingFiles.findOne({ where: { id }, relations: { uploadedBy: true } });
+  }
+
+  /**
+   * The stored content of a pending file while it is still pending with this content (`hash`), and who uploaded it.
+   * `objectKey` is null when the object row is gone.
+   */
+  async findPendingContent(
+    id: string,
+    hash: string,
+  ): Promise<(MediaContentRow & { uploadedById: string }) | undefined> {
+    const row = await firstRow<Omit<MediaContentRow, 'size'> & { size: string; uploadedById: string }>(
+      this.dataSource,
+      `SELECT p.id, p.hash, p.file_size AS "size", p.content_type AS "contentType",
+              p.original_filename AS "originalFilename", p.uploaded_by AS "uploadedById", s.object_key AS "objectKey"
+         FROM pending_files p LEFT JOIN stored_objects s ON s.hash = p.hash
+        WHERE p.id = $1 AND p.hash = $2 AND p.status = 'pending'`,
+      [id, hash],
+    );
+    return row && { ...row, size: Number(row.size) };
   }
 
   /** Several pending files with their uploaders, in the order of `ids`. */
