@@ -11,6 +11,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
 import { appConfig, httpConfig } from './config/configuration.js';
+import { bodyTimeoutMiddleware } from './http/body-timeout.js';
 import { answerClientErrorsWithErrorBodies } from './http/client-errors.js';
 import { applyHttpProtection } from './http/http-protection.js';
 import { verifyJsonDepth } from './http/json-depth.js';
@@ -57,9 +58,13 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   server.headersTimeout = 60_000;
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
   answerClientErrorsWithErrorBodies(server);
+  const http = app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY);
   app.use(requestIdMiddleware);
   app.use(httpLoggingMiddleware(requestLogger));
-  applyHttpProtection(app, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY));
+  app.use(
+    bodyTimeoutMiddleware({ timeoutMs: http.requestBodyTimeoutSeconds * 1000, minBytes: http.requestBodyMinBytes }),
+  );
+  applyHttpProtection(app, http);
   // One filter: the routes' (below) and the 404 for paths outside the API prefix write the same error body.
   const exceptionFilter = new AllExceptionsFilter();
   app.use(notFoundOutsidePrefix(exceptionFilter));

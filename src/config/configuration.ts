@@ -78,6 +78,8 @@ export const httpConfig = registerAs('http', () => {
     loginAddressFailuresPerMinute: e.LOGIN_ADDRESS_RATE_LIMIT,
     uploadRateLimitPerMinute: e.UPLOAD_RATE_LIMIT,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    requestBodyTimeoutSeconds: e.REQUEST_BODY_TIMEOUT_SECONDS,
+    requestBodyMinBytes: e.REQUEST_BODY_MIN_BYTES,
   };
 });
 

@@ -224,6 +224,24 @@ export class Environment {
   @Min(0)
   @Max(3600)
   SHUTDOWN_TIMEOUT_SECONDS = 25;
+
+  /**
+   * A request body that delivers fewer than REQUEST_BODY_MIN_BYTES in this many seconds while the server waits for
+   * it is answered 408 and its connection closed (an upload's claim is released); 0 disables the check. Time the
+   * server itself is slow to read (storage busy) does not count.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  REQUEST_BODY_TIMEOUT_SECONDS = 30;
+
+  /** See REQUEST_BODY_TIMEOUT_SECONDS: the bytes a body must make progress by in each such period. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_073_741_824)
+  REQUEST_BODY_MIN_BYTES = 16_384;
 }
 
 export class InvalidConfigurationError extends Error {

@@ -6,7 +6,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { QueryFailedError } from 'typeorm';
 import { UsersService } from '../../src/auth/users.service.js';
@@ -213,7 +212,7 @@ describe('error responses in the contract shape', () => {
   });
 
   it('headers too large: 431 REQUEST_HEADERS_TOO_LARGE with the whole error body, not an empty one', async () => {
-    const server = t.app.getHttpServer() as Server;
+    const server = t.app.getHttpServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;

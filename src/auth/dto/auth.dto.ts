@@ -4,6 +4,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { displayEmailOf } from '../emails.js';
 import { USER_ROLES, type UserRole } from '../user.entity.js';
+import { HasVisibleCharacter } from '../../common/visible-text.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 /** NFKC before validation too: a full-width address is validated (and stored) as the ASCII one it stands for. */
@@ -46,6 +47,7 @@ export class CreateUserDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @HasVisibleCharacter()
   name?: string;
 }
 

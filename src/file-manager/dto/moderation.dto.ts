@@ -14,6 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PaginationQueryDto } from '../../common/pagination.js';
+import { HasVisibleCharacter } from '../../common/visible-text.js';
 import { ACCESS_LEVELS, PENDING_STATUSES, type AccessLevel, type PendingStatus } from '../entities/columns.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -24,6 +25,7 @@ export class ApproveDto {
   @IsString()
   @MinLength(1)
   @MaxLength(255)
+  @HasVisibleCharacter()
   title: string;
 
   @ApiPropertyOptional({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' })

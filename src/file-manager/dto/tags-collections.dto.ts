@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { ACCESS_LEVELS, type AccessLevel } from '../entities/columns.js';
 import { trim } from './library.dto.js';
+import { HasVisibleCharacter } from '../../common/visible-text.js';
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const SLUG_MESSAGE = 'slug must be lowercase a-z, 0-9 and single dashes';
@@ -13,6 +14,7 @@ export class CreateTagDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @HasVisibleCharacter()
   name: string;
 
   @ApiPropertyOptional({ pattern: SLUG.source, description: 'generated from the name when not given' })
@@ -43,6 +45,7 @@ export class CreateCollectionDto {
   @IsString()
   @MinLength(1)
   @MaxLength(255)
+  @HasVisibleCharacter()
   title: string;
 
   @ApiPropertyOptional({ pattern: SLUG.source, description: 'generated from the title when not given' })

@@ -12,6 +12,7 @@ import {
   MalformedMultipartException,
   NoFilesException,
   PayloadTooLargeException,
+  TooManyPartsException,
   UploadAbortedException,
 } from '../file-manager.errors.js';
 import { MediaFileViewsRepository } from '../repositories/media-file-views.repository.js';
@@ -25,6 +26,13 @@ import { FileTooLargeError, streamPartToStorage } from './upload-stream.js';
 import { UploadSessionsService } from './upload-sessions.service.js';
 
 export const UPLOAD_FIELD = 'files';
+/** Text fields one upload request may carry (only `folderPath` is read). */
+export const MAX_UPLOAD_FIELDS = 50;
+/**
+ * File parts beyond MAX_FILES_PER_REQUEST are each answered TOO_MANY_FILES, up to this many more; a request with
+ * even more is refused whole (413 TOO_MANY_PARTS), so every file part a request carries gets an answer.
+ */
+export const EXTRA_FILE_PARTS_ANSWERED = 1000;
 
 export interface UploadResult {
   filename: string;
@@ -95,7 +103,12 @@ export class UploadService {
         parser = busboy({
           headers: request.headers,
           defParamCharset: 'utf8',
-          limits: { fieldSize: 64 * 1024, fields: 50, parts: this.config.maxFilesPerRequest + 50 },
+          // Beyond a limit busboy skips parts silently: the limit events below refuse the request instead.
+          limits: {
+            fieldSize: 64 * 1024,
+            fields: MAX_UPLOAD_FIELDS,
+            files: this.config.maxFilesPerRequest + EXTRA_FILE_PARTS_ANSWERED,
+          },
         });
       } catch {
         return reject(new MalformedMultipartException());
@@ -141,6 +154,10 @@ export class UploadService {
         pending.push(outcome);
         outcome.catch(fail);
       });
+      parser.on('fieldsLimit', () => fail(new TooManyPartsException('fields', MAX_UPLOAD_FIELDS)));
+      parser.on('filesLimit', () =>
+        fail(new TooManyPartsException('files', this.config.maxFilesPerRequest + EXTRA_FILE_PARTS_ANSWERED)),
+      );
       parser.on('error', () => fail(new MalformedMultipartException()));
       parser.on('close', () => {
         Promise.all(pending)

@@ -17,6 +17,15 @@ const word = (...words: number[]) =>
 
 const SCRIPT = '#!/bin/sh\nrm -rf ~\n';
 
+/** A ZIP whose first entry is `name` (a local file header, no data): enough for file-type to name the archive. */
+function zipStartingWith(name: string): Buffer {
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(0x04034b50, 0);
+  header.writeUInt16LE(20, 4);
+  header.writeUInt16LE(Buffer.byteLength(name), 26);
+  return Buffer.concat([header, Buffer.from(name), Buffer.alloc(64)]);
+}
+
 describe('detectContent refuses executables', () => {
   it.each([
     ['a plain interpreter line', Buffer.from(SCRIPT)],
@@ -42,6 +51,12 @@ describe('detectContent refuses executables', () => {
     ['CAFEBABE alone', Buffer.from([0xca, 0xfe, 0xba, 0xbe])],
     ['a Mach-O', word(0xcffaedfe, 7)],
     ['an ELF', Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]), Buffer.alloc(64)])],
+    ['a JAR', zipStartingWith('META-INF/MANIFEST.MF')],
+    ['an Android app', zipStartingWith('classes.dex')],
+    [
+      'a Windows shortcut',
+      Buffer.concat([Buffer.from('4C0000000114020000000000C000000000000046', 'hex'), Buffer.alloc(80)]),
+    ],
   ])('a binary: %s', async (_, bytes) => {
     await expect(detectContent(bytes, 'photo.jpg')).rejects.toThrow(UnsupportedTypeError);
   });
@@ -50,8 +65,10 @@ describe('detectContent refuses executables', () => {
     ['text mentioning #! later', Buffer.from('Use #!/bin/sh at the top of a script.\n'), 'text/plain'],
     ['a shell comment without !', Buffer.from('# heading\n'), 'text/markdown'],
     ['JSON', Buffer.from('{"a": "#!"}'), 'application/json'],
+    ['a plain ZIP', zipStartingWith('photos/a.jpg'), 'application/zip'],
   ])('but accepts %s', async (_, bytes, contentType) => {
-    const filename = contentType === 'text/markdown' ? 'notes.md' : contentType === 'application/json' ? 'a.json' : 'a.txt';
+    const filename =
+      contentType === 'text/markdown' ? 'notes.md' : contentType === 'application/json' ? 'a.json' : 'a.txt';
     await expect(detectContent(bytes, filename)).resolves.toMatchObject({ contentType });
   });
 });

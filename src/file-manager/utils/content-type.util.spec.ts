@@ -86,6 +86,17 @@ describe('detectContent', () => {
     });
   });
 
+  it('reads no dimensions from past the end of a cut header', async () => {
+    // The head of a small upload is a view into Node's shared buffer pool: the bytes after it belong to others.
+    const pooled = Buffer.concat([png(1, 1).subarray(0, 16), Buffer.from('0000abcd00001234', 'hex')]);
+    const cut = pooled.subarray(0, 16); // signature, chunk length and type: no width or height yet
+    expect(await detectContent(cut, 'cut.png')).toEqual({
+      contentType: 'image/png',
+      fileType: 'image',
+      ...dimensionless,
+    });
+  });
+
   it('reads the size of an SVG image from its header', async () => {
     expect(await detectContent(svg, 'logo.svg')).toEqual({
       contentType: 'image/svg+xml',

@@ -25,6 +25,17 @@ const EXECUTABLE_TYPES = new Set([
   'application/x-msi',
   'application/x-ms-installer',
   'application/x-apple-diskimage',
+  // Archives that are programs or install one: a JAR, an Android app, browser extensions, system packages.
+  'application/java-archive',
+  'application/vnd.android.package-archive',
+  'application/x-google-chrome-extension',
+  'application/x-xpinstall',
+  'application/x-deb',
+  'application/x-rpm',
+  // Files Windows acts on when opened: shortcuts (run a command line), registry imports, compiled help (scripts).
+  'application/x.ms.shortcut',
+  'application/x-ms-regedit',
+  'application/vnd.ms-htmlhelp',
 ]);
 
 const ARCHIVE_TYPES = new Set([
@@ -159,7 +170,9 @@ function fileTypeOf(mime: string): FileType {
 
 function dimensionsOf(head: Buffer): { width: number | null; height: number | null } {
   try {
-    const { width, height } = imageSize(head);
+    // A copy of exactly the head's bytes: image-size reads the whole underlying ArrayBuffer, and a small head is a
+    // view into Node's shared buffer pool, so a cut header would get its size from other requests' bytes.
+    const { width, height } = imageSize(new Uint8Array(head));
     return { width: width ?? null, height: height ?? null };
   } catch {
     // The header is incomplete within the bytes we looked at, or the format has no fixed size: no dimensions.

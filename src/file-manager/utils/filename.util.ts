@@ -1,3 +1,5 @@
+import { hasVisibleCharacter } from '../../common/visible-text.js';
+
 const MAX_FILENAME_BYTES = 255;
 
 /**
@@ -9,7 +11,7 @@ export function sanitizeFilename(raw: string | undefined): string | undefined {
   const base = raw.split(/[/\\]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
   const cleaned = base.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim();
-  if (cleaned === '' || /^\.+$/.test(cleaned)) return undefined;
+  if (!hasVisibleCharacter(cleaned) || /^\.+$/.test(cleaned)) return undefined;
   return truncateUtf8KeepingExtension(cleaned, MAX_FILENAME_BYTES);
 }
 
