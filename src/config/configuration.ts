@@ -77,6 +77,8 @@ export const httpConfig = registerAs('http', () => {
     loginAccountFailuresBeforeSlowdown: e.LOGIN_RATE_LIMIT,
     loginAddressFailuresPerMinute: e.LOGIN_ADDRESS_RATE_LIMIT,
     uploadRateLimitPerMinute: e.UPLOAD_RATE_LIMIT,
+    uploadConcurrencyPerUser: e.UPLOAD_CONCURRENCY_PER_USER,
+    uploadBytesPerMinute: e.UPLOAD_BYTES_PER_MINUTE,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     requestBodyTimeoutSeconds: e.REQUEST_BODY_TIMEOUT_SECONDS,
     requestBodyMinBytes: e.REQUEST_BODY_MIN_BYTES,

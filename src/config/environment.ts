@@ -212,11 +212,29 @@ export class Environment {
   @Min(0)
   LOGIN_ADDRESS_RATE_LIMIT = 30;
 
-  /** Upload requests per minute per user; 0 disables the limit. */
+  /**
+   * Upload requests per minute per user; 0 (the default) disables it. Off by default: a browser uploading a folder
+   * sends one request per file, so a request count limits people, not load (see the two limits below).
+   */
   @Transform(toInt)
   @IsInt()
   @Min(0)
-  UPLOAD_RATE_LIMIT = 60;
+  UPLOAD_RATE_LIMIT = 0;
+
+  /** Upload requests one user may have in progress at once (per instance); 0 disables the limit. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  UPLOAD_CONCURRENCY_PER_USER = 8;
+
+  /**
+   * Upload bytes one user may send per minute (per instance): a new upload is refused while the user's uploads of the
+   * last minute reached it (one upload is never cut for it); 0 disables the limit. Default 4 GiB (~570 Mbit/s).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  UPLOAD_BYTES_PER_MINUTE = 4_294_967_296;
 
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are cut. */
   @Transform(toInt)
