@@ -4,7 +4,7 @@
 
 ARG NODE_VERSION=20.20
 
-# --- build: full dependencies, TypeScript compiled to dist/ (server and migrations) -----------------------------
+# --- build: full dependencies, TypeScript compiled to dist/ (server, migrations, web console in dist/web) -----------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -12,6 +12,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json tsconfig.migrations.json nest-cli.json ./
 COPY src ./src
 COPY migrations ./migrations
+COPY web ./web
 RUN npm run build
 
 # --- runtime: production dependencies + dist/ ------------------------------------------------------------------

@@ -11,8 +11,10 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
 import { appConfig, httpConfig } from './config/configuration.js';
+import { storageConfig } from './config/storage.config.js';
 import { bodyTimeoutMiddleware } from './http/body-timeout.js';
 import { answerClientErrorsWithErrorBodies } from './http/client-errors.js';
+import { consoleMiddleware, DEFAULT_CONSOLE_DIRECTORY, isApiPath } from './http/console.js';
 import { applyHttpProtection } from './http/http-protection.js';
 import { verifyJsonDepth } from './http/json-depth.js';
 import { AppLogger, createPinoLogger, levelFromNestLevels, type LogLevelName } from './logging/app-logger.js';
@@ -31,6 +33,8 @@ export interface CreateAppOptions {
   logger?: LoggerService | LogLevel[] | false;
   /** Where the JSON lines go (tests read them); stdout by default. */
   logDestination?: DestinationStream;
+  /** The built web console served at `/` (default: dist/web); not served when it holds no index.html. */
+  consoleDirectory?: string;
 }
 
 /**
@@ -44,11 +48,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     logger: logger.nest,
     abortOnError: false,
   });
-  configureApp(app, logger.requests);
+  configureApp(app, logger.requests, options.consoleDirectory ?? DEFAULT_CONSOLE_DIRECTORY);
   return app;
 }
 
-export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger): void {
+export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger, consoleDirectory?: string): void {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   const server = app.getHttpServer() as Server;
@@ -64,7 +68,12 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   app.use(
     bodyTimeoutMiddleware({ timeoutMs: http.requestBodyTimeoutSeconds * 1000, minBytes: http.requestBodyMinBytes }),
   );
-  applyHttpProtection(app, http);
+  applyHttpProtection(app, http, {
+    apiPrefix: API_PREFIX,
+    mediaOrigin: new URL(app.get<ConfigType<typeof storageConfig>>(storageConfig.KEY).publicEndpoint).origin,
+  });
+  const webConsole = consoleDirectory ? consoleMiddleware(consoleDirectory, API_PREFIX) : undefined;
+  if (webConsole) app.use(webConsole);
   // One filter: the routes' (below) and the 404 for paths outside the API prefix write the same error body.
   const exceptionFilter = new AllExceptionsFilter();
   app.use(notFoundOutsidePrefix(exceptionFilter));
@@ -86,18 +95,22 @@ function resolveLogger(options: CreateAppOptions): { nest: LoggerService; reques
     Array.isArray(options.logger) || options.logger === false
       ? levelFromNestLevels(options.logger)
       : (app.logLevel as LogLevelName);
-  const requests = createPinoLogger({ level, pretty: app.nodeEnv === 'development', destination: options.logDestination });
+  const requests = createPinoLogger({
+    level,
+    pretty: app.nodeEnv === 'development',
+    destination: options.logDestination,
+  });
   const custom = options.logger && !Array.isArray(options.logger) ? options.logger : undefined;
   return { nest: custom ?? new AppLogger(requests), requests };
 }
 
 /**
  * Nest answers unknown routes only under the global prefix; anywhere else Express would send its own HTML page.
- * Nothing is served outside `/api`, so answer there with the contract's 404 body too.
+ * Outside `/api` only the console is served (above), so whatever it does not answer gets the contract's 404 body.
  */
 function notFoundOutsidePrefix(filter: AllExceptionsFilter) {
   return (request: Request, response: Response, next: NextFunction): void => {
-    if (request.path === `/${API_PREFIX}` || request.path.startsWith(`/${API_PREFIX}/`)) return next();
+    if (isApiPath(request.path, API_PREFIX)) return next();
     response.status(404).json(filter.toErrorBody(new NotFoundException(), requestIdOf(request)));
   };
 }

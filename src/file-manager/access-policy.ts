@@ -1,6 +1,6 @@
 import { isAdmin, type AuthenticatedUser } from '../auth/authenticated-user.js';
 import type { AccessLevel } from './entities/columns.js';
-import { NotYoursException } from './file-manager.errors.js';
+import { AccessLevelNotAllowedException, NotYoursException } from './file-manager.errors.js';
 
 /**
  * Who may read a media file, by its access level: `public` anyone (even anonymous), `members` any authenticated
@@ -36,6 +36,21 @@ export function assertMayChange(
 ): void {
   if (!record || !canRead(record, user)) throw hidden();
   if (!canManage(record, user)) throw new NotYoursException(action);
+}
+
+/**
+ * Every path that sets an access level (a file's PATCH, a collection's create and PATCH; approvals are admins', who
+ * read every level) refuses one the caller could not read on that record (`createdById`, its creator): saving it
+ * would lock them out of what they just changed.
+ */
+export function assertMayGrant(
+  accessLevel: AccessLevel | undefined,
+  record: { createdById: string },
+  user: AuthenticatedUser,
+): void {
+  if (accessLevel !== undefined && !canRead({ accessLevel, createdById: record.createdById }, user)) {
+    throw new AccessLevelNotAllowedException(accessLevel);
+  }
 }
 
 /**

@@ -75,12 +75,20 @@ const NOT_YOURS = {
   'delete this file': 'Only the uploader or an admin may delete this file',
   'change this tag': 'Only the creator of this tag or an admin may change it',
   'change this collection': 'Only the creator of this collection or an admin may change it',
+  'remove this usage': 'Only the member who recorded this usage or an admin may remove it',
 } as const;
 
 /** The caller may see the record but not change it: only its creator or an admin may. */
 export class NotYoursException extends ForbiddenException {
   constructor(action: keyof typeof NOT_YOURS) {
     super(NOT_YOURS[action]);
+  }
+}
+
+/** Setting this level would hide the record from the caller themself: saved, then 404. Nothing changes. */
+export class AccessLevelNotAllowedException extends DomainException {
+  constructor(accessLevel: string) {
+    super('ACCESS_LEVEL_NOT_ALLOWED', 'You may not set an access level you could not read yourself', { accessLevel });
   }
 }
 

@@ -1,10 +1,13 @@
-import type { UserRef as ShownUser } from '../auth/user-ref.js';
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import { userRefFor, type UserRef } from '../auth/user-ref.js';
 import type { MediaFile } from './entities/media-file.entity.js';
 import type { PendingFile } from './entities/pending-file.entity.js';
 import type { AccessLevel, FileType, PendingStatus } from './entities/columns.js';
 
-export interface UserRef {
+/** A user's identity fields, as views are made from them (`userRefFor` decides what a viewer sees of them). */
+export interface UserSource {
   id: string;
+  name: string;
   email: string;
 }
 
@@ -27,7 +30,10 @@ export interface PendingFileView {
   reason?: string;
   mediaFileId?: string;
   expiresAt: string;
+  /** The first uploader of the record's current round; `email` as for `createdBy` (see `userRefFor`). */
   uploadedBy: UserRef;
+  /** Every member who uploaded this content while it was pending, in the order they first did. */
+  uploaders: UserRef[];
   createdAt: string;
   updatedAt: string;
   urls: MediaUrls;
@@ -51,7 +57,7 @@ export interface MediaFileView {
   downloadCount: number;
   lastAccessedAt?: string;
   /** `{id, name}`, plus `email` for admins and the uploader (see `userRefFor`). */
-  createdBy: ShownUser;
+  createdBy: UserRef;
   createdAt: string;
   updatedAt: string;
   deletedAt?: string;
@@ -61,7 +67,11 @@ export interface MediaFileView {
 const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
-export function toPendingFileView(file: PendingFile, urls: MediaUrls): PendingFileView {
+export function toPendingFileView(
+  file: PendingFile & { uploaders: UserSource[] },
+  viewer: AuthenticatedUser,
+  urls: MediaUrls,
+): PendingFileView {
   return {
     id: file.id,
     originalFilename: file.originalFilename,
@@ -76,7 +86,8 @@ export function toPendingFileView(file: PendingFile, urls: MediaUrls): PendingFi
     ...optional('reason', file.reason),
     ...optional('mediaFileId', file.mediaFileId),
     expiresAt: file.expiresAt.toISOString(),
-    uploadedBy: { id: file.uploadedBy.id, email: file.uploadedBy.email },
+    uploadedBy: userRefFor(file.uploadedBy, viewer),
+    uploaders: file.uploaders.map((uploader) => userRefFor(uploader, viewer)),
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
     urls,
@@ -90,7 +101,7 @@ export function toPendingFileView(file: PendingFile, urls: MediaUrls): PendingFi
 export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdBy' | 'deletedById'> & {
   tags?: Array<{ id: string; name: string; slug: string }>;
   collections?: Array<{ id: string; title: string; slug: string }>;
-  createdBy: ShownUser;
+  createdBy: UserRef;
 };
 
 export function toMediaFileView(file: MediaFileSource, urls: MediaUrls): MediaFileView {

@@ -1,6 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { CorsOrigins, TrustProxySetting } from '../config/network-lists.js';
+import { isApiPath } from './console.js';
 
 /**
  * Security headers and CORS. helmet's defaults, except:
@@ -10,17 +12,34 @@ import type { CorsOrigins, TrustProxySetting } from '../config/network-lists.js'
  *   ending at a proxy that forwards http), where it would make browsers fetch the Swagger UI's assets over https.
  *   The rest of helmet's default CSP already suits the Swagger UI at /api/docs: its scripts are same-origin files
  *   (no inline script), its inline styles and `data:` images are allowed.
+ * The web console (everything outside the API prefix) gets the same policy plus what it needs and nothing more:
+ * `blob:` images, media and frames (previews of content fetched with the Authorization header), the storage's
+ * public origin for the same (signed media URLs point there), and `'wasm-unsafe-eval'` so its hashing worker may
+ * compile WebAssembly (no `eval` of JavaScript is allowed).
  */
 export function applyHttpProtection(
   app: NestExpressApplication,
   config: { trustProxy: TrustProxySetting; corsOrigins: CorsOrigins },
+  { apiPrefix, mediaOrigin }: { apiPrefix: string; mediaOrigin: string },
 ): void {
   app.set('trust proxy', config.trustProxy);
-  app.use(
-    helmet({
-      crossOriginResourcePolicy: { policy: 'cross-origin' },
-      contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
-    }),
+  const common = { crossOriginResourcePolicy: { policy: 'cross-origin' as const } };
+  const api = helmet({ ...common, contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } } });
+  const webConsole = helmet({
+    ...common,
+    contentSecurityPolicy: {
+      directives: {
+        'upgrade-insecure-requests': null,
+        'script-src': ["'self'", "'wasm-unsafe-eval'"],
+        'img-src': ["'self'", 'data:', 'blob:', mediaOrigin],
+        'media-src': ["'self'", 'blob:', mediaOrigin],
+        'frame-src': ["'self'", 'blob:', mediaOrigin],
+        'worker-src': ["'self'"],
+      },
+    },
+  });
+  app.use((request: Request, response: Response, next: NextFunction) =>
+    (isApiPath(request.path, apiPrefix) ? api : webConsole)(request, response, next),
   );
   if (config.corsOrigins !== false) {
     app.enableCors({

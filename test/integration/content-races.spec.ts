@@ -74,6 +74,14 @@ describe('races on one content, forced in both orders', () => {
       expect(statuses).toEqual(['pending', 'pending_updated']);
       expect(a.body.results[0].pendingFile.id).toBe(b.body.results[0].pendingFile.id);
       expect(await count(t, `SELECT 1 FROM pending_files WHERE hash = $1`, [sha256(bytes)])).toBe(1);
+      // Both are uploaders, whichever created the record; the one that did is `uploadedBy`.
+      const pending = await t.http.get(`/api/pending/${a.body.results[0].pendingFile.id}`).set('Authorization', admin);
+      const creator = a.body.results[0].status === 'pending' ? adminId : member.id;
+      expect(pending.body.uploadedBy.id).toBe(creator);
+      expect(pending.body.uploaders.map((uploader: { id: string }) => uploader.id)).toEqual([
+        creator,
+        creator === adminId ? member.id : adminId,
+      ]);
       await expectInvariants(t);
     });
 
@@ -93,9 +101,11 @@ describe('races on one content, forced in both orders', () => {
         expect(a.body.results[0].status).toBe('pending_updated');
         expect(b.body.results[0].status).toBe('pending_updated');
         const pending = await t.http.get(`/api/pending/${original.pendingFile!.id}`).set('Authorization', admin);
-        // Serialized on the content lock: the second one's update is the last word.
+        // Serialized on the content lock: the second one's update is the last word on the facts; the record stays
+        // its first uploader's, and every member who uploaded it is one of its uploaders, once, in upload order.
         expect(pending.body.originalFilename).toBe('two.txt');
-        expect(pending.body.uploadedBy.id).toBe(uploaders[second].id);
+        expect(pending.body.uploadedBy.id).toBe(adminId);
+        expect(pending.body.uploaders.map((uploader: { id: string }) => uploader.id)).toEqual([adminId, member.id]);
         await expectInvariants(t);
       },
     );

@@ -46,6 +46,27 @@ describe('usages', () => {
     expect(onTrashed.status).toBe(404);
   });
 
+  it('lets only the member who recorded a usage, or an admin, remove it', async () => {
+    const other = await t.createUser('member');
+    const file = await createMediaFile(t, { title: 'Shared usage', accessLevel: 'members' });
+    const mine = { contentType: 'blog.post', contentId: 'mine' };
+    const theirs = { contentType: 'blog.post', contentId: 'theirs' };
+    await t.http.post(`/api/files/${file.id}/usages`).set('Authorization', member.auth).send(mine).expect(201);
+    await t.http.post(`/api/files/${file.id}/usages`).set('Authorization', member.auth).send(theirs).expect(201);
+
+    const refused = await t.http.delete(`/api/files/${file.id}/usages`).set('Authorization', other.auth).send(mine);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'FORBIDDEN', details: {} });
+    const listed = await t.http.get(`/api/files/${file.id}/usages`).set('Authorization', other.auth).expect(200);
+    expect(listed.body.usages.map((usage: { contentId: string }) => usage.contentId)).toEqual(['mine', 'theirs']);
+
+    await t.http.delete(`/api/files/${file.id}/usages`).set('Authorization', member.auth).send(mine).expect(204);
+    await t.http.delete(`/api/files/${file.id}/usages`).set('Authorization', admin).send(theirs).expect(204);
+    // Not recorded (any more): removing stays idempotent for anyone who may read the file.
+    await t.http.delete(`/api/files/${file.id}/usages`).set('Authorization', other.auth).send(theirs).expect(204);
+    expect((await t.http.get(`/api/files/${file.id}/usages`).set('Authorization', admin)).body).toEqual({ count: 0, usages: [] });
+  });
+
   it('validates the body and needs authentication to write', async () => {
     const file = await createMediaFile(t, { title: 'Validated', accessLevel: 'public' });
     expect((await t.http.post(`/api/files/${file.id}/usages`).send({ contentType: 'a', contentId: 'b' })).status).toBe(401);

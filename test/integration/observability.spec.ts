@@ -67,7 +67,7 @@ describe('observability: request logs and metrics', () => {
   it("logs a signed media URL without its signature, and its route's pattern in the metrics", async () => {
     const admin = await t.adminAuth();
     const uploaded = await upload(t, admin, content('ops-media-url'));
-    const url = (uploaded.pendingFile as { urls: { content: string } }).urls.content;
+    const url = (uploaded.pendingFile as unknown as { urls: { content: string } }).urls.content;
     const signature = url.split('/').pop()!;
     const served = await t.http.get(url).set('X-Request-Id', 'ops-media-url-1');
     expect(served.status).toBe(200);

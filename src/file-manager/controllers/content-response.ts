@@ -15,8 +15,6 @@ export function contentConditionsOf(request: Request): ContentConditions {
 }
 
 export interface SendContentOptions {
-  /** Extra validator headers (a signed URL lets browsers cache privately until it expires). */
-  cacheControl?: string;
   /** Only passive types inline; active ones (HTML, SVG, XML, scripts) as `attachment`. */
   passiveInlineOnly?: boolean;
 }
@@ -27,7 +25,7 @@ export interface SendContentOptions {
  * our origin.
  */
 export async function sendContent(answer: ContentAnswer, response: Response, options: SendContentOptions = {}) {
-  response.set(validatorHeaders(answer.content, options.cacheControl));
+  response.set(validatorHeaders(answer.content));
   if (answer.kind === 'not-modified') {
     response.status(304).end();
     return;
@@ -61,6 +59,7 @@ export async function sendContent(answer: ContentAnswer, response: Response, opt
   await pipeline(body, response).catch(() => undefined);
 }
 
-function validatorHeaders(content: MediaContent, cacheControl = 'private, no-cache'): Record<string, string> {
-  return { ETag: content.etag, 'Accept-Ranges': 'bytes', 'Cache-Control': cacheControl };
+/** `no-cache`: every use is revalidated (304 when unchanged), so the record checks run even for cached bytes. */
+function validatorHeaders(content: MediaContent): Record<string, string> {
+  return { ETag: content.etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' };
 }

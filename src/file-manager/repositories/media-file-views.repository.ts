@@ -5,7 +5,6 @@ import { userRefFor } from '../../auth/user-ref.js';
 import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import { MediaUrlSigner } from '../media-urls/media-url-signer.js';
-import type { PendingFile } from '../entities/pending-file.entity.js';
 import {
   toMediaFileView,
   toPendingFileView,
@@ -14,6 +13,7 @@ import {
   type PendingFileView,
 } from '../views.js';
 import { firstRow, rows } from './db.js';
+import type { PendingFileRecord } from './pending-files.repository.js';
 
 /** A media file view as one SQL row (`toView` makes the view of it, with its signed URLs). */
 export interface MediaFileViewRow extends Omit<MediaFileSource, 'fileSize' | 'downloadCount' | 'createdBy'> {
@@ -82,8 +82,8 @@ export class MediaFileViewsRepository {
   }
 
   /** A pending file's view, for `user` (its uploader or an admin: nobody else sees pending files). */
-  pendingView(file: PendingFile, user: AuthenticatedUser): PendingFileView {
-    return toPendingFileView(file, { content: this.signer.contentUrl('pending', file.id, file.hash, user) });
+  pendingView(file: PendingFileRecord, user: AuthenticatedUser): PendingFileView {
+    return toPendingFileView(file, user, { content: this.signer.contentUrl('pending', file.id, file.hash, user) });
   }
 
   /** The active file by id or slug, when the caller may read it. */

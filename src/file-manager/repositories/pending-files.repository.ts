@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, type QueryRunner, type Repository } from 'typeorm';
 import type { FileType, PendingStatus } from '../entities/columns.js';
 import { PendingFile } from '../entities/pending-file.entity.js';
+import type { UserSource } from '../views.js';
 import { firstRow, rows } from './db.js';
 import type { MediaContentRow } from './media-files.repository.js';
 
@@ -20,7 +21,13 @@ export interface PendingUpload {
   expiresAt: Date;
 }
 
-/** `pending_files`: the moderation queue. Views read the entity with its uploader. */
+/** A pending file as views read it: the entity with its first uploader, and every uploader of its content. */
+export type PendingFileRecord = PendingFile & { uploaders: UserSource[] };
+
+/**
+ * `pending_files`: the moderation queue, and `pending_file_uploaders`: every member who uploaded a record's content
+ * (its first uploader is `uploaded_by`). Views read the entity with its uploaders.
+ */
 @Injectable()
 export class PendingFilesRepository {
   constructor(
@@ -28,22 +35,27 @@ export class PendingFilesRepository {
     private readonly dataSource: DataSource,
   ) {}
 
-  findWithUploader(id: string): Promise<PendingFile | null> {
-    return this.pendingFiles.findOne({ where: { id }, relations: { uploadedBy: true } });
+  /** The pending file with its first uploader (`uploadedBy`) and every uploader of its content. */
+  async findWithUploader(id: string): Promise<PendingFileRecord | null> {
+    const file = await this.pendingFiles.findOne({ where: { id }, relations: { uploadedBy: true } });
+    return file && (await this.withUploaders([file]))[0];
   }
 
   /**
-   * The stored content of a pending file while it is still pending with this content (`hash`), and who uploaded it.
+   * The stored content of a pending file while it is still pending with this content (`hash`), and everyone who
+   * uploaded it in this round.
    * `objectKey` is null when the object row is gone.
    */
   async findPendingContent(
     id: string,
     hash: string,
-  ): Promise<(MediaContentRow & { uploadedById: string }) | undefined> {
-    const row = await firstRow<Omit<MediaContentRow, 'size'> & { size: string; uploadedById: string }>(
+  ): Promise<(MediaContentRow & { uploaderIds: string[] }) | undefined> {
+    const row = await firstRow<Omit<MediaContentRow, 'size'> & { size: string; uploaderIds: string[] }>(
       this.dataSource,
       `SELECT p.id, p.hash, p.file_size AS "size", p.content_type AS "contentType",
-              p.original_filename AS "originalFilename", p.uploaded_by AS "uploadedById", s.object_key AS "objectKey"
+              p.original_filename AS "originalFilename", s.object_key AS "objectKey",
+              ARRAY(SELECT pfu.user_id FROM pending_file_uploaders pfu WHERE pfu.pending_file_id = p.id)
+                AS "uploaderIds"
          FROM pending_files p LEFT JOIN stored_objects s ON s.hash = p.hash
         WHERE p.id = $1 AND p.hash = $2 AND p.status = 'pending'`,
       [id, hash],
@@ -52,27 +64,57 @@ export class PendingFilesRepository {
   }
 
   /** Several pending files with their uploaders, in the order of `ids`. */
-  async findManyWithUploader(ids: string[]): Promise<PendingFile[]> {
+  async findManyWithUploader(ids: string[]): Promise<PendingFileRecord[]> {
     if (ids.length === 0) return [];
     const files = await this.pendingFiles.find({ where: { id: In(ids) }, relations: { uploadedBy: true } });
     const byId = new Map(files.map((file) => [file.id, file]));
-    return ids.flatMap((id) => byId.get(id) ?? []);
+    return this.withUploaders(ids.flatMap((id) => byId.get(id) ?? []));
   }
 
-  /** A page of pending files in a status, newest first: one uploader's (`uploadedById`) or everyone's. */
+  /** A page of pending files in a status, newest first: those `uploaderId` is an uploader of, or everyone's. */
   async list(
     status: PendingStatus,
-    uploadedById: string | undefined,
+    uploaderId: string | undefined,
     page: { limit: number; offset: number },
-  ): Promise<{ files: PendingFile[]; total: number }> {
-    const [files, total] = await this.pendingFiles.findAndCount({
-      where: { status, ...(uploadedById === undefined ? {} : { uploadedById }) },
-      relations: { uploadedBy: true },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      skip: page.offset,
-      take: page.limit,
-    });
-    return { files, total };
+  ): Promise<{ files: PendingFileRecord[]; total: number }> {
+    const query = this.pendingFiles
+      .createQueryBuilder('p')
+      .innerJoinAndSelect('p.uploadedBy', 'u')
+      .where('p.status = :status', { status });
+    if (uploaderId !== undefined) {
+      query.andWhere(
+        `EXISTS (SELECT 1 FROM pending_file_uploaders pfu
+                  WHERE pfu.pending_file_id = p.id AND pfu.user_id = :uploaderId)`,
+        { uploaderId },
+      );
+    }
+    const [files, total] = await query
+      .orderBy('p.createdAt', 'DESC')
+      .addOrderBy('p.id', 'DESC')
+      .offset(page.offset)
+      .limit(page.limit)
+      .getManyAndCount();
+    return { files: await this.withUploaders(files), total };
+  }
+
+  /** Adds their uploaders to pending files, each list in the order its members first uploaded the content. */
+  private async withUploaders(files: PendingFile[]): Promise<PendingFileRecord[]> {
+    if (files.length === 0) return [];
+    const found = await rows<UserSource & { pendingFileId: string }>(
+      this.dataSource,
+      `SELECT pfu.pending_file_id AS "pendingFileId", u.id, u.name, u.email
+         FROM pending_file_uploaders pfu JOIN users u ON u.id = pfu.user_id
+        WHERE pfu.pending_file_id = ANY($1::uuid[])
+        ORDER BY pfu.first_uploaded_at, u.id`,
+      [files.map((file) => file.id)],
+    );
+    return files.map((file) =>
+      Object.assign(file, {
+        uploaders: found
+          .filter((row) => row.pendingFileId === file.id)
+          .map(({ id, name, email }) => ({ id, name, email })),
+      }),
+    );
   }
 
   /** Ids of pending files past their expiry, soonest first. */
@@ -97,9 +139,8 @@ export class PendingFilesRepository {
   }
 
   /** The pending file of this content (at most one: `hash` is unique), whatever its status, FOR UPDATE. */
-  async lockIdWithHash(runner: QueryRunner, hash: string): Promise<string | undefined> {
-    return (await firstRow<{ id: string }>(runner, `SELECT id FROM pending_files WHERE hash = $1 FOR UPDATE`, [hash]))
-      ?.id;
+  lockWithHash(runner: QueryRunner, hash: string): Promise<{ id: string; status: PendingStatus } | undefined> {
+    return firstRow(runner, `SELECT id, status FROM pending_files WHERE hash = $1 FOR UPDATE`, [hash]);
   }
 
   async insert(runner: QueryRunner, upload: PendingUpload): Promise<string> {
@@ -124,12 +165,18 @@ export class PendingFilesRepository {
     return created.id;
   }
 
-  /** The record of an earlier upload of the same content, pending again with this upload's facts. */
-  async renew(runner: QueryRunner, id: string, upload: PendingUpload): Promise<void> {
+  /**
+   * The record of an earlier upload of the same content, pending again with this upload's facts. Its uploaders
+   * stay unless `newRound` (the record was decided or expired): then this upload's uploader is its first again.
+   * The caller adds the upload's uploader (`addUploader`) in the same transaction.
+   */
+  async renew(runner: QueryRunner, id: string, upload: PendingUpload, options: { newRound: boolean }): Promise<void> {
+    if (options.newRound) await runner.query(`DELETE FROM pending_file_uploaders WHERE pending_file_id = $1`, [id]);
     await runner.query(
       `UPDATE pending_files
           SET status = 'pending', reason = NULL, reviewed_by = NULL, reviewed_at = NULL, media_file_id = NULL,
-              uploaded_by = $2, original_filename = $3, folder_path = $4, content_type = $5, file_type = $6,
+              uploaded_by = CASE WHEN $11 THEN $2 ELSE uploaded_by END, original_filename = $3, folder_path = $4,
+              content_type = $5, file_type = $6,
               width = $7, height = $8, file_size = $9, expires_at = $10, updated_at = now()
         WHERE id = $1`,
       [
@@ -143,7 +190,21 @@ export class PendingFilesRepository {
         upload.height,
         upload.size,
         upload.expiresAt,
+        options.newRound,
       ],
+    );
+  }
+
+  /**
+   * `userId` uploaded the record's content (again): one of its uploaders from now on, if not already. The clock, not
+   * the transaction's start (`now()`): uploads are ordered by the content lock, which a later-started transaction
+   * may take first.
+   */
+  async addUploader(runner: QueryRunner, id: string, userId: string): Promise<void> {
+    await runner.query(
+      `INSERT INTO pending_file_uploaders (pending_file_id, user_id, first_uploaded_at)
+       VALUES ($1, $2, clock_timestamp()) ON CONFLICT DO NOTHING`,
+      [id, userId],
     );
   }
 

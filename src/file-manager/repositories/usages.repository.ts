@@ -42,11 +42,31 @@ export class UsagesRepository {
     return row?.createdAt;
   }
 
-  async delete(mediaFileId: string, usage: UsageKey): Promise<void> {
-    await this.dataSource.query(
-      `DELETE FROM media_usages WHERE media_file_id = $1 AND content_type = $2 AND content_id = $3`,
-      [mediaFileId, usage.contentType, usage.contentId],
+  /**
+   * Deletes the usage when `recordedBy` recorded it (any recorder with `recordedBy` undefined, for admins). Answers
+   * `'deleted'`, `'absent'` (not recorded: removing is idempotent) or `'not-yours'` (recorded by someone else). One
+   * statement decides the delete; a concurrent insert or delete between it and the probe only changes which of the
+   * two idempotent answers a caller gets.
+   */
+  async deleteOwn(
+    mediaFileId: string,
+    usage: UsageKey,
+    recordedBy: string | undefined,
+  ): Promise<'deleted' | 'absent' | 'not-yours'> {
+    const key = [mediaFileId, usage.contentType, usage.contentId];
+    const deleted = await rows(
+      this.dataSource,
+      `DELETE FROM media_usages WHERE media_file_id = $1 AND content_type = $2 AND content_id = $3
+          AND ($4::uuid IS NULL OR created_by = $4) RETURNING 1`,
+      [...key, recordedBy ?? null],
     );
+    if (deleted.length) return 'deleted';
+    const left = await rows(
+      this.dataSource,
+      `SELECT 1 FROM media_usages WHERE media_file_id = $1 AND content_type = $2 AND content_id = $3`,
+      key,
+    );
+    return left.length ? 'not-yours' : 'absent';
   }
 
   list(mediaFileId: string): Promise<UsageRow[]> {

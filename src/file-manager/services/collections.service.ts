@@ -3,7 +3,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { offsetOf, toPage, type Page } from '../../common/pagination.js';
 import { inTransaction } from '../../database/transactions.js';
-import { assertMayChange } from '../access-policy.js';
+import { assertMayChange, assertMayGrant } from '../access-policy.js';
 import type { NamedListQueryDto } from '../dto/library.dto.js';
 import type { CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-collections.dto.js';
 import { CollectionNotFoundException, SlugTakenException, UnknownTagsException } from '../file-manager.errors.js';
@@ -46,6 +46,7 @@ export class CollectionsService {
   }
 
   async create(dto: CreateCollectionDto, user: AuthenticatedUser): Promise<CollectionView> {
+    assertMayGrant(dto.accessLevel, { createdById: user.id }, user);
     const id = await inTransaction(this.dataSource, async (runner) => {
       const tagIds = await this.lockTags(runner, dto.tagIds);
       const created = await insertWithSlug(
@@ -63,7 +64,8 @@ export class CollectionsService {
   async update(id: string, dto: UpdateCollectionDto, user: AuthenticatedUser): Promise<CollectionView> {
     await inTransaction(this.dataSource, async (runner) => {
       const tagIds = await this.lockTags(runner, dto.tagIds);
-      await this.lockManaged(runner, id, user);
+      const collection = await this.lockManaged(runner, id, user);
+      assertMayGrant(dto.accessLevel, collection, user);
       await onUniqueViolation(
         COLLECTION_SLUGS.constraint,
         () => this.collections.update(runner, id, dto),
@@ -86,11 +88,16 @@ export class CollectionsService {
   }
 
   /** Locks the collection for a change: 404 when the caller may not see it, 403 when they may not change it. */
-  private async lockManaged(runner: QueryRunner, id: string, user: AuthenticatedUser): Promise<void> {
+  private async lockManaged(
+    runner: QueryRunner,
+    id: string,
+    user: AuthenticatedUser,
+  ): Promise<{ createdById: string }> {
     const row = await this.collections.lock(runner, id);
     // A collection whose creator is gone (created_by NULL) is the admins' to manage.
     const collection = row && { accessLevel: row.accessLevel, createdById: row.createdById ?? '' };
     assertMayChange(collection, user, () => new CollectionNotFoundException(), 'change this collection');
+    return collection!;
   }
 
   /** Tags first (FOR SHARE), like every change that links tags: a tag deleted meanwhile can't slip through. */

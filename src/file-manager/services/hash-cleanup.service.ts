@@ -77,7 +77,8 @@ export class HashCleanupService {
 
   /**
    * Records an upload whose bytes are already stored at `upload.objectKey`: claims that object as the content's
-   * copy (or finds the copy already stored and queues ours for deletion), then creates or reuses the pending file.
+   * copy (or finds the copy already stored and queues ours for deletion), then creates or reuses the pending file
+   * and makes the uploader one of its uploaders — under the same locks, so concurrent uploads each add themselves.
    */
   async recordUpload(upload: StoredUpload): Promise<UploadOutcome> {
     let reusedStoredContent = false;
@@ -97,13 +98,18 @@ export class HashCleanupService {
       if (activeId) return { status: 'exists', mediaFileId: activeId } as const;
 
       const pending = { ...upload, expiresAt: new Date(Date.now() + this.config.pendingTtlHours * 3_600_000) };
-      const existingId = await this.pendingFiles.lockIdWithHash(runner, upload.hash);
-      if (existingId) {
-        // Same content again (pending, rejected, expired, or approved-then-trashed): reuse the record.
-        await this.pendingFiles.renew(runner, existingId, pending);
-        return { status: 'pending_updated', pendingFileId: existingId } as const;
+      const existing = await this.pendingFiles.lockWithHash(runner, upload.hash);
+      if (existing) {
+        // Same content again (pending, rejected, expired, or approved-then-trashed): reuse the record. While it is
+        // pending, every member who uploads it joins its uploaders and keeps seeing it (the first stays
+        // `uploadedBy`); a decided or expired record starts a new round with this upload's uploader first.
+        await this.pendingFiles.renew(runner, existing.id, pending, { newRound: existing.status !== 'pending' });
+        await this.pendingFiles.addUploader(runner, existing.id, upload.uploadedById);
+        return { status: 'pending_updated', pendingFileId: existing.id } as const;
       }
-      return { status: 'pending', pendingFileId: await this.pendingFiles.insert(runner, pending) } as const;
+      const pendingFileId = await this.pendingFiles.insert(runner, pending);
+      await this.pendingFiles.addUploader(runner, pendingFileId, upload.uploadedById);
+      return { status: 'pending', pendingFileId } as const;
     });
     this.deletions.drainSoon();
     return { ...outcome, reusedStoredContent };

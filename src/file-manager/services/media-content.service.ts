@@ -80,7 +80,7 @@ export class MediaContentService {
   }
 
   /**
-   * A pending file's bytes under the same rules, for its uploader or an admin, while it is pending with the content
+   * A pending file's bytes under the same rules, for its uploaders or an admin, while it is pending with the content
    * `hash` (a signed media URL names it). Nothing is counted: downloads count for media files only.
    */
   async pendingContent(
@@ -90,7 +90,7 @@ export class MediaContentService {
     user: AuthenticatedUser,
   ): Promise<ContentAnswer> {
     const row = await this.pendingFiles.findPendingContent(id, hash);
-    if (!row || (!isAdmin(user) && row.uploadedById !== user.id)) throw new PendingFileNotFoundException();
+    if (!row || (!isAdmin(user) && !row.uploaderIds.includes(user.id))) throw new PendingFileNotFoundException();
     return this.answer(toContent(row), conditions, () => Promise.resolve());
   }
 

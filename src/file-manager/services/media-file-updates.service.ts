@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { inTransaction } from '../../database/transactions.js';
-import { assertMayChange } from '../access-policy.js';
+import { assertMayChange, assertMayGrant } from '../access-policy.js';
 import type { UpdateMediaFileDto } from '../dto/library.dto.js';
 import {
   MediaFileNotFoundException,
@@ -44,12 +44,9 @@ export class MediaFileUpdatesService {
         : [];
       if (missingCollections.length) throw new UnknownCollectionsException(missingCollections);
 
-      assertMayChange(
-        await this.mediaFiles.lockActive(runner, id),
-        user,
-        () => new MediaFileNotFoundException(),
-        'change this file',
-      );
+      const file = await this.mediaFiles.lockActive(runner, id);
+      assertMayChange(file, user, () => new MediaFileNotFoundException(), 'change this file');
+      assertMayGrant(dto.accessLevel, file!, user);
       await this.mediaFiles.update(runner, id, dto);
       if (tagIds) await this.mediaFiles.replaceTags(runner, id, tagIds);
       if (collectionIds) await this.mediaFiles.replaceVisibleCollections(runner, id, collectionIds, user);

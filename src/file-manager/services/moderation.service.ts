@@ -11,7 +11,7 @@ import type { PendingFile } from '../entities/pending-file.entity.js';
 import { ApprovedFileChangedException, PendingFileNotFoundException } from '../file-manager.errors.js';
 import type { ApproveDto, BulkApproveDto, BulkRejectDto, PendingListQueryDto } from '../dto/moderation.dto.js';
 import { MediaFileViewsRepository } from '../repositories/media-file-views.repository.js';
-import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
+import { PendingFilesRepository, type PendingFileRecord } from '../repositories/pending-files.repository.js';
 import { StoredObjectsRepository } from '../repositories/stored-objects.repository.js';
 import type { MediaFileView, PendingFileView } from '../views.js';
 import { HashCleanupService } from './hash-cleanup.service.js';
@@ -32,7 +32,7 @@ interface ItemError {
   details?: Record<string, unknown>;
 }
 
-/** The moderation queue: members see and manage their own uploads, admins see all and decide. */
+/** The moderation queue: members see the pending files they uploaded content of, admins see all and decide. */
 @Injectable()
 export class ModerationService {
   constructor(
@@ -119,10 +119,11 @@ export class ModerationService {
     return { results, summary: { total: results.length, rejected, errors: results.length - rejected } };
   }
 
-  /** Owner or admin; anyone else is told it does not exist. */
-  private async findVisible(id: string, user: AuthenticatedUser): Promise<PendingFile> {
+  /** An uploader of its content or an admin; anyone else is told it does not exist. */
+  private async findVisible(id: string, user: AuthenticatedUser): Promise<PendingFileRecord> {
     const file = await this.pendingFiles.findWithUploader(id);
-    if (!file || (!isAdmin(user) && file.uploadedById !== user.id)) throw new PendingFileNotFoundException();
+    const isUploader = file?.uploaders.some((uploader) => uploader.id === user.id);
+    if (!file || (!isAdmin(user) && !isUploader)) throw new PendingFileNotFoundException();
     return file;
   }
 }

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { isAdmin, type AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { inTransaction } from '../../database/transactions.js';
 import type { UsageDto } from '../dto/library.dto.js';
-import { MediaFileNotFoundException } from '../file-manager.errors.js';
+import { MediaFileNotFoundException, NotYoursException } from '../file-manager.errors.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
 import { UsagesRepository } from '../repositories/usages.repository.js';
 
@@ -45,10 +45,14 @@ export class UsagesService {
     });
   }
 
-  /** Idempotent too: removing a usage that is not recorded succeeds. */
+  /**
+   * Only the member who recorded the usage, or an admin, may remove it (403 otherwise): a usage is someone's
+   * claim that their content needs the file. Idempotent too: removing a usage that is not recorded succeeds.
+   */
   async remove(mediaFileId: string, dto: UsageDto, user: AuthenticatedUser): Promise<void> {
     await this.assertReadable(mediaFileId, user);
-    await this.usages.delete(mediaFileId, dto);
+    const outcome = await this.usages.deleteOwn(mediaFileId, dto, isAdmin(user) ? undefined : user.id);
+    if (outcome === 'not-yours') throw new NotYoursException('remove this usage');
   }
 
   async list(mediaFileId: string, user?: AuthenticatedUser): Promise<{ count: number; usages: UsageView[] }> {

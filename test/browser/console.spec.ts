@@ -1,0 +1,516 @@
+/**
+ * Issue 12: the built web console in a real headless Chromium, against the real server, PostgreSQL and S3 server.
+ * Elements are found by role and accessible name (UI.md); each test signs in on a fresh browser context, so tests
+ * do not depend on one another's pages (fixtures they need are made through the API).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync, crc32 } from 'node:zlib';
+import { jest } from '@jest/globals';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, HTTPRequest, Page } from 'puppeteer-core';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, MEMBER_PASSWORD, type TestApp } from '../support/app.js';
+import {
+  alerts,
+  allByRole,
+  byRole,
+  ensureConsoleBuilt,
+  fileInput,
+  fill,
+  go,
+  itemWith,
+  launchBrowser,
+  linkNamesIn,
+  screenshot,
+  signIn,
+  textOf,
+  waitUntil,
+} from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { approve, content, upload } from '../support/files.js';
+
+jest.setTimeout(120_000);
+
+/** A valid PNG of one solid colour (distinct colours give distinct content). */
+function png(red: number, green: number, blue: number, size = 8): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // colour type: RGB
+  const row = Buffer.concat([
+    Buffer.from([0]),
+    Buffer.from(Array.from({ length: size }, () => [red, green, blue]).flat()),
+  ]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, () => row)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', pixels),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+describe('web console in a browser', () => {
+  let database: TestDatabase;
+  let t: TestApp;
+  let browser: Browser;
+  let base: string;
+  let files: string;
+  let admin: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    const consoleDirectory = await ensureConsoleBuilt();
+    database = await createTestDatabase();
+    t = await createTestApp({
+      databaseUrl: database.url,
+      listen: true,
+      appOptions: { logger: ['error'], consoleDirectory },
+    });
+    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+    files = mkdtempSync(join(tmpdir(), 'mediavault-browser-'));
+    admin = await t.adminAuth();
+  });
+
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await database?.drop();
+    if (files) rmSync(files, { recursive: true, force: true });
+  });
+
+  /** A fresh browser profile at `path`, signed in, with the navigation shown. */
+  async function open(email: string, password: string, path = '/', width = 1280): Promise<Page> {
+    const context = await browser.createBrowserContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.setViewport({ width, height: 900 });
+    await page.goto(base + path);
+    await signIn(page, email, password);
+    await byRole(page, 'navigation', 'Main');
+    return page;
+  }
+
+  function writeFile(name: string, bytes: Buffer): string {
+    const path = join(files, name);
+    writeFileSync(path, bytes);
+    return path;
+  }
+
+  async function approvedFile(auth: string, title: string, metadata: Record<string, unknown> = {}) {
+    const uploaded = await upload(t, auth, content(), `${title}.txt`);
+    const approved = await approve(t, admin, uploaded.pendingFile!.id, { title, ...metadata });
+    expect(approved.status).toBe(201);
+    return approved.body.mediaFile as { id: string; title: string };
+  }
+
+  async function search(page: Page, words: string, expected: string[]): Promise<void> {
+    await fill(await byRole(page, 'searchbox', 'Search'), words);
+    await waitUntil(`the library to list ${JSON.stringify(expected)}`, async () => {
+      const names = await linkNamesIn(page, 'Files');
+      return JSON.stringify(names) === JSON.stringify(expected) ? names : undefined;
+    });
+  }
+
+  it('sign-in: a wrong password shows the API message in an alert; the right one opens the deep link', async () => {
+    const refused = await t.http.post('/api/auth/login').send({ email: ADMIN_EMAIL, password: 'wrong-password' });
+    expect(refused.status).toBe(401);
+
+    const context = await browser.createBrowserContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${base}/pending`);
+    await screenshot(page, 'sign-in');
+    await signIn(page, ADMIN_EMAIL, 'wrong-password');
+    await waitUntil('the refusal alert', async () => (await alerts(page)).includes(refused.body.message));
+    expect(await allByRole(page, 'navigation', 'Main')).toHaveLength(0);
+
+    await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const nav = await byRole(page, 'navigation', 'Main');
+    const links = await Promise.all((await allByRole(nav, 'link')).map(textOf));
+    expect(links).toEqual(['Library', 'Upload', 'Pending', 'Trash', 'Tags', 'Collections', 'Users', 'Jobs']);
+    await byRole(page, 'heading', 'Pending');
+
+    await (await byRole(page, 'button', 'Sign out')).click();
+    await byRole(page, 'button', 'Sign in');
+    expect(await allByRole(page, 'navigation', 'Main')).toHaveLength(0);
+  });
+
+  it('a reload keeps the session (refresh token); Sign out ends it for good', async () => {
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await page.goto(`${base}/trash`);
+    await byRole(page, 'heading', 'Trash');
+    await byRole(page, 'navigation', 'Main');
+    await (await byRole(page, 'button', 'Sign out')).click();
+    await byRole(page, 'button', 'Sign in');
+    await page.goto(`${base}/trash`);
+    await byRole(page, 'button', 'Sign in');
+    expect(await allByRole(page, 'heading', 'Trash')).toHaveLength(0);
+  });
+
+  it('upload: several files get their outcomes; content already in the library is not sent again', async () => {
+    const photo = writeFile('photo.png', png(200, 40, 40));
+    const notes = writeFile('notes.txt', content());
+    const empty = writeFile('empty.txt', Buffer.alloc(0));
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    const sent: string[] = [];
+    page.on('request', (request: HTTPRequest) => {
+      if (request.method() === 'POST') sent.push(new URL(request.url()).pathname);
+    });
+
+    await go(page, 'Upload');
+    await (await fileInput(page, 'Choose files')).uploadFile(photo, notes, empty);
+    const uploads = await byRole(page, 'list', 'Uploads');
+    const outcome = async (name: string, text: string) => {
+      const item = await itemWith(uploads, name);
+      await waitUntil(`"${text}" for ${name}`, async () => (await textOf(item)).includes(text));
+      const bar = await byRole(item, 'progressbar');
+      expect(await bar.evaluate((node) => node.getAttribute('aria-valuenow'))).toBe('100');
+      return item;
+    };
+    await outcome('photo.png', 'Pending approval');
+    await outcome('notes.txt', 'Pending approval');
+    const refused = await outcome('empty.txt', 'The file is empty');
+    expect(await textOf(await byRole(refused, 'alert'))).toBe('The file is empty');
+    await screenshot(page, 'upload');
+    expect(sent.filter((path) => path === '/api/uploads')).toHaveLength(3);
+
+    // Approve the photo: its content is now in the library. Choosing both files again sends only the notes.
+    const pending = await t.http.get('/api/pending').set('Authorization', admin).expect(200);
+    const photoPending = pending.body.results.find(
+      (file: { originalFilename: string }) => file.originalFilename === 'photo.png',
+    );
+    expect((await approve(t, admin, photoPending.id, { title: 'Red square' })).status).toBe(201);
+
+    await go(page, 'Library');
+    await go(page, 'Upload');
+    sent.length = 0;
+    await (await fileInput(page, 'Choose files')).uploadFile(photo, notes);
+    const again = await byRole(page, 'list', 'Uploads');
+    await waitUntil('both outcomes', async () => {
+      const texts = await Promise.all((await allByRole(again, 'listitem')).map(textOf));
+      return texts.some((text) => text.includes('photo.png') && text.includes('Already in the library')) &&
+        texts.some((text) => text.includes('notes.txt') && text.includes('Updated pending upload'))
+        ? texts
+        : undefined;
+    });
+    expect(sent.filter((path) => path === '/api/uploads/check')).toHaveLength(2);
+    expect(sent.filter((path) => path === '/api/uploads')).toHaveLength(1);
+  });
+
+  it('upload: files dropped on the drop zone are uploaded too', async () => {
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/upload');
+    const zone = await byRole(page, 'region', 'Drop zone');
+    const text = `dropped content ${Date.now()}`;
+    // What a drag from the desktop delivers: a drop event whose DataTransfer holds files.
+    await zone.evaluate((node, body) => {
+      const scope = globalThis as unknown as {
+        DataTransfer: new () => { items: { add(file: unknown): void } };
+        File: new (parts: string[], name: string, options: { type: string }) => unknown;
+        DragEvent: new (type: string, init: Record<string, unknown>) => unknown;
+      };
+      const transfer = new scope.DataTransfer();
+      transfer.items.add(new scope.File([body], 'dropped.txt', { type: 'text/plain' }));
+      const target = node as unknown as { dispatchEvent(event: unknown): void };
+      target.dispatchEvent(new scope.DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, text);
+    const item = await itemWith(await byRole(page, 'list', 'Uploads'), 'dropped.txt');
+    await waitUntil('the dropped file to be pending', async () => (await textOf(item)).includes('Pending approval'));
+    const pending = await t.http.get('/api/pending').set('Authorization', admin).expect(200);
+    expect(pending.body.results.map((file: { originalFilename: string }) => file.originalFilename)).toContain(
+      'dropped.txt',
+    );
+  });
+
+  it('pending: Approve opens a dialog with the title prefilled; confirming approves the file', async () => {
+    await upload(t, admin, content(), 'beach-day.txt');
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/pending');
+    await byRole(page, 'heading', 'Pending');
+    const row = await itemWith(page, 'beach-day.txt');
+    await (await byRole(row, 'button', 'Approve')).click();
+    const dialog = await byRole(page, 'dialog');
+    const title = await byRole(dialog, 'textbox', 'Title');
+    expect(await title.evaluate((node) => (node as unknown as { value: string }).value)).toBe('beach day');
+    await fill(title, 'Beach day in May');
+    await fill(await byRole(dialog, 'textbox', 'Description'), 'Approved in the browser');
+    await screenshot(page, 'pending-approve');
+    await (await byRole(dialog, 'button', 'Approve')).click();
+    await waitUntil('the dialog to close', async () => (await allByRole(page, 'dialog')).length === 0);
+    await itemWith(await byRole(page, 'region', 'Outcomes'), 'beach-day.txt: Approved');
+
+    const found = await t.http
+      .get('/api/files')
+      .query({ q: 'Beach day in May' })
+      .set('Authorization', admin)
+      .expect(200);
+    expect(found.body.results).toEqual([
+      expect.objectContaining({
+        title: 'Beach day in May',
+        description: 'Approved in the browser',
+        originalFilename: 'beach-day.txt',
+      }),
+    ]);
+  });
+
+  it('pending: Reject selected rejects the checked rows and reports each outcome', async () => {
+    const first = await upload(t, admin, content(), 'reject-one.txt');
+    const second = await upload(t, admin, content(), 'reject-two.txt');
+    const kept = await upload(t, admin, content(), 'keep-me.txt');
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/pending');
+    await (await byRole(page, 'checkbox', 'Select reject-one.txt')).click();
+    await (await byRole(page, 'checkbox', 'Select reject-two.txt')).click();
+    await screenshot(page, 'pending');
+    await (await byRole(page, 'button', 'Reject selected')).click();
+    const dialog = await byRole(page, 'dialog');
+    await fill(await byRole(dialog, 'textbox', 'Reason'), 'Out of focus');
+    await (await byRole(dialog, 'button', 'Reject')).click();
+    const outcomes = await byRole(page, 'region', 'Outcomes');
+    await itemWith(outcomes, 'reject-one.txt: Rejected');
+    await itemWith(outcomes, 'reject-two.txt: Rejected');
+    await itemWith(page, 'keep-me.txt');
+
+    for (const [id, status] of [
+      [first.pendingFile!.id, 'rejected'],
+      [second.pendingFile!.id, 'rejected'],
+      [kept.pendingFile!.id, 'pending'],
+    ]) {
+      const file = await t.http.get(`/api/pending/${id}`).set('Authorization', admin).expect(200);
+      expect(file.body.status).toBe(status);
+    }
+  });
+
+  it('library: the search box narrows the list; each item has its picture named by the title and a link', async () => {
+    await approvedFile(admin, 'Aurora borealis');
+    await approvedFile(admin, 'Harbour at night');
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await byRole(page, 'heading', 'Library');
+    await search(page, 'aurora', ['Aurora borealis']);
+    const item = await itemWith(await byRole(page, 'list', 'Files'), 'Aurora borealis');
+    // Chromium names the ARIA role `img` "image" in its accessibility tree.
+    await byRole(item, 'image', 'Aurora borealis');
+    await search(page, 'harbour', ['Harbour at night']);
+    await search(page, 'no such words anywhere', []);
+  });
+
+  it('library: scrolling to the end of the list loads the next page', async () => {
+    for (let index = 1; index <= 65; index += 1) await approvedFile(admin, `Scrollable item ${index}`);
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await fill(await byRole(page, 'searchbox', 'Search'), 'scrollable');
+    await waitUntil('the first page of 60', async () => (await linkNamesIn(page, 'Files')).length === 60);
+    await (await byRole(page, 'button', 'Load more')).scrollIntoView();
+    const names = await waitUntil('all 65', async () => {
+      const all = await linkNamesIn(page, 'Files');
+      return all.length === 65 ? all : undefined;
+    });
+    expect(new Set(names).size).toBe(65);
+    expect(await allByRole(page, 'button', 'Load more')).toHaveLength(0);
+  });
+
+  it('file page: Edit and Save change the metadata', async () => {
+    await approvedFile(admin, 'Unedited title');
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await search(page, 'unedited', ['Unedited title']);
+    await (await byRole(await byRole(page, 'list', 'Files'), 'link', 'Unedited title')).click();
+    await byRole(page, 'heading', 'Unedited title');
+    await byRole(page, 'link', 'Download');
+    await (await byRole(page, 'button', 'Edit')).click();
+    await fill(await byRole(page, 'textbox', 'Title'), 'Edited title');
+    await fill(await byRole(page, 'textbox', 'Description'), 'Changed in the browser');
+    await (await byRole(page, 'button', 'Save')).click();
+    await byRole(page, 'heading', 'Edited title');
+    await screenshot(page, 'file');
+
+    const found = await t.http.get('/api/files').query({ q: 'Edited title' }).set('Authorization', admin).expect(200);
+    expect(found.body.results).toEqual([
+      expect.objectContaining({ title: 'Edited title', description: 'Changed in the browser' }),
+    ]);
+  });
+
+  it('trash: a file in use is refused with the API message; once free it is trashed and restored', async () => {
+    const file = await approvedFile(admin, 'Shared logo');
+    const usage = { contentType: 'page', contentId: 'home' };
+    await t.http.post(`/api/files/${file.id}/usages`).set('Authorization', admin).send(usage).expect(201);
+    const refusal = await t.http.delete(`/api/files/${file.id}`).set('Authorization', admin);
+    expect(refusal.status).toBe(409);
+    expect(refusal.body.code).toBe('IN_USE');
+
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await search(page, 'shared logo', ['Shared logo']);
+    await (await byRole(await byRole(page, 'list', 'Files'), 'link', 'Shared logo')).click();
+    await byRole(page, 'heading', 'Shared logo');
+    await itemWith(page, 'page home');
+    await (await byRole(page, 'button', 'Move to trash')).click();
+    await waitUntil('the IN_USE alert', async () => (await alerts(page)).includes(refusal.body.message));
+
+    await t.http.delete(`/api/files/${file.id}/usages`).set('Authorization', admin).send(usage).expect(204);
+    await (await byRole(page, 'button', 'Move to trash')).click();
+    await byRole(page, 'heading', 'Trash');
+    const row = await itemWith(page, 'Shared logo');
+    await byRole(row, 'button', 'Delete forever');
+    await byRole(page, 'button', 'Empty trash');
+    await screenshot(page, 'trash');
+    await (await byRole(row, 'button', 'Restore')).click();
+    await waitUntil('the restore notice', async () => {
+      const notices = await Promise.all((await allByRole(page, 'status')).map(textOf));
+      return notices.includes('Shared logo restored.');
+    });
+    expect((await t.http.get(`/api/files/${file.id}`).set('Authorization', admin)).status).toBe(200);
+
+    await go(page, 'Library');
+    await search(page, 'shared logo', ['Shared logo']);
+  });
+
+  it("a member sees their own uploads without admin actions, and never another member's private files", async () => {
+    const member = await t.createUser('member');
+    const other = await t.createUser('member');
+    await approvedFile(other.auth, 'Private plan of another', { accessLevel: 'private' });
+    await approvedFile(admin, 'Team handbook', { accessLevel: 'members' });
+    await upload(t, member.auth, content(), 'my-draft.txt');
+    await upload(t, other.auth, content(), 'their-draft.txt');
+
+    const page = await open(member.email, MEMBER_PASSWORD);
+    const nav = await byRole(page, 'navigation', 'Main');
+    const links = await Promise.all((await allByRole(nav, 'link')).map(textOf));
+    expect(links).toEqual(['Library', 'Upload', 'Pending', 'Trash', 'Tags', 'Collections']);
+
+    await search(page, 'handbook', ['Team handbook']);
+    await search(page, 'private plan', []);
+
+    await go(page, 'Pending');
+    const mine = await itemWith(page, 'my-draft.txt');
+    expect(await textOf(mine)).toContain('pending');
+    await screenshot(page, 'pending-member');
+    expect(await allByRole(page, 'button', 'Approve')).toHaveLength(0);
+    expect(await allByRole(page, 'button', 'Reject')).toHaveLength(0);
+    expect(await allByRole(page, 'button', 'Approve selected')).toHaveLength(0);
+    expect(await allByRole(page, 'checkbox')).toHaveLength(0);
+    const rows = await Promise.all(
+      (await allByRole(await byRole(page, 'list', 'Pending files'), 'listitem')).map(textOf),
+    );
+    expect(rows.some((text) => text.includes('their-draft.txt'))).toBe(false);
+
+    await go(page, 'Trash');
+    expect(await allByRole(page, 'button', 'Empty trash')).toHaveLength(0);
+  });
+
+  it('admin pages: tags, collections, users and jobs', async () => {
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+
+    await go(page, 'Tags');
+    await (await byRole(page, 'button', 'New tag')).click();
+    await fill(await byRole(page, 'textbox', 'Name'), 'Landscapes');
+    await (await byRole(page, 'button', 'Create')).click();
+    const tag = await itemWith(await byRole(page, 'list', 'Tags'), 'Landscapes');
+    await byRole(tag, 'button', 'Edit');
+    await byRole(tag, 'button', 'Delete');
+    await screenshot(page, 'tags');
+
+    await go(page, 'Collections');
+    await (await byRole(page, 'button', 'New collection')).click();
+    await fill(await byRole(page, 'textbox', 'Title'), 'Summer campaign');
+    await (await byRole(page, 'button', 'Create')).click();
+    const collection = await itemWith(await byRole(page, 'list', 'Collections'), 'Summer campaign');
+    await (await byRole(collection, 'button', 'Edit')).click();
+    await fill(await byRole(page, 'textbox', 'Title'), 'Autumn campaign');
+    await (await byRole(page, 'button', 'Save')).click();
+    await itemWith(await byRole(page, 'list', 'Collections'), 'Autumn campaign');
+    await screenshot(page, 'collections');
+
+    await go(page, 'Users');
+    await (await byRole(page, 'button', 'New user')).click();
+    await fill(await byRole(page, 'textbox', 'Email'), 'new.person@test.local');
+    await fill(await byRole(page, 'textbox', 'Password'), 'a-long-enough-password');
+    await (await byRole(page, 'button', 'Create')).click();
+    const user = await itemWith(await byRole(page, 'list', 'Users'), 'new.person@test.local');
+    expect(await textOf(user)).toContain('member');
+    await (await byRole(user, 'button', 'Disable')).click();
+    const disabled = await itemWith(await byRole(page, 'list', 'Users'), 'new.person@test.local');
+    await byRole(disabled, 'button', 'Enable');
+    const refused = await t.http
+      .post('/api/auth/login')
+      .send({ email: 'new.person@test.local', password: 'a-long-enough-password' });
+    expect(refused.body.code).toBe('ACCOUNT_DISABLED');
+    await (await byRole(disabled, 'button', 'Enable')).click();
+    await byRole(await itemWith(await byRole(page, 'list', 'Users'), 'new.person@test.local'), 'button', 'Disable');
+    await screenshot(page, 'users');
+
+    await go(page, 'Jobs');
+    const job = await itemWith(await byRole(page, 'list', 'Jobs'), 'expire-pending');
+    await (await byRole(job, 'button', 'Run now')).click();
+    await waitUntil('the run outcome', async () => {
+      for (const status of await allByRole(page, 'status'))
+        if ((await textOf(status)).startsWith('expire-pending:')) return true;
+      return undefined;
+    });
+    await byRole(page, 'heading', 'Storage');
+    await screenshot(page, 'jobs');
+
+    const tags = await t.http.get('/api/tags').query({ q: 'Landscapes' }).set('Authorization', admin).expect(200);
+    expect(tags.body.results.map((item: { name: string }) => item.name)).toEqual(['Landscapes']);
+    const created = await t.http
+      .post('/api/auth/login')
+      .send({ email: 'new.person@test.local', password: 'a-long-enough-password' });
+    expect(created.status).toBe(200);
+  });
+
+  it('keyboard: signing in, moving between pages and a dialog need no mouse', async () => {
+    await upload(t, admin, content(), 'keyboard.txt');
+    const context = await browser.createBrowserContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await byRole(page, 'button', 'Sign in');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_EMAIL);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
+    await byRole(page, 'navigation', 'Main');
+    // The skip link, then the navigation's Library, Upload and Pending.
+    for (let step = 0; step < 4; step += 1) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await byRole(page, 'heading', 'Pending');
+    const row = await itemWith(page, 'keyboard.txt');
+    await (await byRole(row, 'button', 'Approve')).focus();
+    await page.keyboard.press('Enter');
+    const dialog = await byRole(page, 'dialog');
+    expect(await textOf(await byRole(dialog, 'heading'))).toBe('Approve keyboard.txt');
+    await page.keyboard.press('Escape');
+    await waitUntil('the dialog to close', async () => (await allByRole(page, 'dialog')).length === 0);
+    const still = await t.http.get('/api/pending').set('Authorization', admin).expect(200);
+    expect(still.body.results.map((file: { originalFilename: string }) => file.originalFilename)).toContain(
+      'keyboard.txt',
+    );
+  });
+
+  it('works at 360 px wide: the library and the navigation fit without sideways scrolling', async () => {
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/', 360);
+    await byRole(page, 'heading', 'Library');
+    await waitUntil('the library list', async () => (await linkNamesIn(page, 'Files')).length > 0);
+    await screenshot(page, 'library-360');
+    const overflow = await page.evaluate(() => {
+      const root = (
+        globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+      ).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.setViewport({ width: 1280, height: 900 });
+    await screenshot(page, 'library');
+  });
+});
