@@ -191,6 +191,20 @@ describe('signed media URLs (urls.content)', () => {
       expect((await fetchUrl(fromUpload, { 'If-None-Match': `"${uploaded.hash}"` })).status).toBe(304);
     });
 
+    it('opens for every uploader of the content, and not for another member', async () => {
+      const bytes = content();
+      const second = await t.createUser('member');
+      const stranger = await t.createUser('member');
+      const first = await upload(t, member.auth, bytes);
+      const again = await upload(t, second.auth, bytes);
+      expect(again.pendingFile!.id).toBe(first.pendingFile!.id);
+      expect((await fetchUrl((again.pendingFile as Json).urls.content as string)).status).toBe(200);
+      expect((await fetchUrl((first.pendingFile as Json).urls.content as string)).status).toBe(200);
+      const strangerUser = { id: stranger.id, email: stranger.email, role: 'member' as const };
+      const forStranger = t.get(MediaUrlSigner).contentUrl('pending', first.pendingFile!.id, first.hash, strangerUser);
+      expect((await fetchUrl(forStranger)).status).toBe(404);
+    });
+
     it('is never signed for anyone but a user: a public-scoped pending URL answers 404', async () => {
       const uploaded = await upload(t, member.auth, content());
       const url = t.get(MediaUrlSigner).contentUrl('pending', uploaded.pendingFile!.id, uploaded.hash, undefined);
