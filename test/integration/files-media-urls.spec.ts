@@ -79,6 +79,16 @@ describe('signed media URLs (urls.content)', () => {
     expect(await downloadCount(publicFile.id)).toBe(before);
   });
 
+  it('answers HEAD with the headers only, counting nothing', async () => {
+    const { urls } = await viewOf(publicFile.id);
+    const before = await downloadCount(publicFile.id);
+    const response = await t.http.head(urls.content);
+    expect(response.status).toBe(200);
+    expect(response.headers['content-length']).toBe(String(BYTES.length));
+    expect(response.headers.etag).toBe(`"${publicFile.hash}"`);
+    expect(await downloadCount(publicFile.id)).toBe(before);
+  });
+
   it('gives the same URL to the same caller within the window, and another one to another caller', async () => {
     const first = (await viewOf(membersFile.id, member.auth)).urls.content;
     const second = (await viewOf(membersFile.id, member.auth)).urls.content;
