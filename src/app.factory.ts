@@ -4,9 +4,10 @@ import type { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
+import { buildOpenApiDocument } from './common/openapi/document.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
@@ -116,12 +117,6 @@ function notFoundOutsidePrefix(filter: AllExceptionsFilter) {
 }
 
 function setUpOpenApi(app: INestApplication): void {
-  const config = new DocumentBuilder()
-    .setTitle('mediavault')
-    .setDescription('Media file manager: content-addressed, deduplicated storage. Contract: API.md (v1).')
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, { jsonDocumentUrl: `${API_PREFIX}/docs-json` });
 }

@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module.js';
 import { HttpEdgeModule } from './http/http.module.js';
 import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { RenditionsModule } from './renditions/renditions.module.js';
 import { StorageModule } from './storage/storage.module.js';
 
 @Module({
@@ -27,6 +28,7 @@ import { StorageModule } from './storage/storage.module.js';
     HealthModule,
     FileManagerModule,
     MaintenanceModule,
+    RenditionsModule,
   ],
 })
 export class AppModule {}

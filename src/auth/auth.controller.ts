@@ -1,10 +1,12 @@
 import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthService, type LoginResult } from './auth.service.js';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
+import { AuthService } from './auth.service.js';
 import { CurrentUser, Public } from './auth.decorators.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
-import { ChangePasswordDto, LoginDto, LoginResponse, LogoutDto, RefreshDto, UserResponse } from './dto/auth.dto.js';
-import { UsersService, toUserView, type UserView } from './users.service.js';
+import { ChangePasswordDto, LoginDto, LogoutDto, RefreshDto } from './dto/auth.dto.js';
+import { LoginResponse, UserResponse } from './dto/user.response.js';
+import { UsersService, toUserView } from './users.service.js';
 import { UnauthorizedException } from './auth.errors.js';
 
 @ApiTags('auth')
@@ -19,8 +21,10 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
+  @ApiOperation({ operationId: 'logIn' })
   @ApiOkResponse({ type: LoginResponse })
-  login(@Body() body: LoginDto, @Ip() address: string): Promise<LoginResult> {
+  @ApiErrors(403, 429)
+  login(@Body() body: LoginDto, @Ip() address: string): Promise<LoginResponse> {
     return this.auth.login(body.email, body.password, address);
   }
 
@@ -29,14 +33,14 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ operationId: 'refreshSession', summary: 'Rotate a refresh token (a reused one revokes its session)' })
   @ApiOkResponse({ type: LoginResponse })
-  refresh(@Body() body: RefreshDto): Promise<LoginResult> {
+  refresh(@Body() body: RefreshDto): Promise<LoginResponse> {
     return this.auth.refresh(body.refreshToken);
   }
 
   @Post('logout')
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiOperation({ operationId: 'logout', summary: "End the refresh token's session, or else the current one" })
+  @ApiOperation({ operationId: 'logOut', summary: "End the refresh token's session, or else the current one" })
   @ApiNoContentResponse()
   async logout(@Body() body: LogoutDto, @CurrentUser() caller: AuthenticatedUser): Promise<void> {
     await this.auth.logout(caller, body.refreshToken);
@@ -47,6 +51,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ operationId: 'changePassword', summary: "Change one's own password; ends one's other sessions" })
   @ApiNoContentResponse()
+  @ApiErrors(429)
   async changePassword(
     @Body() body: ChangePasswordDto,
     @CurrentUser() caller: AuthenticatedUser,
@@ -57,8 +62,9 @@ export class AuthController {
 
   @Get('me')
   @ApiBearerAuth()
+  @ApiOperation({ operationId: 'getCurrentUser' })
   @ApiOkResponse({ type: UserResponse })
-  async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserView> {
+  async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserResponse> {
     const user = await this.users.findById(caller.id);
     if (!user) throw new UnauthorizedException();
     return toUserView(user);

@@ -5,20 +5,15 @@ import { DataSource } from 'typeorm';
 import { authConfig } from '../config/configuration.js';
 import { AccountDisabledException, InvalidCredentialsException, UnauthorizedException } from './auth.errors.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
+import type { LoginResponse } from './dto/user.response.js';
 import { emailKeyOf } from './emails.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
 import { SessionsService } from './sessions.service.js';
 import type { User, UserRole } from './user.entity.js';
-import { toUserView, UsersService, type UserView } from './users.service.js';
+import { toUserView, UsersService } from './users.service.js';
 
-export interface LoginResult {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  refreshToken: string;
-  user: UserView;
-}
+export type LoginResult = LoginResponse;
 
 /** `sid` is the session the token was issued for: the guard refuses the token once that session is revoked. */
 interface TokenClaims {

@@ -1,26 +1,33 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { PaginationQueryDto, type Page } from '../common/pagination.js';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
+import { PaginationQueryDto } from '../common/pagination.js';
 import { ParseUuidPipe } from '../common/parse-uuid.pipe.js';
 import { Roles } from './auth.decorators.js';
-import { CreateUserDto, UpdateUserDto, UserResponse } from './dto/auth.dto.js';
-import { toUserView, UsersService, type UserView } from './users.service.js';
+import { CreateUserDto, UpdateUserDto } from './dto/auth.dto.js';
+import { UserPageResponse, UserResponse } from './dto/user.response.js';
+import { toUserView, UsersService } from './users.service.js';
 
 @ApiTags('users')
 @ApiBearerAuth()
 @Roles('admin')
+@ApiErrors(403)
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
+  @ApiOperation({ operationId: 'createUser' })
   @ApiCreatedResponse({ type: UserResponse })
-  async create(@Body() body: CreateUserDto): Promise<UserView> {
+  @ApiErrors(409)
+  async create(@Body() body: CreateUserDto): Promise<UserResponse> {
     return toUserView(await this.users.create(body.email, body.password, body.role, body.name));
   }
 
   @Get()
-  list(@Query() query: PaginationQueryDto): Promise<Page<UserView>> {
+  @ApiOperation({ operationId: 'listUsers' })
+  @ApiOkResponse({ type: UserPageResponse })
+  list(@Query() query: PaginationQueryDto): Promise<UserPageResponse> {
     return this.users.list(query);
   }
 
@@ -30,7 +37,8 @@ export class UsersController {
     summary: 'Change role or disabled; disabling or demoting ends their sessions; never the last active admin (409)',
   })
   @ApiOkResponse({ type: UserResponse })
-  async update(@Param('id', ParseUuidPipe) id: string, @Body() body: UpdateUserDto): Promise<UserView> {
+  @ApiErrors(404, 409)
+  async update(@Param('id', ParseUuidPipe) id: string, @Body() body: UpdateUserDto): Promise<UserResponse> {
     return toUserView(await this.users.update(id, body));
   }
 }

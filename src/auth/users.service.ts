@@ -6,19 +6,14 @@ import { NotFoundException } from '../common/errors/domain.exception.js';
 import { offsetOf, toPage, type Page, type PaginationQueryDto } from '../common/pagination.js';
 import { inTransaction } from '../database/transactions.js';
 import { EmailTakenException, LastAdminException } from './auth.errors.js';
+import type { UserResponse } from './dto/user.response.js';
 import { defaultNameOf, displayEmailOf, emailKeyOf } from './emails.js';
 import { PasswordHasher } from './password-hasher.js';
 import { SessionsService } from './sessions.service.js';
 import { User, type UserRole } from './user.entity.js';
 
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  role: UserRole;
-  disabled: boolean;
-  createdAt: string;
-}
+/** What the API shows of a user: the OpenAPI document's `UserResponse`. */
+export type UserView = UserResponse;
 
 export function toUserView(user: User): UserView {
   return {

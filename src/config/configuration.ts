@@ -85,6 +85,20 @@ export const httpConfig = registerAs('http', () => {
   };
 });
 
+/** Renditions: whether this instance renders, and the worker's bounds. */
+export const renditionsConfig = registerAs('renditions', () => {
+  const e = env();
+  return {
+    workerEnabled: e.MEDIAVAULT_ROLE !== 'api',
+    concurrency: e.RENDITION_CONCURRENCY,
+    timeoutSeconds: e.RENDITION_TIMEOUT_SECONDS,
+    maxAttempts: e.RENDITION_MAX_ATTEMPTS,
+    retrySeconds: e.RENDITION_RETRY_SECONDS,
+    leaseSeconds: e.RENDITION_LEASE_SECONDS,
+    maxInputPixels: e.RENDITION_MAX_PIXELS,
+  };
+});
+
 /** Prometheus metrics: who may scrape them. */
 export const metricsConfig = registerAs('metrics', () => {
   const e = env();

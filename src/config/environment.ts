@@ -260,6 +260,53 @@ export class Environment {
   @Min(1)
   @Max(1_073_741_824)
   REQUEST_BODY_MIN_BYTES = 16_384;
+
+  // --- Renditions (src/renditions) ---
+  /** `api`: serve requests, render nothing; `worker`: render (and serve health); `all`: both. */
+  @IsIn(['api', 'worker', 'all'])
+  MEDIAVAULT_ROLE: 'api' | 'worker' | 'all' = 'all';
+
+  /** Contents this instance renders at once (each one ffmpeg, sharp or PDF thread at a time). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  RENDITION_CONCURRENCY = 2;
+
+  /** Time limit of each decoding step; an ffmpeg still running then is killed and the attempt fails. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  RENDITION_TIMEOUT_SECONDS = 60;
+
+  /** Attempts before a content that can't be rendered is recorded as `failed`. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  RENDITION_MAX_ATTEMPTS = 3;
+
+  /** First retry delay; each further retry waits four times longer (at most an hour). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  RENDITION_RETRY_SECONDS = 30;
+
+  /** A job whose worker sent no heartbeat for this long (it died) is taken again by another worker. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(3600)
+  RENDITION_LEASE_SECONDS = 120;
+
+  /** Images (and video frames, PDF pages) with more pixels are refused before decoding: decompression bombs. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000_000)
+  @Max(1_000_000_000)
+  RENDITION_MAX_PIXELS = 100_000_000;
 }
 
 export class InvalidConfigurationError extends Error {

@@ -2,7 +2,8 @@ import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { userRefFor, type UserRef } from '../auth/user-ref.js';
 import type { MediaFile } from './entities/media-file.entity.js';
 import type { PendingFile } from './entities/pending-file.entity.js';
-import type { AccessLevel, FileType, PendingStatus } from './entities/columns.js';
+import type { MediaFileResponse, MediaUrlsResponse } from './dto/media-file.response.js';
+import type { PendingFileResponse } from './dto/pending-file.response.js';
 
 /** A user's identity fields, as views are made from them (`userRefFor` decides what a viewer sees of them). */
 export interface UserSource {
@@ -11,58 +12,11 @@ export interface UserSource {
   email: string;
 }
 
+/** The view types are the OpenAPI document's response classes, so what the builders below make is documented. */
+export type PendingFileView = PendingFileResponse;
+export type MediaFileView = MediaFileResponse;
 /** Signed, expiring URLs usable without an Authorization header (`docs/media-urls.md`). */
-export interface MediaUrls {
-  content: string;
-}
-
-export interface PendingFileView {
-  id: string;
-  originalFilename: string;
-  fileSize: number;
-  contentType: string;
-  fileType: FileType;
-  hash: string;
-  width?: number;
-  height?: number;
-  folderPath: string;
-  status: PendingStatus;
-  reason?: string;
-  mediaFileId?: string;
-  expiresAt: string;
-  /** The first uploader of the record's current round; `email` as for `createdBy` (see `userRefFor`). */
-  uploadedBy: UserRef;
-  /** Every member who uploaded this content while it was pending, in the order they first did. */
-  uploaders: UserRef[];
-  createdAt: string;
-  updatedAt: string;
-  urls: MediaUrls;
-}
-
-export interface MediaFileView {
-  id: string;
-  title: string;
-  slug: string;
-  description: string;
-  originalFilename: string;
-  fileSize: number;
-  contentType: string;
-  fileType: FileType;
-  hash: string;
-  width?: number;
-  height?: number;
-  accessLevel: AccessLevel;
-  tags: Array<{ id: string; name: string; slug: string }>;
-  collections: Array<{ id: string; title: string; slug: string }>;
-  downloadCount: number;
-  lastAccessedAt?: string;
-  /** `{id, name}`, plus `email` for admins and the uploader (see `userRefFor`). */
-  createdBy: UserRef;
-  createdAt: string;
-  updatedAt: string;
-  deletedAt?: string;
-  urls: MediaUrls;
-}
+export type MediaUrls = MediaUrlsResponse;
 
 const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;

@@ -1,8 +1,9 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators.js';
-import { HealthService, type HealthReport } from './health.service.js';
+import { HealthResponse } from './health.response.js';
+import { HealthService } from './health.service.js';
 
 @ApiTags('operations')
 @Controller('health')
@@ -11,9 +12,10 @@ export class HealthController {
 
   @Public()
   @Get()
-  @ApiOkResponse({ description: '{ status: "ok", checks: { database, storage } }' })
-  @ApiServiceUnavailableResponse({ description: 'a dependency is down; `checks` names it' })
-  async check(@Res({ passthrough: true }) response: Response): Promise<HealthReport> {
+  @ApiOperation({ operationId: 'getHealth' })
+  @ApiOkResponse({ type: HealthResponse, description: 'every dependency is up' })
+  @ApiServiceUnavailableResponse({ type: HealthResponse, description: 'a dependency is down; `checks` names it' })
+  async check(@Res({ passthrough: true }) response: Response): Promise<HealthResponse> {
     const report = await this.health.check();
     response.status(report.status === 'ok' ? 200 : 503);
     return report;

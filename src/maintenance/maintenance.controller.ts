@@ -1,10 +1,12 @@
 import { Controller, Get, HttpCode, Param, ParseEnumPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { ValidationFailedException } from '../common/errors/domain.exception.js';
-import { ContentMaintenanceService, type StorageReport } from '../file-manager/services/content-maintenance.service.js';
-import { JobsOverviewService, type JobOverview } from './jobs-overview.service.js';
-import { MAINTENANCE_JOBS, MaintenanceJobs, type MaintenanceJob } from './maintenance.jobs.js';
+import { ContentMaintenanceService } from '../file-manager/services/content-maintenance.service.js';
+import { JobsOverviewService } from './jobs-overview.service.js';
+import { MAINTENANCE_JOBS, MaintenanceJobs, type JobResult, type MaintenanceJob } from './maintenance.jobs.js';
+import { JOB_RESULT_SCHEMA, JobsResponse, StorageReportResponse } from './maintenance.response.js';
 
 // eslint-disable-next-line no-useless-assignment -- used by the @Param decorator below, which the rule does not see
 const JOB_ENUM = Object.fromEntries(MAINTENANCE_JOBS.map((job) => [job, job]));
@@ -12,6 +14,7 @@ const JOB_ENUM = Object.fromEntries(MAINTENANCE_JOBS.map((job) => [job, job]));
 @ApiTags('operations')
 @ApiBearerAuth()
 @Roles('admin')
+@ApiErrors(403)
 @Controller('admin')
 export class MaintenanceController {
   constructor(
@@ -22,28 +25,37 @@ export class MaintenanceController {
 
   /** Each job's schedule, latest run, outcome counts and whether any instance is running it now. */
   @Get('jobs')
-  async list(): Promise<{ jobs: JobOverview[] }> {
+  @ApiOperation({ operationId: 'listJobs' })
+  @ApiOkResponse({ type: JobsResponse })
+  async list(): Promise<JobsResponse> {
     return { jobs: await this.overview.list() };
   }
 
   @Get('storage')
-  storage(): Promise<StorageReport> {
+  @ApiOperation({ operationId: 'getStorageReport' })
+  @ApiOkResponse({ type: StorageReportResponse })
+  storage(): Promise<StorageReportResponse> {
     return this.content.storageReport();
   }
 
   @Post('maintenance/:job')
   @HttpCode(200)
   @ApiParam({ name: 'job', enum: MAINTENANCE_JOBS })
+  @ApiOperation({ operationId: 'runMaintenanceJob' })
+  @ApiOkResponse({ schema: JOB_RESULT_SCHEMA })
+  @ApiErrors(409)
   run(
     @Param(
       'job',
       new ParseEnumPipe(JOB_ENUM, {
         exceptionFactory: () =>
-          new ValidationFailedException([{ field: 'job', errors: [`job must be one of ${MAINTENANCE_JOBS.join(', ')}`] }]),
+          new ValidationFailedException([
+            { field: 'job', errors: [`job must be one of ${MAINTENANCE_JOBS.join(', ')}`] },
+          ]),
       }),
     )
     job: MaintenanceJob,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<JobResult> {
     return this.jobs.run(job);
   }
 }

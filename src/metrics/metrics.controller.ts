@@ -1,5 +1,6 @@
 import { Controller, Get, Res, UseGuards } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators.js';
 import { MetricsAccessGuard } from './metrics-access.guard.js';
@@ -14,6 +15,12 @@ export class MetricsController {
   @Public()
   @UseGuards(MetricsAccessGuard)
   @Get()
+  @ApiOperation({ operationId: 'getMetrics' })
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiErrors(403)
   async scrape(@Res({ passthrough: true }) response: Response): Promise<string> {
     const body = await this.metrics.render();
     response.type(this.metrics.contentType);

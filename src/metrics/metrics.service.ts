@@ -54,6 +54,21 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly renditions = new Counter({
+    name: 'mediavault_renditions_total',
+    help: 'Rendition jobs processed, by outcome (ready, unsupported, retry, failed, discarded)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly renditionDuration = new Histogram({
+    name: 'mediavault_rendition_duration_seconds',
+    help: 'Time to render one content (read, decode, encode), by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: JOB_DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
   readonly storageErrors = new Counter({
     name: 'mediavault_storage_errors_total',
     help: 'Object storage requests that failed (storage unavailable, timeouts), by operation',

@@ -9,13 +9,14 @@
 import { request as httpRequest } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { buildOpenApiDocument } from '../../src/common/openapi/document.js';
 import { testAppEnv, useTestApp } from '../support/app.js';
 import { startChildApp, type ChildApp } from '../support/child-app.js';
 import { prng } from '../support/workload.js';
 import { approve, content, count, createMediaFile, purge, reject, sha256, trash, upload } from '../support/files.js';
 import { expectInvariants } from '../support/invariants.js';
+import { checkedRequest } from '../support/openapi-check.js';
 import { holdContentLock, holdNewContent, waitForLockWaiters } from '../support/race.js';
 
 function expectErrorShape(response: { status: number; body: Record<string, unknown> }, code: string): void {
@@ -204,7 +205,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
     let childDead = false;
     const outcomes: Record<string, number> = {};
     const agents = () => [
-      { name: 'child', agent: request(child.url), isChild: true },
+      { name: 'child', agent: checkedRequest(child.url, () => buildOpenApiDocument(t.app)), isChild: true },
       { name: 'in-process', agent: t.http, isChild: false },
     ];
 
@@ -299,7 +300,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
       // on the restarted instance, over HTTP like an operator would.
       await dataSource.query(`UPDATE upload_sessions SET touched_at = now() - interval '1 day'`);
       await dataSource.query(`UPDATE storage_deletions SET next_attempt_at = now()`);
-      const restarted = request(child.url);
+      const restarted = checkedRequest(child.url, () => buildOpenApiDocument(t.app));
       for (const job of ['expire-pending', 'collect-garbage']) {
         const response = await restarted.post(`/api/admin/maintenance/${job}`).set('Authorization', admin);
         expect(response.status).toBe(200);

@@ -30,9 +30,14 @@ describe('signed media URLs (urls.content)', () => {
       .parse((res, done) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => done(null, Buffer.concat(chunks)));
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          // Error bodies as JSON (the contract's shape, checked against the document), the content as bytes.
+          const isJson = /^application\/json/.test(String(res.headers['content-type']));
+          done(null, isJson ? JSON.parse(bytes.toString('utf8')) : bytes);
+        });
       });
-  const errorOf = (body: Buffer) => JSON.parse(body.toString('utf8'));
+  const errorOf = (body: unknown) => body as Json;
   const downloadCount = async (id: string) => {
     const found = await t
       .get(DataSource)

@@ -14,12 +14,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
+import { buildOpenApiDocument } from '../../src/common/openapi/document.js';
 import { UsersService } from '../../src/auth/users.service.js';
 import type { UserRole } from '../../src/auth/user.entity.js';
 import { testBucketName, useTestDatabase, type UsedTestDatabase } from './database.js';
+import { checkedRequest } from './openapi-check.js';
 
 export const ADMIN_EMAIL = 'admin@test.local';
 export const ADMIN_PASSWORD = 'admin-password-123';
@@ -60,6 +61,8 @@ export function testAppEnv(options: Pick<TestAppOptions, 'databaseUrl' | 'bucket
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     SCHEDULED_JOBS_ENABLED: 'false',
+    // No background rendering: the renditions specs drive the worker themselves (`processDue`).
+    MEDIAVAULT_ROLE: 'api',
     // Specs log in and upload far faster than any person; the limits have their own spec (http-limits).
     LOGIN_RATE_LIMIT: '0',
     LOGIN_ADDRESS_RATE_LIMIT: '0',
@@ -87,7 +90,8 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
       else process.env[key] = value;
     }
   }
-  const http = request(app.getHttpServer());
+  // Every response is checked against the OpenAPI document (see openapi-check.ts).
+  const http = checkedRequest(app.getHttpServer(), () => buildOpenApiDocument(app));
   let adminAuthorization: string | undefined;
 
   const login = async (email: string, password: string) => {

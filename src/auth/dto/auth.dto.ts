@@ -88,20 +88,3 @@ export class ChangePasswordDto {
   @AcceptablePassword()
   newPassword: string;
 }
-
-export class UserResponse {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() email: string;
-  @ApiProperty({ description: 'display name' }) name: string;
-  @ApiProperty({ enum: USER_ROLES }) role: UserRole;
-  @ApiProperty() disabled: boolean;
-  @ApiProperty({ format: 'date-time' }) createdAt: string;
-}
-
-export class LoginResponse {
-  @ApiProperty() accessToken: string;
-  @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
-  @ApiProperty({ description: 'seconds' }) expiresIn: number;
-  @ApiProperty({ description: 'single use: POST /api/auth/refresh answers the next one' }) refreshToken: string;
-  @ApiProperty({ type: UserResponse }) user: UserResponse;
-}

@@ -1,13 +1,20 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
-import type { Page } from '../../common/pagination.js';
 import { NamedListQueryDto } from '../dto/library.dto.js';
 import { CreateCollectionDto, UpdateCollectionDto } from '../dto/tags-collections.dto.js';
-import { CollectionsService, type CollectionView } from '../services/collections.service.js';
-
+import { CollectionPageResponse, CollectionResponse } from '../dto/tag-collection.response.js';
+import { CollectionsService } from '../services/collections.service.js';
 
 @ApiTags('collections')
 @ApiBearerAuth()
@@ -17,32 +24,46 @@ export class CollectionsController {
 
   @Get()
   @Public()
-  list(@Query() query: NamedListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<Page<CollectionView>> {
+  @ApiOperation({ operationId: 'listCollections' })
+  @ApiOkResponse({ type: CollectionPageResponse })
+  list(@Query() query: NamedListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<CollectionPageResponse> {
     return this.collections.list(query, user);
   }
 
   @Post()
-  create(@Body() body: CreateCollectionDto, @CurrentUser() user: AuthenticatedUser): Promise<CollectionView> {
+  @ApiOperation({ operationId: 'createCollection' })
+  @ApiCreatedResponse({ type: CollectionResponse })
+  @ApiErrors(403, 409)
+  create(@Body() body: CreateCollectionDto, @CurrentUser() user: AuthenticatedUser): Promise<CollectionResponse> {
     return this.collections.create(body, user);
   }
 
   @Get(':id')
   @Public()
-  get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<CollectionView> {
+  @ApiOperation({ operationId: 'getCollection' })
+  @ApiOkResponse({ type: CollectionResponse })
+  @ApiErrors(404)
+  get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<CollectionResponse> {
     return this.collections.get(id, user);
   }
 
   @Patch(':id')
+  @ApiOperation({ operationId: 'updateCollection' })
+  @ApiOkResponse({ type: CollectionResponse })
+  @ApiErrors(403, 404, 409)
   update(
     @Param('id', ParseUuidPipe) id: string,
     @Body() body: UpdateCollectionDto,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<CollectionView> {
+  ): Promise<CollectionResponse> {
     return this.collections.update(id, body, user);
   }
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'deleteCollection' })
+  @ApiNoContentResponse({ description: 'deleted; its files stay in the library' })
+  @ApiErrors(403, 404)
   async remove(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
     await this.collections.remove(id, user);
   }

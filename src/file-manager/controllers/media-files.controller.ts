@@ -1,17 +1,26 @@
 import { Body, Controller, Get, Header, Param, Patch, Query, Redirect, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiFoundResponse, ApiOkResponse, ApiPartialContentResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPartialContentResponse,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { BINARY_CONTENT } from '../../common/openapi/binary.js';
 import type { Request, Response } from 'express';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
-import type { Page } from '../../common/pagination.js';
 import { DownloadQueryDto, MediaFileListQueryDto, UpdateMediaFileDto } from '../dto/library.dto.js';
 import { LibrarySearchService } from '../services/library-search.service.js';
 import { MediaContentService } from '../services/media-content.service.js';
 import { contentConditionsOf, sendContent } from './content-response.js';
 import { MediaFileDetailsService } from '../services/media-file-details.service.js';
 import { MediaFileUpdatesService } from '../services/media-file-updates.service.js';
-import type { MediaFileView } from '../views.js';
+import { MediaFilePageResponse, MediaFileResponse } from '../dto/media-file.response.js';
 
 /** The library: every read is public at the route level and filtered by access level in the service. */
 @ApiTags('media files')
@@ -27,29 +36,40 @@ export class MediaFilesController {
 
   @Get()
   @Public()
-  list(@Query() query: MediaFileListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<Page<MediaFileView>> {
+  @ApiOperation({ operationId: 'listFiles' })
+  @ApiOkResponse({ type: MediaFilePageResponse })
+  list(@Query() query: MediaFileListQueryDto, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFilePageResponse> {
     return this.search.list(query, user);
   }
 
   // Declared before `:id` so that "by-slug" is never taken for an id.
   @Get('by-slug/:slug')
   @Public()
-  getBySlug(@Param('slug') slug: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileView> {
+  @ApiOperation({ operationId: 'getFileBySlug' })
+  @ApiOkResponse({ type: MediaFileResponse })
+  @ApiErrors(404)
+  getBySlug(@Param('slug') slug: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileResponse> {
     return this.details.getBySlug(slug, user);
   }
 
   @Get(':id')
   @Public()
-  get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileView> {
+  @ApiOperation({ operationId: 'getFile' })
+  @ApiOkResponse({ type: MediaFileResponse })
+  @ApiErrors(404)
+  get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user?: AuthenticatedUser): Promise<MediaFileResponse> {
     return this.details.get(id, user);
   }
 
   @Patch(':id')
+  @ApiOperation({ operationId: 'updateFile' })
+  @ApiOkResponse({ type: MediaFileResponse })
+  @ApiErrors(403, 404, 409)
   update(
     @Param('id', ParseUuidPipe) id: string,
     @Body() body: UpdateMediaFileDto,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<MediaFileView> {
+  ): Promise<MediaFileResponse> {
     return this.updates.update(id, body, user);
   }
 
@@ -57,7 +77,12 @@ export class MediaFilesController {
   @Public()
   @Redirect()
   @Header('Cache-Control', 'no-store')
-  @ApiFoundResponse({ description: 'redirect to a short-lived signed URL of the object store' })
+  @ApiOperation({ operationId: 'downloadFile' })
+  @ApiFoundResponse({
+    description: 'redirect to a short-lived signed URL of the object store',
+    headers: { Location: { schema: { type: 'string', format: 'uri' } } },
+  })
+  @ApiErrors(404)
   async download(
     @Param('id', ParseUuidPipe) id: string,
     @Query() query: DownloadQueryDto,
@@ -68,8 +93,11 @@ export class MediaFilesController {
 
   @Get(':id/content')
   @Public()
-  @ApiOkResponse({ description: 'the bytes' })
-  @ApiPartialContentResponse({ description: 'the requested byte range' })
+  @ApiOperation({ operationId: 'getFileContent' })
+  @ApiOkResponse({ description: 'the bytes', content: BINARY_CONTENT })
+  @ApiPartialContentResponse({ description: 'the requested byte range', content: BINARY_CONTENT })
+  @ApiResponse({ status: 304, description: 'not modified (`If-None-Match` matched the ETag)' })
+  @ApiErrors(404, 416)
   async content(
     @Param('id', ParseUuidPipe) id: string,
     @Req() request: Request,

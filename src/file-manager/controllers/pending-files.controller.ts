@@ -1,15 +1,22 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { BINARY_CONTENT } from '../../common/openapi/binary.js';
 import type { Response } from 'express';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Roles } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
-import type { Page } from '../../common/pagination.js';
 import { ApproveDto, BulkApproveDto, BulkRejectDto, PendingListQueryDto, RejectDto } from '../dto/moderation.dto.js';
-import { ModerationService, type BulkApproveResult, type BulkRejectResult } from '../services/moderation.service.js';
+import {
+  ApproveResponse,
+  BulkApproveResponse,
+  BulkRejectResponse,
+  PendingFilePageResponse,
+  PendingFileResponse,
+  RejectResponse,
+} from '../dto/pending-file.response.js';
+import { ModerationService } from '../services/moderation.service.js';
 import { contentDisposition } from '../../storage/content-disposition.js';
-import type { MediaFileView, PendingFileView } from '../views.js';
-
 
 @ApiTags('pending files')
 @ApiBearerAuth()
@@ -18,31 +25,44 @@ export class PendingFilesController {
   constructor(private readonly moderation: ModerationService) {}
 
   @Get()
-  list(@Query() query: PendingListQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<Page<PendingFileView>> {
+  @ApiOperation({ operationId: 'listPendingFiles' })
+  @ApiOkResponse({ type: PendingFilePageResponse })
+  list(@Query() query: PendingListQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<PendingFilePageResponse> {
     return this.moderation.list(query, user);
   }
 
   @Post('bulk-approve')
   @Roles('admin')
   @HttpCode(200)
-  bulkApprove(@Body() body: BulkApproveDto, @CurrentUser() admin: AuthenticatedUser): Promise<BulkApproveResult> {
+  @ApiOperation({ operationId: 'bulkApprovePendingFiles' })
+  @ApiOkResponse({ type: BulkApproveResponse })
+  @ApiErrors(403)
+  bulkApprove(@Body() body: BulkApproveDto, @CurrentUser() admin: AuthenticatedUser): Promise<BulkApproveResponse> {
     return this.moderation.bulkApprove(body, admin);
   }
 
   @Post('bulk-reject')
   @Roles('admin')
   @HttpCode(200)
-  bulkReject(@Body() body: BulkRejectDto, @CurrentUser() admin: AuthenticatedUser): Promise<BulkRejectResult> {
+  @ApiOperation({ operationId: 'bulkRejectPendingFiles' })
+  @ApiOkResponse({ type: BulkRejectResponse })
+  @ApiErrors(403)
+  bulkReject(@Body() body: BulkRejectDto, @CurrentUser() admin: AuthenticatedUser): Promise<BulkRejectResponse> {
     return this.moderation.bulkReject(body, admin);
   }
 
   @Get(':id')
-  get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<PendingFileView> {
+  @ApiOperation({ operationId: 'getPendingFile' })
+  @ApiOkResponse({ type: PendingFileResponse })
+  @ApiErrors(404)
+  get(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<PendingFileResponse> {
     return this.moderation.get(id, user);
   }
 
   @Get(':id/content')
-  @ApiOkResponse({ description: 'the bytes, inline' })
+  @ApiOperation({ operationId: 'getPendingFileContent' })
+  @ApiOkResponse({ description: 'the bytes, inline', content: BINARY_CONTENT })
+  @ApiErrors(404)
   async content(
     @Param('id', ParseUuidPipe) id: string,
     @CurrentUser() user: AuthenticatedUser,
@@ -62,23 +82,28 @@ export class PendingFilesController {
 
   @Post(':id/approve')
   @Roles('admin')
-  @ApiCreatedResponse({ description: '{ status: "approved", mediaFile }' })
+  @ApiOperation({ operationId: 'approvePendingFile' })
+  @ApiCreatedResponse({ type: ApproveResponse })
+  @ApiErrors(403, 404, 409)
   approve(
     @Param('id', ParseUuidPipe) id: string,
     @Body() body: ApproveDto,
     @CurrentUser() admin: AuthenticatedUser,
-  ): Promise<{ status: 'approved'; mediaFile: MediaFileView }> {
+  ): Promise<ApproveResponse> {
     return this.moderation.approve(id, body, admin);
   }
 
   @Post(':id/reject')
   @Roles('admin')
   @HttpCode(200)
+  @ApiOperation({ operationId: 'rejectPendingFile' })
+  @ApiOkResponse({ type: RejectResponse })
+  @ApiErrors(403, 404, 409)
   reject(
     @Param('id', ParseUuidPipe) id: string,
     @Body() body: RejectDto,
     @CurrentUser() admin: AuthenticatedUser,
-  ): Promise<{ status: 'rejected'; pendingFile: PendingFileView }> {
+  ): Promise<RejectResponse> {
     return this.moderation.reject(id, body.reason, admin);
   }
 }

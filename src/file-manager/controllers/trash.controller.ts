@@ -1,13 +1,13 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Roles } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
-import { PaginationQueryDto, type Page } from '../../common/pagination.js';
+import { PaginationQueryDto } from '../../common/pagination.js';
 import { EmptyTrashQueryDto } from '../dto/trash.dto.js';
 import { TrashService } from '../services/trash.service.js';
-import type { MediaFileView } from '../views.js';
-
+import { EmptyTrashResponse, MediaFilePageResponse, MediaFileResponse } from '../dto/media-file.response.js';
 
 @ApiTags('trash')
 @ApiBearerAuth()
@@ -17,25 +17,35 @@ export class TrashController {
 
   @Delete('files/:id')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'trashFile' })
   @ApiNoContentResponse({ description: 'moved to the trash' })
+  @ApiErrors(403, 404, 409)
   async moveToTrash(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<void> {
     await this.trash.moveToTrash(id, user);
   }
 
   @Get('trash')
-  list(@Query() query: PaginationQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<Page<MediaFileView>> {
+  @ApiOperation({ operationId: 'listTrash' })
+  @ApiOkResponse({ type: MediaFilePageResponse })
+  list(@Query() query: PaginationQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<MediaFilePageResponse> {
     return this.trash.list(query, user);
   }
 
   @Post('trash/:id/restore')
   @HttpCode(200)
-  restore(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<MediaFileView> {
+  @ApiOperation({ operationId: 'restoreFile' })
+  @ApiOkResponse({ type: MediaFileResponse })
+  @ApiErrors(404, 409)
+  restore(@Param('id', ParseUuidPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<MediaFileResponse> {
     return this.trash.restore(id, user);
   }
 
   @Delete('trash/:id')
   @Roles('admin')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'purgeFile' })
+  @ApiNoContentResponse({ description: 'purged for good' })
+  @ApiErrors(403, 404, 409)
   async purge(@Param('id', ParseUuidPipe) id: string): Promise<void> {
     await this.trash.purge(id);
   }
@@ -43,7 +53,10 @@ export class TrashController {
   @Delete('trash')
   @Roles('admin')
   @HttpCode(200)
-  async empty(@Query() query: EmptyTrashQueryDto): Promise<{ purged: number }> {
+  @ApiOperation({ operationId: 'emptyTrash' })
+  @ApiOkResponse({ type: EmptyTrashResponse })
+  @ApiErrors(403)
+  async empty(@Query() query: EmptyTrashQueryDto): Promise<EmptyTrashResponse> {
     return { purged: await this.trash.purgeOlderThan(query.olderThanDays) };
   }
 }

@@ -1,14 +1,26 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import type { Request } from 'express';
 import { CurrentUser } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { RateLimit } from '../../http/rate-limit.js';
 import { CheckHashesDto } from '../dto/moderation.dto.js';
-import { UploadService, type HashStatus, type UploadReport } from '../services/upload.service.js';
+import { HashCheckResponse, MediaFileIdResponse, UploadReportResponse } from '../dto/upload.response.js';
+import { UploadService } from '../services/upload.service.js';
 
 @ApiTags('uploads')
 @ApiBearerAuth()
+@ApiExtraModels(MediaFileIdResponse)
 @Controller('uploads')
 export class UploadsController {
   constructor(private readonly uploads: UploadService) {}
@@ -26,15 +38,18 @@ export class UploadsController {
       },
     },
   })
-  @ApiCreatedResponse({ description: '{ results: [{ filename, status, hash, pendingFile?, mediaFile?, error? }], successCount, errorCount }' })
-  upload(@Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<UploadReport> {
+  @ApiOperation({ operationId: 'uploadFiles' })
+  @ApiCreatedResponse({ type: UploadReportResponse, description: 'one result per `files` part' })
+  @ApiErrors(413, 415, 429)
+  upload(@Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<UploadReportResponse> {
     return this.uploads.receive(request, user);
   }
 
   @Post('check')
   @HttpCode(200)
-  @ApiOkResponse({ description: '{ results: [{ hash, status: new | pending | exists | trashed }] }' })
-  async check(@Body() body: CheckHashesDto): Promise<{ results: Array<{ hash: string; status: HashStatus }> }> {
+  @ApiOperation({ operationId: 'checkHashes' })
+  @ApiOkResponse({ type: HashCheckResponse })
+  async check(@Body() body: CheckHashesDto): Promise<HashCheckResponse> {
     return { results: await this.uploads.check(body.hashes) };
   }
 }

@@ -6,19 +6,10 @@ import { readableCondition } from '../access-policy.js';
 import type { AccessLevel } from '../entities/columns.js';
 import { firstRow, missingIds, rows, updateById } from './db.js';
 import { likeContains } from './tags.repository.js';
+import type { CollectionResponse } from '../dto/tag-collection.response.js';
 
-export interface CollectionView {
-  id: string;
-  title: string;
-  slug: string;
-  description: string;
-  accessLevel: AccessLevel;
-  tags: Array<{ id: string; name: string; slug: string }>;
-  /** Active (not trashed) media files in the collection that the caller may see. */
-  fileCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** What the API shows: the OpenAPI document's `CollectionResponse`. */
+export type CollectionView = CollectionResponse;
 
 export interface CollectionFields {
   title?: string;

@@ -14,10 +14,12 @@ import {
 } from '../file-manager.errors.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
 import { insertWithSlug, TAG_SLUGS } from '../repositories/slugs.js';
-import { TagsRepository, type TagRow } from '../repositories/tags.repository.js';
+import { TagsRepository } from '../repositories/tags.repository.js';
 import { slugify } from '../utils/slug.util.js';
+import type { TagResponse } from '../dto/tag-collection.response.js';
 
-export type TagView = TagRow;
+/** What the API shows: the OpenAPI document's `TagResponse`. */
+export type TagView = TagResponse;
 
 /**
  * Tags: anyone may read them (they carry no access level), any authenticated user may create one, the creator or

@@ -6,12 +6,10 @@ import type { UsageDto } from '../dto/library.dto.js';
 import { MediaFileNotFoundException, NotYoursException } from '../file-manager.errors.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
 import { UsagesRepository } from '../repositories/usages.repository.js';
+import type { UsageResponse } from '../dto/usage.response.js';
 
-export interface UsageView {
-  contentType: string;
-  contentId: string;
-  createdAt: string;
-}
+/** What the API shows: the OpenAPI document's `UsageResponse`. */
+export type UsageView = UsageResponse;
 
 /**
  * Where a media file is used. A file in use cannot be trashed: TrashService checks for usages under the media

@@ -1,0 +1,163 @@
+/**
+ * Renditions benchmark (npm run bench:renditions). Not a test: it prints figures.
+ *
+ * BENCH_RENDITION_IMAGES (default 200) distinct generated 12 MP JPEGs, and a server in a child process with
+ * its rendition worker on (RENDITION_CONCURRENCY, default 2):
+ * 1. direct: `renderFile` on the same bytes in this process, as many at once as the worker's lanes;
+ * 2. through the queue: the images uploaded, then queued at once; renditions per second until all are ready,
+ *    against (1) (target ratio >= 0.8), and the server's peak RSS meanwhile (target <= 300 MB);
+ * 3. uploads of other images while the worker renders that backlog, against the same uploads with the worker
+ *    idle (target >= 0.9x): rendering must never block an upload.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import sharp from 'sharp';
+import { renderFile, DEFAULT_RENDER_LIMITS } from '../src/renditions/generation/render-file.js';
+import { GENERATOR_VERSION } from '../src/renditions/renditions.constants.js';
+import { rssOf, startBenchEnvironment } from './bench-env.js';
+
+const IMAGES = Number(process.env.BENCH_RENDITION_IMAGES ?? 200);
+const CONCURRENCY = Number(process.env.RENDITION_CONCURRENCY ?? 2);
+const UPLOADS = Math.max(4, Math.round(IMAGES / 4));
+
+/** A 4000×3000 JPEG with real texture (noise upscaled), different for every seed. */
+async function photo(seed: number): Promise<Buffer> {
+  const noise = await sharp({
+    create: {
+      width: 400,
+      height: 300,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 64 + (seed % 128), sigma: 40 },
+    },
+  })
+    .png()
+    .toBuffer();
+  return sharp(noise).resize(4000, 3000, { kernel: 'cubic' }).jpeg({ quality: 85 }).toBuffer();
+}
+
+async function inParallel<T>(items: T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
+}
+
+async function uploadAll(url: string, token: string, images: Buffer[]): Promise<{ seconds: number; hashes: string[] }> {
+  const started = performance.now();
+  const hashes: string[] = [];
+  await inParallel(images, 4, async (image) => {
+    const form = new FormData();
+    form.append('files', new Blob([image]), 'photo.jpg');
+    const response = await fetch(`${url}/api/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
+    if (response.status !== 201) throw new Error(`upload answered ${response.status}`);
+    hashes.push(createHash('sha256').update(image).digest('hex'));
+  });
+  return { seconds: (performance.now() - started) / 1000, hashes };
+}
+
+async function main(): Promise<void> {
+  console.log(`Generating ${IMAGES + 2 * UPLOADS} distinct 12 MP JPEGs...`);
+  const images: Buffer[] = [];
+  for (let seed = 0; seed < IMAGES + 2 * UPLOADS; seed += 1) images.push(await photo(seed));
+  const backlog = images.slice(0, IMAGES);
+  const idleUploads = images.slice(IMAGES, IMAGES + UPLOADS);
+  const busyUploads = images.slice(IMAGES + UPLOADS);
+  const mib = (list: Buffer[]) => list.reduce((sum, image) => sum + image.length, 0) / 1024 / 1024;
+
+  // 1. Direct, in this process.
+  const directory = await mkdtemp(join(tmpdir(), 'mediavault-bench-render-'));
+  let directSeconds: number;
+  try {
+    const paths = await Promise.all(
+      backlog.map(async (image, index) => {
+        const path = join(directory, `${index}.jpg`);
+        await writeFile(path, image);
+        return path;
+      }),
+    );
+    const started = performance.now();
+    await inParallel(paths, CONCURRENCY, async (path) => {
+      const outcome = await renderFile(path, DEFAULT_RENDER_LIMITS);
+      if (outcome.status !== 'ready') throw new Error('not rendered');
+    });
+    directSeconds = (performance.now() - started) / 1000;
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+
+  const environment = await startBenchEnvironment({
+    MEDIAVAULT_ROLE: 'all',
+    RENDITION_CONCURRENCY: String(CONCURRENCY),
+  });
+  const database = new pg.Client({ connectionString: environment.databaseUrl });
+  await database.connect();
+  try {
+    const { url } = environment.app;
+    const pid = environment.app.process.pid!;
+    const { hashes } = await uploadAll(url, environment.adminToken, backlog);
+
+    // 3a. Uploads with the worker idle (nothing queued).
+    const idle = await uploadAll(url, environment.adminToken, idleUploads);
+
+    // 2. Queue the backlog at once; 3b. upload while it renders.
+    const baseline = rssOf(pid);
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+    const queued = performance.now();
+    await database.query(`INSERT INTO rendition_jobs (hash, generator_version) SELECT unnest($1::char(64)[]), $2`, [
+      hashes,
+      GENERATOR_VERSION,
+    ]);
+    const busy = await uploadAll(url, environment.adminToken, busyUploads);
+    for (;;) {
+      const { rows } = await database.query<{ done: number; failed: number }>(
+        `SELECT count(*) FILTER (WHERE status IN ('ready', 'failed', 'unsupported'))::int AS done,
+                count(*) FILTER (WHERE status = 'failed')::int AS failed
+           FROM rendition_jobs WHERE hash = ANY($1)`,
+        [hashes],
+      );
+      if (rows[0].done >= hashes.length) {
+        if (rows[0].failed > 0) throw new Error(`${rows[0].failed} render(s) failed`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const queueSeconds = (performance.now() - queued) / 1000;
+    clearInterval(sampler);
+
+    const directRate = IMAGES / directSeconds;
+    const queueRate = IMAGES / queueSeconds;
+    const idleRate = mib(idleUploads) / idle.seconds;
+    const busyRate = mib(busyUploads) / busy.seconds;
+    console.log(`\n# Renditions benchmark (${IMAGES} 12 MP JPEGs, ${CONCURRENCY} lanes, embedded S3 on loopback)`);
+    console.log(`direct renderFile:        ${directRate.toFixed(2)} images/s (${directSeconds.toFixed(1)} s)`);
+    console.log(`through the queue:        ${queueRate.toFixed(2)} images/s (${queueSeconds.toFixed(1)} s)`);
+    console.log(`ratio:                    ${(queueRate / directRate).toFixed(2)} (target >= 0.80)`);
+    console.log(
+      `uploads, worker idle:     ${idleRate.toFixed(1)} MiB/s (${UPLOADS} files, ${idle.seconds.toFixed(1)} s)`,
+    );
+    console.log(
+      `uploads, worker busy:     ${busyRate.toFixed(1)} MiB/s (${UPLOADS} files, ${busy.seconds.toFixed(1)} s)`,
+    );
+    console.log(`upload ratio:             ${(busyRate / idleRate).toFixed(2)} (target >= 0.90)`);
+    const megabytes = (bytes: number) => (bytes / 1048576).toFixed(0);
+    console.log(
+      `server RSS:               ${megabytes(baseline)} MB before, peak ${megabytes(peak)} MB (target <= 300 MB)`,
+    );
+  } finally {
+    await database.end();
+    await environment.stop();
+  }
+}
+
+await main();

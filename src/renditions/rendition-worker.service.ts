@@ -1,0 +1,327 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { DataSource } from 'typeorm';
+import { renditionsConfig } from '../config/configuration.js';
+import { inTransaction } from '../database/transactions.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { ObjectStorage } from '../storage/object-storage.js';
+import { ObjectNotFoundException, StorageUnavailableException } from '../storage/storage.errors.js';
+import type { RenderedImage } from './generation/image.js';
+import {
+  detectKindOfHead,
+  renderFile,
+  SNIFF_BYTES,
+  type RenderLimits,
+  type RenderOutcome,
+} from './generation/render-file.js';
+import { describeCause, RenditionFailure } from './generation/rendition-failure.js';
+import { RenditionJobsRepository, type ClaimedJob, type FinishedJob } from './rendition-jobs.repository.js';
+import { RENDITION_KEY_PREFIX } from './renditions.constants.js';
+import { removeAbandonedScratch, scratchDirectory } from './scratch-space.js';
+
+/** How often an idle worker looks for due jobs (an enqueue in this process wakes it at once). */
+const IDLE_POLL_MS = 2000;
+const MAX_RETRY_SECONDS = 3600;
+
+/** What became of one claimed job (the `outcome` label of the rendition metrics). */
+type JobOutcome = 'ready' | 'unsupported' | 'retry' | 'failed' | 'discarded';
+
+/** The job's lease lapsed and another worker took it: our result must not be recorded. */
+class LeaseLost extends Error {}
+
+export interface WorkerHooks {
+  /** Called after a job is claimed and before its object is read (specs hold a render here). */
+  beforeRender?: (job: ClaimedJob) => Promise<void>;
+  /** Called once the renditions are written, before they are recorded. */
+  beforeRecord?: (job: ClaimedJob) => Promise<void>;
+}
+
+/**
+ * Renders queued contents: claims a due job (`FOR UPDATE SKIP LOCKED`, so every instance's workers share the
+ * queue), keeps its lease alive with a heartbeat, reads the content's object into a private temporary file,
+ * renders it with bounded time and memory, writes each rendition under a fresh key it claimed first, and
+ * records them in one short transaction under the content lock. Any failure leaves nothing behind: objects
+ * not recorded go to the deletion outbox, a dead worker's job is taken again when its lease lapses, and a
+ * content that can't be rendered ends `failed` after `RENDITION_MAX_ATTEMPTS`.
+ *
+ * With `MEDIAVAULT_ROLE=api` nothing runs here; otherwise `RENDITION_CONCURRENCY` lanes poll the queue.
+ */
+@Injectable()
+export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly hooks: WorkerHooks = {};
+  private readonly logger = new Logger(RenditionWorker.name);
+  private readonly lanes: Array<Promise<void>> = [];
+  private readonly sleepers = new Set<() => void>();
+  private stopping = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly storage: ObjectStorage,
+    private readonly jobs: RenditionJobsRepository,
+    @Inject(renditionsConfig.KEY) private readonly config: ConfigType<typeof renditionsConfig>,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.workerEnabled) return;
+    void removeAbandonedScratch().then(
+      (removed) => removed && this.logger.log(`Removed ${removed} render scratch director(ies) of dead workers`),
+      (error: unknown) => this.logger.warn(`Could not clean render scratch space: ${describeCause(error)}`),
+    );
+    for (let lane = 0; lane < this.config.concurrency; lane += 1) this.lanes.push(this.runLane());
+    this.logger.log(`Rendering with ${this.config.concurrency} lane(s) as ${this.instanceId}`);
+  }
+
+  /**
+   * The first hook of `app.close()`: the lanes still need the database and the storage client to finish the job
+   * in hand. Nest destroys global modules (storage, database) last, so both are still there.
+   */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    // Each lane finishes the job in hand (every step of it is time-limited); a job cut short is retaken later.
+    await Promise.all(this.lanes);
+  }
+
+  /** Whether this instance renders in the background (`MEDIAVAULT_ROLE` worker or all). */
+  get running(): boolean {
+    return this.lanes.length > 0 && !this.stopping;
+  }
+
+  /** Lets idle lanes look at the queue now (after a commit that enqueued jobs). */
+  wake(): void {
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
+  }
+
+  /**
+   * Renders every job that is due now, `RENDITION_CONCURRENCY` at a time, and answers how many were processed
+   * (the CLI, jobs and specs use it; the background lanes do the same forever).
+   */
+  async processDue(): Promise<number> {
+    let processed = 0;
+    const lane = async () => {
+      for (let job = await this.claimNext(); job; job = await this.claimNext()) {
+        await this.process(job);
+        processed += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: this.config.concurrency }, lane));
+    return processed;
+  }
+
+  private async runLane(): Promise<void> {
+    while (!this.stopping) {
+      const job = await this.claimNext().catch((error: unknown) => {
+        this.logger.warn(`Could not claim a rendition job: ${describeCause(error)}`);
+        return null;
+      });
+      if (job) await this.process(job);
+      else await this.sleep(IDLE_POLL_MS);
+    }
+  }
+
+  private async claimNext(): Promise<ClaimedJob | null> {
+    await this.jobs.failAbandoned(this.config.maxAttempts);
+    return this.jobs.claim(this.instanceId, this.config.leaseSeconds);
+  }
+
+  /** Never throws: every outcome is recorded on the job (or left to the lease when even that fails). */
+  private async process(job: ClaimedJob): Promise<void> {
+    const written: string[] = [];
+    const lease = this.holdLease(job, written);
+    const started = performance.now();
+    let outcome: JobOutcome = 'discarded';
+    try {
+      if (job.objectKey === null) return; // freed between claim and read: the job went with the content
+      await this.hooks.beforeRender?.(job);
+      const rendered = await this.render(job.objectKey, job.size ?? 0);
+      lease.check();
+      const finished = await this.store(rendered, written);
+      lease.check();
+      await this.hooks.beforeRecord?.(job);
+      if (await this.record(job, finished, written)) outcome = finished.status;
+    } catch (error) {
+      outcome = await this.handleFailure(job, error, written);
+    } finally {
+      lease.stop();
+      this.metrics?.renditions.inc({ outcome });
+      this.metrics?.renditionDuration.observe({ outcome }, (performance.now() - started) / 1000);
+    }
+  }
+
+  /**
+   * Sniffs the object's first bytes (an archive or a document is not downloaded whole just to learn that there is
+   * nothing to draw), then reads it into a private temporary file (decoders need to seek) and renders it.
+   */
+  private async render(objectKey: string, size: number): Promise<RenderOutcome> {
+    if (size > 0) {
+      const head = await buffer(
+        await this.storage.getStream(objectKey, { start: 0, end: Math.min(size, SNIFF_BYTES) - 1 }),
+      );
+      const { kind, contentType } = await detectKindOfHead(head);
+      if (!kind) return { status: 'unsupported', contentType };
+    }
+    const directory = await scratchDirectory();
+    try {
+      const path = join(directory, 'source');
+      await pipeline(await this.storage.getStream(objectKey), createWriteStream(path, { mode: 0o600 }));
+      return await renderFile(path, this.limits());
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  }
+
+  private limits(): RenderLimits {
+    return {
+      timeoutSeconds: this.config.timeoutSeconds,
+      maxInputPixels: this.config.maxInputPixels,
+      maxPdfBytes: 256 * 1024 * 1024,
+    };
+  }
+
+  /** Claims a fresh key per rendition (committed before any byte is written), then writes the objects. */
+  private async store(outcome: RenderOutcome, written: string[]): Promise<FinishedJob> {
+    if (outcome.status === 'unsupported') {
+      const contentType = outcome.contentType ?? null;
+      return { status: 'unsupported', contentType, mediaInfo: null, placeholder: null, renditions: [] };
+    }
+    const keyed = outcome.renditions.map((image) => ({ image, key: `${RENDITION_KEY_PREFIX}${randomUUID()}.webp` }));
+    if (keyed.length > 0) {
+      await this.jobs.claimKeys(keyed.map(({ key }) => key));
+      written.push(...keyed.map(({ key }) => key));
+    }
+    const renditions = [];
+    for (const { image, key } of keyed) {
+      await this.storage.putStream(key, Readable.from([image.data]), { contentType: image.contentType });
+      renditions.push(describe(image, key));
+    }
+    return {
+      status: 'ready',
+      contentType: outcome.contentType,
+      mediaInfo: outcome.mediaInfo,
+      placeholder: outcome.placeholder ?? null,
+      renditions,
+    };
+  }
+
+  /**
+   * One short transaction under the content lock: if the content is still stored and the job still ours, the
+   * renditions are recorded and their claims dropped; otherwise (purged meanwhile, or our lease was taken over)
+   * the objects just written are queued for deletion instead. Either way nothing is left unaccounted for.
+   */
+  private async record(job: ClaimedJob, finished: FinishedJob, written: string[]): Promise<boolean> {
+    const recorded = await inTransaction(this.dataSource, async (runner) => {
+      const ours = await this.jobs.lockForRecording(runner, job.hash, job.leaseToken);
+      await this.jobs.releaseKeys(runner, written);
+      if (!ours) {
+        await this.jobs.queueDeletions(runner, written, 'rendition-discarded');
+        return false;
+      }
+      const replaced = await this.jobs.recordFinished(runner, job.hash, job.generatorVersion, finished);
+      await this.jobs.queueDeletions(runner, replaced, 'rendition-replaced');
+      return true;
+    });
+    written.length = 0; // accounted for, one way or the other
+    if (!recorded) this.logger.log(`Rendition of ${job.hash} discarded: content freed or job taken over`);
+    return recorded;
+  }
+
+  private async handleFailure(job: ClaimedJob, error: unknown, written: string[]): Promise<JobOutcome> {
+    if (written.length > 0) {
+      await inTransaction(this.dataSource, async (runner) => {
+        await this.jobs.releaseKeys(runner, written);
+        await this.jobs.queueDeletions(runner, written, 'rendition-discarded');
+      }).catch((cause: unknown) => {
+        // The claims stay; when they go stale, garbage collection takes the objects.
+        this.logger.warn(`Could not give up rendition objects of ${job.hash}: ${describeCause(cause)}`);
+      });
+    }
+    if (error instanceof LeaseLost) return 'discarded';
+    const failure = classify(error);
+    if (!failure.countsAsAttempt) this.logger.warn(`Rendering ${job.hash} will be retried: ${failure.reason}`);
+    // 30 s, 2 min, 8 min… for the content's failures; the infrastructure's are simply retried at the base delay.
+    const growth = failure.countsAsAttempt ? 4 ** Math.max(0, job.attempts - 1) : 1;
+    const retryAfterSeconds = Math.min(MAX_RETRY_SECONDS, this.config.retrySeconds * growth);
+    const status = await this.jobs
+      .recordFailure(job.hash, job.leaseToken, { ...failure, maxAttempts: this.config.maxAttempts, retryAfterSeconds })
+      .catch((cause: unknown) => {
+        this.logger.warn(`Could not record the failure of ${job.hash} (its lease will lapse): ${describeCause(cause)}`);
+        return null;
+      });
+    if (status === 'failed') this.logger.warn(`Rendering ${job.hash} failed for good: ${failure.reason}`);
+    return status === 'failed' ? 'failed' : 'retry';
+  }
+
+  /** Heartbeat: pushes the job's lease and the claims on written keys forward; notices when the job is lost. */
+  private holdLease(job: ClaimedJob, written: string[]): { check(): void; stop(): void } {
+    let lost = false;
+    const beat = async () => {
+      if (!(await this.jobs.heartbeat(job.hash, job.leaseToken, this.config.leaseSeconds))) lost = true;
+      if (written.length > 0) await this.jobs.touchKeys(written);
+    };
+    // At most a minute apart: the claims on written keys must stay fresh for GC whatever the lease is.
+    const interval = Math.min(60_000, (this.config.leaseSeconds * 1000) / 3);
+    const timer = setInterval(() => void beat().catch(() => undefined), interval);
+    timer.unref();
+    return {
+      check: () => {
+        if (lost) throw new LeaseLost();
+      },
+      stop: () => clearInterval(timer),
+    };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.sleepers.add(done);
+    });
+  }
+}
+
+function describe(image: RenderedImage, objectKey: string) {
+  return {
+    kind: image.kind,
+    objectKey,
+    contentType: image.contentType,
+    width: image.width,
+    height: image.height,
+    size: image.data.length,
+  };
+}
+
+/** Whether a failure is the content's (counts toward `failed`) or the infrastructure's (retried without limit). */
+function classify(error: unknown): { reason: string; countsAsAttempt: boolean } {
+  if (error instanceof RenditionFailure) return { reason: error.reason, countsAsAttempt: true };
+  if (error instanceof ObjectNotFoundException) {
+    return { reason: 'the stored object is missing', countsAsAttempt: true };
+  }
+  if (error instanceof StorageUnavailableException) {
+    return { reason: `storage unavailable: ${describeCause(error)}`, countsAsAttempt: false };
+  }
+  return { reason: `unexpected error: ${describeCause(error)}`, countsAsAttempt: true };
+}
