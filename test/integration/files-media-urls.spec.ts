@@ -191,7 +191,7 @@ describe('signed media URLs (urls.content)', () => {
   });
 
   describe('pending files', () => {
-    it("carries urls.content for its uploader, served without Authorization, with Range and ETag", async () => {
+    it('carries urls.content for its uploader, served without Authorization, with Range and ETag', async () => {
       const bytes = content();
       const uploaded = await upload(t, member.auth, bytes);
       const fromUpload = (uploaded.pendingFile as Json).urls.content as string;

@@ -18,7 +18,7 @@ export class MediaUrlsController {
   @Public()
   @ApiOperation({
     operationId: 'getSignedContent',
-    description: 'A file view\'s `urls.content`: use it as given, never build one (see docs/media-urls.md).',
+    description: "A file view's `urls.content`: use it as given, never build one (see docs/media-urls.md).",
   })
   @ApiOkResponse({ description: 'the bytes', content: BINARY_CONTENT })
   @ApiPartialContentResponse({ description: 'the requested byte range', content: BINARY_CONTENT })
