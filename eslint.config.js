@@ -66,6 +66,12 @@ export default defineConfig(
     },
   },
   {
+    // The console (web/) is a Vite React app: browser code, type-checked with its own web/tsconfig.json (the project
+    // service takes the nearest tsconfig.json of each file). Its scripts and vite.config.mjs run on Node.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { NotFoundException, type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
@@ -56,7 +55,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
 export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger, consoleDirectory?: string): void {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   // A multi-GiB upload can legitimately outlast Node's 5-minute whole-request deadline; a *stalled* client is cut by
   // the idle-socket timeout instead, and slow-header clients (slowloris) by the headers timeout.
   server.requestTimeout = 0;

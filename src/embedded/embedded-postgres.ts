@@ -171,6 +171,7 @@ async function locateBinaries(): Promise<Binaries> {
     throw new Error(
       `Embedded PostgreSQL binaries for ${process.platform}-${process.arch} not found (${platformPackage}); ` +
         `set DATABASE_URL to use an existing server. Cause: ${String(error)}`,
+      { cause: error },
     );
   }
   await hydrateSymlinks(packageRoot);
@@ -187,7 +188,7 @@ async function locateBinaries(): Promise<Binaries> {
 async function hydrateSymlinks(packageRoot: string): Promise<void> {
   let links: Array<{ source: string; target: string }>;
   try {
-    links = JSON.parse(await readFile(join(packageRoot, 'native', 'pg-symlinks.json'), 'utf8'));
+    links = JSON.parse(await readFile(join(packageRoot, 'native', 'pg-symlinks.json'), 'utf8')) as typeof links;
   } catch {
     return; // Platforms whose package has no symlinks to restore.
   }
@@ -205,7 +206,10 @@ async function hydrateSymlinks(packageRoot: string): Promise<void> {
     } catch (error) {
       // Another process may have created it meanwhile; anything else means the binaries cannot load.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new Error(`Cannot create ${linkPath} -> ${pointsTo} that the PostgreSQL binaries need: ${String(error)}`);
+        throw new Error(
+          `Cannot create ${linkPath} -> ${pointsTo} that the PostgreSQL binaries need: ${String(error)}`,
+          { cause: error },
+        );
       }
     }
   }
@@ -457,8 +461,8 @@ async function launch({ binaries, dataDir, port, flags, runAs, silent }: LaunchO
     recentOutput.splice(0, Math.max(0, recentOutput.length - 40));
     if (!silent) process.stderr.write(text.replace(/^(?=.)/gm, '[postgres] '));
   };
-  child.stdout!.on('data', onOutput);
-  child.stderr!.on('data', onOutput);
+  child.stdout.on('data', onOutput);
+  child.stderr.on('data', onOutput);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   child.once('error', () => undefined); // Reported through 'exit' / the startup failure below.
 

@@ -388,12 +388,10 @@ function sendXml(req: IncomingMessage, res: ServerResponse, status: number, xml:
 function sendError(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
   // The request body (if any) is not read: close the connection rather than leave it half consumed.
   res.setHeader('Connection', 'close');
-  sendXml(
-    req,
-    res,
-    status,
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`,
-  );
+  const xml =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`;
+  sendXml(req, res, status, xml);
 }
 
 function escapeXml(text: string): string {

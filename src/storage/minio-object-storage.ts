@@ -1,6 +1,5 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Client, type ClientOptions } from 'minio';
-import { createHash } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
@@ -349,10 +348,6 @@ function objectHeaders(options: PutOptions): Record<string, string> {
     headers[`x-amz-meta-${name}`] = value;
   }
   return headers;
-}
-
-function md5Base64(bytes: Buffer): string {
-  return createHash('md5').update(bytes).digest('base64');
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -157,7 +157,7 @@ describe('mediavault CLI', () => {
       expect(human.stderr).toMatch(/failed: empty\.txt: EMPTY_FILE/);
     });
 
-    it('stops cleanly on SIGINT (exit 130) and a re-run, even after a SIGKILL, completes without duplicates', async () => {
+    it('stops cleanly on SIGINT (exit 130); a re-run, even after a SIGKILL, completes without duplicates', async () => {
       // Enough data that the import is still running when the signals arrive.
       const count = 300;
       const files: Record<string, string> = {};
@@ -200,7 +200,7 @@ describe('mediavault CLI', () => {
   });
 
   describe('users and jobs', () => {
-    it('users:create takes the password from MEDIAVAULT_PASSWORD; a taken email fails (1); a bad role is a usage error (2)', async () => {
+    it('users:create reads MEDIAVAULT_PASSWORD; a taken email fails (1); a bad role is a usage error (2)', async () => {
       const created = await cli(['users:create', 'editor@test.local', '--role', 'member', '--json'], {
         MEDIAVAULT_PASSWORD: 'editor-password-1',
       });
@@ -223,7 +223,8 @@ describe('mediavault CLI', () => {
       const result = await cli(['import', tree, '--as', 'editor@test.local', '--json']);
       expect(result.code).toBe(0);
       const [row] = await query<{ email: string }>(
-        `SELECT u.email FROM pending_files p JOIN users u ON u.id = p.uploaded_by WHERE p.original_filename = 'mine.txt'`,
+        `SELECT u.email FROM pending_files p JOIN users u ON u.id = p.uploaded_by
+          WHERE p.original_filename = 'mine.txt'`,
       );
       expect(row.email).toBe('editor@test.local');
       expect((await cli(['import', tree, '--as', 'nobody@test.local', '--json'])).code).toBe(1);
@@ -241,7 +242,8 @@ describe('mediavault CLI', () => {
       expect(victim).toBeDefined();
       await query(`DELETE FROM media_search_terms WHERE term = $1 AND media_file_id = $2`, [victim.term, victim.media_file_id]);
       await query(
-        `INSERT INTO media_search_terms (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
+        `INSERT INTO media_search_terms
+           (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
          SELECT 'bogusterm', media_file_id, weight, created_at, access_level, created_by, file_type, 0
            FROM media_search_terms WHERE media_file_id = $1 LIMIT 1`,
         [victim.media_file_id],

@@ -102,10 +102,11 @@ describe('storage failing', () => {
     expect((await purge(t, admin, file.mediaId)).status).toBe(204);
     expect((await reject(t, admin, pending.pendingFile!.id)).status).toBe(200);
     await drainDeletions(t);
-    const queued = (await t.get(DataSource).query(`SELECT object_key, attempts, last_error FROM storage_deletions ORDER BY id`)) as Array<{
-      object_key: string;
-      attempts: number;
-    }>;
+    const queued = await t
+      .get(DataSource)
+      .query<
+        Array<{ object_key: string; attempts: number }>
+      >(`SELECT object_key, attempts, last_error FROM storage_deletions ORDER BY id`);
     expect(queued.map((row) => row.object_key).sort()).toEqual([fileObject!.objectKey, pendingObject!.objectKey].sort());
     expect(queued.every((row) => row.attempts >= 1)).toBe(true);
 

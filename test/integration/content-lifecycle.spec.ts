@@ -91,7 +91,7 @@ describe('atomic file hash handling (the seed cases)', () => {
     expect(await count(t, `SELECT 1 FROM stored_objects WHERE hash = $1`, [file.hash])).toBe(1);
     expect(await count(t, `SELECT 1 FROM storage_deletions`)).toBe(0);
     // Exactly one object per stored content: the duplicate upload's copy is gone.
-    const storedKeys = (await t.get(DataSource).query(`SELECT object_key FROM stored_objects`)) as Array<{ object_key: string }>;
+    const storedKeys = await t.get(DataSource).query<Array<{ object_key: string }>>(`SELECT object_key FROM stored_objects`);
     expect(keys.sort()).toEqual(storedKeys.map((row) => row.object_key).sort());
   });
 
@@ -191,7 +191,7 @@ describe('atomic file hash handling (the seed cases)', () => {
       expect(sha256(await readObject(t, stored!.objectKey))).toBe(file.hash);
     });
 
-    it('keeps the object while a trashed or an active media file needs it, when a pending file is rejected', async () => {
+    it('keeps the object while a trashed or active media file needs it, when a pending file is rejected', async () => {
       const bytes = content();
       const file = await createMediaFile(t, admin, bytes);
       await trash(t, admin, file.mediaId);

@@ -5,6 +5,7 @@
  * barrier is released and PostgreSQL grants the lock in that order. Unforced repetitions cover the rest.
  */
 import { randomBytes } from 'node:crypto';
+import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { StorageDeletionQueue } from '../../src/file-manager/services/storage-deletion-queue.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
@@ -21,11 +22,6 @@ import {
   runInOrder,
   waitForLockWaiters,
 } from '../support/race.js';
-
-interface Response {
-  status: number;
-  body: any;
-}
 
 describe('core invariants across two instances (same database, same bucket)', () => {
   const database = useTestDatabase();
@@ -79,12 +75,15 @@ describe('core invariants across two instances (same database, same bucket)', ()
   const invariantsHold = (label: string) => expectInvariants([a, b], { label, bucket });
 
   const contentRow = async (hash: string) =>
-    ((await dataSource.query(`SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`, [hash])) as Array<{
-      objectKey: string;
-    }>)[0];
+    (
+      await dataSource.query<Array<{ objectKey: string }>>(
+        `SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`,
+        [hash],
+      )
+    )[0];
 
   const count = async (sql: string, params: unknown[]) =>
-    ((await dataSource.query(sql, params)) as Array<{ n: number }>)[0].n;
+    (await dataSource.query<Array<{ n: number }>>(sql, params))[0].n;
 
   it('same content uploaded on both at once: one pending file, one stored object', async () => {
     for (let round = 0; round < 6; round += 1) {
@@ -333,7 +332,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
       started.push(upload(b, content));
       await waitForLockWaiters(database.url, 3);
     } finally {
-      started.forEach((promise) => promise.catch(() => undefined));
+      started.forEach((promise) => void promise.catch(() => undefined));
       await barrier.release();
     }
     const [first, rejected, second] = await Promise.all(started);
@@ -345,9 +344,9 @@ describe('core invariants across two instances (same database, same bucket)', ()
   it('keeps I1–I4 through a randomized workload spread across both instances', async () => {
     const seed = workloadSeed('content-multi-instance');
     const member = await a.createUser('member');
-    const [{ id: adminId }] = (await dataSource.query(`SELECT id FROM users WHERE role = 'admin' LIMIT 1`)) as Array<{
-      id: string;
-    }>;
+    const [{ id: adminId }] = await dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM users WHERE role = 'admin' LIMIT 1`,
+    );
     const users: WorkloadUser[] = [
       { id: adminId, auth: admin, role: 'admin' },
       { id: member.id, auth: member.auth, role: 'member' },
@@ -374,7 +373,8 @@ describe('core invariants across two instances (same database, same bucket)', ()
       },
     });
     console.log(
-      `content-multi-instance: seed ${seed}, ${stats.operations} operations in ${stats.batches} batches, ${Date.now() - started} ms\n` +
+      `content-multi-instance: seed ${seed}, ${stats.operations} operations in ${stats.batches} batches, ` +
+        `${Date.now() - started} ms\n` +
         JSON.stringify(stats.outcomes, null, 1),
     );
     expect(stats.operations).toBe(240);

@@ -202,7 +202,7 @@ describe('races on one content, forced in both orders', () => {
   });
 
   describe('garbage collection vs upload', () => {
-    it('GC while the upload is recording: GC waits for the commit, then sees the reference and keeps the object', async () => {
+    it('GC while the upload records: it waits for the commit, sees the reference and keeps the object', async () => {
       const bytes = content();
       const barrier = await holdNewContent(t.databaseUrl, sha256(bytes));
       // The upload stops inside its recording transaction, after it took back its claim (row lock held).
@@ -255,7 +255,7 @@ describe('races on one content, forced in both orders', () => {
       },
     );
 
-    it('a claim gone stale (its process stalled or died) is collected, and its upload then records nothing', async () => {
+    it('a claim gone stale (its process stalled or died) is collected, and its upload records nothing', async () => {
       const bytes = content();
       const session = await t.get(UploadSessionsService).open();
       session.close();

@@ -26,9 +26,9 @@ describe('core invariants under a randomized workload (one instance)', () => {
     const member = await t.createUser('member');
     const adminAuth = await t.adminAuth();
     const dataSource = t.get(DataSource);
-    const [{ id: adminId }] = (await dataSource.query(`SELECT id FROM users WHERE role = 'admin' LIMIT 1`)) as Array<{
-      id: string;
-    }>;
+    const [{ id: adminId }] = await dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM users WHERE role = 'admin' LIMIT 1`,
+    );
     const users: WorkloadUser[] = [
       { id: adminId, auth: adminAuth, role: 'admin' },
       { id: member.id, auth: member.auth, role: 'member' },
@@ -52,7 +52,8 @@ describe('core invariants under a randomized workload (one instance)', () => {
     });
 
     console.log(
-      `content-workload: seed ${seed}, ${stats.operations} operations in ${stats.batches} batches, ${Date.now() - started} ms\n` +
+      `content-workload: seed ${seed}, ${stats.operations} operations in ${stats.batches} batches, ` +
+        `${Date.now() - started} ms\n` +
         JSON.stringify(stats.outcomes, null, 1),
     );
     expect(stats.operations).toBe(300);
@@ -73,10 +74,11 @@ describe('checkInvariants itself', () => {
   const pendingContent = async (text: string) => {
     const admin = await t.adminAuth();
     const response = await t.http.post('/api/uploads').set('Authorization', admin).attach('files', Buffer.from(text), 'f.txt');
-    const [row] = (await t.get(DataSource).query(
-      `SELECT object_key AS "objectKey", hash FROM stored_objects WHERE hash = $1`,
-      [response.body.results[0].hash],
-    )) as Array<{ objectKey: string; hash: string }>;
+    const [row] = await t
+      .get(DataSource)
+      .query<
+        Array<{ objectKey: string; hash: string }>
+      >(`SELECT object_key AS "objectKey", hash FROM stored_objects WHERE hash = $1`, [response.body.results[0].hash]);
     return row;
   };
 

@@ -68,7 +68,7 @@ describe('startEmbeddedS3', () => {
     await expect(startEmbeddedS3({ directory, host: '0.0.0.0' })).rejects.toThrow(/loopback/);
   });
 
-  it("supports the minio client's own multipart upload (ListMultipartUploads answered, nothing to resume)", async () => {
+  it("supports the minio client's multipart upload (ListMultipartUploads answered, nothing to resume)", async () => {
     const bytes = randomBytes(11 * MiB);
     // No length given: the minio client lists incomplete uploads, then uploads parts.
     await client.putObject(bucket, 'minio-multipart', Readable.from([bytes.subarray(0, 6 * MiB), bytes.subarray(6 * MiB)]));

@@ -63,7 +63,7 @@ describe('error responses in the contract shape', () => {
     for (const field of fields.fields) expect(field.errors.length).toBeGreaterThan(0);
   });
 
-  it('a page number too large to be an offset: 400 VALIDATION_FAILED naming page (found by the fuzz spec, seed 408550749)', async () => {
+  it('a page too large for an offset: 400 VALIDATION_FAILED naming page (fuzz spec, seed 408550749)', async () => {
     for (const path of ['/api/users', '/api/files', '/api/tags', '/api/trash', '/api/pending']) {
       for (const page of ['99999999999999999999', '10000001']) {
         const response = await t.http.get(path).query({ page }).set('Authorization', admin);
@@ -74,7 +74,7 @@ describe('error responses in the contract shape', () => {
     expect((await t.http.get('/api/files').query({ page: 10_000_000 }).set('Authorization', admin)).status).toBe(200);
   });
 
-  it('JSON nested 10,000 deep: 400 BAD_REQUEST naming the limit, anonymously too (it overflowed the stack: a 500)', async () => {
+  it('JSON nested 10,000 deep: 400 BAD_REQUEST naming the limit, anonymously too (stack overflow: a 500)', async () => {
     const deep = `{"email":"a@b.c","password":"x","extra":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
     const login = await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send(deep);
     expectError(login, 400, 'BAD_REQUEST');

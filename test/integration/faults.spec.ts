@@ -76,7 +76,7 @@ describe('the database connection killed in the middle of a transaction', () => 
     expect((await t.http.get('/api/health')).status).toBe(200);
   };
 
-  it('during an approval that replaces a trashed file: 503, the pending file still pending, the trashed file still trashed', async () => {
+  it('during an approval that replaces a trashed file: 503, pending still pending, trashed still trashed', async () => {
     const bytes = content();
     const file = await createMediaFile(t, admin, bytes);
     expect((await trash(t, admin, file.mediaId)).status).toBe(204);
@@ -133,7 +133,7 @@ describe('the database connection killed in the middle of a transaction', () => 
     await expectInvariants(t);
   });
 
-  it("during an upload's record transaction: 503, no record, the written object is given back and collected", async () => {
+  it("during an upload's record transaction: 503, no record, the written object given back and collected", async () => {
     const bytes = content();
     const hash = sha256(bytes);
     const barrier = await holdNewContent(t.databaseUrl, hash);
@@ -163,7 +163,8 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
   function halfSentUpload(url: string, auth: string, bytes: Buffer): { sent: Promise<void>; answer: Promise<unknown> } {
     const boundary = `----mediavault${randomUUID()}`;
     const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n` +
+        'Content-Type: text/plain\r\n\r\n',
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     let sent!: () => void;
@@ -212,8 +213,10 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
     /** One random operation on a random live instance; a connection cut by the kill counts as `NET`. */
     const operate = async (step: number) => {
       const [pending, media] = await Promise.all([
-        dataSource.query(`SELECT id FROM pending_files`) as Promise<Array<{ id: string }>>,
-        dataSource.query(`SELECT id, deleted_at IS NOT NULL AS trashed FROM media_files`) as Promise<Array<{ id: string; trashed: boolean }>>,
+        dataSource.query<Array<{ id: string }>>(`SELECT id FROM pending_files`),
+        dataSource.query<Array<{ id: string; trashed: boolean }>>(
+          `SELECT id, deleted_at IS NOT NULL AS trashed FROM media_files`,
+        ),
       ]);
       const active = media.filter((row) => !row.trashed);
       const trashed = media.filter((row) => row.trashed);
@@ -222,7 +225,7 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
       const http = target.agent;
       const roll = random();
       let name: string;
-      let send: () => PromiseLike<{ status: number; body: any }>;
+      let send: () => PromiseLike<{ status: number; body?: { code?: string } }>;
       if (roll < 0.2 && pending.length) {
         const id = pick(pending).id;
         name = 'approve';

@@ -51,7 +51,7 @@ describe('access levels on every read of a media file', () => {
 
   it.each(cases)('$endpoint.name of a $level file as $caller', async ({ level, caller, endpoint }) => {
     const request = t.http.get(endpoint.path(files[level]));
-    if (auth[caller]) request.set('Authorization', auth[caller]!);
+    if (auth[caller]) request.set('Authorization', auth[caller]);
     const response = await request;
     if (MAY_READ[level].includes(caller)) {
       expect(response.status).toBe(endpoint.ok);
@@ -63,7 +63,7 @@ describe('access levels on every read of a media file', () => {
 
   it.each(['anonymous', 'another member', 'uploader', 'admin'] as const)('the list as %s holds exactly the readable files', async (caller) => {
     const request = t.http.get('/api/files');
-    if (auth[caller]) request.set('Authorization', auth[caller]!);
+    if (auth[caller]) request.set('Authorization', auth[caller]);
     const response = await request.expect(200);
     const expected = (['public', 'members', 'staff', 'private'] as const).filter((level) => MAY_READ[level].includes(caller));
     expect(response.body.results.map((file: Json) => file.accessLevel).sort()).toEqual([...expected].sort());
@@ -87,7 +87,7 @@ describe('access levels on every read of a media file', () => {
     const views = async (authorization?: string) => {
       const detail = t.http.get(`/api/files/${file.id}`);
       const bySlug = t.http.get(`/api/files/by-slug/${file.slug}`);
-      if (authorization) [detail, bySlug].forEach((request) => request.set('Authorization', authorization));
+      if (authorization) for (const request of [detail, bySlug]) request.set('Authorization', authorization);
       const listed = (await listFiles(t, { q: 'albums' }, authorization)).results.find((row: Json) => row.id === file.id);
       return [(await detail).body, (await bySlug).body, listed];
     };

@@ -10,7 +10,13 @@ describe('downloads and content', () => {
   let publicEndpoint: string;
 
   const downloadCount = async (id: string) =>
-    Number(((await t.get(DataSource).query(`SELECT download_count FROM media_files WHERE id = $1`, [id])) as Array<{ download_count: string }>)[0].download_count);
+    Number(
+      (
+        await t
+          .get(DataSource)
+          .query<Array<{ download_count: string }>>(`SELECT download_count FROM media_files WHERE id = $1`, [id])
+      )[0].download_count,
+    );
 
   const t = useTestApp({
     listen: true,
@@ -26,7 +32,7 @@ describe('downloads and content', () => {
     file = await createMediaFile(t, { title: 'Déjà vu', filename: 'Déjà vu – notes.txt', content: CONTENT, accessLevel: 'public' });
   });
 
-  it('redirects to a signed URL on the public endpoint that serves the bytes as an attachment with the original name', async () => {
+  it('redirects to a signed public-endpoint URL serving the bytes as an attachment, original name kept', async () => {
     const before = await downloadCount(file.id);
     const response = await t.http.get(`/api/files/${file.id}/download`);
     expect(response.status).toBe(302);

@@ -42,7 +42,7 @@ describe('media file metadata, tags and collections', () => {
   });
 
   describe('PATCH /api/files/:id', () => {
-    it('lets the uploader and admins change metadata; others get 403, or 404 when they may not see the file', async () => {
+    it('lets the uploader and admins edit metadata; others get 403, or 404 if they may not see the file', async () => {
       const tag = await createTag(t, 'Patchable');
       const collection = await createCollection(t, { title: 'Patch collection', accessLevel: 'members' });
       const file = await createMediaFile(t, { title: 'Mine', uploader: uploader.auth, accessLevel: 'members' });
@@ -205,7 +205,7 @@ describe('media file metadata, tags and collections', () => {
     });
   });
 
-  it('keeps the visible-count summary equal to a recount after approvals, changes of level, trash and restore', async () => {
+  it('keeps the visible-count summary equal to a recount after approvals, level changes, trash, restore', async () => {
     const file = await createMediaFile(t, { title: 'Counted', accessLevel: 'public', uploader: uploader.auth });
     await t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send({ accessLevel: 'private' }).expect(200);
     await t.http.delete(`/api/files/${file.id}`).set('Authorization', admin).expect(204);

@@ -18,10 +18,11 @@ describe('tag and collection filters follow the links; PATCH vs tag delete', () 
   });
 
   async function arrays(id: string): Promise<{ tagIds: string[]; collectionIds: string[] }> {
-    const [row] = (await t.get(DataSource).query(
-      `SELECT tag_ids AS "tagIds", collection_ids AS "collectionIds" FROM media_files WHERE id = $1`,
-      [id],
-    )) as Array<{ tagIds: string[]; collectionIds: string[] }>;
+    const [row] = await t
+      .get(DataSource)
+      .query<
+        Array<{ tagIds: string[]; collectionIds: string[] }>
+      >(`SELECT tag_ids AS "tagIds", collection_ids AS "collectionIds" FROM media_files WHERE id = $1`, [id]);
     return row;
   }
 

@@ -86,11 +86,13 @@ describe('usages', () => {
         t.http.delete(`/api/files/${file.id}`).set('Authorization', admin),
       ]);
       const [row] = await dataSource.query(
-        `SELECT deleted_at IS NOT NULL AS trashed, (SELECT count(*)::int FROM media_usages WHERE media_file_id = $1) AS usages
+        `SELECT deleted_at IS NOT NULL AS trashed,
+                (SELECT count(*)::int FROM media_usages WHERE media_file_id = $1) AS usages
            FROM media_files WHERE id = $1`,
         [file.id],
       );
-      // Exactly one wins: either the usage is recorded and the trash refused, or the file is trashed and the usage refused.
+      // Exactly one wins: either the usage is recorded and the trash refused, or the file is trashed and the usage
+      // refused.
       if (usage.status === 201) {
         expect(trash.status).toBe(409);
         expect(row).toEqual({ trashed: false, usages: 1 });

@@ -96,7 +96,8 @@ async function login(url: string): Promise<string> {
  */
 function slowUpload(url: string, auth: string, bytes: Buffer) {
   const head = Buffer.from(
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="slow.txt"\r\nContent-Type: text/plain\r\n\r\n`,
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="slow.txt"\r\n` +
+      'Content-Type: text/plain\r\n\r\n',
   );
   const body = Buffer.concat([head, bytes, Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]);
   const split = head.length + Math.floor(bytes.length / 2);

@@ -80,7 +80,7 @@ describe('health', () => {
   });
 
   describe('database', () => {
-    it('answers 503 with checks.database down when the database is unreachable, API calls 503 too, then recovers', async () => {
+    it('answers 503 (checks.database down) while the database is down, API calls 503 too, then recovers', async () => {
       const target = new URL(database.url);
       let relay = await startRelay({ host: target.hostname, port: Number(target.port) });
       const viaRelay = new URL(database.url);

@@ -33,7 +33,7 @@ describe('limits and protection', () => {
   });
 
   describe('rate limits', () => {
-    it('slows login attempts per client address and email after failures: 429 with Retry-After, other emails unaffected', async () => {
+    it('slows logins per address and email after failures: 429 with Retry-After, other emails unaffected', async () => {
       const email = 'victim@test.local';
       await t.createUser('member', email);
       // The throttle's clock stands still, so the 1 s wait cannot run out between two requests of a slow machine.
@@ -127,7 +127,7 @@ describe('limits and protection', () => {
       expect(response.headers['cross-origin-resource-policy']).toBe('cross-origin');
     });
 
-    it('keeps the Swagger UI working under the CSP: the page and every asset it loads are served, no inline script', async () => {
+    it('keeps the Swagger UI working under the CSP: the page and its assets are served, no inline script', async () => {
       const page = await t.http.get('/api/docs/');
       expect(page.status).toBe(200);
       expect(page.headers['content-type']).toMatch(/text\/html/);
@@ -179,7 +179,8 @@ function rawUpload(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const boundary = 'http-limits-boundary';
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n`,
+    `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n` +
+      'Content-Type: text/plain\r\n\r\n',
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const body = Buffer.concat([head, bytes, tail]);

@@ -150,9 +150,9 @@ describe('maintenance jobs on two instances', () => {
       for (let i = 0; i < 5; i++) {
         expect((await small.http.post('/api/admin/maintenance/purge-trash').set('Authorization', auth)).status).toBe(200);
       }
-      const rows = (await small
+      const rows = await small
         .get(DataSource)
-        .query(`SELECT count(*)::int AS n FROM job_runs WHERE job = 'purge-trash'`)) as Array<{ n: number }>;
+        .query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM job_runs WHERE job = 'purge-trash'`);
       expect(rows[0].n).toBe(3);
       expect((await jobsOf(small)).get('purge-trash')?.outcomes.succeeded).toBe(3);
     } finally {

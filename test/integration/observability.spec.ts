@@ -25,7 +25,7 @@ describe('observability: request logs and metrics', () => {
 
   const t = useTestApp({ appOptions: { logger: ['log', 'warn', 'error'], logDestination: logs } });
 
-  it('logs one JSON line per request with the same request id as the header and the error body, and no credential', async () => {
+  it('logs one JSON line per request, with the request id of the header and error body, no credential', async () => {
     const admin = await t.adminAuth();
     const token = admin.replace('Bearer ', '');
     const failed = await t.http
@@ -78,7 +78,7 @@ describe('observability: request logs and metrics', () => {
     expect(metrics.text).toContain('route="/api/media/:kind/:id/:hash/:scope/:expires/:signature"');
   });
 
-  it('counts uploads, dedup hits, approvals, job durations, collected objects and requests by route pattern', async () => {
+  it('counts uploads, dedup hits, approvals, job durations, collected objects, requests by route pattern', async () => {
     const admin = await t.adminAuth();
     const before = await t.http.get('/api/metrics');
     expect(before.status).toBe(200);
@@ -136,7 +136,7 @@ describe('metrics access and storage errors', () => {
     env: () => ({ ...storage.env(), METRICS_ALLOWED_IPS: '10.0.0.0/8, 192.0.2.7', TRUST_PROXY: 'loopback' }),
   });
 
-  it('serves metrics only to the configured networks, judged on the client address behind a trusted proxy', async () => {
+  it('serves metrics only to the configured networks, judging the client address behind a trusted proxy', async () => {
     const refused = await t.http.get('/api/metrics'); // 127.0.0.1 is not in the list here
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ statusCode: 403, error: 'Forbidden', code: 'FORBIDDEN', message: expect.any(String) });

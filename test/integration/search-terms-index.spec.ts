@@ -68,7 +68,7 @@ describe('Search from the terms index', () => {
     }
   });
 
-  it('answers like the media rows: words, prefixes, typos, tags, collections, filters, pages, for every caller', async () => {
+  it('matches the media rows: words, prefixes, typos, tags, collections, filters, pages, for each caller', async () => {
     const callers = [undefined, member.auth, admin];
     const queries: Array<Record<string, unknown>> = [
       { q: 'kalo' },
@@ -107,7 +107,7 @@ describe('Search from the terms index', () => {
     }
   });
 
-  it('counts a file that matches a prefix through several of its words once, and ranks title matches first', async () => {
+  it('counts a file matching a prefix through several of its words once, and ranks title matches first', async () => {
     const page = await listFiles(t, { q: 'kalo', pageSize: 100 }, admin);
     expect(page.count).toBe(28);
     expect(page.results).toHaveLength(28);
@@ -180,7 +180,10 @@ describe('Search from the terms index', () => {
 
   it('folds counter changes into the counters without changing any count', async () => {
     const dataSource = t.get(DataSource);
-    const pending = async () => Number(((await dataSource.query(`SELECT count(*) AS n FROM media_search_term_count_changes`)) as Array<{ n: string }>)[0].n);
+    const pending = async () =>
+      Number(
+        (await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM media_search_term_count_changes`))[0].n,
+      );
     const counts = async () =>
       Promise.all(
         [{ q: 'kalo' }, { q: 'kaloka' }, { q: 'sunrise' }, { q: 'k' }].flatMap((query) =>
@@ -203,14 +206,15 @@ describe('Search from the terms index', () => {
 
   it('the I5 check notices a damaged terms index or counter', async () => {
     const dataSource = t.get(DataSource);
-    const [victim] = (await dataSource.query(`SELECT term, media_file_id FROM media_search_terms WHERE term = 'sunrise'`)) as Array<{
-      term: string;
-      media_file_id: string;
-    }>;
+    const [victim] = await dataSource.query<Array<{ term: string; media_file_id: string }>>(
+      `SELECT term, media_file_id FROM media_search_terms WHERE term = 'sunrise'`,
+    );
     await dataSource.query(`DELETE FROM media_search_terms WHERE term = $1 AND media_file_id = $2`, [victim.term, victim.media_file_id]);
     await dataSource.query(
-      `INSERT INTO media_search_terms (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
-       SELECT 'bogus', media_file_id, weight, created_at, access_level, created_by, file_type, 0 FROM media_search_terms WHERE term = 'kalora'`,
+      `INSERT INTO media_search_terms
+         (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
+       SELECT 'bogus', media_file_id, weight, created_at, access_level, created_by, file_type, 0
+         FROM media_search_terms WHERE term = 'kalora'`,
     );
     await dataSource.query(
       `INSERT INTO media_search_term_count_changes (term, shared_prefix, access_level, created_by, files)

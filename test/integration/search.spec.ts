@@ -27,7 +27,7 @@ describe('GET /api/files: search, filters, ordering', () => {
       ['secret', { title: 'Secret sunset', filename: 'secret.txt', content: Buffer.alloc(400, 4), accessLevel: 'private', uploader: member.auth }, { createdAt: '2024-05-10T00:00:00Z', downloads: 1 }],
       ['trashed', { title: 'Trashed sunset', filename: 'gone.txt', content: Buffer.alloc(500, 5), accessLevel: 'public' }, { createdAt: '2024-06-10T00:00:00Z', downloads: 2 }],
     ];
-    for (const [key, input, facts] of specs) files[key] = await createMediaFile(t, input);
+    for (const [key, input] of specs) files[key] = await createMediaFile(t, input);
 
     // Dates and counters are set directly: the API never lets anyone choose them.
     const dataSource = t.get(DataSource);

@@ -88,7 +88,9 @@ describe('security: request bodies that trickle in', () => {
 
   it('cuts a login body sent a byte at a time: 408 REQUEST_TIMEOUT, connection closed', async () => {
     const body = Buffer.from(JSON.stringify({ email: 'someone@example.com', password: 'x'.repeat(60) }));
-    const head = `POST /api/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const head =
+      'POST /api/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${body.length}\r\n\r\n`;
     const answer = await send(port, head, body, 1, 250);
     expect(answer).toMatchObject({
       status: 408,

@@ -119,7 +119,7 @@ describe('start-up with several instances', () => {
     expect((await restarted.http.post('/api/auth/login').send({ email: BOOT_ADMIN, password })).status).toBe(200);
   });
 
-  it('a later ADMIN_PASSWORD does not overwrite an existing admin (the admin is only created when missing)', async () => {
+  it('a later ADMIN_PASSWORD does not overwrite an existing admin (it is only created when missing)', async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
     const { databaseUrl, dataDir } = booted;
     const password = (await readFile(join(dataDir, 'initial-admin-password'), 'utf8')).split('\n')[1];

@@ -20,8 +20,8 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: Child
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<CliResult>((resolve) =>
     child.on('close', (code) => {
       let json: Record<string, unknown> = {};

@@ -67,9 +67,9 @@ export async function objectKeys(t: TestApp): Promise<string[]> {
 }
 
 export async function storedObjectOf(t: TestApp, hash: string): Promise<{ objectKey: string } | undefined> {
-  const rows = (await t.get(DataSource).query(`SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`, [
-    hash,
-  ])) as Array<{ objectKey: string }>;
+  const rows = await t
+    .get(DataSource)
+    .query<Array<{ objectKey: string }>>(`SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`, [hash]);
   return rows[0];
 }
 
@@ -80,6 +80,6 @@ export async function readObject(t: TestApp, key: string): Promise<Buffer> {
 }
 
 export async function count(t: TestApp, sql: string, params: unknown[] = []): Promise<number> {
-  const [row] = (await t.get(DataSource).query(`SELECT count(*)::int AS n FROM (${sql}) AS q`, params)) as Array<{ n: number }>;
+  const [row] = await t.get(DataSource).query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM (${sql}) AS q`, params);
   return row.n;
 }

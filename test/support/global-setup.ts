@@ -17,6 +17,7 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig:
   const { rootDir } = projectConfig;
   register(pathToFileURL(join(rootDir, 'test', 'support', 'typescript-loader.mjs')).href);
   // `new Function` so that the CommonJS transform leaves a real dynamic import rather than a `require`.
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a constant body, and the only way to do that
   const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
   const servers = (await nativeImport(pathToFileURL(join(rootDir, 'test', 'support', 'test-servers.ts')).href)) as {
     startTestRun(): Promise<TestRun>;

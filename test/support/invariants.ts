@@ -190,7 +190,9 @@ export async function checkInvariants(options: InvariantCheckOptions): Promise<V
       violations.push({
         invariant: 'I4',
         objectKey: row.objectKey,
-        message: `deletion of ${row.objectKey} still queued after garbage collection (attempts ${row.attempts}, last error ${row.lastError ?? 'none'})`,
+        message:
+          `deletion of ${row.objectKey} still queued after garbage collection ` +
+          `(attempts ${row.attempts}, last error ${row.lastError ?? 'none'})`,
       });
     }
     for (const row of db.uploadSessions) {

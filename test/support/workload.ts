@@ -104,6 +104,14 @@ export function sha256(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
+/** What a spec reads of one upload result (the body is untyped JSON). */
+interface UploadResult {
+  hash?: string;
+  status: string;
+  pendingFile?: { hash?: string };
+  mediaFile?: { id?: unknown };
+}
+
 interface Targets {
   pending: Array<{ id: string; hash: string }>;
   active: Array<{ id: string; createdBy: string }>;
@@ -149,7 +157,8 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
       const allowed = ALLOWED[name][response.status];
       if (!allowed || (allowed !== true && (!code || !allowed.includes(code)))) {
         throw new Error(
-          `seed ${options.seed}: ${label} answered ${response.status} ${JSON.stringify(response.body)} (not allowed by the contract)`,
+          `seed ${options.seed}: ${label} answered ${response.status} ${JSON.stringify(response.body)} ` +
+            '(not allowed by the contract)',
         );
       }
       const key = `${name} ${response.status}${code ? ` ${code}` : ''}`;
@@ -228,7 +237,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
       for (const index of indexes) request = request.attach('files', options.contents[index], `content-${index}.txt`);
       const response = await request;
       await finish(response, () => {
-        const results = response.body.results as Array<Record<string, any>>;
+        const results = response.body.results as UploadResult[];
         results.forEach((result, position) => {
           const ok =
             result?.hash === sha256(options.contents[indexes[position]]) &&
@@ -236,7 +245,10 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
             ((['pending', 'pending_updated'].includes(result.status) && result.pendingFile?.hash === result.hash) ||
               (result.status === 'exists' && typeof result.mediaFile?.id === 'string'));
           if (!ok || results.length !== indexes.length) {
-            throw new Error(`seed ${options.seed}: ${label} (contents ${indexes}) answered ${JSON.stringify(response.body)}`);
+            throw new Error(
+              `seed ${options.seed}: ${label} (contents ${indexes.join(',')}) ` +
+                `answered ${JSON.stringify(response.body)}`,
+            );
           }
           const statusKey = `upload result ${result.status}`;
           stats.outcomes[statusKey] = (stats.outcomes[statusKey] ?? 0) + 1;
@@ -248,15 +260,15 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
   /** The workload's own records (the database may hold others, e.g. from earlier tests: they are left alone). */
   const readTargets = async (): Promise<Targets> => {
     const ownHashes = [...hashes];
-    const pending = (await options.dataSource.query(
+    const pending = await options.dataSource.query<Targets['pending']>(
       `SELECT id, hash FROM pending_files WHERE hash = ANY($1::text[]) ORDER BY created_at, id`,
       [ownHashes],
-    )) as Targets['pending'];
-    const media = (await options.dataSource.query(
+    );
+    const media = await options.dataSource.query<Array<{ id: string; createdBy: string; trashed: boolean }>>(
       `SELECT id, created_by AS "createdBy", deleted_at IS NOT NULL AS trashed
          FROM media_files WHERE hash = ANY($1::text[]) ORDER BY created_at, id`,
       [ownHashes],
-    )) as Array<{ id: string; createdBy: string; trashed: boolean }>;
+    );
     return {
       // Any status: approving or rejecting one that is not pending any more must answer 409 NOT_PENDING.
       pending,

@@ -77,8 +77,9 @@ export async function streamPartToStorage(
     () => undefined,
     (error: unknown) => {
       // Keep reading the part so the request can go on; report the store's failure after the part ends.
-      abandon(error instanceof Error ? error : new Error(String(error)));
-      return error;
+      const failure = error instanceof Error ? error : new Error(String(error));
+      abandon(failure);
+      return failure;
     },
   );
   const [storeError] = await Promise.all([stored, partDone]);

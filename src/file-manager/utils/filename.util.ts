@@ -1,6 +1,11 @@
 import { hasVisibleCharacter } from '../../common/visible-text.js';
 
 const MAX_FILENAME_BYTES = 255;
+// Control characters (C0, DEL, C1); a filename also loses the bidi overrides and isolates that could disguise it.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: they are removed
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+// eslint-disable-next-line no-control-regex -- as above
+const UNSAFE_IN_FILENAME = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * A safe display name from a client-supplied filename: no directory part, no control characters, NFC, at most
@@ -9,8 +14,7 @@ const MAX_FILENAME_BYTES = 255;
 export function sanitizeFilename(raw: string | undefined): string | undefined {
   if (!raw) return undefined;
   const base = raw.split(/[/\\]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const cleaned = base.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  const cleaned = base.normalize('NFC').replace(UNSAFE_IN_FILENAME, '').trim();
   if (!hasVisibleCharacter(cleaned) || /^\.+$/.test(cleaned)) return undefined;
   return truncateUtf8KeepingExtension(cleaned, MAX_FILENAME_BYTES);
 }
@@ -20,8 +24,7 @@ export function sanitizeFolderPath(raw: string | undefined): string {
   if (!raw) return '';
   const segments = raw
     .split(/[/\\]/)
-    // eslint-disable-next-line no-control-regex
-    .map((segment) => segment.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim())
+    .map((segment) => segment.normalize('NFC').replace(CONTROL_CHARACTERS, '').trim())
     .filter((segment) => segment !== '' && segment !== '.' && segment !== '..');
   return segments.length ? `/${segments.join('/')}`.slice(0, 1024) : '';
 }
