@@ -424,6 +424,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/media/{kind}/{id}/{hash}/{scope}/{expires}/{signature}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A file view's `urls.content`: use it as given, never build one (see docs/media-urls.md). */
+        get: operations["getSignedContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files/{id}/usages": {
         parameters: {
             query?: never;
@@ -557,7 +574,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "ACCESS_LEVEL_NOT_ALLOWED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "INVALID_MEDIA_URL" | "ACCESS_LEVEL_NOT_ALLOWED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "MEDIA_URL_EXPIRED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
         ErrorResponse: {
             /** @example 409 */
             statusCode: number;
@@ -669,6 +686,13 @@ export interface components {
             name: string;
             email?: string;
         };
+        MediaUrlsResponse: {
+            /**
+             * @description the bytes, for <img>, <video>, <a download>: `/api/media/…`, relative to the API origin; the same URL within a window (MEDIA_URL_WINDOW_SECONDS), valid until the end of the next one
+             * @example /api/media/files/<id>/<hash>/<scope>/<expires>/<signature>
+             */
+            content: string;
+        };
         PendingFileResponse: {
             /** Format: uuid */
             id: string;
@@ -699,6 +723,8 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description signed for its uploaders and admins */
+            urls: components["schemas"]["MediaUrlsResponse"];
         };
         UploadErrorResponse: {
             code: components["schemas"]["ErrorCode"];
@@ -860,6 +886,7 @@ export interface components {
              * @description set while the file is in the trash
              */
             deletedAt?: string;
+            urls: components["schemas"]["MediaUrlsResponse"];
         };
         ApproveResponse: {
             /** @enum {string} */
@@ -1094,7 +1121,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1171,7 +1198,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1529,7 +1556,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1606,7 +1633,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1694,7 +1721,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2080,7 +2107,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2157,7 +2184,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2387,7 +2414,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2484,7 +2511,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2651,7 +2678,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2748,7 +2775,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2909,7 +2936,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3067,7 +3094,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3464,6 +3491,123 @@ export interface operations {
             };
         };
     };
+    getSignedContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description the requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description not modified (`If-None-Match` matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gone; `code` is one of MEDIA_URL_EXPIRED */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Range Not Satisfiable; `code` is one of RANGE_NOT_SATISFIABLE */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listUsages: {
         parameters: {
             query?: never;
@@ -3668,7 +3812,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3971,7 +4115,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4059,7 +4203,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4222,7 +4366,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4380,7 +4524,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4468,7 +4612,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4559,7 +4703,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4632,7 +4776,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4713,7 +4857,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
