@@ -123,6 +123,8 @@ function instanceEnv(instance: Instance): Record<string, string> {
     JOB_SCHEDULE_COLLECT_GARBAGE: '45s',
     JOB_SCHEDULE_VERIFY_INTEGRITY: '3m',
     UPLOAD_RATE_LIMIT: '0',
+    // The soak's workers upload as one user far more at once than any person would.
+    UPLOAD_CONCURRENCY_PER_USER: '0',
     LOGIN_RATE_LIMIT: '0',
   };
 }

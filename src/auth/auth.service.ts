@@ -109,13 +109,24 @@ export class AuthService {
     if (typeof sub !== 'string' || typeof sid !== 'string' || !UUID.test(sub) || !UUID.test(sid)) {
       throw new UnauthorizedException('The access token is invalid or expired');
     }
-    const [user] = await this.dataSource.query<Array<{ id: string; email: string; role: UserRole }>>(
-      `SELECT u.id, u.email, u.role FROM users u JOIN auth_sessions s ON s.user_id = u.id
-        WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL AND NOT u.disabled`,
-      [sub, sid],
-    );
+    const user = await this.activeUser(sub, sid);
     if (!user) throw new UnauthorizedException('The access token is invalid, expired or revoked');
-    return { ...user, sessionId: sid };
+    return user;
+  }
+
+  /**
+   * The user as they are now, when they exist, are not disabled and (with `sessionId`) that session of theirs is not
+   * revoked; otherwise undefined. The role comes from the row. Also decides a signed media URL's signer.
+   */
+  async activeUser(userId: string, sessionId?: string): Promise<AuthenticatedUser | undefined> {
+    const [user] = await this.dataSource.query<Array<{ id: string; email: string; role: UserRole }>>(
+      sessionId === undefined
+        ? `SELECT u.id, u.email, u.role FROM users u WHERE u.id = $1 AND NOT u.disabled`
+        : `SELECT u.id, u.email, u.role FROM users u JOIN auth_sessions s ON s.user_id = u.id
+            WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL AND NOT u.disabled`,
+      sessionId === undefined ? [userId] : [userId, sessionId],
+    );
+    return user && (sessionId === undefined ? user : { ...user, sessionId });
   }
 
   private async issue(user: User, sessionId: string, refreshToken: string): Promise<LoginResult> {

@@ -18,8 +18,8 @@ export interface CliContext {
  * Boots the application's own modules without HTTP, with configuration resolved exactly as the server resolves it
  * (environment, `.env`, embedded PostgreSQL / S3 under DATA_DIR when DATABASE_URL / S3_ENDPOINT are unset). When a
  * server already runs those embedded services for DATA_DIR, the CLI uses them (`runtime.json`) instead of its own.
- * Scheduled jobs and the rendition worker are off: a CLI run does what it was asked and nothing else. Migrations run as at server start-up
- * (under their advisory lock, so a server starting at the same time is fine).
+ * Scheduled jobs and the rendition worker are off: a CLI run does what it was asked and nothing else. Migrations
+ * run as at server start-up (under their advisory lock, so a server starting at the same time is fine).
  */
 export async function openCliContext(options: { verbose?: boolean } = {}): Promise<CliContext> {
   const logger = new StderrLogger(options.verbose);

@@ -33,6 +33,7 @@ export const authConfig = registerAs('auth', () => {
     jwtSecret: e.JWT_SECRET,
     jwtExpiresInSeconds: e.JWT_EXPIRES_IN_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    mediaUrlWindowSeconds: e.MEDIA_URL_WINDOW_SECONDS,
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
   };
@@ -76,6 +77,8 @@ export const httpConfig = registerAs('http', () => {
     loginAccountFailuresBeforeSlowdown: e.LOGIN_RATE_LIMIT,
     loginAddressFailuresPerMinute: e.LOGIN_ADDRESS_RATE_LIMIT,
     uploadRateLimitPerMinute: e.UPLOAD_RATE_LIMIT,
+    uploadConcurrencyPerUser: e.UPLOAD_CONCURRENCY_PER_USER,
+    uploadBytesPerMinute: e.UPLOAD_BYTES_PER_MINUTE,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     requestBodyTimeoutSeconds: e.REQUEST_BODY_TIMEOUT_SECONDS,
     requestBodyMinBytes: e.REQUEST_BODY_MIN_BYTES,

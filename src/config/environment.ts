@@ -94,6 +94,16 @@ export class Environment {
   @Min(60)
   JWT_EXPIRES_IN_SECONDS = 3600;
 
+  /**
+   * Signed media URLs (`urls.content`): expiry is rounded up to the end of the next window of this length, so a URL
+   * stays the same for a whole window (browsers cache it) and lives between one and two windows.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(604_800)
+  MEDIA_URL_WINDOW_SECONDS = 3600;
+
   /** How long a refresh token stays usable; each refresh issues a new one with this lifetime (sliding). */
   @Transform(toInt)
   @IsInt()
@@ -202,11 +212,29 @@ export class Environment {
   @Min(0)
   LOGIN_ADDRESS_RATE_LIMIT = 30;
 
-  /** Upload requests per minute per user; 0 disables the limit. */
+  /**
+   * Upload requests per minute per user; 0 (the default) disables it. Off by default: a browser uploading a folder
+   * sends one request per file, so a request count limits people, not load (see the two limits below).
+   */
   @Transform(toInt)
   @IsInt()
   @Min(0)
-  UPLOAD_RATE_LIMIT = 60;
+  UPLOAD_RATE_LIMIT = 0;
+
+  /** Upload requests one user may have in progress at once (per instance); 0 disables the limit. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  UPLOAD_CONCURRENCY_PER_USER = 8;
+
+  /**
+   * Upload bytes one user may send per minute (per instance): a new upload is refused while the user's uploads of the
+   * last minute reached it (one upload is never cut for it); 0 disables the limit. Default 4 GiB (~570 Mbit/s).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  UPLOAD_BYTES_PER_MINUTE = 4_294_967_296;
 
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are cut. */
   @Transform(toInt)

@@ -40,7 +40,9 @@ describe('network lists', () => {
       TRUST_PROXY: 'false',
       CORS_ORIGINS: '',
       LOGIN_RATE_LIMIT: 10,
-      UPLOAD_RATE_LIMIT: 60,
+      UPLOAD_RATE_LIMIT: 0,
+      UPLOAD_CONCURRENCY_PER_USER: 8,
+      UPLOAD_BYTES_PER_MINUTE: 4_294_967_296,
       SHUTDOWN_TIMEOUT_SECONDS: 25,
     });
     try {

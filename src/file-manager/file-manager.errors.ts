@@ -161,6 +161,22 @@ export class UploadInterruptedException extends DomainException {
   }
 }
 
+/** A signed media URL that was altered, truncated or signed with another key. */
+export class InvalidMediaUrlException extends DomainException {
+  constructor() {
+    super('INVALID_MEDIA_URL', 'This media URL is not valid');
+  }
+}
+
+/** A genuine signed media URL past its expiry: fetch the file's view again for a fresh one. */
+export class MediaUrlExpiredException extends DomainException {
+  constructor(expiredAt: Date) {
+    super('MEDIA_URL_EXPIRED', 'This media URL has expired; fetch the file again for a fresh one', {
+      expiredAt: expiredAt.toISOString(),
+    });
+  }
+}
+
 /** The multipart body carries more parts than one upload request may: the request is refused whole. */
 export class TooManyPartsException extends DomainException {
   constructor(kind: 'fields' | 'files', max: number) {

@@ -1,13 +1,17 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module.js';
 import { CollectionsController } from './controllers/collections.controller.js';
 import { MediaFilesController } from './controllers/media-files.controller.js';
+import { MediaUrlsController } from './controllers/media-urls.controller.js';
 import { PendingFilesController } from './controllers/pending-files.controller.js';
 import { TagsController } from './controllers/tags.controller.js';
 import { TrashController } from './controllers/trash.controller.js';
 import { UploadsController } from './controllers/uploads.controller.js';
 import { UsagesController } from './controllers/usages.controller.js';
 import { FILE_MANAGER_ENTITIES } from './entities/index.js';
+import { MediaUrlSigner } from './media-urls/media-url-signer.js';
+import { MediaUrlsService } from './media-urls/media-urls.service.js';
 import { CollectionsService } from './services/collections.service.js';
 import { ContentMaintenanceService } from './services/content-maintenance.service.js';
 import { HashCleanupService } from './services/hash-cleanup.service.js';
@@ -37,12 +41,13 @@ import { UploadService } from './services/upload.service.js';
 import { UsagesService } from './services/usages.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature(FILE_MANAGER_ENTITIES)],
+  imports: [TypeOrmModule.forFeature(FILE_MANAGER_ENTITIES), AuthModule],
   controllers: [
     UploadsController,
     PendingFilesController,
     TrashController,
     MediaFilesController,
+    MediaUrlsController,
     UsagesController,
     TagsController,
     CollectionsController,
@@ -71,6 +76,8 @@ import { UsagesService } from './services/usages.service.js';
     MediaFileBulkService,
     ContentReplacementService,
     MediaContentService,
+    MediaUrlSigner,
+    MediaUrlsService,
     TagsService,
     CollectionsService,
     UsagesService,

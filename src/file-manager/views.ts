@@ -2,7 +2,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { userRefFor, type UserRef } from '../auth/user-ref.js';
 import type { MediaFile } from './entities/media-file.entity.js';
 import type { PendingFile } from './entities/pending-file.entity.js';
-import type { MediaFileResponse } from './dto/media-file.response.js';
+import type { MediaFileResponse, MediaUrlsResponse } from './dto/media-file.response.js';
 import type { PendingFileResponse } from './dto/pending-file.response.js';
 
 /** A user's identity fields, as views are made from them (`userRefFor` decides what a viewer sees of them). */
@@ -15,6 +15,8 @@ export interface UserSource {
 /** The view types are the OpenAPI document's response classes, so what the builders below make is documented. */
 export type PendingFileView = PendingFileResponse;
 export type MediaFileView = MediaFileResponse;
+/** Signed, expiring URLs usable without an Authorization header (`docs/media-urls.md`). */
+export type MediaUrls = MediaUrlsResponse;
 
 const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
@@ -22,6 +24,7 @@ const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
 export function toPendingFileView(
   file: PendingFile & { uploaders: UserSource[] },
   viewer: AuthenticatedUser,
+  urls: MediaUrls,
 ): PendingFileView {
   return {
     id: file.id,
@@ -41,6 +44,7 @@ export function toPendingFileView(
     uploaders: file.uploaders.map((uploader) => userRefFor(uploader, viewer)),
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
+    urls,
   };
 }
 
@@ -54,7 +58,7 @@ export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdB
   createdBy: UserRef;
 };
 
-export function toMediaFileView(file: MediaFileSource): MediaFileView {
+export function toMediaFileView(file: MediaFileSource, urls: MediaUrls): MediaFileView {
   return {
     id: file.id,
     title: file.title,
@@ -82,5 +86,6 @@ export function toMediaFileView(file: MediaFileSource): MediaFileView {
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
     ...optional('deletedAt', file.deletedAt?.toISOString()),
+    urls,
   };
 }

@@ -4,12 +4,13 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { requestIdOf } from '../common/request-id.middleware.js';
 import { runWithRequestLogger } from './app-logger.js';
+import { loggableUrl } from './loggable-url.js';
 
 /**
  * One JSON line per request (method, URL, status, duration) carrying the same request id as the `X-Request-Id`
  * header and error bodies (`requestIdMiddleware` must run first). Headers and bodies are never serialized, so
- * neither tokens nor passwords can reach the log. 5xx are logged as `warn`: the exception filter already logs the
- * error itself, with its stack, at `error`.
+ * neither tokens nor passwords can reach the log, and signed media URLs are logged without their signature. 5xx are
+ * logged as `warn`: the exception filter already logs the error itself, with its stack, at `error`.
  */
 export function httpLoggingMiddleware(logger: Logger) {
   const middleware = pinoHttp({
@@ -20,7 +21,7 @@ export function httpLoggingMiddleware(logger: Logger) {
     serializers: {
       req: (request: { id?: unknown; method?: string; url?: string; raw?: Request }) => ({
         method: request.method,
-        url: request.raw?.originalUrl ?? request.url,
+        url: loggableUrl(request.raw?.originalUrl ?? request.url),
         remoteAddress: request.raw?.ip,
       }),
       res: (response: { statusCode?: number }) => ({ statusCode: response.statusCode }),

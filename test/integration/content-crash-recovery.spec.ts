@@ -4,6 +4,7 @@
  */
 import { DataSource } from 'typeorm';
 import { ContentMaintenanceService } from '../../src/file-manager/services/content-maintenance.service.js';
+import { StorageDeletionQueue } from '../../src/file-manager/services/storage-deletion-queue.service.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, testAppEnv, useTestApp } from '../support/app.js';
 import { startChildApp } from '../support/child-app.js';
 import {
@@ -88,8 +89,14 @@ describe('storage failing', () => {
     admin = await t.adminAuth();
   });
 
-  /** Pretends the retry backoff has elapsed. */
-  const makeDeletionsDue = () => t.get(DataSource).query(`UPDATE storage_deletions SET next_attempt_at = now()`);
+  /**
+   * Pretends the retry backoff has elapsed. Waits first for a background drain still carrying out a lease: its
+   * failure would otherwise set the row's next attempt again after this update (the drain holds no row lock).
+   */
+  const makeDeletionsDue = async () => {
+    await t.get(StorageDeletionQueue).settled();
+    await t.get(DataSource).query(`UPDATE storage_deletions SET next_attempt_at = now()`);
+  };
 
   it('on delete: the purge and the reject commit, and the objects are deleted once storage is back', async () => {
     const file = await createMediaFile(t, admin);

@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
+import { StorageDeletionQueue } from '../../src/file-manager/services/storage-deletion-queue.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { useTestApp } from '../support/app.js';
 import { runWorkload, sha256, workloadSeed, type WorkloadUser } from '../support/workload.js';
@@ -94,6 +95,8 @@ describe('checkInvariants itself', () => {
     const doomed = await pendingContent('will be queued for deletion\n');
     await storage.remove(missing.objectKey);
     await storage.putStream(corrupt.objectKey, Readable.from([Buffer.from('other bytes')]));
+    // Every recorded upload starts a background drain; one still running would carry out (and drop) the row below.
+    await t.get(StorageDeletionQueue).settled();
     await t.get(DataSource).query(`INSERT INTO storage_deletions (object_key, reason) VALUES ($1, 'orphan')`, [
       doomed.objectKey,
     ]);

@@ -64,6 +64,20 @@ describe('observability: request logs and metrics', () => {
     expect(everything).not.toMatch(/"password"\s*:/);
   });
 
+  it("logs a signed media URL without its signature, and its route's pattern in the metrics", async () => {
+    const admin = await t.adminAuth();
+    const uploaded = await upload(t, admin, content('ops-media-url'));
+    const url = (uploaded.pendingFile as unknown as { urls: { content: string } }).urls.content;
+    const signature = url.split('/').pop()!;
+    const served = await t.http.get(url).set('X-Request-Id', 'ops-media-url-1');
+    expect(served.status).toBe(200);
+    const line = logs.entries().find((entry) => entry.requestId === 'ops-media-url-1' && entry.res !== undefined);
+    expect(line).toMatchObject({ req: { url: url.replace(signature, '[signature]') }, res: { statusCode: 200 } });
+    expect(logs.lines.join('\n')).not.toContain(signature);
+    const metrics = await t.http.get('/api/metrics');
+    expect(metrics.text).toContain('route="/api/media/:kind/:id/:hash/:scope/:expires/:signature"');
+  });
+
   it('counts uploads, dedup hits, approvals, job durations, collected objects, requests by route pattern', async () => {
     const admin = await t.adminAuth();
     const before = await t.http.get('/api/metrics');

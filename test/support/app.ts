@@ -67,6 +67,7 @@ export function testAppEnv(options: Pick<TestAppOptions, 'databaseUrl' | 'bucket
     LOGIN_RATE_LIMIT: '0',
     LOGIN_ADDRESS_RATE_LIMIT: '0',
     UPLOAD_RATE_LIMIT: '0',
+    UPLOAD_CONCURRENCY_PER_USER: '0',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'mediavault-app-')),
     ...options.env,
   };

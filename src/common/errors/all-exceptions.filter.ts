@@ -5,6 +5,7 @@ import { DomainException } from './domain.exception.js';
 import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
 import { isDatabaseUnavailableError, isTransientConflict } from './database-errors.js';
 import { requestIdOf } from '../request-id.middleware.js';
+import { loggableUrl } from '../../logging/loggable-url.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -47,7 +48,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     if (body.statusCode >= 500) {
       this.logger.error(
-        { requestId, method: request?.method, url: request?.originalUrl, code: body.code },
+        { requestId, method: request?.method, url: loggableUrl(request?.originalUrl), code: body.code },
         exception instanceof Error ? exception.stack : String(exception),
       );
     }

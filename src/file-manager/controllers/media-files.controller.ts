@@ -27,11 +27,9 @@ import {
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { BINARY_CONTENT } from '../../common/openapi/binary.js';
 import type { Request, Response } from 'express';
-import { pipeline } from 'node:stream/promises';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public, Roles } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
-import { contentDisposition } from '../../storage/content-disposition.js';
 import {
   BulkFilesDto,
   DownloadQueryDto,
@@ -39,10 +37,10 @@ import {
   SlugAvailabilityQueryDto,
   UpdateMediaFileDto,
 } from '../dto/library.dto.js';
-import { RangeNotSatisfiableException } from '../../storage/storage.errors.js';
 import { BulkFilesResponse, SlugAvailabilityResponse } from '../dto/library-operations.response.js';
 import { LibrarySearchService } from '../services/library-search.service.js';
-import { MediaContentService, type MediaContent } from '../services/media-content.service.js';
+import { MediaContentService } from '../services/media-content.service.js';
+import { contentConditionsOf, sendContent } from './content-response.js';
 import { MediaFileDetailsService, type SlugAvailability } from '../services/media-file-details.service.js';
 import { ContentReplacementService } from '../services/content-replacement.service.js';
 import { MediaFileBulkService, type BulkFilesResult } from '../services/media-file-bulk.service.js';
@@ -167,51 +165,6 @@ export class MediaFilesController {
     @Res() response: Response,
     @CurrentUser() user?: AuthenticatedUser,
   ): Promise<void> {
-    const answer = await this.contents.content(
-      id,
-      {
-        range: request.get('range'),
-        ifRange: request.get('if-range'),
-        ifNoneMatch: request.get('if-none-match'),
-        withBody: request.method !== 'HEAD',
-      },
-      user,
-    );
-    response.set(validatorHeaders(answer.content));
-    if (answer.kind === 'not-modified') {
-      response.status(304).end();
-      return;
-    }
-    if (answer.kind === 'unsatisfiable') {
-      // The header is HTTP's; the body is the contract's error, written by the exception filter like any other.
-      response.set('Content-Range', `bytes */${answer.content.size}`);
-      throw new RangeNotSatisfiableException(answer.content.size);
-    }
-    const { content, range, body } = answer;
-    response.set({
-      'Content-Type': content.contentType,
-      'Content-Disposition': contentDisposition(content.originalFilename, true),
-      'X-Content-Type-Options': 'nosniff',
-      // Uploaded content is untrusted: never let it run script in our origin.
-      'Content-Security-Policy': "sandbox; default-src 'none'",
-    });
-    if (range) {
-      response.status(206).set({
-        'Content-Range': `bytes ${range.start}-${range.end}/${content.size}`,
-        'Content-Length': String(range.end - range.start + 1),
-      });
-    } else {
-      response.status(200).set('Content-Length', String(content.size));
-    }
-    if (!body) {
-      response.end();
-      return;
-    }
-    // A failure mid-stream can't become an error body any more: pipeline destroys the response (cut connection).
-    await pipeline(body, response).catch(() => undefined);
+    await sendContent(await this.contents.content(id, contentConditionsOf(request), user), response);
   }
-}
-
-function validatorHeaders(content: MediaContent): Record<string, string> {
-  return { ETag: content.etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' };
 }

@@ -15,6 +15,17 @@ export class CollectionRefResponse {
   @ApiProperty() slug: string;
 }
 
+/** Signed, expiring URLs of a file view, usable without an Authorization header (docs/media-urls.md). */
+export class MediaUrlsResponse {
+  @ApiProperty({
+    description:
+      'the bytes, for <img>, <video>, <a download>: `/api/media/…`, relative to the API origin; the same URL within ' +
+      'a window (MEDIA_URL_WINDOW_SECONDS), valid until the end of the next one',
+    example: '/api/media/files/<id>/<hash>/<scope>/<expires>/<signature>',
+  })
+  content: string;
+}
+
 /** `mediaFile` of the contract. */
 export class MediaFileResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -49,6 +60,7 @@ export class MediaFileResponse {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'set while the file is in the trash' }) deletedAt?: string;
+  @ApiProperty({ type: MediaUrlsResponse }) urls: MediaUrlsResponse;
 }
 
 export class MediaFilePageResponse extends PageResponse(MediaFileResponse) {}

@@ -3,7 +3,7 @@ import { ERROR_STATUS, type ErrorCode } from '../../common/errors/error-codes.js
 import { PageResponse } from '../../common/openapi/page.response.js';
 import { FILE_TYPES, PENDING_STATUSES, type FileType, type PendingStatus } from '../entities/columns.js';
 import { UserRefResponse } from '../../auth/dto/user.response.js';
-import { MediaFileResponse } from './media-file.response.js';
+import { MediaFileResponse, MediaUrlsResponse } from './media-file.response.js';
 
 /** `pendingFile` of the contract: an upload waiting for (or past) moderation. */
 export class PendingFileResponse {
@@ -28,6 +28,7 @@ export class PendingFileResponse {
 
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty({ type: MediaUrlsResponse, description: 'signed for its uploaders and admins' }) urls: MediaUrlsResponse;
 }
 
 export class PendingFilePageResponse extends PageResponse(PendingFileResponse) {}

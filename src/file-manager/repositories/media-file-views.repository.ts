@@ -4,10 +4,18 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { userRefFor } from '../../auth/user-ref.js';
 import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
-import { toMediaFileView, type MediaFileSource, type MediaFileView } from '../views.js';
+import { MediaUrlSigner } from '../media-urls/media-url-signer.js';
+import {
+  toMediaFileView,
+  toPendingFileView,
+  type MediaFileSource,
+  type MediaFileView,
+  type PendingFileView,
+} from '../views.js';
 import { firstRow, rows } from './db.js';
+import type { PendingFileRecord } from './pending-files.repository.js';
 
-/** A media file view as one SQL row (`toView` makes the view of it). */
+/** A media file view as one SQL row (`toView` makes the view of it, with its signed URLs). */
 export interface MediaFileViewRow extends Omit<MediaFileSource, 'fileSize' | 'downloadCount' | 'createdBy'> {
   fileSize: string;
   downloadCount: string;
@@ -41,14 +49,21 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
  * The one way a media file view is made: a row of `viewColumns`, as the contract shapes it for `user` (the
  * uploader's e-mail only for admins and the uploader).
  */
-export function toView(row: MediaFileViewRow, user: AuthenticatedUser | undefined): MediaFileView {
+export function toView(
+  row: MediaFileViewRow,
+  user: AuthenticatedUser | undefined,
+  signer: MediaUrlSigner,
+): MediaFileView {
   const { createdByEmail, createdByName, fileSize, downloadCount, ...rest } = row;
-  return toMediaFileView({
-    ...rest,
-    fileSize: Number(fileSize),
-    downloadCount: Number(downloadCount),
-    createdBy: userRefFor({ id: row.createdById, name: createdByName, email: createdByEmail }, user),
-  });
+  return toMediaFileView(
+    {
+      ...rest,
+      fileSize: Number(fileSize),
+      downloadCount: Number(downloadCount),
+      createdBy: userRefFor({ id: row.createdById, name: createdByName, email: createdByEmail }, user),
+    },
+    { content: signer.contentUrl('files', row.id, row.hash, user) },
+  );
 }
 
 /**
@@ -57,7 +72,20 @@ export function toView(row: MediaFileViewRow, user: AuthenticatedUser | undefine
  */
 @Injectable()
 export class MediaFileViewsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly signer: MediaUrlSigner,
+  ) {}
+
+  /** The view of a row of `viewColumns` (a search page's), for `user`. */
+  view(row: MediaFileViewRow, user: AuthenticatedUser | undefined): MediaFileView {
+    return toView(row, user, this.signer);
+  }
+
+  /** A pending file's view, for `user` (its uploader or an admin: nobody else sees pending files). */
+  pendingView(file: PendingFileRecord, user: AuthenticatedUser): PendingFileView {
+    return toPendingFileView(file, user, { content: this.signer.contentUrl('pending', file.id, file.hash, user) });
+  }
 
   /** The active file by id or slug, when the caller may read it. */
   async findReadable(
@@ -72,7 +100,7 @@ export class MediaFileViewsRepository {
         WHERE ${match} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
       params.values,
     );
-    return row && toView(row, user);
+    return row && toView(row, user, this.signer);
   }
 
   /**
@@ -96,7 +124,7 @@ export class MediaFileViewsRepository {
         WHERE m.id = ANY(${idsParam}::uuid[]) AND m.deleted_at IS NULL ${readable}`,
       params.values,
     );
-    const byId = new Map(found.map((row) => [row.id, toView(row, user)]));
+    const byId = new Map(found.map((row) => [row.id, toView(row, user, this.signer)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
@@ -125,7 +153,7 @@ export class MediaFileViewsRepository {
         countValues,
       ),
     ]);
-    return { views: found.map((row) => toView(row, user)), total: Number(count) };
+    return { views: found.map((row) => toView(row, user, this.signer)), total: Number(count) };
   }
 
   /**

@@ -5,6 +5,7 @@ import type { FileType, PendingStatus } from '../entities/columns.js';
 import { PendingFile } from '../entities/pending-file.entity.js';
 import type { UserSource } from '../views.js';
 import { firstRow, rows } from './db.js';
+import type { MediaContentRow } from './media-files.repository.js';
 
 /** The facts of an upload that its pending file records. */
 export interface PendingUpload {
@@ -38,6 +39,28 @@ export class PendingFilesRepository {
   async findWithUploader(id: string): Promise<PendingFileRecord | null> {
     const file = await this.pendingFiles.findOne({ where: { id }, relations: { uploadedBy: true } });
     return file && (await this.withUploaders([file]))[0];
+  }
+
+  /**
+   * The stored content of a pending file while it is still pending with this content (`hash`), and everyone who
+   * uploaded it in this round.
+   * `objectKey` is null when the object row is gone.
+   */
+  async findPendingContent(
+    id: string,
+    hash: string,
+  ): Promise<(MediaContentRow & { uploaderIds: string[] }) | undefined> {
+    const row = await firstRow<Omit<MediaContentRow, 'size'> & { size: string; uploaderIds: string[] }>(
+      this.dataSource,
+      `SELECT p.id, p.hash, p.file_size AS "size", p.content_type AS "contentType",
+              p.original_filename AS "originalFilename", s.object_key AS "objectKey",
+              ARRAY(SELECT pfu.user_id FROM pending_file_uploaders pfu WHERE pfu.pending_file_id = p.id)
+                AS "uploaderIds"
+         FROM pending_files p LEFT JOIN stored_objects s ON s.hash = p.hash
+        WHERE p.id = $1 AND p.hash = $2 AND p.status = 'pending'`,
+      [id, hash],
+    );
+    return row && { ...row, size: Number(row.size) };
   }
 
   /** Several pending files with their uploaders, in the order of `ids`. */

@@ -4,7 +4,6 @@ import { toPage, type Page } from '../../common/pagination.js';
 import type { MediaFileListQueryDto } from '../dto/library.dto.js';
 import {
   MediaFileViewsRepository,
-  toView,
   type MediaFileViewRow,
 } from '../repositories/media-file-views.repository.js';
 import { MAX_PREFIX_TERMS, SearchRepository } from '../repositories/search.repository.js';
@@ -47,7 +46,7 @@ export class LibrarySearchService {
     const page = plan.kind === 'terms' ? this.termsPage(plan, read) : read(plan.pageSql, plan.pageOrder);
     const [rows, total] = await Promise.all([page, count]);
     return toPage(
-      rows.map((row) => toView(row, user)),
+      rows.map((row) => this.views.view(row, user)),
       total,
       query,
     );

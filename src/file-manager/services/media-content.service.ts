@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Readable } from 'node:stream';
-import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { isAdmin, type AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { storageConfig } from '../../config/storage.config.js';
 import { ObjectStorage, type ByteRange } from '../../storage/object-storage.js';
 import { ObjectNotFoundException } from '../../storage/storage.errors.js';
-import { MediaFileNotFoundException } from '../file-manager.errors.js';
-import { MediaFilesRepository } from '../repositories/media-files.repository.js';
+import { MediaFileNotFoundException, PendingFileNotFoundException } from '../file-manager.errors.js';
+import { MediaFilesRepository, type MediaContentRow } from '../repositories/media-files.repository.js';
+import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
 import { etagMatches, parseRange } from '../utils/http-range.util.js';
 
 /** The stored bytes of a readable, active media file. */
@@ -33,11 +34,15 @@ export interface ContentConditions {
   withBody: boolean;
 }
 
-/** A media file's bytes: signed download URLs, and reads under HTTP's conditional and range rules. */
+/**
+ * A file's bytes: signed download URLs, and reads under HTTP's conditional and range rules (`/content` and the
+ * signed media URLs of `media-urls.md`).
+ */
 @Injectable()
 export class MediaContentService {
   constructor(
     private readonly mediaFiles: MediaFilesRepository,
+    private readonly pendingFiles: PendingFilesRepository,
     private readonly storage: ObjectStorage,
     @Inject(storageConfig.KEY) private readonly config: ConfigType<typeof storageConfig>,
   ) {}
@@ -64,8 +69,36 @@ export class MediaContentService {
    * the bytes; an unsatisfiable one answers unsatisfiable; otherwise all of it.
    * A read of the whole content (no range, or a range covering every byte) counts as a download.
    */
-  async content(id: string, conditions: ContentConditions, user?: AuthenticatedUser): Promise<ContentAnswer> {
-    const content = await this.find(id, user);
+  async content(
+    id: string,
+    conditions: ContentConditions,
+    user?: AuthenticatedUser,
+    expectedHash?: string,
+  ): Promise<ContentAnswer> {
+    const content = await this.find(id, user, expectedHash);
+    return this.answer(content, conditions, () => this.mediaFiles.countDownload(id));
+  }
+
+  /**
+   * A pending file's bytes under the same rules, for its uploaders or an admin, while it is pending with the content
+   * `hash` (a signed media URL names it). Nothing is counted: downloads count for media files only.
+   */
+  async pendingContent(
+    id: string,
+    hash: string,
+    conditions: ContentConditions,
+    user: AuthenticatedUser,
+  ): Promise<ContentAnswer> {
+    const row = await this.pendingFiles.findPendingContent(id, hash);
+    if (!row || (!isAdmin(user) && !row.uploaderIds.includes(user.id))) throw new PendingFileNotFoundException();
+    return this.answer(toContent(row), conditions, () => Promise.resolve());
+  }
+
+  private async answer(
+    content: MediaContent,
+    conditions: ContentConditions,
+    countDownload: () => Promise<void>,
+  ): Promise<ContentAnswer> {
     if (conditions.ifNoneMatch && etagMatches(conditions.ifNoneMatch, content.etag))
       return { kind: 'not-modified', content };
     const rangeApplies =
@@ -74,22 +107,26 @@ export class MediaContentService {
     if (range === 'unsatisfiable') return { kind: 'unsatisfiable', content };
     if (!conditions.withBody) return { kind: 'bytes', content, range };
     const body = await this.storage.getStream(content.objectKey, range);
-    if (!range || (range.start === 0 && range.end === content.size - 1)) await this.mediaFiles.countDownload(id);
+    if (!range || (range.start === 0 && range.end === content.size - 1)) await countDownload();
     return { kind: 'bytes', content, range, body };
   }
 
-  /** The content of a file the caller may read. */
-  private async find(id: string, user?: AuthenticatedUser): Promise<MediaContent> {
+  /** The content of a file the caller may read (and, when given, still holding `expectedHash`). */
+  private async find(id: string, user?: AuthenticatedUser, expectedHash?: string): Promise<MediaContent> {
     const row = await this.mediaFiles.findReadableContent(id, user);
-    if (!row) throw new MediaFileNotFoundException();
-    if (!row.objectKey) throw new ObjectNotFoundException();
-    return {
-      id: row.id,
-      objectKey: row.objectKey,
-      size: row.size,
-      contentType: row.contentType,
-      originalFilename: row.originalFilename,
-      etag: `"${row.hash}"`,
-    };
+    if (!row || (expectedHash !== undefined && row.hash !== expectedHash)) throw new MediaFileNotFoundException();
+    return toContent(row);
   }
+}
+
+function toContent(row: MediaContentRow): MediaContent {
+  if (!row.objectKey) throw new ObjectNotFoundException();
+  return {
+    id: row.id,
+    objectKey: row.objectKey,
+    size: row.size,
+    contentType: row.contentType,
+    originalFilename: row.originalFilename,
+    etag: `"${row.hash}"`,
+  };
 }

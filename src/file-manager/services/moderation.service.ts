@@ -11,7 +11,7 @@ import type { ApproveDto, BulkApproveDto, BulkRejectDto, PendingListQueryDto } f
 import { MediaFileViewsRepository } from '../repositories/media-file-views.repository.js';
 import { PendingFilesRepository, type PendingFileRecord } from '../repositories/pending-files.repository.js';
 import { StoredObjectsRepository } from '../repositories/stored-objects.repository.js';
-import { toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
+import type { MediaFileView, PendingFileView } from '../views.js';
 import { itemError, type ItemError } from './bulk-items.js';
 import { HashCleanupService } from './hash-cleanup.service.js';
 
@@ -41,14 +41,14 @@ export class ModerationService {
     const page = { limit: query.pageSize, offset: offsetOf(query) };
     const { files, total } = await this.pendingFiles.list(query.status, isAdmin(user) ? undefined : user.id, page);
     return toPage(
-      files.map((file) => toPendingFileView(file, user)),
+      files.map((file) => this.mediaFileViews.pendingView(file, user)),
       total,
       query,
     );
   }
 
   async get(id: string, user: AuthenticatedUser): Promise<PendingFileView> {
-    return toPendingFileView(await this.findVisible(id, user), user);
+    return this.mediaFileViews.pendingView(await this.findVisible(id, user), user);
   }
 
   /** The pending file's bytes, while its content is stored (a rejected or expired file's may be gone: 404). */
@@ -79,7 +79,7 @@ export class ModerationService {
     await this.hashCleanup.reject(id, reason, admin.id);
     const pendingFile = await this.pendingFiles.findWithUploader(id);
     if (!pendingFile) throw new PendingFileNotFoundException();
-    return { status: 'rejected', pendingFile: toPendingFileView(pendingFile, admin) };
+    return { status: 'rejected', pendingFile: this.mediaFileViews.pendingView(pendingFile, admin) };
   }
 
   /** Each approval is its own transaction: one failing item does not undo or block the others. */

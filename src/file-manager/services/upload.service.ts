@@ -22,7 +22,7 @@ import { MediaFilesRepository } from '../repositories/media-files.repository.js'
 import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
 import { detectContent, UnsupportedTypeError } from '../utils/content-type.util.js';
 import { sanitizeFilename, sanitizeFolderPath } from '../utils/filename.util.js';
-import { toPendingFileView, type MediaFileView, type PendingFileView } from '../views.js';
+import type { MediaFileView, PendingFileView } from '../views.js';
 import { HashCleanupService, type StoredContent, type UploadOutcome } from './hash-cleanup.service.js';
 import { FileTooLargeError, streamPartToStorage } from './upload-stream.js';
 import { UploadSessionsService } from './upload-sessions.service.js';
@@ -330,7 +330,7 @@ export class UploadService {
         filename: o.filename,
         status: o.outcome.status,
         hash: o.hash,
-        ...(pendingFile ? { pendingFile: toPendingFileView(pendingFile, uploader) } : {}),
+        ...(pendingFile ? { pendingFile: this.mediaFileViews.pendingView(pendingFile, uploader) } : {}),
       };
     });
     const errorCount = results.filter((result) => result.status === 'error').length;

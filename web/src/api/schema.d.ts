@@ -459,6 +459,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/media/{kind}/{id}/{hash}/{scope}/{expires}/{signature}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A file view's `urls.content`: use it as given, never build one (see docs/media-urls.md). */
+        get: operations["getSignedContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files/{id}/usages": {
         parameters: {
             query?: never;
@@ -627,7 +644,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "ACCESS_LEVEL_NOT_ALLOWED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "INVALID_MEDIA_URL" | "ACCESS_LEVEL_NOT_ALLOWED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "MEDIA_URL_EXPIRED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
         ErrorResponse: {
             /** @example 409 */
             statusCode: number;
@@ -739,6 +756,13 @@ export interface components {
             name: string;
             email?: string;
         };
+        MediaUrlsResponse: {
+            /**
+             * @description the bytes, for <img>, <video>, <a download>: `/api/media/…`, relative to the API origin; the same URL within a window (MEDIA_URL_WINDOW_SECONDS), valid until the end of the next one
+             * @example /api/media/files/<id>/<hash>/<scope>/<expires>/<signature>
+             */
+            content: string;
+        };
         PendingFileResponse: {
             /** Format: uuid */
             id: string;
@@ -769,6 +793,8 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description signed for its uploaders and admins */
+            urls: components["schemas"]["MediaUrlsResponse"];
         };
         UploadErrorResponse: {
             code: components["schemas"]["ErrorCode"];
@@ -948,6 +974,7 @@ export interface components {
              * @description set while the file is in the trash
              */
             deletedAt?: string;
+            urls: components["schemas"]["MediaUrlsResponse"];
         };
         ApproveResponse: {
             /** @enum {string} */
@@ -1254,7 +1281,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1331,7 +1358,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1689,7 +1716,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1766,7 +1793,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1854,7 +1881,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2240,7 +2267,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2317,7 +2344,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2547,7 +2574,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2644,7 +2671,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2811,7 +2838,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2908,7 +2935,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3069,7 +3096,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3227,7 +3254,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3726,7 +3753,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3851,6 +3878,123 @@ export interface operations {
             };
             /** @description Payload Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getSignedContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description the requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description not modified (`If-None-Match` matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gone; `code` is one of MEDIA_URL_EXPIRED */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Range Not Satisfiable; `code` is one of RANGE_NOT_SATISFIABLE */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4082,7 +4226,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4385,7 +4529,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4473,7 +4617,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4571,7 +4715,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4725,7 +4869,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4883,7 +5027,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4971,7 +5115,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5068,7 +5212,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5156,7 +5300,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5238,7 +5382,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5311,7 +5455,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5392,7 +5536,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;

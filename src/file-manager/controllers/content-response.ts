@@ -1,0 +1,65 @@
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { contentDisposition, mayRenderInline } from '../../storage/content-disposition.js';
+import { RangeNotSatisfiableException } from '../../storage/storage.errors.js';
+import type { ContentAnswer, ContentConditions, MediaContent } from '../services/media-content.service.js';
+
+/** The conditions of a content read, as the request states them (HEAD reads nothing). */
+export function contentConditionsOf(request: Request): ContentConditions {
+  return {
+    range: request.get('range'),
+    ifRange: request.get('if-range'),
+    ifNoneMatch: request.get('if-none-match'),
+    withBody: request.method !== 'HEAD',
+  };
+}
+
+export interface SendContentOptions {
+  /** Only passive types inline; active ones (HTML, SVG, XML, scripts) as `attachment`. */
+  passiveInlineOnly?: boolean;
+}
+
+/**
+ * Writes a content answer: 304, 416 (thrown, the filter writes the contract's error body), 206 or 200 with the
+ * bytes. Every answer carries nosniff and the sandbox CSP: uploaded content is untrusted and must never run script in
+ * our origin.
+ */
+export async function sendContent(answer: ContentAnswer, response: Response, options: SendContentOptions = {}) {
+  response.set(validatorHeaders(answer.content));
+  if (answer.kind === 'not-modified') {
+    response.status(304).end();
+    return;
+  }
+  if (answer.kind === 'unsatisfiable') {
+    // The header is HTTP's; the body is the contract's error, written by the exception filter like any other.
+    response.set('Content-Range', `bytes */${answer.content.size}`);
+    throw new RangeNotSatisfiableException(answer.content.size);
+  }
+  const { content, range, body } = answer;
+  const inline = !options.passiveInlineOnly || mayRenderInline(content.contentType);
+  response.set({
+    'Content-Type': content.contentType,
+    'Content-Disposition': contentDisposition(content.originalFilename, inline),
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': "sandbox; default-src 'none'",
+  });
+  if (range) {
+    response.status(206).set({
+      'Content-Range': `bytes ${range.start}-${range.end}/${content.size}`,
+      'Content-Length': String(range.end - range.start + 1),
+    });
+  } else {
+    response.status(200).set('Content-Length', String(content.size));
+  }
+  if (!body) {
+    response.end();
+    return;
+  }
+  // A failure mid-stream can't become an error body any more: pipeline destroys the response (cut connection).
+  await pipeline(body, response).catch(() => undefined);
+}
+
+/** `no-cache`: every use is revalidated (304 when unchanged), so the record checks run even for cached bytes. */
+function validatorHeaders(content: MediaContent): Record<string, string> {
+  return { ETag: content.etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' };
+}

@@ -1,0 +1,32 @@
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiPartialContentResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { Public } from '../../auth/auth.decorators.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { BINARY_CONTENT } from '../../common/openapi/binary.js';
+import type { MediaUrlSegments } from '../media-urls/media-url-signer.js';
+import { MediaUrlsService } from '../media-urls/media-urls.service.js';
+import { contentConditionsOf, sendContent } from './content-response.js';
+
+/** The signed content URLs of file views (`urls.content`): no Authorization header, the signature is the right. */
+@ApiTags('media files')
+@Controller('media')
+export class MediaUrlsController {
+  constructor(private readonly mediaUrls: MediaUrlsService) {}
+
+  @Get(':kind/:id/:hash/:scope/:expires/:signature')
+  @Public()
+  @ApiOperation({
+    operationId: 'getSignedContent',
+    description: "A file view's `urls.content`: use it as given, never build one (see docs/media-urls.md).",
+  })
+  @ApiOkResponse({ description: 'the bytes', content: BINARY_CONTENT })
+  @ApiPartialContentResponse({ description: 'the requested byte range', content: BINARY_CONTENT })
+  @ApiResponse({ status: 304, description: 'not modified (`If-None-Match` matched the ETag)' })
+  @ApiErrors(403, 404, 410, 416)
+  async content(@Param() segments: MediaUrlSegments, @Req() request: Request, @Res() response: Response) {
+    const answer = await this.mediaUrls.open(segments, contentConditionsOf(request));
+    // Active types (HTML, SVG, XML, scripts) only as attachment: a URL we sign never renders them inline.
+    await sendContent(answer, response, { passiveInlineOnly: true });
+  }
+}
