@@ -39,7 +39,28 @@ const PASSWORD = 'bench-password-123';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** 1,600 pseudo-words from syllables: every title word appears in roughly 0.2% of the files. */
-const SYLLABLES = ['ka', 'lo', 'mi', 'ra', 'ten', 'sol', 'vor', 'qui', 'bel', 'dar', 'fen', 'gor', 'hul', 'jas', 'nor', 'pex', 'ri', 'sta', 'tu', 'zan'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ra',
+  'ten',
+  'sol',
+  'vor',
+  'qui',
+  'bel',
+  'dar',
+  'fen',
+  'gor',
+  'hul',
+  'jas',
+  'nor',
+  'pex',
+  'ri',
+  'sta',
+  'tu',
+  'zan',
+];
 const VOCABULARY = SYLLABLES.flatMap((a) => SYLLABLES.flatMap((b) => SYLLABLES.slice(0, 4).map((c) => `${a}${b}${c}`)));
 
 interface Scenario {
@@ -72,7 +93,12 @@ async function main(): Promise<void> {
     if (!process.env.S3_ENDPOINT) {
       const s3 = await startEmbeddedS3({ directory: join(directory, 'objects'), silent: true });
       stops.push(() => s3.stop());
-      Object.assign(process.env, { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_REGION: s3.region });
+      Object.assign(process.env, {
+        S3_ENDPOINT: s3.endpoint,
+        S3_ACCESS_KEY: s3.accessKey,
+        S3_SECRET_KEY: s3.secretKey,
+        S3_REGION: s3.region,
+      });
     }
     Object.assign(process.env, {
       NODE_ENV: 'test',
@@ -95,8 +121,7 @@ async function main(): Promise<void> {
           await app
             .get(DataSource)
             .query<Array<{ id: string }>>(`SELECT id FROM users WHERE email = 'bench-member@bench.local'`)
-        )[0] ??
-        (await users.create('bench-member@bench.local', PASSWORD, 'member')))
+        )[0] ?? (await users.create('bench-member@bench.local', PASSWORD, 'member')))
       : await users.create('bench-member@bench.local', PASSWORD, 'member');
 
     const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
@@ -106,7 +131,9 @@ async function main(): Promise<void> {
       const http = new HttpClient(port);
       const adminAuth = await http.login(ADMIN_EMAIL);
       const memberAuth = await http.login('bench-member@bench.local');
-      const tagIds = (await client.query<{ id: string }>(`SELECT id FROM tags ORDER BY name`)).rows.map((row) => row.id);
+      const tagIds = (await client.query<{ id: string }>(`SELECT id FROM tags ORDER BY name`)).rows.map(
+        (row) => row.id,
+      );
 
       const word = (i: number) => VOCABULARY[(i * 7919) % VOCABULARY.length];
       const scenarios: Scenario[] = [
@@ -115,9 +142,16 @@ async function main(): Promise<void> {
         { name: 'q: a prefix (4 letters)', query: (i) => ({ q: word(i).slice(0, 4) }) },
         { name: 'q: two words, one with a typo', query: (i) => ({ q: `${word(i)} ${typo(word(i + 1))}` }) },
         { name: 'tag filter', query: (i) => ({ tagIds: tagIds[i % tagIds.length] }) },
-        { name: 'size range (~1% of files)', query: (i) => ({ minSize: String(1_000_000 + i * 1000), maxSize: String(1_000_000 + i * 1000 + 500_000) }) },
+        {
+          name: 'size range (~1% of files)',
+          query: (i) => ({ minSize: String(1_000_000 + i * 1000), maxSize: String(1_000_000 + i * 1000 + 500_000) }),
+        },
         { name: 'ordering -downloadCount', query: (i) => ({ ordering: '-downloadCount', page: String(1 + (i % 5)) }) },
-        { name: 'as a member (visibility filter), no filter', asMember: true, query: (i) => ({ page: String(1 + (i % 5)) }) },
+        {
+          name: 'as a member (visibility filter), no filter',
+          asMember: true,
+          query: (i) => ({ page: String(1 + (i % 5)) }),
+        },
         { name: 'as a member, q: one word', asMember: true, query: (i) => ({ q: word(i + 3) }) },
       ];
 
@@ -133,7 +167,8 @@ async function main(): Promise<void> {
           const body = (await http.get('/api/files', scenario.query(i), auth)) as { count: number };
           const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
           latencies.push(elapsed);
-          if (SLOW_MS !== undefined && elapsed > SLOW_MS) console.log(`  slow: ${elapsed.toFixed(1)} ms ${JSON.stringify(scenario.query(i))}`);
+          if (SLOW_MS !== undefined && elapsed > SLOW_MS)
+            console.log(`  slow: ${elapsed.toFixed(1)} ms ${JSON.stringify(scenario.query(i))}`);
           count += body.count;
         }
         const after = await indexScans(client);
@@ -263,7 +298,9 @@ class HttpClient {
   constructor(private readonly port: number) {}
 
   async login(email: string): Promise<string> {
-    const body = (await this.send('POST', '/api/auth/login', undefined, { email, password: PASSWORD })) as { accessToken: string };
+    const body = (await this.send('POST', '/api/auth/login', undefined, { email, password: PASSWORD })) as {
+      accessToken: string;
+    };
     return `Bearer ${body.accessToken}`;
   }
 

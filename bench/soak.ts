@@ -21,7 +21,11 @@ import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../src/embedded/embedded-s3.js';
 import { MinioObjectStorage } from '../src/storage/minio-object-storage.js';
 import { startChildApp, type ChildApp } from '../test/support/child-app.js';
-import { ALLOWED as WORKLOAD_ALLOWED, prng, type OperationName as WorkloadOperationName } from '../test/support/workload.js';
+import {
+  ALLOWED as WORKLOAD_ALLOWED,
+  prng,
+  type OperationName as WorkloadOperationName,
+} from '../test/support/workload.js';
 import { checkInvariants, formatViolations, type Violation } from '../test/support/invariants.js';
 
 // --- options --------------------------------------------------------------------------------------------------------
@@ -53,7 +57,8 @@ const ADMIN = { email: 'soak-admin@localhost', password: 'soak-admin-password' }
 const MEMBER_PASSWORD = 'soak-member-password';
 
 const random = prng(SEED);
-const pick = <T>(items: readonly T[]): T | undefined => (items.length ? items[Math.floor(random() * items.length)] : undefined);
+const pick = <T>(items: readonly T[]): T | undefined =>
+  items.length ? items[Math.floor(random() * items.length)] : undefined;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -248,8 +253,9 @@ interface Targets {
   trashed: Array<{ id: string; createdBy: string }>;
 }
 async function readTargets(): Promise<Targets> {
-  const pending = (await pool.query<{ id: string; hash: string }>(`SELECT id, hash FROM pending_files ORDER BY created_at, id`))
-    .rows;
+  const pending = (
+    await pool.query<{ id: string; hash: string }>(`SELECT id, hash FROM pending_files ORDER BY created_at, id`)
+  ).rows;
   const media = (
     await pool.query<{ id: string; hash: string; createdBy: string; trashed: boolean }>(
       `SELECT id, hash, created_by AS "createdBy", deleted_at IS NOT NULL AS trashed
@@ -338,7 +344,8 @@ async function runOperation(chosen: OperationName, targets: Targets): Promise<vo
       request = () => call(instance, 'POST', `/api/pending/${target.id}/approve`, admin.token, { title });
       verify = (answer) => {
         const mediaFile = answer.body.mediaFile as { hash?: string } | undefined;
-        if (answer.status === 201 && mediaFile?.hash !== target.hash) unexpected.push(`approve of ${target.id} gave another hash`);
+        if (answer.status === 201 && mediaFile?.hash !== target.hash)
+          unexpected.push(`approve of ${target.id} gave another hash`);
       };
       break;
     }
@@ -372,7 +379,9 @@ async function runOperation(chosen: OperationName, targets: Targets): Promise<vo
       request = async () => {
         // What time would do: push one expiry into the past, then let the job find it.
         if (target) {
-          await pool.query(`UPDATE pending_files SET expires_at = now() - interval '1 minute' WHERE id = $1`, [target.id]);
+          await pool.query(`UPDATE pending_files SET expires_at = now() - interval '1 minute' WHERE id = $1`, [
+            target.id,
+          ]);
         }
         return call(instance, 'POST', '/api/admin/maintenance/expire-pending', admin.token);
       };
@@ -411,7 +420,10 @@ async function runOperation(chosen: OperationName, targets: Targets): Promise<vo
         const results = answer.body.results as Array<{ status: string; hash: string }>;
         results.forEach((result, position) => {
           uploadResults.set(result.status, (uploadResults.get(result.status) ?? 0) + 1);
-          if (result.hash !== contentHashes[indexes[position]] || !['pending', 'pending_updated', 'exists'].includes(result.status)) {
+          if (
+            result.hash !== contentHashes[indexes[position]] ||
+            !['pending', 'pending_updated', 'exists'].includes(result.status)
+          ) {
             unexpected.push(`upload of content ${indexes[position]} answered ${JSON.stringify(result).slice(0, 300)}`);
           }
         });
@@ -429,22 +441,33 @@ async function runOperation(chosen: OperationName, targets: Targets): Promise<vo
     const timeout = (error as Error).name === 'TimeoutError';
     const key = timeout ? 'TIMEOUT' : 'NET';
     count(name, key);
-    if (!duringFault(started, Date.now())) unexpected.push(`${name} on ${instance.name}: ${key} outside any fault: ${String(error)}`);
+    if (!duringFault(started, Date.now()))
+      unexpected.push(`${name} on ${instance.name}: ${key} outside any fault: ${String(error)}`);
     return;
   }
   const code = typeof answer.body.code === 'string' ? answer.body.code : undefined;
   count(name, `${answer.status}${code ? ` ${code}` : ''}`);
   const faulty = duringFault(started, Date.now());
   if (answer.status >= 500) {
-    fiveHundreds.push({ op: name, status: String(answer.status), code, duringFault: faulty, body: JSON.stringify(answer.body).slice(0, 300) });
+    fiveHundreds.push({
+      op: name,
+      status: String(answer.status),
+      code,
+      duringFault: faulty,
+      body: JSON.stringify(answer.body).slice(0, 300),
+    });
     if (!(answer.status === 503 && code && UNAVAILABLE_CODES.includes(code))) {
-      unexpected.push(`${name} on ${instance.name} answered ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+      unexpected.push(
+        `${name} on ${instance.name} answered ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`,
+      );
     }
     return;
   }
   const allowed = ALLOWED[name][answer.status];
   if (!allowed || (allowed !== true && (!code || !allowed.includes(code)))) {
-    unexpected.push(`${name} on ${instance.name} answered ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    unexpected.push(
+      `${name} on ${instance.name} answered ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`,
+    );
   }
   verify(answer);
 }
@@ -508,7 +531,8 @@ async function sleepUnlessStopping(ms: number): Promise<void> {
 
 async function login(instance: Instance, email: string, password: string): Promise<string> {
   const answer = await call(instance, 'POST', '/api/auth/login', undefined, { email, password });
-  if (answer.status !== 200) throw new Error(`login of ${email} answered ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (answer.status !== 200)
+    throw new Error(`login of ${email} answered ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer.body.accessToken as string;
 }
 
@@ -518,7 +542,8 @@ async function runJob(job: string): Promise<Record<string, unknown>> {
     const answer = await call(instance, 'POST', `/api/admin/maintenance/${job}`, admin.token);
     if (answer.status === 200) return answer.body;
     // 409: the scheduler of one of the instances is running the same job right now.
-    if (answer.status !== 409 || attempt >= 200) throw new Error(`${job} answered ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (answer.status !== 409 || attempt >= 200)
+      throw new Error(`${job} answered ${answer.status} ${JSON.stringify(answer.body)}`);
     await sleep(250);
   }
 }
@@ -555,23 +580,44 @@ function buildReport(durationMs: number, violations: Violation[], jobReports: Re
   for (const [op] of WEIGHTS) {
     const byKey = outcomes.get(op);
     if (!byKey) continue;
-    const sum = (test: (key: string) => boolean) => [...byKey].filter(([key]) => test(key)).reduce((a, [, n]) => a + n, 0);
+    const sum = (test: (key: string) => boolean) =>
+      [...byKey].filter(([key]) => test(key)).reduce((a, [, n]) => a + n, 0);
     const detail = [...byKey]
       .sort((a, b) => b[1] - a[1])
       .map(([key, n]) => `${key}: ${n}`)
       .join(', ');
     lines.push(
-      `${op.padEnd(16)}${pad(sum(() => true), 7)}${pad(sum((k) => k.startsWith('2')), 7)}${pad(sum((k) => k.startsWith('4')), 7)}` +
-        `${pad(sum((k) => k.startsWith('5')), 7)}${pad(sum((k) => k === 'NET' || k === 'TIMEOUT'), 7)}  ${detail}`,
+      `${op.padEnd(16)}${pad(
+        sum(() => true),
+        7,
+      )}${pad(
+        sum((k) => k.startsWith('2')),
+        7,
+      )}${pad(
+        sum((k) => k.startsWith('4')),
+        7,
+      )}` +
+        `${pad(
+          sum((k) => k.startsWith('5')),
+          7,
+        )}${pad(
+          sum((k) => k === 'NET' || k === 'TIMEOUT'),
+          7,
+        )}  ${detail}`,
     );
   }
   lines.push(`upload results: ${[...uploadResults].map(([status, n]) => `${status} ${n}`).join(', ')}`);
   lines.push('');
   const all = (test: (key: string) => boolean) =>
-    [...outcomes.values()].reduce((sum, byKey) => sum + [...byKey].filter(([key]) => test(key)).reduce((a, [, n]) => a + n, 0), 0);
+    [...outcomes.values()].reduce(
+      (sum, byKey) => sum + [...byKey].filter(([key]) => test(key)).reduce((a, [, n]) => a + n, 0),
+      0,
+    );
   const rate = (n: number) => `${n} (${((100 * n) / Math.max(1, total)).toFixed(2)} %)`;
   const fiveDuring = fiveHundreds.filter((f) => f.duringFault).length;
-  lines.push(`error rates: 4xx ${rate(all((k) => k.startsWith('4')))} (expected: races of concurrent clients, 404/409)`);
+  lines.push(
+    `error rates: 4xx ${rate(all((k) => k.startsWith('4')))} (expected: races of concurrent clients, 404/409)`,
+  );
   lines.push(
     `             5xx ${rate(fiveHundreds.length)}: ${fiveDuring} while a fault was under way, ` +
       `${fiveHundreds.length - fiveDuring} outside; ` +
@@ -618,9 +664,18 @@ async function main(): Promise<number> {
     users = [admin];
     for (let index = 0; index < 3; index += 1) {
       const email = `member${index}@soak.local`;
-      const created = await call(instances[0], 'POST', '/api/users', admin.token, { email, password: MEMBER_PASSWORD, role: 'member' });
+      const created = await call(instances[0], 'POST', '/api/users', admin.token, {
+        email,
+        password: MEMBER_PASSWORD,
+        role: 'member',
+      });
       if (created.status !== 201) throw new Error(`creating ${email} answered ${created.status}`);
-      users.push({ id: created.body.id as string, email, token: await login(instances[1], email, MEMBER_PASSWORD), role: 'member' });
+      users.push({
+        id: created.body.id as string,
+        email,
+        token: await login(instances[1], email, MEMBER_PASSWORD),
+        role: 'member',
+      });
     }
     log(`instances A ${instances[0].url}, B ${instances[1].url}; workload starts`);
 

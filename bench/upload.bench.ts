@@ -54,7 +54,13 @@ function payload(seed: Buffer): Readable {
   });
 }
 
-function multipartUpload(url: string, token: string, body: Readable, size: number, filename: string): Promise<{ status: number; body: string }> {
+function multipartUpload(
+  url: string,
+  token: string,
+  body: Readable,
+  size: number,
+  filename: string,
+): Promise<{ status: number; body: string }> {
   const boundary = `----mediavault${randomUUID()}`;
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${filename}"\r\n` +
@@ -125,7 +131,13 @@ async function bigFile(env: BenchEnvironment, minio: Client, seed: Buffer): Prom
   let peak = baseline;
   const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 20);
   const viaStart = process.hrtime.bigint();
-  const response = await multipartUpload(env.app.url, env.adminToken, payload(Buffer.from(seed).reverse()), SIZE, 'big.bin');
+  const response = await multipartUpload(
+    env.app.url,
+    env.adminToken,
+    payload(Buffer.from(seed).reverse()),
+    SIZE,
+    'big.bin',
+  );
   const viaSeconds = Number(process.hrtime.bigint() - viaStart) / 1e9;
   clearInterval(sampler);
   if (response.status !== 201) throw new Error(`upload answered ${response.status}: ${response.body}`);
@@ -140,7 +152,6 @@ async function bigFile(env: BenchEnvironment, minio: Client, seed: Buffer): Prom
 }
 
 async function parallelSameContent(env: BenchEnvironment, minio: Client): Promise<void> {
-
   // 50 parallel uploads of one content.
   const same = randomBytes(256 * 1024);
   const parallelStart = Date.now();
@@ -150,7 +161,9 @@ async function parallelSameContent(env: BenchEnvironment, minio: Client): Promis
     ),
   );
   const statuses = results.map((result) => result.status);
-  const perFile = results.map((result) => (JSON.parse(result.body) as { results: Array<{ status: string }> }).results[0].status);
+  const perFile = results.map(
+    (result) => (JSON.parse(result.body) as { results: Array<{ status: string }> }).results[0].status,
+  );
   const client = new pg.Client({ connectionString: env.databaseUrl });
   await client.connect();
   const { createHash } = await import('node:crypto');
@@ -174,11 +187,21 @@ async function parallelSameContent(env: BenchEnvironment, minio: Client): Promis
   for await (const object of listing) if (object.name) objects += 1;
   await client.end();
   console.log(`\n# ${PARALLEL} parallel uploads of one 256 KiB content (${Date.now() - parallelStart} ms)`);
-  console.log(`HTTP statuses:           ${[...new Set(statuses)].join(', ')} (all 201: ${statuses.every((s) => s === 201)})`);
-  console.log(`per-file statuses:       ${Object.entries(perFile.reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {})).map(([k, v]) => `${k} x${v}`).join(', ')}`);
+  console.log(
+    `HTTP statuses:           ${[...new Set(statuses)].join(', ')} (all 201: ${statuses.every((s) => s === 201)})`,
+  );
+  console.log(
+    `per-file statuses:       ${Object.entries(
+      perFile.reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {}),
+    )
+      .map(([k, v]) => `${k} x${v}`)
+      .join(', ')}`,
+  );
   console.log(`pending files:           ${pendingRows} (expected 1)`);
   console.log(`stored content rows:     ${storedRows} (expected 1)`);
-  console.log(`objects in the bucket:   ${objects} (expected ${stored.length}: the 256 MiB file, the warm-up and this one)`);
+  console.log(
+    `objects in the bucket:   ${objects} (expected ${stored.length}: the 256 MiB file, the warm-up and this one)`,
+  );
 }
 
 async function smallFiles(env: BenchEnvironment, minio: Client): Promise<void> {

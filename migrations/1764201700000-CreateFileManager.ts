@@ -102,7 +102,9 @@ export class CreateFileManager1764201700000 implements MigrationInterface {
         CONSTRAINT "media_files_hash_key" UNIQUE ("hash"),
         CONSTRAINT "media_files_slug_key" UNIQUE ("slug")
       )`);
-    await q.query(`CREATE INDEX "media_files_deleted_at_idx" ON "media_files" ("deleted_at") WHERE "deleted_at" IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX "media_files_deleted_at_idx" ON "media_files" ("deleted_at") WHERE "deleted_at" IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX "media_files_created_by_idx" ON "media_files" ("created_by")`);
 
     await q.query(`
@@ -118,7 +120,9 @@ export class CreateFileManager1764201700000 implements MigrationInterface {
         "collection_id" uuid NOT NULL REFERENCES "collections" ("id") ON DELETE CASCADE,
         PRIMARY KEY ("media_file_id", "collection_id")
       )`);
-    await q.query(`CREATE INDEX "media_file_collections_collection_idx" ON "media_file_collections" ("collection_id", "media_file_id")`);
+    await q.query(
+      `CREATE INDEX "media_file_collections_collection_idx" ON "media_file_collections" ("collection_id", "media_file_id")`,
+    );
 
     await q.query(`
       CREATE TABLE "media_usages" (
@@ -154,7 +158,9 @@ export class CreateFileManager1764201700000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX "pending_files_status_created_idx" ON "pending_files" ("status", "created_at")`);
     await q.query(`CREATE INDEX "pending_files_uploaded_by_idx" ON "pending_files" ("uploaded_by", "status")`);
-    await q.query(`CREATE INDEX "pending_files_expiry_idx" ON "pending_files" ("expires_at") WHERE "status" = 'pending'`);
+    await q.query(
+      `CREATE INDEX "pending_files_expiry_idx" ON "pending_files" ("expires_at") WHERE "status" = 'pending'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -216,7 +216,13 @@ export class LibrarySearch1764201800000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX "collections_title_trgm_idx"`);
     await q.query(`DROP INDEX "tags_name_trgm_idx"`);
-    for (const index of ['media_files_downloads_idx', 'media_files_size_idx', 'media_files_title_idx', 'media_files_created_idx', 'media_files_search_idx']) {
+    for (const index of [
+      'media_files_downloads_idx',
+      'media_files_size_idx',
+      'media_files_title_idx',
+      'media_files_created_idx',
+      'media_files_search_idx',
+    ]) {
       await q.query(`DROP INDEX "${index}"`);
     }
     await q.query(`DROP TRIGGER "media_files_count_refresh" ON "media_files"`);

@@ -83,7 +83,9 @@ export class SearchPerformance1764202000000 implements MigrationInterface {
     // The bulk rebuild (after a load with triggers off, or a repair) fills the arrays in the same pass as the vectors.
     await q.query(REBUILD_WITH_LINKS);
 
-    await q.query(`CREATE INDEX "media_files_tag_ids_idx" ON "media_files" USING gin ("tag_ids") WHERE "deleted_at" IS NULL`);
+    await q.query(
+      `CREATE INDEX "media_files_tag_ids_idx" ON "media_files" USING gin ("tag_ids") WHERE "deleted_at" IS NULL`,
+    );
     await q.query(
       `CREATE INDEX "media_files_collection_ids_idx" ON "media_files" USING gin ("collection_ids") WHERE "deleted_at" IS NULL`,
     );
@@ -98,7 +100,9 @@ export class SearchPerformance1764202000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX "media_files_size_idx"`);
-    await q.query(`CREATE INDEX "media_files_size_idx" ON "media_files" ("file_size", "id") WHERE "deleted_at" IS NULL`);
+    await q.query(
+      `CREATE INDEX "media_files_size_idx" ON "media_files" ("file_size", "id") WHERE "deleted_at" IS NULL`,
+    );
     await q.query(`DROP INDEX "media_files_collection_ids_idx"`);
     await q.query(`DROP INDEX "media_files_tag_ids_idx"`);
     await q.query(REBUILD_WITHOUT_LINKS);

@@ -110,7 +110,9 @@ export class SearchTerms1764202100000 implements MigrationInterface {
         "created_by" uuid NOT NULL,
         "files" bigint NOT NULL
       )`);
-    await q.query(`CREATE INDEX "media_search_term_count_changes_term_idx" ON "media_search_term_count_changes" ("term")`);
+    await q.query(
+      `CREATE INDEX "media_search_term_count_changes_term_idx" ON "media_search_term_count_changes" ("term")`,
+    );
     // Keys in a fixed order: two folds running at once (they shouldn't: the job holds an advisory lock) could not
     // deadlock either. Deleted changes are locked by the DELETE, so a second fold skips what the first moved.
     await q.query(`

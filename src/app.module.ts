@@ -1,7 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AuthModule } from './auth/auth.module.js';
-import { appConfig, authConfig, databaseConfig, httpConfig, metricsConfig, uploadConfig } from './config/configuration.js';
+import {
+  appConfig,
+  authConfig,
+  databaseConfig,
+  httpConfig,
+  metricsConfig,
+  uploadConfig,
+} from './config/configuration.js';
 import { storageConfig } from './config/storage.config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { FileManagerModule } from './file-manager/file-manager.module.js';

@@ -60,7 +60,9 @@ describe('RolesGuard', () => {
   });
 
   it('refuses an anonymous caller with UNAUTHORIZED (401), not 403', () => {
-    expect(() => guard.canActivate(contextFor(Routes, routes.adminOnly, { headers: {} }))).toThrow(UnauthorizedException);
+    expect(() => guard.canActivate(contextFor(Routes, routes.adminOnly, { headers: {} }))).toThrow(
+      UnauthorizedException,
+    );
   });
 
   it('reads @Roles on the controller class too', () => {
@@ -79,25 +81,37 @@ describe('AuthGuard', () => {
   const routes = Routes.prototype;
 
   it('attaches the authenticated caller to the request', async () => {
-    const request = { headers: { authorization: 'Bearer good' } } as { headers: Record<string, string>; user?: AuthenticatedUser };
+    const request = { headers: { authorization: 'Bearer good' } } as {
+      headers: Record<string, string>;
+      user?: AuthenticatedUser;
+    };
     await expect(guard.canActivate(contextFor(Routes, routes.anyone, request))).resolves.toBe(true);
     expect(request.user).toEqual(member);
   });
 
   it('accepts the scheme in any case', async () => {
-    await expect(guard.canActivate(contextFor(Routes, routes.anyone, { headers: { authorization: 'bearer good' } }))).resolves.toBe(true);
+    await expect(
+      guard.canActivate(contextFor(Routes, routes.anyone, { headers: { authorization: 'bearer good' } })),
+    ).resolves.toBe(true);
   });
 
   it('refuses a protected route without a token, or with another scheme or a bad token', async () => {
-    for (const headers of [{} as Record<string, string>, { authorization: 'Basic Z29vZA==' }, { authorization: 'Bearer' }, { authorization: 'Bearer bad' }]) {
-      await expect(guard.canActivate(contextFor(Routes, routes.anyone, { headers }))).rejects.toThrow(UnauthorizedException);
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Basic Z29vZA==' },
+      { authorization: 'Bearer' },
+      { authorization: 'Bearer bad' },
+    ]) {
+      await expect(guard.canActivate(contextFor(Routes, routes.anyone, { headers }))).rejects.toThrow(
+        UnauthorizedException,
+      );
     }
   });
 
   it('lets anonymous callers into a @Public route, but still refuses a bad token there', async () => {
     await expect(guard.canActivate(contextFor(Routes, routes.open, { headers: {} }))).resolves.toBe(true);
-    await expect(guard.canActivate(contextFor(Routes, routes.open, { headers: { authorization: 'Bearer bad' } }))).rejects.toThrow(
-      UnauthorizedException,
-    );
+    await expect(
+      guard.canActivate(contextFor(Routes, routes.open, { headers: { authorization: 'Bearer bad' } })),
+    ).rejects.toThrow(UnauthorizedException);
   });
 });

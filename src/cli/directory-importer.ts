@@ -111,7 +111,12 @@ export class DirectoryImporter {
     return { files, failures };
   }
 
-  async run(files: FoundFile[], scanFailures: ImportFailure[], options: ImportOptions, progress: ProgressBar): Promise<ImportSummary> {
+  async run(
+    files: FoundFile[],
+    scanFailures: ImportFailure[],
+    options: ImportOptions,
+    progress: ProgressBar,
+  ): Promise<ImportSummary> {
     const started = Date.now();
     const summary: ImportSummary = {
       files: files.length,
@@ -201,7 +206,9 @@ export class DirectoryImporter {
 
     // New content, or content whose media file is in the trash: sent and recorded like an upload would be.
     progress.addTotalBytes(file.size);
-    const folderPath = [options.folder, dirname(file.relativePath).split(sep).join('/')].filter((p) => p && p !== '.').join('/');
+    const folderPath = [options.folder, dirname(file.relativePath).split(sep).join('/')]
+      .filter((p) => p && p !== '.')
+      .join('/');
     // Counted on the way through, without a 'data' listener on the file: that would start the flow before the
     // upload path attaches its own listeners, and the bytes read in between would be lost.
     const source = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
@@ -291,7 +298,9 @@ function titleFrom(path: string): string {
   const name = basename(path);
   const dot = name.lastIndexOf('.');
   const stem = (dot > 0 ? name.slice(0, dot) : name).trim();
-  return Array.from(stem || name).slice(0, 255).join('');
+  return Array.from(stem || name)
+    .slice(0, 255)
+    .join('');
 }
 
 function errorMessage(error: unknown): string {

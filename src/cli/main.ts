@@ -102,11 +102,16 @@ async function importCommand(
     const stopListening = onSignals(() => importer.interrupt());
     let summary: ImportSummary;
     try {
-      summary = await importer.run(files, failures, {
-        approve: options.approve ?? false,
-        folder: options.folder ?? '',
-        uploader,
-      }, progress);
+      summary = await importer.run(
+        files,
+        failures,
+        {
+          approve: options.approve ?? false,
+          folder: options.folder ?? '',
+          uploader,
+        },
+        progress,
+      );
     } finally {
       progress.stop();
       stopListening();
@@ -114,7 +119,8 @@ async function importCommand(
 
     emit(options, summary, describeImport(summary, options.approve ?? false));
     if (!options.json) {
-      for (const failure of summary.failures) process.stderr.write(`failed: ${failure.path}: ${failure.code} ${failure.message}\n`);
+      for (const failure of summary.failures)
+        process.stderr.write(`failed: ${failure.path}: ${failure.code} ${failure.message}\n`);
     }
     if (summary.interrupted) return ExitCode.Interrupted;
     return summary.failed > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
@@ -135,10 +141,9 @@ function describeImport(summary: ImportSummary, approve: boolean): string {
 }
 
 async function findUser(dataSource: DataSource, email: string): Promise<AuthenticatedUser> {
-  const [user] = await dataSource.query<AuthenticatedUser[]>(
-    `SELECT id, email, role FROM users WHERE email_key = $1`,
-    [emailKeyOf(email)],
-  );
+  const [user] = await dataSource.query<AuthenticatedUser[]>(`SELECT id, email, role FROM users WHERE email_key = $1`, [
+    emailKeyOf(email),
+  ]);
   if (!user) throw new CliError(`No user with email ${email} (create one with: mediavault users:create ${email})`);
   return user;
 }
@@ -156,7 +161,8 @@ async function searchCheckCommand(options: GlobalOptions & { repair?: boolean })
     const describe = (report: SearchIndexReport) =>
       `missing terms ${report.missingTerms}, stale terms ${report.staleTerms}, ` +
       `miscounted counters ${report.miscountedCounters}`;
-    const clean = (report: SearchIndexReport) => report.missingTerms + report.staleTerms + report.miscountedCounters === 0;
+    const clean = (report: SearchIndexReport) =>
+      report.missingTerms + report.staleTerms + report.miscountedCounters === 0;
     const text = options.repair
       ? clean(found)
         ? 'search index: right, nothing to repair'
@@ -164,7 +170,8 @@ async function searchCheckCommand(options: GlobalOptions & { repair?: boolean })
       : `search index: ${clean(found) ? 'right' : describe(found)}`;
     emit(options, options.repair ? { found, after } : found, text);
     if (!options.json && !clean(after)) {
-      for (const drift of after.examples) process.stderr.write(`${drift.kind}: ${JSON.stringify(drift.term)} ${drift.mediaFileId ?? drift.counter}\n`);
+      for (const drift of after.examples)
+        process.stderr.write(`${drift.kind}: ${JSON.stringify(drift.term)} ${drift.mediaFileId ?? drift.counter}\n`);
     }
     return clean(after) ? ExitCode.Ok : ExitCode.Failure;
   });
@@ -175,9 +182,11 @@ async function jobCommand(job: MaintenanceJob, options: GlobalOptions): Promise<
     const jobs = app.get(MaintenanceJobs);
     let progress: ProgressBar | undefined;
     if (job === 'verify-integrity') {
-      const [{ count, bytes }] = await app.get(DataSource).query<Array<{ count: number; bytes: string }>>(
-        `SELECT count(*)::int AS count, coalesce(sum(size), 0)::bigint AS bytes FROM stored_objects`,
-      );
+      const [{ count, bytes }] = await app
+        .get(DataSource)
+        .query<Array<{ count: number; bytes: string }>>(
+          `SELECT count(*)::int AS count, coalesce(sum(size), 0)::bigint AS bytes FROM stored_objects`,
+        );
       progress = new ProgressBar(!options.json, 'objects', count, Number(bytes));
     }
     let lastBytes = 0;
@@ -346,7 +355,8 @@ async function main(argv: string[]): Promise<void> {
       code = error.exitCode;
     } else {
       process.stderr.write(`mediavault: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      if (json) process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
+      if (json)
+        process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
       code = ExitCode.Failure;
     }
   }

@@ -61,9 +61,10 @@ describe('toFieldErrors', () => {
 describe('createValidationPipe', () => {
   it('throws VALIDATION_FAILED listing the offending fields, unknown ones included', async () => {
     const pipe = createValidationPipe();
-    const failure = await pipe
-      .transform({ title: '', extra: 1 }, { type: 'body', metatype: Approval })
-      .then(() => undefined, (error: unknown) => error);
+    const failure = await pipe.transform({ title: '', extra: 1 }, { type: 'body', metatype: Approval }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(ValidationFailedException);
     const { code, details } = failure as ValidationFailedException;
     expect(code).toBe('VALIDATION_FAILED');

@@ -1,4 +1,10 @@
-import { Injectable, ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError } from '@nestjs/common';
+import {
+  Injectable,
+  ValidationPipe,
+  type ArgumentMetadata,
+  type PipeTransform,
+  type ValidationError,
+} from '@nestjs/common';
 import { ValidationFailedException } from './errors/domain.exception.js';
 
 /** Flattens class-validator's nested errors into `[{ field: 'approvals.0.title', errors: [...] }]`. */

@@ -54,8 +54,19 @@ describe('validateEnvironment', () => {
   });
 
   it('treats an empty value as unset for variables with a default too', () => {
-    const environment = validateEnvironment({ PORT: '', MAX_FILE_BYTES: '', S3_BUCKET: '', DATA_DIR: '', NODE_ENV: '' });
-    expect(environment).toMatchObject({ PORT: 3000, MAX_FILE_BYTES: 5_368_709_120, S3_BUCKET: 'mediavault', DATA_DIR: './.data' });
+    const environment = validateEnvironment({
+      PORT: '',
+      MAX_FILE_BYTES: '',
+      S3_BUCKET: '',
+      DATA_DIR: '',
+      NODE_ENV: '',
+    });
+    expect(environment).toMatchObject({
+      PORT: 3000,
+      MAX_FILE_BYTES: 5_368_709_120,
+      S3_BUCKET: 'mediavault',
+      DATA_DIR: './.data',
+    });
     expect(environment.NODE_ENV).toBe('development');
   });
 
@@ -91,17 +102,26 @@ describe('validateEnvironment', () => {
   });
 
   it('names DATABASE_URL when it is not a postgres URL', () => {
-    for (const url of ['mysql://user:pass@host:3306/db', 'not a url', 'postgres://host:5432', 'postgres://host/db name']) {
+    for (const url of [
+      'mysql://user:pass@host:3306/db',
+      'not a url',
+      'postgres://host:5432',
+      'postgres://host/db name',
+    ]) {
       expect(offendingVariables({ DATABASE_URL: url })).toEqual(['DATABASE_URL']);
     }
-    expect(() => validateEnvironment({ DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/mv?sslmode=require' })).not.toThrow();
+    expect(() =>
+      validateEnvironment({ DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/mv?sslmode=require' }),
+    ).not.toThrow();
   });
 
   it('requires S3_ACCESS_KEY and S3_SECRET_KEY when S3_ENDPOINT is set', () => {
     const problems = problemsOf({ S3_ENDPOINT: 'http://127.0.0.1:9000' });
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['S3_ACCESS_KEY', 'S3_SECRET_KEY']);
     expect(problems.join('\n')).toMatch(/required when S3_ENDPOINT is set/);
-    expect(offendingVariables({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY: 'key' })).toEqual(['S3_SECRET_KEY']);
+    expect(offendingVariables({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY: 'key' })).toEqual([
+      'S3_SECRET_KEY',
+    ]);
   });
 
   it('does not require S3 keys for the embedded server (S3_ENDPOINT unset)', () => {
@@ -109,9 +129,9 @@ describe('validateEnvironment', () => {
   });
 
   it('refuses an S3_ENDPOINT or S3_PUBLIC_ENDPOINT with a path, and a malformed bucket name', () => {
-    expect(offendingVariables({ S3_ENDPOINT: 'http://minio:9000/bucket', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' })).toEqual([
-      'S3_ENDPOINT',
-    ]);
+    expect(
+      offendingVariables({ S3_ENDPOINT: 'http://minio:9000/bucket', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' }),
+    ).toEqual(['S3_ENDPOINT']);
     expect(offendingVariables({ S3_PUBLIC_ENDPOINT: 'ftp://files' })).toEqual(['S3_PUBLIC_ENDPOINT']);
     expect(offendingVariables({ S3_BUCKET: 'Not_A_Bucket' })).toEqual(['S3_BUCKET']);
   });
@@ -132,6 +152,8 @@ describe('validateEnvironment', () => {
   it('reports every offending variable at once, in a message that names them', () => {
     const env = { NODE_ENV: 'production', DATABASE_URL: 'nope', PORT: '-1' };
     expect(offendingVariables(env).sort()).toEqual(['DATABASE_URL', 'JWT_SECRET', 'PORT']);
-    expect(() => validateEnvironment(env)).toThrow(/Invalid configuration:[\s\S]*DATABASE_URL[\s\S]*PORT|PORT[\s\S]*DATABASE_URL/);
+    expect(() => validateEnvironment(env)).toThrow(
+      /Invalid configuration:[\s\S]*DATABASE_URL[\s\S]*PORT|PORT[\s\S]*DATABASE_URL/,
+    );
   });
 });

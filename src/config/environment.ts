@@ -319,7 +319,17 @@ export class InvalidConfigurationError extends Error {
 /** Validates the process environment; throws an error naming every offending variable. */
 export function validateEnvironment(env: Record<string, string | undefined>): Environment {
   const known = Object.fromEntries(
-    Object.keys(new Environment()).concat(['DATABASE_URL', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_REGION', 'S3_PUBLIC_ENDPOINT', 'ADMIN_PASSWORD', 'JWT_SECRET'])
+    Object.keys(new Environment())
+      .concat([
+        'DATABASE_URL',
+        'S3_ENDPOINT',
+        'S3_ACCESS_KEY',
+        'S3_SECRET_KEY',
+        'S3_REGION',
+        'S3_PUBLIC_ENDPOINT',
+        'ADMIN_PASSWORD',
+        'JWT_SECRET',
+      ])
       // Empty counts as unset everywhere (`PORT=` in .env, `${VAR:-}` in compose): the default applies.
       .filter((key) => env[key] !== undefined && env[key] !== '')
       .map((key) => [key, env[key]]),

@@ -29,7 +29,12 @@ describe('network lists', () => {
       'https://app.example.com',
       'http://localhost:5173',
     ]);
-    for (const bad of ['https://app.example.com/', 'app.example.com', 'ftp://x.example.com', 'https://a.example.com/path']) {
+    for (const bad of [
+      'https://app.example.com/',
+      'app.example.com',
+      'ftp://x.example.com',
+      'https://a.example.com/path',
+    ]) {
       expect(() => parseCorsOrigins(bad)).toThrow(/not an origin/);
     }
   });
@@ -51,7 +56,9 @@ describe('network lists', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(InvalidConfigurationError);
       const problems = (error as InvalidConfigurationError).problems;
-      expect(problems).toContainEqual(expect.stringMatching(/^METRICS_ALLOWED_IPS: "10\.0\.0\.0\/40" has an invalid prefix length/));
+      expect(problems).toContainEqual(
+        expect.stringMatching(/^METRICS_ALLOWED_IPS: "10\.0\.0\.0\/40" has an invalid prefix length/),
+      );
       expect(problems).toContainEqual(expect.stringMatching(/^CORS_ORIGINS: "nope" is not an origin/));
       expect(problems).toContainEqual(expect.stringMatching(/^LOGIN_RATE_LIMIT: /));
     }

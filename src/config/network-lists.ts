@@ -78,7 +78,10 @@ function splitList(value: string): string[] {
 }
 
 /** class-validator decorator: the value must be accepted by `parse`; the message names what is wrong. */
-export function ParsesWith(parse: (value: string) => unknown, validationOptions?: ValidationOptions): PropertyDecorator {
+export function ParsesWith(
+  parse: (value: string) => unknown,
+  validationOptions?: ValidationOptions,
+): PropertyDecorator {
   return ValidateBy(
     {
       name: 'parsesWith',

@@ -87,7 +87,9 @@ async function generate(url: string, name: string): Promise<void> {
     }
     const timestamp = Date.now();
     const file = join(migrationsDirectory(), `${timestamp}-${name}.ts`);
-    await writeFile(file, migrationSource(`${name}${timestamp}`, upQueries, [...downQueries].reverse()), { flag: 'wx' });
+    await writeFile(file, migrationSource(`${name}${timestamp}`, upQueries, [...downQueries].reverse()), {
+      flag: 'wx',
+    });
     logger.log(`Wrote ${relative(process.cwd(), file)} (${upQueries.length} statements): review it before committing`);
     logger.warn(
       `${drops} of the statements drop something. The entities do not describe every part of the schema ` +
@@ -155,8 +157,13 @@ ${statements(down, false)}
 /** One statement; in `up`, one that drops something is flagged, because most of those are the generator's noise. */
 function statementLines({ query, parameters }: SqlStatement, flagDrops: boolean): string {
   const sql = query.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${');
-  const call = parameters?.length ? `await queryRunner.query(\`${sql}\`, ${JSON.stringify(parameters)});` : `await queryRunner.query(\`${sql}\`);`;
-  const flag = flagDrops && /\bDROP\b/i.test(query) ? '    // REVIEW: drops something; keep only if your change really removes it\n' : '';
+  const call = parameters?.length
+    ? `await queryRunner.query(\`${sql}\`, ${JSON.stringify(parameters)});`
+    : `await queryRunner.query(\`${sql}\`);`;
+  const flag =
+    flagDrops && /\bDROP\b/i.test(query)
+      ? '    // REVIEW: drops something; keep only if your change really removes it\n'
+      : '';
   return `${flag}    ${call}`;
 }
 

@@ -111,11 +111,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await removeStalePidFile(dataDir);
 
   const flags = [
-    '-c', 'listen_addresses=127.0.0.1',
+    '-c',
+    'listen_addresses=127.0.0.1',
     // TCP only: no socket file in /tmp to go stale or collide with another cluster.
-    '-c', 'unix_socket_directories=',
+    '-c',
+    'unix_socket_directories=',
     // Messages in English whatever the machine's locale, so failures quoted from the log are readable.
-    '-c', 'lc_messages=C',
+    '-c',
+    'lc_messages=C',
     ...(fsync ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
   ];
 

@@ -84,8 +84,16 @@ interface S3rverStore {
   putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5?: string): Promise<void>;
   getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<S3rverObject | null>;
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
-  putPart(bucket: string, uploadId: string, partNumber: number | string, content: Readable): Promise<{ size: number; md5: string }>;
-  listObjects(bucket: string, options: { encodingType?: string }): Promise<{ objects: S3rverObject[]; commonPrefixes: string[] }>;
+  putPart(
+    bucket: string,
+    uploadId: string,
+    partNumber: number | string,
+    content: Readable,
+  ): Promise<{ size: number; md5: string }>;
+  listObjects(
+    bucket: string,
+    options: { encodingType?: string },
+  ): Promise<{ objects: S3rverObject[]; commonPrefixes: string[] }>;
   listBuckets(): Promise<Array<{ name: string }>>;
 }
 
@@ -105,7 +113,10 @@ interface S3rverAccount {
 
 const require = createRequire(import.meta.url);
 const S3rver = require('@20minutes/s3rver') as new (options: Record<string, unknown>) => S3rverApp;
-const S3Error = require('@20minutes/s3rver/lib/models/error.js') as new (code: string, message?: string) => S3ErrorInstance;
+const S3Error = require('@20minutes/s3rver/lib/models/error.js') as new (
+  code: string,
+  message?: string,
+) => S3ErrorInstance;
 const { DUMMY_ACCOUNT: S3RVER_ACCOUNT } = require('@20minutes/s3rver/lib/models/account.js') as {
   DUMMY_ACCOUNT: S3rverAccount;
 };
@@ -443,11 +454,17 @@ function verifySignature(
     const time = parseAmzDate(amzDate);
     if (time === undefined) return { code: 'AccessDenied', message: 'A valid x-amz-date header is required.' };
     if (Math.abs(now - time) > MAX_CLOCK_SKEW_MS) {
-      return { code: 'RequestTimeTooSkewed', message: 'The difference between the request time and the current time is too large.' };
+      return {
+        code: 'RequestTimeTooSkewed',
+        message: 'The difference between the request time and the current time is too large.',
+      };
     }
   } else if (param('X-Amz-Algorithm') !== undefined) {
     if (param('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') {
-      return { code: 'AuthorizationQueryParametersError', message: 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256".' };
+      return {
+        code: 'AuthorizationQueryParametersError',
+        message: 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256".',
+      };
     }
     credential = param('X-Amz-Credential') ?? '';
     signedHeaders = param('X-Amz-SignedHeaders') ?? '';
@@ -476,7 +493,9 @@ function verifySignature(
   const headerNames = signedHeaders.split(';');
   if (!headerNames.includes('host')) return { code: 'AccessDenied', message: 'The host header must be signed.' };
 
-  const canonicalHeaders = headerNames.map((name) => `${name}:${(headerOf(req, name) ?? '').trim().replace(/ +/g, ' ')}\n`);
+  const canonicalHeaders = headerNames.map(
+    (name) => `${name}:${(headerOf(req, name) ?? '').trim().replace(/ +/g, ' ')}\n`,
+  );
   const canonicalUri = rawPath
     .split('/')
     .map((segment) => uriEscape(decodeURIComponent(segment)))
@@ -501,7 +520,10 @@ function verifySignature(
   const expected = createHmac('sha256', signingKey).update(stringToSign).digest();
   const provided = Buffer.from(signature, 'hex');
   if (provided.length !== expected.length || !timingSafeEqual(provided, expected)) {
-    return { code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided.' };
+    return {
+      code: 'SignatureDoesNotMatch',
+      message: 'The request signature we calculated does not match the signature you provided.',
+    };
   }
   return undefined;
 }
@@ -577,7 +599,12 @@ function makeStoreSafe(store: S3rverStore, directory: string): void {
     const end = Math.min(options.end ?? Number.POSITIVE_INFINITY, size - 1);
     const satisfiable = Number.isSafeInteger(start) && start >= 0 && start < size && end >= start;
     // s3rver's controller answers InvalidRange for a ranged object without content.
-    const object = new S3Object(bucket, key, satisfiable ? await openStream(objectPath, { start, end }) : null, metadata);
+    const object = new S3Object(
+      bucket,
+      key,
+      satisfiable ? await openStream(objectPath, { start, end }) : null,
+      metadata,
+    );
     object.range = { start, end };
     return object;
   };
@@ -642,7 +669,10 @@ async function writeVerified(content: Readable | Buffer | null, path: string): P
   const md5Digest = md5.digest();
   if (typeof expectedSha256 === 'string' && SHA256_HEX.test(expectedSha256)) {
     if (sha256.digest('hex') !== expectedSha256.toLowerCase()) {
-      throw s3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+      throw s3Error(
+        'XAmzContentSHA256Mismatch',
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+      );
     }
   }
   if (typeof expectedMd5 === 'string' && md5Digest.toString('base64') !== expectedMd5) {

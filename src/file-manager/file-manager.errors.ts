@@ -180,8 +180,12 @@ export class MediaUrlExpiredException extends DomainException {
 /** The multipart body carries more parts than one upload request may: the request is refused whole. */
 export class TooManyPartsException extends DomainException {
   constructor(kind: 'fields' | 'files', max: number) {
-    super('TOO_MANY_PARTS', `An upload request carries at most ${max} ${kind === 'fields' ? 'text fields' : 'file parts'}`, {
-      [kind === 'fields' ? 'maxFields' : 'maxFileParts']: max,
-    });
+    super(
+      'TOO_MANY_PARTS',
+      `An upload request carries at most ${max} ${kind === 'fields' ? 'text fields' : 'file parts'}`,
+      {
+        [kind === 'fields' ? 'maxFields' : 'maxFileParts']: max,
+      },
+    );
   }
 }

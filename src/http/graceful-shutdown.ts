@@ -34,7 +34,8 @@ export class HttpDrainer {
     for (const response of this.inFlight) if (!response.headersSent) response.setHeader('Connection', 'close');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    if (this.inFlight.size > 0) logger?.log(`Waiting for ${this.inFlight.size} in-flight request(s), up to ${timeoutMs / 1000} s`);
+    if (this.inFlight.size > 0)
+      logger?.log(`Waiting for ${this.inFlight.size} in-flight request(s), up to ${timeoutMs / 1000} s`);
 
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) {

@@ -19,7 +19,10 @@ export interface GracefulShutdown {
  * Nest's own `enableShutdownHooks` is not used: it closes the application — database included — while requests
  * are still being served, then re-raises the signal (exit code 143).
  */
-export function installGracefulShutdown(options: { logger: LoggerService; afterClose?: () => Promise<void> }): GracefulShutdown {
+export function installGracefulShutdown(options: {
+  logger: LoggerService;
+  afterClose?: () => Promise<void>;
+}): GracefulShutdown {
   let app: NestExpressApplication | undefined;
   let drainer: HttpDrainer | undefined;
   let timeoutMs = 0;

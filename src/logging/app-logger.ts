@@ -99,7 +99,11 @@ export class AppLogger implements LoggerService {
     if (!logger.isLevelEnabled(level)) return;
     const rest = [...params];
     let context: string | undefined;
-    if (rest.length > 0 && typeof rest[rest.length - 1] === 'string' && !(mayHaveStack && rest.length === 1 && looksLikeStack(rest[0]))) {
+    if (
+      rest.length > 0 &&
+      typeof rest[rest.length - 1] === 'string' &&
+      !(mayHaveStack && rest.length === 1 && looksLikeStack(rest[0]))
+    ) {
       context = rest.pop() as string;
     }
     const stack = mayHaveStack && typeof rest[0] === 'string' ? (rest.shift() as string) : undefined;

@@ -54,7 +54,16 @@ export class JobRunsRepository {
     await this.dataSource.query(
       `INSERT INTO job_runs (job, instance_id, started_at, finished_at, duration_ms, outcome, counts, error)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
-      [run.job, run.instanceId, run.startedAt, run.finishedAt, durationMs, run.outcome, JSON.stringify(run.counts), run.error ?? null],
+      [
+        run.job,
+        run.instanceId,
+        run.startedAt,
+        run.finishedAt,
+        durationMs,
+        run.outcome,
+        JSON.stringify(run.counts),
+        run.error ?? null,
+      ],
     );
     // Trimmed per outcome, so frequent skips (every other instance, every tick) never push the last real run out.
     await this.dataSource.query(
@@ -81,7 +90,8 @@ export class JobRunsRepository {
     const summaries = new Map<string, { lastRun: JobRunView | null; outcomes: Record<JobOutcome, number> }>();
     const entry = (job: string) => {
       let summary = summaries.get(job);
-      if (!summary) summaries.set(job, (summary = { lastRun: null, outcomes: { succeeded: 0, failed: 0, skipped: 0 } }));
+      if (!summary)
+        summaries.set(job, (summary = { lastRun: null, outcomes: { succeeded: 0, failed: 0, skipped: 0 } }));
       return summary;
     };
     for (const row of latest) entry(row.job).lastRun = toView(row);

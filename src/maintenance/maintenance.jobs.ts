@@ -76,7 +76,9 @@ export class MaintenanceJobs {
     try {
       outcome = await tryWithAdvisoryLock(this.dataSource, JOB_LOCKS[job], () => this.execute(job, options));
     } catch (error) {
-      this.logger.error(`Job ${job} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      this.logger.error(
+        `Job ${job} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
       await this.record(job, startedAt, 'failed', {}, describeFailure(error, this.instanceId));
       throw error;
     }

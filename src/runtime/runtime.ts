@@ -88,7 +88,12 @@ export async function prepareRuntime(
       env.S3_ACCESS_KEY = s3.accessKey;
       env.S3_SECRET_KEY = s3.secretKey;
       env.S3_REGION ??= s3.region;
-      published.storage = { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region };
+      published.storage = {
+        endpoint: s3.endpoint,
+        accessKey: s3.accessKey,
+        secretKey: s3.secretKey,
+        region: s3.region,
+      };
       logger.log(`Storage: embedded S3 server at ${s3.endpoint}, objects in ${join(dataDir, 'objects')}`);
     } else {
       logger.log(`Storage: external S3 at ${initial.S3_ENDPOINT}, bucket ${initial.S3_BUCKET}`);
@@ -135,7 +140,8 @@ async function readPublishedServices(dataDir: string): Promise<PublishedServices
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(services.pid) || services.pid === process.pid || !isProcessAlive(services.pid)) return undefined;
+  if (!Number.isInteger(services.pid) || services.pid === process.pid || !isProcessAlive(services.pid))
+    return undefined;
   return services;
 }
 

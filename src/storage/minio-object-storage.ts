@@ -11,7 +11,11 @@ import {
   type PutOptions,
   type StoredObjectInfo,
 } from './object-storage.js';
-import { ObjectNotFoundException, RangeNotSatisfiableException, StorageUnavailableException } from './storage.errors.js';
+import {
+  ObjectNotFoundException,
+  RangeNotSatisfiableException,
+  StorageUnavailableException,
+} from './storage.errors.js';
 
 export interface MinioObjectStorageOptions {
   /** `http(s)://host:port` the server talks to. */
@@ -75,7 +79,12 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
     const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     const protocol = endpoint.useSSL ? https : http;
     this.agent = new protocol.Agent({ keepAlive: true, maxSockets: 64 });
-    const common = { accessKey: options.accessKey, secretKey: options.secretKey, region: options.region, pathStyle: true };
+    const common = {
+      accessKey: options.accessKey,
+      secretKey: options.secretKey,
+      region: options.region,
+      pathStyle: true,
+    };
     this.client = new Client({
       ...common,
       ...endpoint,
@@ -144,7 +153,10 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
       // No Content-MD5: on plain HTTP the client signs the payload's SHA-256 (which the server verifies), and on
       // HTTPS TLS protects it; another full pass over every byte would only cost throughput.
       const { etag } = await this.storageCall('putStream', key, () =>
-        this.client.uploadPart({ bucketName: this.bucket, objectName: key, uploadID: id, partNumber: part, headers: {} }, bytes),
+        this.client.uploadPart(
+          { bucketName: this.bucket, objectName: key, uploadID: id, partNumber: part, headers: {} },
+          bytes,
+        ),
       );
       parts[part - 1] = { part, etag };
     };
@@ -211,7 +223,15 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
   }
 
   async getStream(key: string, range?: ByteRange): Promise<Readable> {
-    if (range && !(Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end) && range.start >= 0 && range.end >= range.start)) {
+    if (
+      range &&
+      !(
+        Number.isSafeInteger(range.start) &&
+        Number.isSafeInteger(range.end) &&
+        range.start >= 0 &&
+        range.end >= range.start
+      )
+    ) {
       throw new RangeError('A byte range needs integers with 0 <= start <= end');
     }
     let response: IncomingMessage;
@@ -228,7 +248,11 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
     }
     if (range && response.statusCode !== 206) {
       response.destroy();
-      throw this.unavailable('getStream', key, new Error(`Expected 206 for a range request, got ${response.statusCode}`));
+      throw this.unavailable(
+        'getStream',
+        key,
+        new Error(`Expected 206 for a range request, got ${response.statusCode}`),
+      );
     }
     // The body may be read slowly (a browser on a slow link pauses it): the idle timeout is for the server, not for
     // our reader. A connection lost mid-body still ends the stream with StorageUnavailableException.
@@ -261,7 +285,12 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
       );
       for (const item of page.objects) {
         if (item.name === undefined) continue; // a common prefix, only listed with a delimiter
-        yield { key: item.name, size: item.size ?? 0, etag: item.etag ?? '', lastModified: item.lastModified ?? new Date(0) };
+        yield {
+          key: item.name,
+          size: item.size ?? 0,
+          etag: item.etag ?? '',
+          lastModified: item.lastModified ?? new Date(0),
+        };
       }
       const last = page.objects.at(-1)?.name;
       if (!page.isTruncated || last === undefined) return;
@@ -307,7 +336,9 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
   private unavailable(operation: string, key: string | undefined, error: unknown): StorageUnavailableException {
     if (error instanceof StorageUnavailableException) return error;
     this.onUnavailable?.(operation);
-    this.logger.warn(`Storage ${operation} failed (${this.bucket}${key === undefined ? '' : `/${key}`}): ${describe(error)}`);
+    this.logger.warn(
+      `Storage ${operation} failed (${this.bucket}${key === undefined ? '' : `/${key}`}): ${describe(error)}`,
+    );
     return new StorageUnavailableException({ cause: error });
   }
 }

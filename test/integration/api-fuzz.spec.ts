@@ -38,7 +38,9 @@ interface SchemaProperty {
 }
 interface OpenApiOperation {
   parameters?: Array<{ name: string; in: string; schema?: SchemaProperty }>;
-  requestBody?: { content?: Record<string, { schema?: { $ref?: string; properties?: Record<string, SchemaProperty> } }> };
+  requestBody?: {
+    content?: Record<string, { schema?: { $ref?: string; properties?: Record<string, SchemaProperty> } }>;
+  };
 }
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
@@ -67,8 +69,12 @@ function operationsOf(document: OpenApiDocument): Operation[] {
         queryParams: parameters.filter((p) => p.in === 'query').map((p) => p.name),
         numericQueryParams: parameters.filter((p) => p.in === 'query' && isNumeric(p.schema)).map((p) => p.name),
         bodyFields: Object.keys(properties),
-        numericBodyFields: Object.entries(properties).filter(([, property]) => isNumeric(property)).map(([name]) => name),
-        plausible: Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, plausibleValue(name, property)])),
+        numericBodyFields: Object.entries(properties)
+          .filter(([, property]) => isNumeric(property))
+          .map(([name]) => name),
+        plausible: Object.fromEntries(
+          Object.entries(properties).map(([name, property]) => [name, plausibleValue(name, property)]),
+        ),
         hasBody: Boolean(operation.requestBody),
       });
     }
@@ -135,7 +141,12 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
 /** Raw JSON text (so that `__proto__` is a key on the wire, not a prototype here). */
 function bodyArbitrary(fields: string[], plausible: Record<string, unknown> = {}): fc.Arbitrary<string> {
   const knownKeys = fields.length ? fc.constantFrom(...fields) : fc.constant('title');
-  const key = fc.oneof(knownKeys, knownKeys, fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'prototype'));
+  const key = fc.oneof(
+    knownKeys,
+    knownKeys,
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom('__proto__', 'constructor', 'prototype'),
+  );
   const objectBody = fc.dictionary(key, junk, { maxKeys: 6 }).map((entries) => JSON.stringify(entries));
   const pollution = fc
     .tuple(fc.constantFrom('__proto__', 'constructor'), knownKeys, junk)
@@ -146,14 +157,12 @@ function bodyArbitrary(fields: string[], plausible: Record<string, unknown> = {}
     );
   // Every documented field plausible but one wrong, or one missing: gets past the easy refusals.
   const almostValid = fields.length
-    ? fc
-        .tuple(fc.constantFrom(...fields), fc.option(junk, { freq: 3 }))
-        .map(([field, value]) => {
-          const body: Record<string, unknown> = { ...plausible };
-          if (value === null) delete body[field];
-          else body[field] = value;
-          return JSON.stringify(body);
-        })
+    ? fc.tuple(fc.constantFrom(...fields), fc.option(junk, { freq: 3 })).map(([field, value]) => {
+        const body: Record<string, unknown> = { ...plausible };
+        if (value === null) delete body[field];
+        else body[field] = value;
+        return JSON.stringify(body);
+      })
     : objectBody;
   return fc.oneof(
     objectBody,
@@ -168,7 +177,9 @@ function bodyArbitrary(fields: string[], plausible: Record<string, unknown> = {}
     fc.constant(JSON.stringify({ deep: JSON.parse('['.repeat(400) + ']'.repeat(400)) })),
     fc.constant(DEEP_JSON),
     // Numbers as they are on the wire: JSON.stringify could not write these.
-    fc.tuple(knownKeys, fc.constantFrom(...OUT_OF_RANGE_NUMBERS)).map(([field, number]) => `{${JSON.stringify(field)}:${number}}`),
+    fc
+      .tuple(knownKeys, fc.constantFrom(...OUT_OF_RANGE_NUMBERS))
+      .map(([field, number]) => `{${JSON.stringify(field)}:${number}}`),
   );
 }
 
@@ -180,14 +191,36 @@ function pathParamArbitrary(realIds: string[]): fc.Arbitrary<string> {
     fc.uuid(),
     fc.constantFrom(...realIds),
     fc.integer().map(String),
-    fc.constantFrom('a'.repeat(5000), '0'.repeat(64), 'null', '..', '%', '%00', '00000000-0000-0000-0000-00000000000g', '💥', 'ä'),
+    fc.constantFrom(
+      'a'.repeat(5000),
+      '0'.repeat(64),
+      'null',
+      '..',
+      '%',
+      '%00',
+      '00000000-0000-0000-0000-00000000000g',
+      '💥',
+      'ä',
+    ),
   );
 }
 
 function queryArbitrary(names: string[]): fc.Arbitrary<string> {
   const known = fc.constantFrom(...names, 'page', 'pageSize', 'ordering', 'q', 'status', 'olderThanDays', 'inline');
   const value = fc.oneof(
-    fc.constantFrom('-1', '0', '1000', '99999999999999999999', '1e3', '1.5', 'NaN', '', 'true', '-createdAt', 'password'),
+    fc.constantFrom(
+      '-1',
+      '0',
+      '1000',
+      '99999999999999999999',
+      '1e3',
+      '1.5',
+      'NaN',
+      '',
+      'true',
+      '-createdAt',
+      'password',
+    ),
     fc.constantFrom(...OUT_OF_RANGE_NUMBERS),
     fc.string({ maxLength: 30 }),
     fc.string({ unit: 'grapheme', maxLength: 10 }),
@@ -198,16 +231,25 @@ function queryArbitrary(names: string[]): fc.Arbitrary<string> {
     // The same parameter twice (an array), nested brackets, an unknown parameter.
     fc.tuple(known, value, value).map(([k, a, b]) => `${k}=${encodeURIComponent(a)}&${k}=${encodeURIComponent(b)}`),
     fc.tuple(known, value).map(([k, v]) => `${k}[$gt]=${encodeURIComponent(v)}&${k}[]=1`),
-    fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), value).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`),
+    fc
+      .tuple(fc.string({ minLength: 1, maxLength: 10 }), value)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`),
   );
-  return fc.oneof(fc.constant(''), fc.array(pair, { minLength: 1, maxLength: 5 }).map((pairs) => pairs.join('&')));
+  return fc.oneof(
+    fc.constant(''),
+    fc.array(pair, { minLength: 1, maxLength: 5 }).map((pairs) => pairs.join('&')),
+  );
 }
 
 // --- the spec -------------------------------------------------------------------------------------------------------
 
 describe('every endpoint fuzzed with invalid input', () => {
   let operations: Operation[] = [];
-  const auths: Record<'admin' | 'member' | 'anonymous', string | undefined> = { admin: undefined, member: undefined, anonymous: undefined };
+  const auths: Record<'admin' | 'member' | 'anonymous', string | undefined> = {
+    admin: undefined,
+    member: undefined,
+    anonymous: undefined,
+  };
   const realIds: string[] = [];
   let memberEmail = '';
   const statuses = new Map<string, Map<number, number>>();
@@ -225,15 +267,28 @@ describe('every endpoint fuzzed with invalid input', () => {
     await trash(t, auths.admin, trashed.mediaId);
     const pending = await upload(t, member.auth, content());
     const tag = await t.http.post('/api/tags').set('Authorization', auths.admin).send({ name: 'fuzz tag' });
-    const collection = await t.http.post('/api/collections').set('Authorization', auths.admin).send({ title: 'Fuzz collection' });
-    realIds.push(active.mediaId, trashed.mediaId, pending.pendingFile!.id, member.id, tag.body.id, collection.body.id, 'collect-garbage');
+    const collection = await t.http
+      .post('/api/collections')
+      .set('Authorization', auths.admin)
+      .send({ title: 'Fuzz collection' });
+    realIds.push(
+      active.mediaId,
+      trashed.mediaId,
+      pending.pendingFile!.id,
+      member.id,
+      tag.body.id,
+      collection.body.id,
+      'collect-garbage',
+    );
 
     const documentResponse = await t.http.get('/api/docs-json');
     expect(documentResponse.status).toBe(200);
     operations = operationsOf(documentResponse.body as OpenApiDocument);
   });
   afterAll(async () => {
-    const lines = [...statuses].map(([endpoint, counts]) => `${endpoint}: ${[...counts].map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    const lines = [...statuses].map(
+      ([endpoint, counts]) => `${endpoint}: ${[...counts].map(([s, n]) => `${s}×${n}`).join(' ')}`,
+    );
     console.log(`fuzzed ${statuses.size} endpoints (${RUNS} runs each)\n${lines.join('\n')}`);
   });
 
@@ -241,7 +296,12 @@ describe('every endpoint fuzzed with invalid input', () => {
     // A sanity floor: the contract's endpoints are all documented (auth, users, uploads, pending, files, trash,
     // usages, tags, collections, operations).
     expect(operations.length).toBeGreaterThanOrEqual(35);
-    for (const expected of ['post /api/auth/login', 'post /api/pending/{id}/approve', 'patch /api/files/{id}', 'post /api/uploads/check']) {
+    for (const expected of [
+      'post /api/auth/login',
+      'post /api/pending/{id}/approve',
+      'patch /api/files/{id}',
+      'post /api/uploads/check',
+    ]) {
       expect(operations.map((o) => `${o.method} ${o.path}`)).toContain(expected);
     }
   });
@@ -260,7 +320,10 @@ describe('every endpoint fuzzed with invalid input', () => {
         role: fc.constantFrom('admin' as const, 'admin' as const, 'member' as const, 'anonymous' as const),
         params: fc.tuple(...operation.pathParams.map(() => pathParamArbitrary(realIds))),
         query: queryArbitrary(operation.queryParams),
-        body: operation.method === 'get' || operation.method === 'delete' ? fc.option(bodyArbitrary([]), { freq: 4 }) : bodyArbitrary(operation.bodyFields, operation.plausible),
+        body:
+          operation.method === 'get' || operation.method === 'delete'
+            ? fc.option(bodyArbitrary([]), { freq: 4 })
+            : bodyArbitrary(operation.bodyFields, operation.plausible),
       });
       await fc.assert(
         fc.asyncProperty(input, async ({ role, params, query, body }) => {
@@ -315,7 +378,11 @@ describe('every endpoint fuzzed with invalid input', () => {
         let call = t.http[operation.method](path).set('Content-Type', 'application/json');
         if (auth) call = call.set('Authorization', auth);
         const response = await call.send(DEEP_JSON);
-        expect({ endpoint: `${operation.method} ${operation.path}`, status: response.status, code: response.body.code }).toEqual({
+        expect({
+          endpoint: `${operation.method} ${operation.path}`,
+          status: response.status,
+          code: response.body.code,
+        }).toEqual({
           endpoint: `${operation.method} ${operation.path}`,
           status: 400,
           code: 'BAD_REQUEST',
@@ -324,7 +391,7 @@ describe('every endpoint fuzzed with invalid input', () => {
     }
   });
 
-  it("answers out-of-range numbers with 400 naming the field, on every numeric query and body field", async () => {
+  it('answers out-of-range numbers with 400 naming the field, on every numeric query and body field', async () => {
     // A fresh session: the fuzzing above may have ended the earlier one (POST /api/auth/logout as the admin).
     const admin = await t.login(ADMIN_EMAIL, ADMIN_PASSWORD);
     const checked: string[] = [];
@@ -343,13 +410,22 @@ describe('every endpoint fuzzed with invalid input', () => {
           }
           const response = await call;
           const where = `${operation.method} ${operation.path} ${field.in} ${field.name}=${number}`;
-          expect({ where, status: response.status, code: response.body.code }).toEqual({ where, status: 400, code: 'VALIDATION_FAILED' });
-          expect({ where, fields: JSON.stringify(response.body.details) }).toEqual({ where, fields: expect.stringContaining(field.name) });
+          expect({ where, status: response.status, code: response.body.code }).toEqual({
+            where,
+            status: 400,
+            code: 'VALIDATION_FAILED',
+          });
+          expect({ where, fields: JSON.stringify(response.body.details) }).toEqual({
+            where,
+            fields: expect.stringContaining(field.name),
+          });
         }
         checked.push(`${operation.method} ${operation.path} ${field.name}`);
       }
     }
     // Floor: page/pageSize on every list, minSize/maxSize on the search, olderThanDays on emptying the trash.
-    expect(checked).toEqual(expect.arrayContaining(['get /api/files minSize', 'get /api/files maxSize', 'get /api/users page']));
+    expect(checked).toEqual(
+      expect.arrayContaining(['get /api/files minSize', 'get /api/files maxSize', 'get /api/users page']),
+    );
   });
 });

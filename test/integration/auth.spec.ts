@@ -16,7 +16,12 @@ function expectNoPasswordHash(body: unknown): void {
 
 function expectError(response: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
   expect(response.status).toBe(status);
-  expect(response.body).toMatchObject({ statusCode: status, code, error: expect.any(String), message: expect.any(String) });
+  expect(response.body).toMatchObject({
+    statusCode: status,
+    code,
+    error: expect.any(String),
+    message: expect.any(String),
+  });
 }
 
 describe('auth and users', () => {
@@ -31,21 +36,34 @@ describe('auth and users', () => {
         tokenType: 'Bearer',
         expiresIn: 3600,
         refreshToken: expect.any(String),
-        user: { id: expect.any(String), email: ADMIN_EMAIL, name: 'admin', role: 'admin', disabled: false, createdAt: expect.any(String) },
+        user: {
+          id: expect.any(String),
+          email: ADMIN_EMAIL,
+          name: 'admin',
+          role: 'admin',
+          disabled: false,
+          createdAt: expect.any(String),
+        },
       });
       expect(new Date(response.body.user.createdAt).toISOString()).toBe(response.body.user.createdAt);
       expectNoPasswordHash(response.body.user);
     });
 
     it('matches the email whatever its case and surrounding spaces', async () => {
-      const response = await t.http.post('/api/auth/login').send({ email: `  ${ADMIN_EMAIL.toUpperCase()} `, password: ADMIN_PASSWORD });
+      const response = await t.http
+        .post('/api/auth/login')
+        .send({ email: `  ${ADMIN_EMAIL.toUpperCase()} `, password: ADMIN_PASSWORD });
       expect(response.status).toBe(200);
       expect(response.body.user.email).toBe(ADMIN_EMAIL);
     });
 
     it('gives the same 401 INVALID_CREDENTIALS for a wrong password and an unknown email', async () => {
-      const wrongPassword = await t.http.post('/api/auth/login').send({ email: ADMIN_EMAIL, password: 'not-the-password' });
-      const unknownEmail = await t.http.post('/api/auth/login').send({ email: 'nobody@test.local', password: ADMIN_PASSWORD });
+      const wrongPassword = await t.http
+        .post('/api/auth/login')
+        .send({ email: ADMIN_EMAIL, password: 'not-the-password' });
+      const unknownEmail = await t.http
+        .post('/api/auth/login')
+        .send({ email: 'nobody@test.local', password: ADMIN_PASSWORD });
       expectError(wrongPassword, 401, 'INVALID_CREDENTIALS');
       expectError(unknownEmail, 401, 'INVALID_CREDENTIALS');
       const { requestId: _a, ...first } = wrongPassword.body;
@@ -110,7 +128,9 @@ describe('auth and users', () => {
       expect(Object.keys(response.body).sort()).toEqual(USER_KEYS);
       expect(response.body).toMatchObject({ email: 'Created.User@Test.Local', role: 'member' });
       expectNoPasswordHash(response.body);
-      const login = await t.http.post('/api/auth/login').send({ email: 'created.user@test.local', password: 'created-password' });
+      const login = await t.http
+        .post('/api/auth/login')
+        .send({ email: 'created.user@test.local', password: 'created-password' });
       expect(login.status).toBe(200);
       expect(login.body.user.id).toBe(response.body.id);
     });
@@ -121,12 +141,18 @@ describe('auth and users', () => {
       expect((await t.http.post('/api/users').set('Authorization', admin).send(body)).status).toBe(201);
       expectError(await t.http.post('/api/users').set('Authorization', admin).send(body), 409, 'EMAIL_TAKEN');
       expectError(
-        await t.http.post('/api/users').set('Authorization', admin).send({ ...body, email: 'TWICE@Test.Local' }),
+        await t.http
+          .post('/api/users')
+          .set('Authorization', admin)
+          .send({ ...body, email: 'TWICE@Test.Local' }),
         409,
         'EMAIL_TAKEN',
       );
       expectError(
-        await t.http.post('/api/users').set('Authorization', admin).send({ ...body, email: ADMIN_EMAIL.toUpperCase() }),
+        await t.http
+          .post('/api/users')
+          .set('Authorization', admin)
+          .send({ ...body, email: ADMIN_EMAIL.toUpperCase() }),
         409,
         'EMAIL_TAKEN',
       );
@@ -136,7 +162,10 @@ describe('auth and users', () => {
       const admin = await t.adminAuth();
       const responses = await Promise.all(
         ['race@test.local', 'RACE@test.local', 'Race@Test.Local'].map((email) =>
-          t.http.post('/api/users').set('Authorization', admin).send({ email, password: 'race-password', role: 'member' }),
+          t.http
+            .post('/api/users')
+            .set('Authorization', admin)
+            .send({ email, password: 'race-password', role: 'member' }),
         ),
       );
       expect(responses.map((response) => response.status).sort()).toEqual([201, 409, 409]);
@@ -149,7 +178,9 @@ describe('auth and users', () => {
         .set('Authorization', admin)
         .send({ email: 'not-an-email', password: 'short', role: 'owner', isAdmin: true });
       expectError(response, 400, 'VALIDATION_FAILED');
-      const fields = (response.body.details.fields as Array<{ field: string; errors: string[] }>).map(({ field }) => field).sort();
+      const fields = (response.body.details.fields as Array<{ field: string; errors: string[] }>)
+        .map(({ field }) => field)
+        .sort();
       expect(fields).toEqual(['email', 'isAdmin', 'password', 'role']);
     });
 
@@ -158,7 +189,9 @@ describe('auth and users', () => {
       const body = { email: 'sneaky@test.local', password: 'sneaky-password', role: 'admin' };
       expectError(await t.http.post('/api/users').set('Authorization', member.auth).send(body), 403, 'FORBIDDEN');
       expectError(await t.http.post('/api/users').send(body), 401, 'UNAUTHORIZED');
-      const [{ count }] = await t.get(DataSource).query(`SELECT count(*)::int AS count FROM users WHERE email = $1`, [body.email]);
+      const [{ count }] = await t
+        .get(DataSource)
+        .query(`SELECT count(*)::int AS count FROM users WHERE email = $1`, [body.email]);
       expect(count).toBe(0);
     });
   });
@@ -206,7 +239,10 @@ describe('auth and users', () => {
       expect(new Set(seen).size).toBe(total);
       expect(seen.length).toBe(total);
 
-      const beyond = await t.http.get('/api/users').query({ page: totalPages + 1, pageSize }).set('Authorization', admin);
+      const beyond = await t.http
+        .get('/api/users')
+        .query({ page: totalPages + 1, pageSize })
+        .set('Authorization', admin);
       expect(beyond.body).toMatchObject({ results: [], count: total, hasNext: false, hasPrevious: true });
     });
 

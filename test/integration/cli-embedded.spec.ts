@@ -76,9 +76,14 @@ beforeAll(async () => {
   let output = '';
   server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<never>((_, reject) => server!.on('exit', (code) => reject(new Error(`server exited (${code}):\n${output}`))));
+  const exited = new Promise<never>((_, reject) =>
+    server!.on('exit', (code) => reject(new Error(`server exited (${code}):\n${output}`))),
+  );
   await Promise.race([
-    waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/api/health`)).status === 200, 'the server to be healthy'),
+    waitUntil(
+      async () => (await fetch(`http://127.0.0.1:${port}/api/health`)).status === 200,
+      'the server to be healthy',
+    ),
     exited,
   ]);
 });
@@ -94,7 +99,11 @@ afterAll(async () => {
 describe('the CLI beside a server on the same embedded DATA_DIR', () => {
   it('uses the running server’s database and storage', async () => {
     const services = JSON.parse(readFileSync(published(), 'utf8')) as { pid: number; database: { url: string } };
-    expect(services).toMatchObject({ pid: server!.pid, database: { url: expect.any(String) }, storage: { endpoint: expect.any(String) } });
+    expect(services).toMatchObject({
+      pid: server!.pid,
+      database: { url: expect.any(String) },
+      storage: { endpoint: expect.any(String) },
+    });
 
     const created = await cli(['users:create', 'attached@test.local', '--role', 'member', '--json', '--verbose'], {
       MEDIAVAULT_PASSWORD: 'attached-password-1',

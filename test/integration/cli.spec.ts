@@ -38,7 +38,7 @@ function launch(args: string[], env: Record<string, string> = {}) {
 
 const cli = async (args: string[], env?: Record<string, string>) => {
   const result = await launch(args, env).done;
-  if (process.env.DEBUG_CLI) console.log(args.join(" "), result.code, result.stdout, result.stderr);
+  if (process.env.DEBUG_CLI) console.log(args.join(' '), result.code, result.stdout, result.stderr);
   return result;
 };
 
@@ -140,7 +140,12 @@ describe('mediavault CLI', () => {
 
       const again = await cli(['import', tree, '--approve', '--json']);
       expect(again.code).toBe(0);
-      expect(again.json).toMatchObject({ imported: 0, approved: 0, skipped: 4, skippedBy: { exists: 3, duplicate: 1 } });
+      expect(again.json).toMatchObject({
+        imported: 0,
+        approved: 0,
+        skipped: 4,
+        skippedBy: { exists: 3, duplicate: 1 },
+      });
       expect(await query(`SELECT id FROM media_files`)).toHaveLength(3);
     });
 
@@ -209,11 +214,15 @@ describe('mediavault CLI', () => {
       expect(created.stdout).not.toContain('editor-password-1');
       expect(JSON.stringify(created.json)).not.toMatch(/hash/i);
 
-      const taken = await cli(['users:create', 'EDITOR@test.local', '--json'], { MEDIAVAULT_PASSWORD: 'editor-password-1' });
+      const taken = await cli(['users:create', 'EDITOR@test.local', '--json'], {
+        MEDIAVAULT_PASSWORD: 'editor-password-1',
+      });
       expect(taken.code).toBe(1);
       expect(taken.stderr).toMatch(/already exists/);
 
-      expect((await cli(['users:create', 'x@test.local', '--role', 'owner'], { MEDIAVAULT_PASSWORD: 'long-enough-1' })).code).toBe(2);
+      expect(
+        (await cli(['users:create', 'x@test.local', '--role', 'owner'], { MEDIAVAULT_PASSWORD: 'long-enough-1' })).code,
+      ).toBe(2);
       // No password anywhere and no terminal to ask on.
       expect((await cli(['users:create', 'y@test.local'])).code).toBe(2);
     });
@@ -240,7 +249,10 @@ describe('mediavault CLI', () => {
         `SELECT term, media_file_id FROM media_search_terms WHERE term NOT LIKE ':%' ORDER BY term LIMIT 1`,
       );
       expect(victim).toBeDefined();
-      await query(`DELETE FROM media_search_terms WHERE term = $1 AND media_file_id = $2`, [victim.term, victim.media_file_id]);
+      await query(`DELETE FROM media_search_terms WHERE term = $1 AND media_file_id = $2`, [
+        victim.term,
+        victim.media_file_id,
+      ]);
       await query(
         `INSERT INTO media_search_terms
            (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)
@@ -281,7 +293,13 @@ describe('mediavault CLI', () => {
       const stored = (await query(`SELECT hash FROM stored_objects`)).length;
       const verify = await cli(['verify', '--json']);
       expect(verify.code).toBe(0);
-      expect(verify.json).toMatchObject({ job: 'verify-integrity', checked: stored, ok: stored, missing: 0, corrupt: 0 });
+      expect(verify.json).toMatchObject({
+        job: 'verify-integrity',
+        checked: stored,
+        ok: stored,
+        missing: 0,
+        corrupt: 0,
+      });
 
       const expire = await cli(['expire-pending', '--json']);
       expect(expire.code).toBe(0);

@@ -111,10 +111,12 @@ describe('storage failing', () => {
     await drainDeletions(t);
     const queued = await t
       .get(DataSource)
-      .query<
-        Array<{ object_key: string; attempts: number }>
-      >(`SELECT object_key, attempts, last_error FROM storage_deletions ORDER BY id`);
-    expect(queued.map((row) => row.object_key).sort()).toEqual([fileObject!.objectKey, pendingObject!.objectKey].sort());
+      .query<Array<{ object_key: string; attempts: number }>>(
+        `SELECT object_key, attempts, last_error FROM storage_deletions ORDER BY id`,
+      );
+    expect(queued.map((row) => row.object_key).sort()).toEqual(
+      [fileObject!.objectKey, pendingObject!.objectKey].sort(),
+    );
     expect(queued.every((row) => row.attempts >= 1)).toBe(true);
 
     await storage.restart();
@@ -179,7 +181,9 @@ describe('storage failing', () => {
     }
     const rows = await t.get(DataSource).query(`SELECT id, deleted_at FROM media_files WHERE hash = $1`, [file.hash]);
     expect(rows).toEqual([{ id: file.mediaId, deleted_at: expect.any(Date) }]);
-    expect((await t.http.get(`/api/pending/${again.pendingFile!.id}`).set('Authorization', admin)).body.status).toBe('pending');
+    expect((await t.http.get(`/api/pending/${again.pendingFile!.id}`).set('Authorization', admin)).body.status).toBe(
+      'pending',
+    );
     expect((await approve(t, admin, again.pendingFile!.id, { title: 'Now' })).status).toBe(201);
   });
 });

@@ -48,9 +48,9 @@ describe('atomic file hash handling (the seed cases)', () => {
     expect(approved.body.mediaFile.id).not.toBe(first.mediaId);
     expect(approved.body.mediaFile.originalFilename).toBe('report-v2.txt');
     expect(await mediaRows(first.hash)).toBe(1);
-    expect((await t.http.get(`/api/trash`).set('Authorization', admin)).body.results.map((f: { id: string }) => f.id)).not.toContain(
-      first.mediaId,
-    );
+    expect(
+      (await t.http.get(`/api/trash`).set('Authorization', admin)).body.results.map((f: { id: string }) => f.id),
+    ).not.toContain(first.mediaId);
   });
 
   it('cannot create a duplicate active file', async () => {
@@ -91,7 +91,9 @@ describe('atomic file hash handling (the seed cases)', () => {
     expect(await count(t, `SELECT 1 FROM stored_objects WHERE hash = $1`, [file.hash])).toBe(1);
     expect(await count(t, `SELECT 1 FROM storage_deletions`)).toBe(0);
     // Exactly one object per stored content: the duplicate upload's copy is gone.
-    const storedKeys = await t.get(DataSource).query<Array<{ object_key: string }>>(`SELECT object_key FROM stored_objects`);
+    const storedKeys = await t
+      .get(DataSource)
+      .query<Array<{ object_key: string }>>(`SELECT object_key FROM stored_objects`);
     expect(keys.sort()).toEqual(storedKeys.map((row) => row.object_key).sort());
   });
 
@@ -103,7 +105,10 @@ describe('atomic file hash handling (the seed cases)', () => {
     const other = await createMediaFile(t, admin, content(), { title: 'Other', slug: 'taken-slug' });
 
     // Fails before anything is written: an unknown tag.
-    const unknownTag = await approve(t, admin, again.pendingFile!.id, { title: 'New', tagIds: ['00000000-0000-4000-8000-000000000000'] });
+    const unknownTag = await approve(t, admin, again.pendingFile!.id, {
+      title: 'New',
+      tagIds: ['00000000-0000-4000-8000-000000000000'],
+    });
     expect(unknownTag.status).toBe(400);
     expect(unknownTag.body.code).toBe('UNKNOWN_TAGS');
     // Fails after the trashed file was hard-deleted inside the transaction: the slug is taken.
@@ -112,7 +117,9 @@ describe('atomic file hash handling (the seed cases)', () => {
     expect(slugTaken.body.code).toBe('SLUG_TAKEN');
 
     // Everything is as before: the trashed file is still in the trash, the pending file still pending.
-    const trashed = await t.get(DataSource).query(`SELECT id, deleted_at FROM media_files WHERE hash = $1`, [file.hash]);
+    const trashed = await t
+      .get(DataSource)
+      .query(`SELECT id, deleted_at FROM media_files WHERE hash = $1`, [file.hash]);
     expect(trashed).toHaveLength(1);
     expect(trashed[0].id).toBe(file.mediaId);
     expect(trashed[0].deleted_at).not.toBeNull();
@@ -126,8 +133,12 @@ describe('atomic file hash handling (the seed cases)', () => {
   });
 
   it('pending file approve with soft deleted hash', async () => {
-    const tag = await t.get(DataSource).query(`INSERT INTO tags (name, slug) VALUES ('old-tag', 'old-tag') RETURNING id`);
-    const newTag = await t.get(DataSource).query(`INSERT INTO tags (name, slug) VALUES ('new-tag', 'new-tag') RETURNING id`);
+    const tag = await t
+      .get(DataSource)
+      .query(`INSERT INTO tags (name, slug) VALUES ('old-tag', 'old-tag') RETURNING id`);
+    const newTag = await t
+      .get(DataSource)
+      .query(`INSERT INTO tags (name, slug) VALUES ('new-tag', 'new-tag') RETURNING id`);
     const bytes = content();
     const file = await createMediaFile(t, admin, bytes, { title: 'Old', tagIds: [tag[0].id], accessLevel: 'public' });
     await t.get(DataSource).query(`UPDATE media_files SET download_count = 7 WHERE id = $1`, [file.mediaId]);

@@ -42,7 +42,9 @@ describe('core invariants across two instances (same database, same bucket)', ()
   const upload = (t: TestApp, content: Buffer, auth = admin): Promise<Response> =>
     Promise.resolve(t.http.post('/api/uploads').set('Authorization', auth).attach('files', content, 'file.txt'));
   const approve = (t: TestApp, pendingId: string): Promise<Response> =>
-    Promise.resolve(t.http.post(`/api/pending/${pendingId}/approve`).set('Authorization', admin).send({ title: 'Raced' }));
+    Promise.resolve(
+      t.http.post(`/api/pending/${pendingId}/approve`).set('Authorization', admin).send({ title: 'Raced' }),
+    );
   const reject = (t: TestApp, pendingId: string): Promise<Response> =>
     Promise.resolve(t.http.post(`/api/pending/${pendingId}/reject`).set('Authorization', admin).send({}));
   const trash = (t: TestApp, mediaId: string): Promise<Response> =>
@@ -189,28 +191,33 @@ describe('core invariants across two instances (same database, same bucket)', ()
     await invariantsHold('after unforced purge vs re-upload');
   });
 
-  it.each(bothOrders('restore', 'purge'))('trash restore on A vs purge on B (%s first): exactly one wins', async (first, second) => {
-    const { hash, mediaId } = await mediaFile(`restore-purge-${first}`, true);
-    const barrier = await holdContentLock(database.url, hash);
-    const outcome = await raceInOrder(
-      database.url,
-      barrier,
-      { restore: () => restore(a, mediaId), purge: () => purge(b, mediaId) },
-      [first, second],
-    );
-    const winner = {
-      restore: { restore: 200, purge: 404, activeRows: 1, rows: 1, contentKept: true },
-      purge: { restore: 404, purge: 204, activeRows: 0, rows: 0, contentKept: false },
-    }[first];
-    expect({
-      restore: outcome.restore.status,
-      purge: outcome.purge.status,
-      activeRows: await count(`SELECT count(*)::int AS n FROM media_files WHERE id = $1 AND deleted_at IS NULL`, [mediaId]),
-      rows: await count(`SELECT count(*)::int AS n FROM media_files WHERE id = $1`, [mediaId]),
-      contentKept: (await contentRow(hash)) !== undefined,
-    }).toEqual(winner);
-    await invariantsHold(`restore vs purge, ${first} first`);
-  });
+  it.each(bothOrders('restore', 'purge'))(
+    'trash restore on A vs purge on B (%s first): exactly one wins',
+    async (first, second) => {
+      const { hash, mediaId } = await mediaFile(`restore-purge-${first}`, true);
+      const barrier = await holdContentLock(database.url, hash);
+      const outcome = await raceInOrder(
+        database.url,
+        barrier,
+        { restore: () => restore(a, mediaId), purge: () => purge(b, mediaId) },
+        [first, second],
+      );
+      const winner = {
+        restore: { restore: 200, purge: 404, activeRows: 1, rows: 1, contentKept: true },
+        purge: { restore: 404, purge: 204, activeRows: 0, rows: 0, contentKept: false },
+      }[first];
+      expect({
+        restore: outcome.restore.status,
+        purge: outcome.purge.status,
+        activeRows: await count(`SELECT count(*)::int AS n FROM media_files WHERE id = $1 AND deleted_at IS NULL`, [
+          mediaId,
+        ]),
+        rows: await count(`SELECT count(*)::int AS n FROM media_files WHERE id = $1`, [mediaId]),
+        contentKept: (await contentRow(hash)) !== undefined,
+      }).toEqual(winner);
+      await invariantsHold(`restore vs purge, ${first} first`);
+    },
+  );
 
   it.each([
     ['new content', false],
@@ -222,7 +229,9 @@ describe('core invariants across two instances (same database, same bucket)', ()
     if (alreadyStored) pendingId = (await upload(a, content)).body.results[0].pendingFile.id;
     // The upload has written its object and dropped its claim (uncommitted) when it meets the barrier; GC then
     // finds the object unreferenced and must wait for the upload's commit before judging it.
-    const barrier = alreadyStored ? await holdContentLock(database.url, hash) : await holdNewContent(database.url, hash);
+    const barrier = alreadyStored
+      ? await holdContentLock(database.url, hash)
+      : await holdNewContent(database.url, hash);
     const [uploaded, collected] = await runInOrder(
       database.url,
       barrier,
@@ -258,7 +267,9 @@ describe('core invariants across two instances (same database, same bucket)', ()
     const gone = async (hash: string, objectKey: string) => {
       expect(await contentRow(hash)).toBeUndefined();
       expect(await storage.stat(objectKey)).toBeNull();
-      expect(await count(`SELECT count(*)::int AS n FROM storage_deletions WHERE object_key = $1`, [objectKey])).toBe(0);
+      expect(await count(`SELECT count(*)::int AS n FROM storage_deletions WHERE object_key = $1`, [objectKey])).toBe(
+        0,
+      );
     };
 
     const rejected = await pendingFile('freed-by-reject');

@@ -47,8 +47,10 @@ describe('races on one content, forced in both orders', () => {
     member = await t.createUser('member');
   });
 
-  const uploadRequest = (auth: string, bytes: Buffer, name = 'f.txt') => () =>
-    t.http.post('/api/uploads').set('Authorization', auth).attach('files', bytes, name);
+  const uploadRequest =
+    (auth: string, bytes: Buffer, name = 'f.txt') =>
+    () =>
+      t.http.post('/api/uploads').set('Authorization', auth).attach('files', bytes, name);
 
   /** What an upload that stored `bytes` under `objectKey` asks HashCleanupService to record. */
   const storedUpload = (bytes: Buffer, objectKey: string, originalFilename = 'late.txt') => ({
@@ -68,7 +70,12 @@ describe('races on one content, forced in both orders', () => {
     it('new content: one pending file, one stored object, whichever wins', async () => {
       const bytes = content();
       const barrier = await holdNewContent(t.databaseUrl, sha256(bytes));
-      const [a, b] = await runInOrder(t.databaseUrl, barrier, uploadRequest(admin, bytes, 'a.txt'), uploadRequest(member.auth, bytes, 'b.txt'));
+      const [a, b] = await runInOrder(
+        t.databaseUrl,
+        barrier,
+        uploadRequest(admin, bytes, 'a.txt'),
+        uploadRequest(member.auth, bytes, 'b.txt'),
+      );
       expect([a.status, b.status]).toEqual([201, 201]);
       const statuses = [a.body.results[0].status, b.body.results[0].status].sort();
       expect(statuses).toEqual(['pending', 'pending_updated']);
@@ -111,17 +118,20 @@ describe('races on one content, forced in both orders', () => {
     );
   });
 
-  it.each(bothOrders('A', 'B'))('two approvals of one pending file (%s first): exactly one wins', async (first, second) => {
-    const pending = await upload(t, admin, content());
-    const barrier = await holdContentLock(t.databaseUrl, pending.hash);
-    const approveAs = (title: string) => () => approve(t, admin, pending.pendingFile!.id, { title });
-    const [won, lost] = await runInOrder(t.databaseUrl, barrier, approveAs(first), approveAs(second));
-    expect(won.status).toBe(201);
-    expect(lost.status).toBe(409);
-    expect(lost.body.code).toBe('NOT_PENDING');
-    expect(won.body.mediaFile.title).toBe(first);
-    expect(await count(t, `SELECT 1 FROM media_files WHERE hash = $1`, [pending.hash])).toBe(1);
-  });
+  it.each(bothOrders('A', 'B'))(
+    'two approvals of one pending file (%s first): exactly one wins',
+    async (first, second) => {
+      const pending = await upload(t, admin, content());
+      const barrier = await holdContentLock(t.databaseUrl, pending.hash);
+      const approveAs = (title: string) => () => approve(t, admin, pending.pendingFile!.id, { title });
+      const [won, lost] = await runInOrder(t.databaseUrl, barrier, approveAs(first), approveAs(second));
+      expect(won.status).toBe(201);
+      expect(lost.status).toBe(409);
+      expect(lost.body.code).toBe('NOT_PENDING');
+      expect(won.body.mediaFile.title).toBe(first);
+      expect(await count(t, `SELECT 1 FROM media_files WHERE hash = $1`, [pending.hash])).toBe(1);
+    },
+  );
 
   describe('approve vs reject', () => {
     const winner = {
@@ -129,23 +139,28 @@ describe('races on one content, forced in both orders', () => {
       reject: { status: 200, mediaFiles: 0, contentKept: false },
     };
 
-    it.each(bothOrders('approve', 'reject'))('%s first: it wins, the %s is refused, the content follows', async (first, second) => {
-      const pending = await upload(t, admin, content());
-      const id = pending.pendingFile!.id;
-      const barrier = await holdContentLock(t.databaseUrl, pending.hash);
-      const outcome = await raceInOrder(
-        t.databaseUrl,
-        barrier,
-        { approve: () => approve(t, admin, id), reject: () => reject(t, admin, id) },
-        [first, second],
-      );
-      expect(outcome[first].status).toBe(winner[first].status);
-      expect(outcome[second].status).toBe(409);
-      expect(outcome[second].body.code).toBe('NOT_PENDING');
-      expect(await count(t, `SELECT 1 FROM media_files WHERE hash = $1`, [pending.hash])).toBe(winner[first].mediaFiles);
-      expect((await storedObjectOf(t, pending.hash)) !== undefined).toBe(winner[first].contentKept);
-      await expectInvariants(t);
-    });
+    it.each(bothOrders('approve', 'reject'))(
+      '%s first: it wins, the %s is refused, the content follows',
+      async (first, second) => {
+        const pending = await upload(t, admin, content());
+        const id = pending.pendingFile!.id;
+        const barrier = await holdContentLock(t.databaseUrl, pending.hash);
+        const outcome = await raceInOrder(
+          t.databaseUrl,
+          barrier,
+          { approve: () => approve(t, admin, id), reject: () => reject(t, admin, id) },
+          [first, second],
+        );
+        expect(outcome[first].status).toBe(winner[first].status);
+        expect(outcome[second].status).toBe(409);
+        expect(outcome[second].body.code).toBe('NOT_PENDING');
+        expect(await count(t, `SELECT 1 FROM media_files WHERE hash = $1`, [pending.hash])).toBe(
+          winner[first].mediaFiles,
+        );
+        expect((await storedObjectOf(t, pending.hash)) !== undefined).toBe(winner[first].contentKept);
+        await expectInvariants(t);
+      },
+    );
   });
 
   describe('purge vs re-upload', () => {
@@ -153,24 +168,27 @@ describe('races on one content, forced in both orders', () => {
     // file need the content, so the purge keeps it (the same object).
     const sameObject = { purge: false, upload: true };
 
-    it.each(bothOrders('purge', 'upload'))('%s first, then %s: the re-uploaded content is kept', async (first, second) => {
-      const file = await createMediaFile(t, admin);
-      await trash(t, admin, file.mediaId);
-      const before = await storedObjectOf(t, file.hash);
-      const barrier = await holdContentLock(t.databaseUrl, file.hash);
-      const outcome = await raceInOrder(
-        t.databaseUrl,
-        barrier,
-        { purge: () => purge(t, admin, file.mediaId), upload: uploadRequest(member.auth, file.bytes) },
-        [first, second],
-      );
-      expect(outcome.purge.status).toBe(204);
-      expect(outcome.upload.body.results[0].status).toBe('pending_updated');
-      const after = await storedObjectOf(t, file.hash);
-      expect(after).toBeDefined();
-      expect(after!.objectKey === before!.objectKey).toBe(sameObject[first]);
-      await expectInvariants(t);
-    });
+    it.each(bothOrders('purge', 'upload'))(
+      '%s first, then %s: the re-uploaded content is kept',
+      async (first, second) => {
+        const file = await createMediaFile(t, admin);
+        await trash(t, admin, file.mediaId);
+        const before = await storedObjectOf(t, file.hash);
+        const barrier = await holdContentLock(t.databaseUrl, file.hash);
+        const outcome = await raceInOrder(
+          t.databaseUrl,
+          barrier,
+          { purge: () => purge(t, admin, file.mediaId), upload: uploadRequest(member.auth, file.bytes) },
+          [first, second],
+        );
+        expect(outcome.purge.status).toBe(204);
+        expect(outcome.upload.body.results[0].status).toBe('pending_updated');
+        const after = await storedObjectOf(t, file.hash);
+        expect(after).toBeDefined();
+        expect(after!.objectKey === before!.objectKey).toBe(sameObject[first]);
+        await expectInvariants(t);
+      },
+    );
   });
 
   describe('purge vs restore', () => {
@@ -260,9 +278,11 @@ describe('races on one content, forced in both orders', () => {
       const session = await t.get(UploadSessionsService).open();
       session.close();
       await t.get(ObjectStorage).putStream(session.objectKey, Readable.from([bytes]));
-      await t.get(DataSource).query(`UPDATE upload_sessions SET touched_at = now() - interval '1 day' WHERE object_key = $1`, [
-        session.objectKey,
-      ]);
+      await t
+        .get(DataSource)
+        .query(`UPDATE upload_sessions SET touched_at = now() - interval '1 day' WHERE object_key = $1`, [
+          session.objectKey,
+        ]);
       const report = await t.get(ContentMaintenanceService).collectGarbage();
       expect(report.orphanObjectsQueued).toBe(1);
       expect(report.staleUploadSessions).toBe(1);

@@ -47,7 +47,12 @@ describe('core invariants under a randomized workload (one instance)', () => {
       batchSize: [3, 6],
       fullCheckEvery: 8,
       check: async (label, full) => {
-        const violations = await checkInvariants({ dataSource, storage, bucket: t.bucket, ...(full ? { apps: [t] } : {}) });
+        const violations = await checkInvariants({
+          dataSource,
+          storage,
+          bucket: t.bucket,
+          ...(full ? { apps: [t] } : {}),
+        });
         if (violations.length) throw new Error(`${label}: invariants violated\n${formatViolations(violations)}`);
       },
     });
@@ -74,12 +79,16 @@ describe('checkInvariants itself', () => {
     });
   const pendingContent = async (text: string) => {
     const admin = await t.adminAuth();
-    const response = await t.http.post('/api/uploads').set('Authorization', admin).attach('files', Buffer.from(text), 'f.txt');
+    const response = await t.http
+      .post('/api/uploads')
+      .set('Authorization', admin)
+      .attach('files', Buffer.from(text), 'f.txt');
     const [row] = await t
       .get(DataSource)
-      .query<
-        Array<{ objectKey: string; hash: string }>
-      >(`SELECT object_key AS "objectKey", hash FROM stored_objects WHERE hash = $1`, [response.body.results[0].hash]);
+      .query<Array<{ objectKey: string; hash: string }>>(
+        `SELECT object_key AS "objectKey", hash FROM stored_objects WHERE hash = $1`,
+        [response.body.results[0].hash],
+      );
     return row;
   };
 
@@ -97,20 +106,26 @@ describe('checkInvariants itself', () => {
     await storage.putStream(corrupt.objectKey, Readable.from([Buffer.from('other bytes')]));
     // Every recorded upload starts a background drain; one still running would carry out (and drop) the row below.
     await t.get(StorageDeletionQueue).settled();
-    await t.get(DataSource).query(`INSERT INTO storage_deletions (object_key, reason) VALUES ($1, 'orphan')`, [
-      doomed.objectKey,
-    ]);
+    await t
+      .get(DataSource)
+      .query(`INSERT INTO storage_deletions (object_key, reason) VALUES ($1, 'orphan')`, [doomed.objectKey]);
     const violations = await check(false);
     expect(violations).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ invariant: 'I1', hash: missing.hash, message: expect.stringContaining('missing') }),
-        expect.objectContaining({ invariant: 'I1', hash: corrupt.hash, message: expect.stringContaining('hashing to') }),
+        expect.objectContaining({
+          invariant: 'I1',
+          hash: corrupt.hash,
+          message: expect.stringContaining('hashing to'),
+        }),
         expect.objectContaining({ invariant: 'I1', hash: doomed.hash, message: expect.stringContaining('queued') }),
       ]),
     );
     // Repair for the next test: the record that needed the lost bytes goes.
     await t.get(DataSource).query(`DELETE FROM storage_deletions`);
-    await t.get(DataSource).query(`DELETE FROM pending_files WHERE hash = ANY($1::text[])`, [[missing.hash, corrupt.hash]]);
+    await t
+      .get(DataSource)
+      .query(`DELETE FROM pending_files WHERE hash = ANY($1::text[])`, [[missing.hash, corrupt.hash]]);
   });
 
   it('reports a second copy, a leftover claim and debris outside GC reach after collection (I3, I4)', async () => {
@@ -126,7 +141,11 @@ describe('checkInvariants itself', () => {
       expect.arrayContaining([
         expect.objectContaining({ invariant: 'I3', hash: content.hash }),
         expect.objectContaining({ invariant: 'I4', objectKey: 'elsewhere/debris' }),
-        expect.objectContaining({ invariant: 'I4', objectKey: 'objects/copy', message: expect.stringContaining('claim') }),
+        expect.objectContaining({
+          invariant: 'I4',
+          objectKey: 'objects/copy',
+          message: expect.stringContaining('claim'),
+        }),
       ]),
     );
   });
@@ -134,14 +153,29 @@ describe('checkInvariants itself', () => {
   it('reports unneeded content and a stuck deletion when collection left them (I4)', async () => {
     const dataSource = t.get(DataSource);
     const unneeded = sha256(Buffer.from('nobody needs this'));
-    await dataSource.query(`INSERT INTO stored_objects (hash, object_key, size) VALUES ($1, 'objects/unneeded', 1)`, [unneeded]);
+    await dataSource.query(`INSERT INTO stored_objects (hash, object_key, size) VALUES ($1, 'objects/unneeded', 1)`, [
+      unneeded,
+    ]);
     await dataSource.query(`INSERT INTO storage_deletions (object_key, reason) VALUES ('objects/stuck', 'orphan')`);
     // A collector that does nothing stands for one that failed: the leftovers must be reported.
-    const violations = await checkInvariants({ dataSource, storage: t.get(ObjectStorage), bucket: t.bucket, collect: async () => {} });
+    const violations = await checkInvariants({
+      dataSource,
+      storage: t.get(ObjectStorage),
+      bucket: t.bucket,
+      collect: async () => {},
+    });
     expect(violations).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ invariant: 'I4', hash: unneeded, message: expect.stringContaining('no record needs') }),
-        expect.objectContaining({ invariant: 'I4', objectKey: 'objects/stuck', message: expect.stringContaining('queued') }),
+        expect.objectContaining({
+          invariant: 'I4',
+          hash: unneeded,
+          message: expect.stringContaining('no record needs'),
+        }),
+        expect.objectContaining({
+          invariant: 'I4',
+          objectKey: 'objects/stuck',
+          message: expect.stringContaining('queued'),
+        }),
       ]),
     );
   });

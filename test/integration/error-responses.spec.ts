@@ -18,7 +18,12 @@ const ERROR_BODY_KEYS = new Set(['statusCode', 'error', 'code', 'message', 'deta
 function expectError(response: HttpResponse, status: number, code: string): void {
   expect(response.status).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/json/);
-  expect(response.body).toMatchObject({ statusCode: status, code, error: expect.any(String), message: expect.any(String) });
+  expect(response.body).toMatchObject({
+    statusCode: status,
+    code,
+    error: expect.any(String),
+    message: expect.any(String),
+  });
   for (const key of Object.keys(response.body)) expect(ERROR_BODY_KEYS).toContain(key);
   // The whole shape, every time: details is an object (possibly empty), never missing.
   expect(Object.keys(response.body).sort()).toEqual([...ERROR_BODY_KEYS].sort());
@@ -80,10 +85,16 @@ describe('error responses in the contract shape', () => {
     expectError(login, 400, 'BAD_REQUEST');
     expect(login.body.details).toEqual({ maxDepth: 32 });
     const collection = `{"title":"deep","description":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`;
-    const created = await t.http.post('/api/collections').set('Authorization', admin).set('Content-Type', 'application/json').send(collection);
+    const created = await t.http
+      .post('/api/collections')
+      .set('Authorization', admin)
+      .set('Content-Type', 'application/json')
+      .send(collection);
     expectError(created, 400, 'BAD_REQUEST');
     // Brackets inside strings are text, not nesting.
-    const bracketsInText = await t.http.post('/api/auth/login').send({ email: '['.repeat(300), password: '{'.repeat(300) });
+    const bracketsInText = await t.http
+      .post('/api/auth/login')
+      .send({ email: '['.repeat(300), password: '{'.repeat(300) });
     expectError(bracketsInText, 401, 'INVALID_CREDENTIALS');
   });
 
@@ -94,11 +105,17 @@ describe('error responses in the contract shape', () => {
       ['maxSize', '9007199254740992'],
       ['minSize', '1e400'],
     ]) {
-      const response = await t.http.get('/api/files').query({ [field]: value }).set('Authorization', admin);
+      const response = await t.http
+        .get('/api/files')
+        .query({ [field]: value })
+        .set('Authorization', admin);
       expectError(response, 400, 'VALIDATION_FAILED');
       expect(response.body.details).toEqual({ fields: [{ field, errors: expect.any(Array) }] });
     }
-    const largest = await t.http.get('/api/files').query({ maxSize: String(Number.MAX_SAFE_INTEGER) }).set('Authorization', admin);
+    const largest = await t.http
+      .get('/api/files')
+      .query({ maxSize: String(Number.MAX_SAFE_INTEGER) })
+      .set('Authorization', admin);
     expect(largest.status).toBe(200);
   });
 
@@ -139,14 +156,21 @@ describe('error responses in the contract shape', () => {
   });
 
   it('malformed JSON: 400 MALFORMED_JSON, without the parser message', async () => {
-    const response = await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send('{"email": "a@b", ');
+    const response = await t.http
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/json')
+      .send('{"email": "a@b", ');
     expectError(response, 400, 'MALFORMED_JSON');
     expectNothingInternal(response, 'Unexpected end', 'position');
   });
 
   it('payload too large: a JSON body over 1mb is 413 PAYLOAD_TOO_LARGE, even anonymously', async () => {
     const big = JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(1024 * 1024 + 1) });
-    expectError(await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send(big), 413, 'PAYLOAD_TOO_LARGE');
+    expectError(
+      await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send(big),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
     expectError(
       await t.http.post('/api/users').set('Authorization', admin).set('Content-Type', 'application/json').send(big),
       413,
@@ -154,7 +178,11 @@ describe('error responses in the contract shape', () => {
     );
     // Just under the limit is parsed (and then refused by validation: the password is too long).
     const under = JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(1000 * 1000) });
-    expectError(await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send(under), 400, 'VALIDATION_FAILED');
+    expectError(
+      await t.http.post('/api/auth/login').set('Content-Type', 'application/json').send(under),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   it('domain error: 409 EMAIL_TAKEN', async () => {
@@ -179,13 +207,20 @@ describe('error responses in the contract shape', () => {
     const response = await t.http.get('/api/users').set('Authorization', admin);
     expectError(response, 500, 'INTERNAL');
     // The details stay on the server, under the request id the client got.
-    expect(log).toHaveBeenCalledWith(expect.objectContaining({ requestId: response.body.requestId }), expect.stringContaining(secret));
+    expect(log).toHaveBeenCalledWith(
+      expect.objectContaining({ requestId: response.body.requestId }),
+      expect.stringContaining(secret),
+    );
     expect(response.body.error).toBe('Internal Server Error');
     expectNothingInternal(response, secret, 'mv-secret-bucket', 'objects/ab/cd');
   });
 
   it('a failed query: 500 INTERNAL without the SQL, its parameters or the driver message', async () => {
-    const failure = new QueryFailedError('SELECT * FROM "users" WHERE "id" = $1', ['leaked-parameter'], new Error('column "x" does not exist'));
+    const failure = new QueryFailedError(
+      'SELECT * FROM "users" WHERE "id" = $1',
+      ['leaked-parameter'],
+      new Error('column "x" does not exist'),
+    );
     jest.spyOn(t.get(UsersService), 'list').mockRejectedValueOnce(failure);
     silenceErrorLog();
     const response = await t.http.get('/api/users').set('Authorization', admin);
@@ -206,7 +241,11 @@ describe('error responses in the contract shape', () => {
     const malformed = await t.http.get('/api/pending/not-a-uuid').set('Authorization', admin);
     expectError(malformed, 400, malformed.body.code as string);
     expect(malformed.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { fields: [{ field: 'id' }] } });
-    expectError(await t.http.post('/api/trash/12345/restore').set('Authorization', admin), 400, malformed.body.code as string);
+    expectError(
+      await t.http.post('/api/trash/12345/restore').set('Authorization', admin),
+      400,
+      malformed.body.code as string,
+    );
     const unknown = await t.http.get('/api/pending/00000000-0000-4000-8000-000000000000').set('Authorization', admin);
     expectError(unknown, 404, 'NOT_FOUND');
   });
@@ -216,13 +255,23 @@ describe('error responses in the contract shape', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const raw = await rawExchange(port, `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      const raw = await rawExchange(
+        port,
+        `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      );
       const [head, body] = raw.split('\r\n\r\n');
       expect(head).toMatch(/^HTTP\/1\.1 431 /);
       const headers = Object.fromEntries(
-        head.split('\r\n').slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+        head
+          .split('\r\n')
+          .slice(1)
+          .map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
       );
-      expectError({ status: 431, body: JSON.parse(body) as Record<string, unknown>, headers }, 431, 'REQUEST_HEADERS_TOO_LARGE');
+      expectError(
+        { status: 431, body: JSON.parse(body) as Record<string, unknown>, headers },
+        431,
+        'REQUEST_HEADERS_TOO_LARGE',
+      );
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

@@ -21,7 +21,12 @@ import { holdContentLock, holdNewContent, waitForLockWaiters } from '../support/
 
 function expectErrorShape(response: { status: number; body: Record<string, unknown> }, code: string): void {
   expect(response.status).toBe(503);
-  expect(response.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', code, message: expect.any(String) });
+  expect(response.body).toMatchObject({
+    statusCode: 503,
+    error: 'Service Unavailable',
+    code,
+    message: expect.any(String),
+  });
   // Nothing internal leaks: no SQL, no driver message, no storage key.
   expect(JSON.stringify(response.body)).not.toMatch(/terminat|administrator|SELECT|INSERT|objects\/|stack|at \w+ \(/i);
 }
@@ -57,7 +62,10 @@ describe('the database connection killed in the middle of a transaction', () => 
    * Starts `operation` while `barrier` holds the lock it needs, sees it wait on the lock, kills its backend and
    * answers the HTTP response once the barrier is gone.
    */
-  async function killWhileWaiting<R>(barrier: { release(): Promise<void> }, operation: () => PromiseLike<R>): Promise<R> {
+  async function killWhileWaiting<R>(
+    barrier: { release(): Promise<void> },
+    operation: () => PromiseLike<R>,
+  ): Promise<R> {
     const answer = Promise.resolve(operation());
     answer.catch(() => undefined);
     try {
@@ -71,7 +79,9 @@ describe('the database connection killed in the middle of a transaction', () => 
 
   const expectServing = async () => {
     // The pool hands out working connections again: several queries in parallel, more than the one lost.
-    const answers = await Promise.all(Array.from({ length: 4 }, () => t.http.get('/api/pending').set('Authorization', admin)));
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => t.http.get('/api/pending').set('Authorization', admin)),
+    );
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
     expect((await t.http.get('/api/health')).status).toBe(200);
   };
@@ -84,15 +94,19 @@ describe('the database connection killed in the middle of a transaction', () => 
     expect(again.status).toBe('pending_updated');
 
     const barrier = await holdContentLock(t.databaseUrl, file.hash);
-    const response = await killWhileWaiting(barrier, () => approve(t, admin, again.pendingFile!.id, { title: 'Never' }));
+    const response = await killWhileWaiting(barrier, () =>
+      approve(t, admin, again.pendingFile!.id, { title: 'Never' }),
+    );
     expectErrorShape(response, 'DATABASE_UNAVAILABLE');
 
-    expect(await dataSource.query(`SELECT id, deleted_at IS NOT NULL AS trashed FROM media_files WHERE hash = $1`, [file.hash])).toEqual([
-      { id: file.mediaId, trashed: true },
-    ]);
-    expect(await dataSource.query(`SELECT status, media_file_id FROM pending_files WHERE id = $1`, [again.pendingFile!.id])).toEqual([
-      { status: 'pending', media_file_id: null },
-    ]);
+    expect(
+      await dataSource.query(`SELECT id, deleted_at IS NOT NULL AS trashed FROM media_files WHERE hash = $1`, [
+        file.hash,
+      ]),
+    ).toEqual([{ id: file.mediaId, trashed: true }]);
+    expect(
+      await dataSource.query(`SELECT status, media_file_id FROM pending_files WHERE id = $1`, [again.pendingFile!.id]),
+    ).toEqual([{ status: 'pending', media_file_id: null }]);
     expect(await count(t, `SELECT 1 FROM stored_objects WHERE hash = $1`, [file.hash])).toBe(1);
     await expectServing();
     await expectInvariants(t);
@@ -107,9 +121,9 @@ describe('the database connection killed in the middle of a transaction', () => 
     const response = await killWhileWaiting(barrier, () => reject(t, admin, pending.pendingFile!.id));
     expectErrorShape(response, 'DATABASE_UNAVAILABLE');
 
-    expect(await dataSource.query(`SELECT status, reason FROM pending_files WHERE id = $1`, [pending.pendingFile!.id])).toEqual([
-      { status: 'pending', reason: null },
-    ]);
+    expect(
+      await dataSource.query(`SELECT status, reason FROM pending_files WHERE id = $1`, [pending.pendingFile!.id]),
+    ).toEqual([{ status: 'pending', reason: null }]);
     expect(await count(t, `SELECT 1 FROM stored_objects WHERE hash = $1`, [pending.hash])).toBe(1);
     expect(await count(t, `SELECT 1 FROM storage_deletions`)).toBe(0);
     await expectServing();
@@ -125,9 +139,9 @@ describe('the database connection killed in the middle of a transaction', () => 
     const response = await killWhileWaiting(barrier, () => purge(t, admin, file.mediaId));
     expectErrorShape(response, 'DATABASE_UNAVAILABLE');
 
-    expect(await dataSource.query(`SELECT deleted_at IS NOT NULL AS trashed FROM media_files WHERE id = $1`, [file.mediaId])).toEqual([
-      { trashed: true },
-    ]);
+    expect(
+      await dataSource.query(`SELECT deleted_at IS NOT NULL AS trashed FROM media_files WHERE id = $1`, [file.mediaId]),
+    ).toEqual([{ trashed: true }]);
     expect(await count(t, `SELECT 1 FROM stored_objects WHERE hash = $1`, [file.hash])).toBe(1);
     await expectServing();
     await expectInvariants(t);
@@ -157,7 +171,8 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
   const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
 
   // The in-process instance's settings (JWT secret included: a token from one works on the other).
-  const childEnv = () => testAppEnv({ databaseUrl: t.databaseUrl, bucket: t.bucket, env: { ORPHAN_GRACE_MINUTES: '0' } });
+  const childEnv = () =>
+    testAppEnv({ databaseUrl: t.databaseUrl, bucket: t.bucket, env: { ORPHAN_GRACE_MINUTES: '0' } });
 
   /** An upload to `url` that sends half of its body and then waits: the server is streaming it when killed. */
   function halfSentUpload(url: string, auth: string, bytes: Buffer): { sent: Promise<void>; answer: Promise<unknown> } {
@@ -199,7 +214,9 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
     const admin = await t.adminAuth();
     const member = await t.createUser('member');
     const users = [admin, member.auth];
-    const contents = Array.from({ length: 10 }, (_, index) => Buffer.from(`ops-faults content ${index} ${randomBytes(6).toString('hex')}\n`));
+    const contents = Array.from({ length: 10 }, (_, index) =>
+      Buffer.from(`ops-faults content ${index} ${randomBytes(6).toString('hex')}\n`),
+    );
     const dataSource = t.get(DataSource);
 
     let child: ChildApp = await startChildApp(childEnv());
@@ -250,7 +267,10 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
         const id = pending.length ? pick(pending).id : undefined;
         name = 'expire';
         send = async () => {
-          if (id) await dataSource.query(`UPDATE pending_files SET expires_at = now() - interval '1 minute' WHERE id = $1`, [id]);
+          if (id)
+            await dataSource.query(`UPDATE pending_files SET expires_at = now() - interval '1 minute' WHERE id = $1`, [
+              id,
+            ]);
           return http.post('/api/admin/maintenance/expire-pending').set('Authorization', admin);
         };
       } else if (roll < 0.68) {
@@ -266,7 +286,8 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
       try {
         const response = await send();
         status = `${response.status}${response.body?.code ? ` ${response.body.code}` : ''}`;
-        if (response.status >= 500) throw new Error(`seed ${seed}: #${step} ${name} on ${target.name} answered ${status}`);
+        if (response.status >= 500)
+          throw new Error(`seed ${seed}: #${step} ${name} on ${target.name} answered ${status}`);
       } catch (error) {
         if (!(target.isChild && childDead) || /answered/.test(String(error))) throw error;
         status = 'NET';
@@ -275,13 +296,18 @@ describe('an instance SIGKILLed during a randomized workload, then restarted', (
       outcomes[key] = (outcomes[key] ?? 0) + 1;
     };
 
-    const batch = (from: number, size: number) => Promise.all(Array.from({ length: size }, (_, i) => operate(from + i)));
+    const batch = (from: number, size: number) =>
+      Promise.all(Array.from({ length: size }, (_, i) => operate(from + i)));
 
     let step = 0;
     for (let round = 0; round < 5; round += 1, step += 6) await batch(step, 6);
 
     // The kill: a big upload half streamed into the child, plus a batch of random operations in flight on both.
-    const big = halfSentUpload(child.url, admin, Buffer.alloc(6 * 1024 * 1024, `big ${randomBytes(4).toString('hex')}\n`));
+    const big = halfSentUpload(
+      child.url,
+      admin,
+      Buffer.alloc(6 * 1024 * 1024, `big ${randomBytes(4).toString('hex')}\n`),
+    );
     await big.sent;
     const inFlight = batch(step, 6);
     step += 6;

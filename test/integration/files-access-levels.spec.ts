@@ -32,7 +32,11 @@ describe('access levels on every read of a media file', () => {
     }
     // A usage on each, so the usage list has something to (not) show.
     for (const level of ['public', 'members', 'staff', 'private'] as const) {
-      await t.http.post(`/api/files/${files[level].id}/usages`).set('Authorization', auth.admin).send({ contentType: 'page', contentId: level }).expect(201);
+      await t.http
+        .post(`/api/files/${files[level].id}/usages`)
+        .set('Authorization', auth.admin)
+        .send({ contentType: 'page', contentId: level })
+        .expect(201);
     }
   });
 
@@ -61,19 +65,26 @@ describe('access levels on every read of a media file', () => {
     }
   });
 
-  it.each(['anonymous', 'another member', 'uploader', 'admin'] as const)('the list as %s holds exactly the readable files', async (caller) => {
-    const request = t.http.get('/api/files');
-    if (auth[caller]) request.set('Authorization', auth[caller]);
-    const response = await request.expect(200);
-    const expected = (['public', 'members', 'staff', 'private'] as const).filter((level) => MAY_READ[level].includes(caller));
-    expect(response.body.results.map((file: Json) => file.accessLevel).sort()).toEqual([...expected].sort());
-    expect(response.body.count).toBe(expected.length);
-  });
+  it.each(['anonymous', 'another member', 'uploader', 'admin'] as const)(
+    'the list as %s holds exactly the readable files',
+    async (caller) => {
+      const request = t.http.get('/api/files');
+      if (auth[caller]) request.set('Authorization', auth[caller]);
+      const response = await request.expect(200);
+      const expected = (['public', 'members', 'staff', 'private'] as const).filter((level) =>
+        MAY_READ[level].includes(caller),
+      );
+      expect(response.body.results.map((file: Json) => file.accessLevel).sort()).toEqual([...expected].sort());
+      expect(response.body.count).toBe(expected.length);
+    },
+  );
 
   it('answers 400 for a malformed id and 404 for an unknown one', async () => {
     for (const suffix of ['', '/download', '/content', '/usages']) {
       expect((await t.http.get(`/api/files/not-a-uuid${suffix}`).set('Authorization', auth.admin!)).status).toBe(400);
-      const unknown = await t.http.get(`/api/files/00000000-0000-4000-8000-000000000000${suffix}`).set('Authorization', auth.admin!);
+      const unknown = await t.http
+        .get(`/api/files/00000000-0000-4000-8000-000000000000${suffix}`)
+        .set('Authorization', auth.admin!);
       expect(unknown.status).toBe(404);
     }
     expect((await t.http.get('/api/files/by-slug/no-such-slug')).status).toBe(404);
@@ -82,13 +93,19 @@ describe('access levels on every read of a media file', () => {
   it('lists, in a visible file, only the collections the caller may see', async () => {
     const shared = await createCollection(t, { title: 'Shared album', accessLevel: 'public' });
     const hidden = await createCollection(t, { title: 'Admin private album', accessLevel: 'private' });
-    const file = await createMediaFile(t, { title: 'In two albums', accessLevel: 'public', collectionIds: [shared.id, hidden.id] });
+    const file = await createMediaFile(t, {
+      title: 'In two albums',
+      accessLevel: 'public',
+      collectionIds: [shared.id, hidden.id],
+    });
     const titlesOf = (view: Json) => view.collections.map((collection: Json) => collection.title);
     const views = async (authorization?: string) => {
       const detail = t.http.get(`/api/files/${file.id}`);
       const bySlug = t.http.get(`/api/files/by-slug/${file.slug}`);
       if (authorization) for (const request of [detail, bySlug]) request.set('Authorization', authorization);
-      const listed = (await listFiles(t, { q: 'albums' }, authorization)).results.find((row: Json) => row.id === file.id);
+      const listed = (await listFiles(t, { q: 'albums' }, authorization)).results.find(
+        (row: Json) => row.id === file.id,
+      );
       return [(await detail).body, (await bySlug).body, listed];
     };
     for (const view of await views()) expect(titlesOf(view)).toEqual(['Shared album']);
@@ -99,7 +116,13 @@ describe('access levels on every read of a media file', () => {
   it('hides trashed files from every read', async () => {
     const file = await createMediaFile(t, { title: 'Soon trashed', accessLevel: 'public' });
     await t.http.delete(`/api/files/${file.id}`).set('Authorization', auth.admin!).expect(204);
-    for (const path of [`/api/files/${file.id}`, `/api/files/by-slug/${file.slug}`, `/api/files/${file.id}/download`, `/api/files/${file.id}/content`, `/api/files/${file.id}/usages`]) {
+    for (const path of [
+      `/api/files/${file.id}`,
+      `/api/files/by-slug/${file.slug}`,
+      `/api/files/${file.id}/download`,
+      `/api/files/${file.id}/content`,
+      `/api/files/${file.id}/usages`,
+    ]) {
       expect((await t.http.get(path).set('Authorization', auth.admin!)).status).toBe(404);
     }
   });

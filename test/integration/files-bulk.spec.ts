@@ -154,4 +154,3 @@ describe('bulk edits of media files', () => {
     expect(Object.keys(document.components.schemas.BulkFilesResponse.properties)).toEqual(['results', 'summary']);
   });
 });
-

@@ -29,7 +29,12 @@ describe('downloads and content', () => {
 
   beforeAll(async () => {
     admin = await t.adminAuth();
-    file = await createMediaFile(t, { title: 'Déjà vu', filename: 'Déjà vu – notes.txt', content: CONTENT, accessLevel: 'public' });
+    file = await createMediaFile(t, {
+      title: 'Déjà vu',
+      filename: 'Déjà vu – notes.txt',
+      content: CONTENT,
+      accessLevel: 'public',
+    });
   });
 
   it('redirects to a signed public-endpoint URL serving the bytes as an attachment, original name kept', async () => {
@@ -46,7 +51,9 @@ describe('downloads and content', () => {
     expect(Buffer.from(await signed.arrayBuffer()).equals(CONTENT)).toBe(true);
     expect(signed.headers.get('content-type')).toMatch(/^text\/plain/);
     const disposition = signed.headers.get('content-disposition')!;
-    expect(disposition).toMatch(/^attachment; filename="Deja vu _ notes.txt"; filename\*=UTF-8''D%C3%A9j%C3%A0%20vu%20%E2%80%93%20notes.txt$/);
+    expect(disposition).toMatch(
+      /^attachment; filename="Deja vu _ notes.txt"; filename\*=UTF-8''D%C3%A9j%C3%A0%20vu%20%E2%80%93%20notes.txt$/,
+    );
     expect(await downloadCount(file.id)).toBe(before + 1);
   });
 
@@ -61,23 +68,34 @@ describe('downloads and content', () => {
     ['page.html', '<!doctype html><html><body><script>alert(document.domain)</script></body></html>', /^text\/html/],
     ['drawing.svg', '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', /^image\/svg\+xml/],
     ['feed.xml', '<?xml version="1.0"?><x:script xmlns:x="http://www.w3.org/1999/xhtml">alert(1)</x:script>', /xml/],
-  ])('never serves active content (%s) inline from a signed URL, even with ?inline=true', async (filename, text, type) => {
-    const active = await createMediaFile(t, { title: filename, filename, content: Buffer.from(text), accessLevel: 'public' });
-    const response = await t.http.get(`/api/files/${active.id}/download?inline=true`).expect(302);
-    const signed = await fetch(response.headers.location);
-    expect(signed.status).toBe(200);
-    expect(signed.headers.get('content-type')).toMatch(type);
-    expect(signed.headers.get('content-disposition')).toBe(`attachment; filename="${filename}"`);
-    await signed.arrayBuffer();
-  });
+  ])(
+    'never serves active content (%s) inline from a signed URL, even with ?inline=true',
+    async (filename, text, type) => {
+      const active = await createMediaFile(t, {
+        title: filename,
+        filename,
+        content: Buffer.from(text),
+        accessLevel: 'public',
+      });
+      const response = await t.http.get(`/api/files/${active.id}/download?inline=true`).expect(302);
+      const signed = await fetch(response.headers.location);
+      expect(signed.status).toBe(200);
+      expect(signed.headers.get('content-type')).toMatch(type);
+      expect(signed.headers.get('content-disposition')).toBe(`attachment; filename="${filename}"`);
+      await signed.arrayBuffer();
+    },
+  );
 
   it('serves the content with ETag, Content-Length and Accept-Ranges, and counts a full read', async () => {
     const before = await downloadCount(file.id);
-    const response = await t.http.get(`/api/files/${file.id}/content`).buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const response = await t.http
+      .get(`/api/files/${file.id}/content`)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
     expect(response.status).toBe(200);
     expect((response.body as Buffer).equals(CONTENT)).toBe(true);
     expect(response.headers.etag).toBe(`"${file.hash}"`);
@@ -138,7 +156,10 @@ describe('downloads and content', () => {
   });
 
   it('ignores Range when If-Range names another version', async () => {
-    const response = await t.http.get(`/api/files/${file.id}/content`).set('Range', 'bytes=0-1').set('If-Range', '"stale"');
+    const response = await t.http
+      .get(`/api/files/${file.id}/content`)
+      .set('Range', 'bytes=0-1')
+      .set('If-Range', '"stale"');
     expect(response.status).toBe(200);
   });
 
@@ -148,7 +169,10 @@ describe('downloads and content', () => {
       ...Array.from({ length: 20 }, () => t.http.get(`/api/files/${file.id}/download`)),
       ...Array.from({ length: 20 }, () => t.http.get(`/api/files/${file.id}/content`)),
     ]);
-    expect(responses.map((response) => response.status).sort()).toEqual([...Array(20).fill(200), ...Array(20).fill(302)]);
+    expect(responses.map((response) => response.status).sort()).toEqual([
+      ...Array(20).fill(200),
+      ...Array(20).fill(302),
+    ]);
     expect(await downloadCount(file.id)).toBe(before + 40);
     const detail = await t.http.get(`/api/files/${file.id}`).set('Authorization', admin).expect(200);
     expect(detail.body.downloadCount).toBe(before + 40);

@@ -30,7 +30,10 @@ describe('media file metadata, tags and collections', () => {
     it('a taken slug on PATCH is 409 SLUG_TAKEN and changes nothing', async () => {
       const a = await createMediaFile(t, { title: 'First slug' });
       const b = await createMediaFile(t, { title: 'Second slug' });
-      const response = await t.http.patch(`/api/files/${b.id}`).set('Authorization', admin).send({ slug: a.slug, title: 'Renamed' });
+      const response = await t.http
+        .patch(`/api/files/${b.id}`)
+        .set('Authorization', admin)
+        .send({ slug: a.slug, title: 'Renamed' });
       expect(response.status).toBe(409);
       expect(response.body.code).toBe('SLUG_TAKEN');
       const unchanged = await t.http.get(`/api/files/${b.id}`).set('Authorization', admin).expect(200);
@@ -50,7 +53,13 @@ describe('media file metadata, tags and collections', () => {
       const changed = await t.http
         .patch(`/api/files/${file.id}`)
         .set('Authorization', uploader.auth)
-        .send({ title: 'Mine, renamed', description: 'new words', tagIds: [tag.id], collectionIds: [collection.id], accessLevel: 'public' });
+        .send({
+          title: 'Mine, renamed',
+          description: 'new words',
+          tagIds: [tag.id],
+          collectionIds: [collection.id],
+          accessLevel: 'public',
+        });
       expect(changed.status).toBe(200);
       expect(changed.body).toMatchObject({
         title: 'Mine, renamed',
@@ -62,10 +71,18 @@ describe('media file metadata, tags and collections', () => {
       });
       expect(Date.parse(changed.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(file.updatedAt));
 
-      expect((await t.http.patch(`/api/files/${file.id}`).set('Authorization', other.auth).send({ title: 'x' })).status).toBe(403);
+      expect(
+        (await t.http.patch(`/api/files/${file.id}`).set('Authorization', other.auth).send({ title: 'x' })).status,
+      ).toBe(403);
       expect((await t.http.patch(`/api/files/${file.id}`).send({ title: 'x' })).status).toBe(401);
-      await t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send({ accessLevel: 'private', tagIds: [] }).expect(200);
-      expect((await t.http.patch(`/api/files/${file.id}`).set('Authorization', other.auth).send({ title: 'x' })).status).toBe(404);
+      await t.http
+        .patch(`/api/files/${file.id}`)
+        .set('Authorization', admin)
+        .send({ accessLevel: 'private', tagIds: [] })
+        .expect(200);
+      expect(
+        (await t.http.patch(`/api/files/${file.id}`).set('Authorization', other.auth).send({ title: 'x' })).status,
+      ).toBe(404);
       const final = await t.http.get(`/api/files/${file.id}`).set('Authorization', uploader.auth).expect(200);
       expect(final.body).toMatchObject({ accessLevel: 'private', tags: [], title: 'Mine, renamed' });
     });
@@ -77,7 +94,10 @@ describe('media file metadata, tags and collections', () => {
         .set('Authorization', admin)
         .send({ title: 'Changed?', tagIds: ['00000000-0000-4000-8000-000000000001'] });
       expect(unknownTag.status).toBe(400);
-      expect(unknownTag.body).toMatchObject({ code: 'UNKNOWN_TAGS', details: { tagIds: ['00000000-0000-4000-8000-000000000001'] } });
+      expect(unknownTag.body).toMatchObject({
+        code: 'UNKNOWN_TAGS',
+        details: { tagIds: ['00000000-0000-4000-8000-000000000001'] },
+      });
       const unknownCollection = await t.http
         .patch(`/api/files/${file.id}`)
         .set('Authorization', admin)
@@ -87,13 +107,19 @@ describe('media file metadata, tags and collections', () => {
       // A private collection of someone else is unknown to a member.
       const hidden = await createCollection(t, { title: 'Hidden', accessLevel: 'private' });
       const mine = await createMediaFile(t, { title: 'Member file', uploader: uploader.auth });
-      const refused = await t.http.patch(`/api/files/${mine.id}`).set('Authorization', uploader.auth).send({ collectionIds: [hidden.id] });
+      const refused = await t.http
+        .patch(`/api/files/${mine.id}`)
+        .set('Authorization', uploader.auth)
+        .send({ collectionIds: [hidden.id] });
       expect(refused.body.code).toBe('UNKNOWN_COLLECTIONS');
       expect((await t.http.get(`/api/files/${file.id}`).set('Authorization', admin)).body.title).toBe('Untouched');
     });
 
     it('refuses unknown tags on approve (existing behaviour)', async () => {
-      const upload = await t.http.post('/api/uploads').set('Authorization', admin).attach('files', Buffer.from('approve me'), 'a.txt');
+      const upload = await t.http
+        .post('/api/uploads')
+        .set('Authorization', admin)
+        .attach('files', Buffer.from('approve me'), 'a.txt');
       const response = await t.http
         .post(`/api/pending/${upload.body.results[0].pendingFile.id}/approve`)
         .set('Authorization', admin)
@@ -105,9 +131,19 @@ describe('media file metadata, tags and collections', () => {
 
   describe('tags', () => {
     it('has full CRUD with case-insensitive unique names', async () => {
-      const created = await t.http.post('/api/tags').set('Authorization', uploader.auth).send({ name: 'Night Sky', color: '#112233', description: 'stars' });
+      const created = await t.http
+        .post('/api/tags')
+        .set('Authorization', uploader.auth)
+        .send({ name: 'Night Sky', color: '#112233', description: 'stars' });
       expect(created.status).toBe(201);
-      expect(created.body).toEqual({ id: expect.any(String), name: 'Night Sky', slug: 'night-sky', color: '#112233', description: 'stars', fileCount: 0 });
+      expect(created.body).toEqual({
+        id: expect.any(String),
+        name: 'Night Sky',
+        slug: 'night-sky',
+        color: '#112233',
+        description: 'stars',
+        fileCount: 0,
+      });
       const duplicate = await t.http.post('/api/tags').set('Authorization', other.auth).send({ name: 'night sky' });
       expect(duplicate.status).toBe(409);
       expect(duplicate.body.code).toBe('TAG_EXISTS');
@@ -119,14 +155,26 @@ describe('media file metadata, tags and collections', () => {
       expect(listed.body).toMatchObject({ count: 1, results: [{ id: created.body.id }] });
       expect((await t.http.get('/api/tags').query({ q: '%' }).expect(200)).body.count).toBe(0);
 
-      expect((await t.http.patch(`/api/tags/${created.body.id}`).set('Authorization', other.auth).send({ color: null })).status).toBe(403);
-      const renamed = await t.http.patch(`/api/tags/${created.body.id}`).set('Authorization', uploader.auth).send({ name: 'Night sky!', color: null });
+      expect(
+        (await t.http.patch(`/api/tags/${created.body.id}`).set('Authorization', other.auth).send({ color: null }))
+          .status,
+      ).toBe(403);
+      const renamed = await t.http
+        .patch(`/api/tags/${created.body.id}`)
+        .set('Authorization', uploader.auth)
+        .send({ name: 'Night sky!', color: null });
       expect(renamed.status).toBe(200);
       expect(renamed.body).toMatchObject({ name: 'Night sky!', slug: 'night-sky', color: null });
       const clash = await createTag(t, 'Clashing');
-      const renameClash = await t.http.patch(`/api/tags/${created.body.id}`).set('Authorization', admin).send({ name: 'CLASHING' });
+      const renameClash = await t.http
+        .patch(`/api/tags/${created.body.id}`)
+        .set('Authorization', admin)
+        .send({ name: 'CLASHING' });
       expect(renameClash.body.code).toBe('TAG_EXISTS');
-      const slugClash = await t.http.patch(`/api/tags/${created.body.id}`).set('Authorization', admin).send({ slug: clash.slug });
+      const slugClash = await t.http
+        .patch(`/api/tags/${created.body.id}`)
+        .set('Authorization', admin)
+        .send({ slug: clash.slug });
       expect(slugClash.body.code).toBe('SLUG_TAKEN');
 
       expect((await t.http.delete(`/api/tags/${created.body.id}`).set('Authorization', other.auth)).status).toBe(403);
@@ -169,7 +217,12 @@ describe('media file metadata, tags and collections', () => {
       await createMediaFile(t, { title: 'Oslo public', accessLevel: 'public', ...inCollection });
       await createMediaFile(t, { title: 'Oslo members', accessLevel: 'members', ...inCollection });
       await createMediaFile(t, { title: 'Oslo staff', accessLevel: 'staff', ...inCollection });
-      await createMediaFile(t, { title: 'Oslo private', accessLevel: 'private', uploader: uploader.auth, ...inCollection });
+      await createMediaFile(t, {
+        title: 'Oslo private',
+        accessLevel: 'private',
+        uploader: uploader.auth,
+        ...inCollection,
+      });
       const trashed = await createMediaFile(t, { title: 'Oslo trashed', accessLevel: 'public', ...inCollection });
       await t.http.delete(`/api/files/${trashed.id}`).set('Authorization', admin).expect(204);
 
@@ -177,37 +230,66 @@ describe('media file metadata, tags and collections', () => {
       expect((await t.http.get(`/api/collections/${id}`).set('Authorization', other.auth)).body.fileCount).toBe(2);
       expect((await t.http.get(`/api/collections/${id}`).set('Authorization', uploader.auth)).body.fileCount).toBe(3);
       expect((await t.http.get(`/api/collections/${id}`).set('Authorization', admin)).body.fileCount).toBe(4);
-      const files = await t.http.get('/api/files').query({ collectionIds: id }).set('Authorization', other.auth).expect(200);
+      const files = await t.http
+        .get('/api/files')
+        .query({ collectionIds: id })
+        .set('Authorization', other.auth)
+        .expect(200);
       expect(files.body.count).toBe(2);
 
-      const duplicateSlug = await t.http.post('/api/collections').set('Authorization', other.auth).send({ title: 'Trip to Oslo' });
+      const duplicateSlug = await t.http
+        .post('/api/collections')
+        .set('Authorization', other.auth)
+        .send({ title: 'Trip to Oslo' });
       expect(duplicateSlug.body.slug).toBe('trip-to-oslo-2');
-      const takenSlug = await t.http.post('/api/collections').set('Authorization', other.auth).send({ title: 'x', slug: 'trip-to-oslo' });
+      const takenSlug = await t.http
+        .post('/api/collections')
+        .set('Authorization', other.auth)
+        .send({ title: 'x', slug: 'trip-to-oslo' });
       expect(takenSlug.status).toBe(409);
       expect(takenSlug.body.code).toBe('SLUG_TAKEN');
-      const unknownTag = await t.http.post('/api/collections').set('Authorization', other.auth).send({ title: 'y', tagIds: ['00000000-0000-4000-8000-000000000009'] });
+      const unknownTag = await t.http
+        .post('/api/collections')
+        .set('Authorization', other.auth)
+        .send({ title: 'y', tagIds: ['00000000-0000-4000-8000-000000000009'] });
       expect(unknownTag.body.code).toBe('UNKNOWN_TAGS');
 
       const listed = await t.http.get('/api/collections').query({ q: 'oslo' }).expect(200);
       expect(listed.body.results.map((c: Json) => c.title)).toEqual(['Trip to Oslo']); // the -2 copy is `members`
 
-      expect((await t.http.patch(`/api/collections/${id}`).set('Authorization', other.auth).send({ title: 'x' })).status).toBe(403);
-      const updated = await t.http.patch(`/api/collections/${id}`).set('Authorization', uploader.auth).send({ title: 'Oslo, June', accessLevel: 'private', tagIds: [] });
+      expect(
+        (await t.http.patch(`/api/collections/${id}`).set('Authorization', other.auth).send({ title: 'x' })).status,
+      ).toBe(403);
+      const updated = await t.http
+        .patch(`/api/collections/${id}`)
+        .set('Authorization', uploader.auth)
+        .send({ title: 'Oslo, June', accessLevel: 'private', tagIds: [] });
       expect(updated.status).toBe(200);
-      expect(updated.body).toMatchObject({ title: 'Oslo, June', slug: 'trip-to-oslo', accessLevel: 'private', tags: [] });
+      expect(updated.body).toMatchObject({
+        title: 'Oslo, June',
+        slug: 'trip-to-oslo',
+        accessLevel: 'private',
+        tags: [],
+      });
       expect((await t.http.get(`/api/collections/${id}`).set('Authorization', other.auth)).status).toBe(404);
       expect((await t.http.delete(`/api/collections/${id}`).set('Authorization', other.auth)).status).toBe(404);
       await t.http.delete(`/api/collections/${id}`).set('Authorization', admin).expect(204);
       expect((await t.http.get(`/api/collections/${id}`).set('Authorization', admin)).status).toBe(404);
       // The files stay.
-      const still = await t.get(DataSource).query(`SELECT count(*)::int AS n FROM media_files WHERE title LIKE 'Oslo %'`);
+      const still = await t
+        .get(DataSource)
+        .query(`SELECT count(*)::int AS n FROM media_files WHERE title LIKE 'Oslo %'`);
       expect(still[0].n).toBe(5);
     });
   });
 
   it('keeps the visible-count summary equal to a recount after approvals, level changes, trash, restore', async () => {
     const file = await createMediaFile(t, { title: 'Counted', accessLevel: 'public', uploader: uploader.auth });
-    await t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send({ accessLevel: 'private' }).expect(200);
+    await t.http
+      .patch(`/api/files/${file.id}`)
+      .set('Authorization', admin)
+      .send({ accessLevel: 'private' })
+      .expect(200);
     await t.http.delete(`/api/files/${file.id}`).set('Authorization', admin).expect(204);
     await t.http.post(`/api/trash/${file.id}/restore`).set('Authorization', admin).expect(200);
     const [summary, recount] = await Promise.all([
@@ -225,7 +307,9 @@ describe('media file metadata, tags and collections', () => {
       const request = t.http.get('/api/files');
       if (auth) request.set('Authorization', auth);
       const listed = await request.expect(200);
-      const all = await (auth ? t.http.get('/api/files').query({ minSize: 0 }).set('Authorization', auth) : t.http.get('/api/files').query({ minSize: 0 }));
+      const all = await (auth
+        ? t.http.get('/api/files').query({ minSize: 0 }).set('Authorization', auth)
+        : t.http.get('/api/files').query({ minSize: 0 }));
       expect(listed.body.count).toBe(all.body.count); // summary count vs. a real count (a size filter forces one)
     }
   });

@@ -20,9 +20,10 @@ describe('tag and collection filters follow the links; PATCH vs tag delete', () 
   async function arrays(id: string): Promise<{ tagIds: string[]; collectionIds: string[] }> {
     const [row] = await t
       .get(DataSource)
-      .query<
-        Array<{ tagIds: string[]; collectionIds: string[] }>
-      >(`SELECT tag_ids AS "tagIds", collection_ids AS "collectionIds" FROM media_files WHERE id = $1`, [id]);
+      .query<Array<{ tagIds: string[]; collectionIds: string[] }>>(
+        `SELECT tag_ids AS "tagIds", collection_ids AS "collectionIds" FROM media_files WHERE id = $1`,
+        [id],
+      );
     return row;
   }
 
@@ -32,13 +33,22 @@ describe('tag and collection filters follow the links; PATCH vs tag delete', () 
       await createCollection(t, { title: 'Link album', accessLevel: 'public' }),
       await createCollection(t, { title: 'Link shelf', accessLevel: 'public' }),
     ];
-    const file = await createMediaFile(t, { title: 'Linked file', accessLevel: 'public', tagIds: [red.id], collectionIds: [album.id] });
+    const file = await createMediaFile(t, {
+      title: 'Linked file',
+      accessLevel: 'public',
+      tagIds: [red.id],
+      collectionIds: [album.id],
+    });
     const sorted = (...ids: string[]) => [...ids].sort();
     expect(await arrays(file.id)).toEqual({ tagIds: [red.id], collectionIds: [album.id] });
     expect(titles(await listFiles(t, { tagIds: red.id }))).toEqual(['Linked file']);
     expect(titles(await listFiles(t, { collectionIds: album.id }))).toEqual(['Linked file']);
 
-    await t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send({ tagIds: [blue.id, red.id], collectionIds: [shelf.id] }).expect(200);
+    await t.http
+      .patch(`/api/files/${file.id}`)
+      .set('Authorization', admin)
+      .send({ tagIds: [blue.id, red.id], collectionIds: [shelf.id] })
+      .expect(200);
     expect(await arrays(file.id)).toEqual({ tagIds: sorted(red.id, blue.id), collectionIds: [shelf.id] });
     expect(titles(await listFiles(t, { tagIds: blue.id }))).toEqual(['Linked file']);
     expect(await listFiles(t, { collectionIds: album.id })).toMatchObject({ results: [], count: 0 });
@@ -48,9 +58,12 @@ describe('tag and collection filters follow the links; PATCH vs tag delete', () 
     // Trashed files never match; restored ones match again with the links they had.
     await t.http.delete(`/api/files/${file.id}`).set('Authorization', admin).expect(204);
     expect(await listFiles(t, { tagIds: red.id }, admin)).toMatchObject({ results: [], count: 0 });
-    await t.http.post(`/api/trash/${file.id}/restore`).set('Authorization', admin).expect((response) => {
-      if (response.status >= 300) throw new Error(`restore: ${response.status} ${JSON.stringify(response.body)}`);
-    });
+    await t.http
+      .post(`/api/trash/${file.id}/restore`)
+      .set('Authorization', admin)
+      .expect((response) => {
+        if (response.status >= 300) throw new Error(`restore: ${response.status} ${JSON.stringify(response.body)}`);
+      });
     expect(titles(await listFiles(t, { tagIds: red.id }, admin))).toEqual(['Linked file']);
 
     // Deleting a tag or a collection removes it from the arrays (through the cascade on the links).
@@ -65,9 +78,17 @@ describe('tag and collection filters follow the links; PATCH vs tag delete', () 
 
   it('pages and counts tag and q matches, including past the last page', async () => {
     const tag = await createTag(t, 'Pagedtag');
-    for (const title of ['Paged one', 'Paged two', 'Paged three']) await createMediaFile(t, { title, accessLevel: 'public', tagIds: [tag.id] });
-    expect(await listFiles(t, { tagIds: tag.id, pageSize: 2 })).toMatchObject({ count: 3, totalPages: 2, hasNext: true });
-    expect(await listFiles(t, { tagIds: tag.id, pageSize: 2, page: 2 })).toMatchObject({ count: 3, results: [expect.anything()] });
+    for (const title of ['Paged one', 'Paged two', 'Paged three'])
+      await createMediaFile(t, { title, accessLevel: 'public', tagIds: [tag.id] });
+    expect(await listFiles(t, { tagIds: tag.id, pageSize: 2 })).toMatchObject({
+      count: 3,
+      totalPages: 2,
+      hasNext: true,
+    });
+    expect(await listFiles(t, { tagIds: tag.id, pageSize: 2, page: 2 })).toMatchObject({
+      count: 3,
+      results: [expect.anything()],
+    });
     expect(await listFiles(t, { tagIds: tag.id, pageSize: 2, page: 5 })).toMatchObject({ count: 3, results: [] });
     expect(await listFiles(t, { q: 'paged', pageSize: 2, page: 5 })).toMatchObject({ count: 3, results: [] });
   });
@@ -77,14 +98,22 @@ describe('tag and collection filters follow the links; PATCH vs tag delete', () 
     async (first, second) => {
       const doomed = await createTag(t, `Doomed ${first}`);
       const kept = await createTag(t, `Kept ${first}`);
-      const file: Json = await createMediaFile(t, { title: `Raced ${first}`, accessLevel: 'public', tagIds: [doomed.id, kept.id] });
+      const file: Json = await createMediaFile(t, {
+        title: `Raced ${first}`,
+        accessLevel: 'public',
+        tagIds: [doomed.id, kept.id],
+      });
 
       const barrier = await holdMediaRow(t.databaseUrl, file.id);
       const outcome = await raceInOrder(
         t.databaseUrl,
         barrier,
         {
-          patch: () => t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send({ tagIds: [kept.id] }),
+          patch: () =>
+            t.http
+              .patch(`/api/files/${file.id}`)
+              .set('Authorization', admin)
+              .send({ tagIds: [kept.id] }),
           delete: () => t.http.delete(`/api/tags/${doomed.id}`).set('Authorization', admin),
         },
         [first, second],

@@ -22,7 +22,11 @@ describe('usages', () => {
     const again = await t.http.post(`/api/files/${file.id}/usages`).set('Authorization', member.auth).send(usage);
     expect(again.status).toBe(200);
     expect(again.body.createdAt).toBe(first.body.createdAt);
-    await t.http.post(`/api/files/${file.id}/usages`).set('Authorization', admin).send({ contentType: 'page', contentId: 'home' }).expect(201);
+    await t.http
+      .post(`/api/files/${file.id}/usages`)
+      .set('Authorization', admin)
+      .send({ contentType: 'page', contentId: 'home' })
+      .expect(201);
 
     const listed = await t.http.get(`/api/files/${file.id}/usages`).set('Authorization', member.auth).expect(200);
     expect(listed.body.count).toBe(2);
@@ -38,8 +42,15 @@ describe('usages', () => {
 
     await t.http.delete(`/api/files/${file.id}/usages`).set('Authorization', member.auth).send(usage).expect(204);
     await t.http.delete(`/api/files/${file.id}/usages`).set('Authorization', member.auth).send(usage).expect(204);
-    await t.http.delete(`/api/files/${file.id}/usages`).set('Authorization', admin).send({ contentType: 'page', contentId: 'home' }).expect(204);
-    expect((await t.http.get(`/api/files/${file.id}/usages`).set('Authorization', admin)).body).toEqual({ count: 0, usages: [] });
+    await t.http
+      .delete(`/api/files/${file.id}/usages`)
+      .set('Authorization', admin)
+      .send({ contentType: 'page', contentId: 'home' })
+      .expect(204);
+    expect((await t.http.get(`/api/files/${file.id}/usages`).set('Authorization', admin)).body).toEqual({
+      count: 0,
+      usages: [],
+    });
     await t.http.delete(`/api/files/${file.id}`).set('Authorization', admin).expect(204);
 
     const onTrashed = await t.http.post(`/api/files/${file.id}/usages`).set('Authorization', admin).send(usage);
@@ -64,17 +75,32 @@ describe('usages', () => {
     await t.http.delete(`/api/files/${file.id}/usages`).set('Authorization', admin).send(theirs).expect(204);
     // Not recorded (any more): removing stays idempotent for anyone who may read the file.
     await t.http.delete(`/api/files/${file.id}/usages`).set('Authorization', other.auth).send(theirs).expect(204);
-    expect((await t.http.get(`/api/files/${file.id}/usages`).set('Authorization', admin)).body).toEqual({ count: 0, usages: [] });
+    expect((await t.http.get(`/api/files/${file.id}/usages`).set('Authorization', admin)).body).toEqual({
+      count: 0,
+      usages: [],
+    });
   });
 
   it('validates the body and needs authentication to write', async () => {
     const file = await createMediaFile(t, { title: 'Validated', accessLevel: 'public' });
-    expect((await t.http.post(`/api/files/${file.id}/usages`).send({ contentType: 'a', contentId: 'b' })).status).toBe(401);
-    const invalid = await t.http.post(`/api/files/${file.id}/usages`).set('Authorization', admin).send({ contentType: '', extra: 1 });
+    expect((await t.http.post(`/api/files/${file.id}/usages`).send({ contentType: 'a', contentId: 'b' })).status).toBe(
+      401,
+    );
+    const invalid = await t.http
+      .post(`/api/files/${file.id}/usages`)
+      .set('Authorization', admin)
+      .send({ contentType: '', extra: 1 });
     expect(invalid.status).toBe(400);
     expect(invalid.body.code).toBe('VALIDATION_FAILED');
     const hidden = await createMediaFile(t, { title: 'Staff only', accessLevel: 'staff' });
-    expect((await t.http.post(`/api/files/${hidden.id}/usages`).set('Authorization', member.auth).send({ contentType: 'a', contentId: 'b' })).status).toBe(404);
+    expect(
+      (
+        await t.http
+          .post(`/api/files/${hidden.id}/usages`)
+          .set('Authorization', member.auth)
+          .send({ contentType: 'a', contentId: 'b' })
+      ).status,
+    ).toBe(404);
   });
 
   it('never lets a concurrent trash and usage both succeed', async () => {
@@ -82,7 +108,10 @@ describe('usages', () => {
     for (let round = 0; round < 15; round++) {
       const file = await createMediaFile(t, { title: `Race ${round}`, accessLevel: 'public' });
       const [usage, trash] = await Promise.all([
-        t.http.post(`/api/files/${file.id}/usages`).set('Authorization', admin).send({ contentType: 'race', contentId: String(round) }),
+        t.http
+          .post(`/api/files/${file.id}/usages`)
+          .set('Authorization', admin)
+          .send({ contentType: 'race', contentId: String(round) }),
         t.http.delete(`/api/files/${file.id}`).set('Authorization', admin),
       ]);
       const [row] = await dataSource.query(

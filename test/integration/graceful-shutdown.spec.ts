@@ -65,10 +65,12 @@ describe('graceful shutdown', () => {
     child = await start();
     const agent = new http.Agent({ keepAlive: true });
     const health = await new Promise<number>((resolve, reject) =>
-      http.get(`${child!.url}/api/health`, { agent }, (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      }).on('error', reject),
+      http
+        .get(`${child!.url}/api/health`, { agent }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        })
+        .on('error', reject),
     );
     expect(health).toBe(200);
     const exited = once(child.process, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -109,15 +111,17 @@ function slowUpload(url: string, auth: string, bytes: Buffer) {
       'content-length': String(body.length),
     },
   });
-  const response = new Promise<{ status: number; body: { results: Array<Record<string, unknown>> } }>((resolve, reject) => {
-    request.on('response', (incoming) => {
-      let text = '';
-      incoming.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body: JSON.parse(text) }));
-      incoming.on('error', reject);
-    });
-    request.on('error', reject);
-  });
+  const response = new Promise<{ status: number; body: { results: Array<Record<string, unknown>> } }>(
+    (resolve, reject) => {
+      request.on('response', (incoming) => {
+        let text = '';
+        incoming.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body: JSON.parse(text) }));
+        incoming.on('error', reject);
+      });
+      request.on('error', reject);
+    },
+  );
   response.catch(() => undefined); // observed by the test when it matters
   request.write(body.subarray(0, split));
   const started = new Promise<void>((resolve) => setTimeout(resolve, 500));

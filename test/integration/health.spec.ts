@@ -58,7 +58,10 @@ describe('health', () => {
     it('answers 200 with both checks up, to anonymous callers', async () => {
       const response = await t.http.get('/api/health');
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ status: 'ok', checks: { database: { status: 'up' }, storage: { status: 'up' } } });
+      expect(response.body).toEqual({
+        status: 'ok',
+        checks: { database: { status: 'up' }, storage: { status: 'up' } },
+      });
     });
 
     it('answers 503 with checks.storage down when the storage server is stopped, and 200 once it is back', async () => {

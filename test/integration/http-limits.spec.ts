@@ -10,7 +10,12 @@ import { LoginThrottle } from '../../src/auth/login-throttle.js';
 
 function expectError(response: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
   expect(response.status).toBe(status);
-  expect(response.body).toMatchObject({ statusCode: status, error: expect.any(String), code, message: expect.any(String) });
+  expect(response.body).toMatchObject({
+    statusCode: status,
+    error: expect.any(String),
+    code,
+    message: expect.any(String),
+  });
 }
 
 describe('limits and protection', () => {
@@ -41,10 +46,16 @@ describe('limits and protection', () => {
       const frozen = Date.now();
       throttle.now = () => frozen;
       for (let attempt = 0; attempt < 3; attempt += 1) {
-        expectError(await t.http.post('/api/auth/login').send({ email, password: `wrong-${attempt}-password` }), 401, 'INVALID_CREDENTIALS');
+        expectError(
+          await t.http.post('/api/auth/login').send({ email, password: `wrong-${attempt}-password` }),
+          401,
+          'INVALID_CREDENTIALS',
+        );
       }
       // Three failures (LOGIN_RATE_LIMIT) from this address: the next attempt must wait, even with the right password.
-      const limited = await t.http.post('/api/auth/login').send({ email: email.toUpperCase(), password: 'member-password-123' });
+      const limited = await t.http
+        .post('/api/auth/login')
+        .send({ email: email.toUpperCase(), password: 'member-password-123' });
       expectError(limited, 429, 'TOO_MANY_REQUESTS');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
@@ -52,7 +63,9 @@ describe('limits and protection', () => {
       expect(limited.body.requestId).toEqual(expect.any(String));
 
       // Another account from the same address is not locked out.
-      expect((await t.http.post('/api/auth/login').send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).status).toBe(200);
+      expect((await t.http.post('/api/auth/login').send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).status).toBe(
+        200,
+      );
       throttle.now = Date.now;
     });
 
@@ -60,17 +73,26 @@ describe('limits and protection', () => {
       const first = await t.createUser();
       const second = await t.createUser();
       for (let index = 0; index < 2; index += 1) {
-        const response = await t.http.post('/api/uploads').set('Authorization', first.auth).attach('files', content(), 'a.txt');
+        const response = await t.http
+          .post('/api/uploads')
+          .set('Authorization', first.auth)
+          .attach('files', content(), 'a.txt');
         expect(response.status).toBe(201);
       }
-      const limited = await t.http.post('/api/uploads').set('Authorization', first.auth).attach('files', content(), 'a.txt');
+      const limited = await t.http
+        .post('/api/uploads')
+        .set('Authorization', first.auth)
+        .attach('files', content(), 'a.txt');
       expectError(limited, 429, 'TOO_MANY_REQUESTS');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       // Refused before a byte was stored: nothing recorded for it.
       const { count } = (await t.http.get('/api/pending').set('Authorization', first.auth)).body as { count: number };
       expect(count).toBe(2);
 
-      expect((await t.http.post('/api/uploads').set('Authorization', second.auth).attach('files', content(), 'b.txt')).status).toBe(201);
+      expect(
+        (await t.http.post('/api/uploads').set('Authorization', second.auth).attach('files', content(), 'b.txt'))
+          .status,
+      ).toBe(201);
     });
   });
 
@@ -108,8 +130,15 @@ describe('limits and protection', () => {
         .attach('files', content(), 'three.txt');
       expect(response.status).toBe(201);
       expect(response.body).toMatchObject({ successCount: 2, errorCount: 1 });
-      expect(response.body.results.map((result: { status: string }) => result.status)).toEqual(['pending', 'pending', 'error']);
-      expect(response.body.results[2]).toMatchObject({ filename: 'three.txt', error: { code: 'TOO_MANY_FILES', message: expect.any(String) } });
+      expect(response.body.results.map((result: { status: string }) => result.status)).toEqual([
+        'pending',
+        'pending',
+        'error',
+      ]);
+      expect(response.body.results[2]).toMatchObject({
+        filename: 'three.txt',
+        error: { code: 'TOO_MANY_FILES', message: expect.any(String) },
+      });
     });
   });
 
@@ -139,7 +168,9 @@ describe('limits and protection', () => {
         expect(attributes).toMatch(/src=/);
         expect(body.trim()).toBe('');
       }
-      const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]).filter((url) => !url.startsWith('http'));
+      const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)]
+        .map((match) => match[1])
+        .filter((url) => !url.startsWith('http'));
       expect(assets.length).toBeGreaterThanOrEqual(3);
       for (const asset of assets) {
         const response = await t.http.get(new URL(asset, `${baseUrl}/api/docs/`).pathname);
@@ -196,7 +227,9 @@ function rawUpload(
     request.on('response', (response) => {
       let text = '';
       response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }),
+      );
     });
     // The server may answer and stop reading before the whole body is sent; the answer is what counts.
     request.on('error', (error) => reject(error));

@@ -38,14 +38,21 @@ export async function createMediaFile(t: TestApp, input: MediaFileInput): Promis
 }
 
 export async function createTag(t: TestApp, name: string, auth?: string): Promise<Json> {
-  const response = await t.http.post('/api/tags').set('Authorization', auth ?? (await t.adminAuth())).send({ name });
+  const response = await t.http
+    .post('/api/tags')
+    .set('Authorization', auth ?? (await t.adminAuth()))
+    .send({ name });
   if (response.status !== 201) throw new Error(`tag failed: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
 }
 
 export async function createCollection(t: TestApp, body: Record<string, unknown>, auth?: string): Promise<Json> {
-  const response = await t.http.post('/api/collections').set('Authorization', auth ?? (await t.adminAuth())).send(body);
-  if (response.status !== 201) throw new Error(`collection failed: ${response.status} ${JSON.stringify(response.body)}`);
+  const response = await t.http
+    .post('/api/collections')
+    .set('Authorization', auth ?? (await t.adminAuth()))
+    .send(body);
+  if (response.status !== 201)
+    throw new Error(`collection failed: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
 }
 

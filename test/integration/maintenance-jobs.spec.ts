@@ -68,7 +68,9 @@ describe('job schedules', () => {
     expect(() => parseJobSchedule('every day')).toThrow();
     expect(() => parseJobSchedule('0s')).toThrow();
     expect(() => validateEnvironment({ JOB_SCHEDULE_PURGE_TRASH: 'sometimes' })).toThrow(/JOB_SCHEDULE_PURGE_TRASH/);
-    expect(validateEnvironment({ JOB_SCHEDULE_PURGE_TRASH: '*/5 * * * *' }).JOB_SCHEDULE_PURGE_TRASH).toBe('*/5 * * * *');
+    expect(validateEnvironment({ JOB_SCHEDULE_PURGE_TRASH: '*/5 * * * *' }).JOB_SCHEDULE_PURGE_TRASH).toBe(
+      '*/5 * * * *',
+    );
   });
 });
 
@@ -81,7 +83,14 @@ describe('maintenance jobs on two instances', () => {
   it('lists every job with its schedule and no run yet', async () => {
     const jobs = await jobsOf(a);
     expect([...jobs.keys()].sort()).toEqual(
-      ['collect-garbage', 'expire-pending', 'fold-search-counts', 'process-deletions', 'purge-trash', 'verify-integrity'].sort(),
+      [
+        'collect-garbage',
+        'expire-pending',
+        'fold-search-counts',
+        'process-deletions',
+        'purge-trash',
+        'verify-integrity',
+      ].sort(),
     );
     expect(jobs.get('verify-integrity')).toMatchObject({ schedule: '0 4 * * 0', lastRun: null, running: false });
     // The test apps run with SCHEDULED_JOBS_ENABLED=false: nothing scheduled here, so no next run either.
@@ -99,9 +108,11 @@ describe('maintenance jobs on two instances', () => {
     const auth = await a.adminAuth();
     const first = await upload(a, auth, content());
     // Make the pending file due so expire-pending has something to count.
-    await a.get(DataSource).query(`UPDATE pending_files SET expires_at = now() - interval '1 minute' WHERE id = $1`, [
-      first.pendingFile!.id,
-    ]);
+    await a
+      .get(DataSource)
+      .query(`UPDATE pending_files SET expires_at = now() - interval '1 minute' WHERE id = $1`, [
+        first.pendingFile!.id,
+      ]);
 
     const response = await a.http.post('/api/admin/maintenance/expire-pending').set('Authorization', auth);
     expect(response.status).toBe(200);
@@ -148,7 +159,9 @@ describe('maintenance jobs on two instances', () => {
     try {
       const auth = await small.adminAuth();
       for (let i = 0; i < 5; i++) {
-        expect((await small.http.post('/api/admin/maintenance/purge-trash').set('Authorization', auth)).status).toBe(200);
+        expect((await small.http.post('/api/admin/maintenance/purge-trash').set('Authorization', auth)).status).toBe(
+          200,
+        );
       }
       const rows = await small
         .get(DataSource)
@@ -176,7 +189,11 @@ describe('the scheduler', () => {
       const job = (await jobsOf(app)).get('expire-pending')!;
       return job.outcomes.succeeded >= 2 ? job : undefined;
     });
-    expect(expire).toMatchObject({ enabled: true, schedule: '1s', lastRun: { outcome: 'succeeded', counts: { expired: 0 } } });
+    expect(expire).toMatchObject({
+      enabled: true,
+      schedule: '1s',
+      lastRun: { outcome: 'succeeded', counts: { expired: 0 } },
+    });
     expect(Date.parse(expire.nextRunAt!)).toBeGreaterThan(Date.now() - 1000);
 
     const jobs = await jobsOf(app);

@@ -36,7 +36,9 @@ describe('migration CLI', () => {
     withClient(database.url, async (client) => {
       const present = await client.query(`SELECT to_regclass('migrations') IS NOT NULL AS present`);
       if (!present.rows[0].present) return [];
-      return (await client.query<{ name: string }>('SELECT name FROM migrations ORDER BY id')).rows.map((row) => row.name);
+      return (await client.query<{ name: string }>('SELECT name FROM migrations ORDER BY id')).rows.map(
+        (row) => row.name,
+      );
     });
 
   beforeAll(() => {

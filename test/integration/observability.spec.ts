@@ -34,7 +34,10 @@ describe('observability: request logs and metrics', () => {
       .set('X-Request-Id', 'ops-log-test-1');
     expect(failed.status).toBe(401);
     expect(failed.body.requestId).toBe('ops-log-test-1');
-    const job = await t.http.post('/api/admin/maintenance/expire-pending').set('Authorization', admin).set('X-Request-Id', 'ops-log-test-2');
+    const job = await t.http
+      .post('/api/admin/maintenance/expire-pending')
+      .set('Authorization', admin)
+      .set('X-Request-Id', 'ops-log-test-2');
     expect(job.status).toBe(200);
 
     const entries = logs.entries(); // every line parses as JSON
@@ -53,7 +56,11 @@ describe('observability: request logs and metrics', () => {
     expect(login!.requestId).toEqual(expect.any(String));
     // A line written by the code while serving a request (the job's Nest logger) carries that request's id.
     expect(entries).toContainEqual(
-      expect.objectContaining({ requestId: 'ops-log-test-2', context: 'MaintenanceJobs', msg: expect.stringContaining('expire-pending') }),
+      expect.objectContaining({
+        requestId: 'ops-log-test-2',
+        context: 'MaintenanceJobs',
+        msg: expect.stringContaining('expire-pending'),
+      }),
     );
 
     const everything = logs.lines.join('\n');
@@ -119,7 +126,12 @@ describe('observability: request logs and metrics', () => {
     expect(http('GET', '/api/metrics', '200')).toBeGreaterThanOrEqual(1);
     expect(http('GET', 'unmatched', '404')).toBe(1);
     const le = (bound: string) =>
-      sample(metrics, 'http_request_duration_seconds_bucket', { method: 'POST', route: '/api/uploads', status: '201', le: bound });
+      sample(metrics, 'http_request_duration_seconds_bucket', {
+        method: 'POST',
+        route: '/api/uploads',
+        status: '201',
+        le: bound,
+      });
     expect(le('+Inf')).toBe(http('POST', '/api/uploads', '201'));
     expect(le('300')).toBeDefined(); // buckets reach minutes: large uploads take that long
     // Route patterns, never raw URLs: no id ever becomes a label value.
@@ -139,7 +151,12 @@ describe('metrics access and storage errors', () => {
   it('serves metrics only to the configured networks, judging the client address behind a trusted proxy', async () => {
     const refused = await t.http.get('/api/metrics'); // 127.0.0.1 is not in the list here
     expect(refused.status).toBe(403);
-    expect(refused.body).toMatchObject({ statusCode: 403, error: 'Forbidden', code: 'FORBIDDEN', message: expect.any(String) });
+    expect(refused.body).toMatchObject({
+      statusCode: 403,
+      error: 'Forbidden',
+      code: 'FORBIDDEN',
+      message: expect.any(String),
+    });
     expect((await t.http.get('/api/metrics').set('X-Forwarded-For', '10.20.30.40')).status).toBe(200);
     expect((await t.http.get('/api/metrics').set('X-Forwarded-For', '192.0.2.7')).status).toBe(200);
     expect((await t.http.get('/api/metrics').set('X-Forwarded-For', '192.0.2.8')).status).toBe(403);

@@ -31,7 +31,11 @@ describe('Search from the terms index', () => {
     const fromTerms = await listFiles(t, query, auth);
     const fromRows = await listFiles(t, { ...query, minSize: 0 }, auth);
     const ids = (page: Json) => page.results.map((file: Json) => file.id);
-    expect({ query, ids: ids(fromTerms), count: fromTerms.count }).toEqual({ query, ids: ids(fromRows), count: fromRows.count });
+    expect({ query, ids: ids(fromTerms), count: fromTerms.count }).toEqual({
+      query,
+      ids: ids(fromRows),
+      count: fromRows.count,
+    });
     expect(new Set(ids(fromTerms)).size).toBe(fromTerms.results.length);
     return fromTerms;
   }
@@ -46,9 +50,25 @@ describe('Search from the terms index', () => {
     album = await createCollection(t, { title: 'Album', accessLevel: 'public' });
 
     await createMediaFile(t, { title: 'Kaloka kalomi sunrise', tagIds: [red.id], accessLevel: 'public' });
-    await createMediaFile(t, { title: 'Kalora', description: 'kaloka in the text', tagIds: [red.id, blue.id], accessLevel: 'members' });
-    await createMediaFile(t, { title: 'Plain', description: 'kalomi', collectionIds: [album.id], accessLevel: 'private', uploader: member.auth });
-    await createMediaFile(t, { title: 'Staff kalo', filename: 'kalo.pdf', content: Buffer.from('%PDF-1.4 staff'), accessLevel: 'staff' });
+    await createMediaFile(t, {
+      title: 'Kalora',
+      description: 'kaloka in the text',
+      tagIds: [red.id, blue.id],
+      accessLevel: 'members',
+    });
+    await createMediaFile(t, {
+      title: 'Plain',
+      description: 'kalomi',
+      collectionIds: [album.id],
+      accessLevel: 'private',
+      uploader: member.auth,
+    });
+    await createMediaFile(t, {
+      title: 'Staff kalo',
+      filename: 'kalo.pdf',
+      content: Buffer.from('%PDF-1.4 staff'),
+      accessLevel: 'staff',
+    });
     // More words starting with "qx" than a prefix is spelled out into (100): that prefix is read as one range.
     await createMediaFile(t, {
       title: 'Many words',
@@ -128,9 +148,16 @@ describe('Search from the terms index', () => {
   it('keeps the terms index right through every change a file goes through', async () => {
     const green = await createTag(t, 'Green');
     const shelf = await createCollection(t, { title: 'Shelf', accessLevel: 'public' });
-    const file = await createMediaFile(t, { title: 'Quokka', description: 'first words', tagIds: [green.id], accessLevel: 'public' });
-    const patch = (body: Record<string, unknown>) => t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send(body).expect(200);
-    const found = async (query: Record<string, unknown>, auth?: string) => (await bothWays(query, auth)).results.some((f: Json) => f.id === file.id);
+    const file = await createMediaFile(t, {
+      title: 'Quokka',
+      description: 'first words',
+      tagIds: [green.id],
+      accessLevel: 'public',
+    });
+    const patch = (body: Record<string, unknown>) =>
+      t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send(body).expect(200);
+    const found = async (query: Record<string, unknown>, auth?: string) =>
+      (await bothWays(query, auth)).results.some((f: Json) => f.id === file.id);
 
     expect(await searchIndexViolations()).toEqual([]);
     expect(await found({ q: 'quokka' })).toBe(true);
@@ -182,7 +209,8 @@ describe('Search from the terms index', () => {
     const dataSource = t.get(DataSource);
     const pending = async () =>
       Number(
-        (await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM media_search_term_count_changes`))[0].n,
+        (await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM media_search_term_count_changes`))[0]
+          .n,
       );
     const counts = async () =>
       Promise.all(
@@ -209,7 +237,10 @@ describe('Search from the terms index', () => {
     const [victim] = await dataSource.query<Array<{ term: string; media_file_id: string }>>(
       `SELECT term, media_file_id FROM media_search_terms WHERE term = 'sunrise'`,
     );
-    await dataSource.query(`DELETE FROM media_search_terms WHERE term = $1 AND media_file_id = $2`, [victim.term, victim.media_file_id]);
+    await dataSource.query(`DELETE FROM media_search_terms WHERE term = $1 AND media_file_id = $2`, [
+      victim.term,
+      victim.media_file_id,
+    ]);
     await dataSource.query(
       `INSERT INTO media_search_terms
          (term, media_file_id, weight, created_at, access_level, created_by, file_type, shared_prefix)

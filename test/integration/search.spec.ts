@@ -20,12 +20,62 @@ describe('GET /api/files: search, filters, ordering', () => {
     holidays = await createCollection(t, { title: 'Holidays', accessLevel: 'public' });
 
     const specs: Array<[string, Parameters<typeof createMediaFile>[1], { createdAt: string; downloads: number }]> = [
-      ['sunset', { title: 'Sunset over the sea', filename: 'IMG_2041.jpg', content: png(300, 1), tagIds: [landscape.id], collectionIds: [holidays.id], accessLevel: 'public' }, { createdAt: '2024-01-10T00:00:00Z', downloads: 5 }],
-      ['mountains', { title: 'Mountains at dawn', filename: 'alps.png', content: png(100, 2), description: 'a sunset seen from far away', tagIds: [landscape.id], accessLevel: 'members' }, { createdAt: '2024-02-10T00:00:00Z', downloads: 50 }],
-      ['grandma', { title: 'Grandma', filename: 'family-portrait.pdf', content: Buffer.from('%PDF-1.4 grandma'), tagIds: [portrait.id], accessLevel: 'public' }, { createdAt: '2024-03-10T00:00:00Z', downloads: 0 }],
-      ['report', { title: 'Annual report', filename: 'report.txt', content: Buffer.alloc(200, 3), accessLevel: 'staff' }, { createdAt: '2024-04-10T00:00:00Z', downloads: 7 }],
-      ['secret', { title: 'Secret sunset', filename: 'secret.txt', content: Buffer.alloc(400, 4), accessLevel: 'private', uploader: member.auth }, { createdAt: '2024-05-10T00:00:00Z', downloads: 1 }],
-      ['trashed', { title: 'Trashed sunset', filename: 'gone.txt', content: Buffer.alloc(500, 5), accessLevel: 'public' }, { createdAt: '2024-06-10T00:00:00Z', downloads: 2 }],
+      [
+        'sunset',
+        {
+          title: 'Sunset over the sea',
+          filename: 'IMG_2041.jpg',
+          content: png(300, 1),
+          tagIds: [landscape.id],
+          collectionIds: [holidays.id],
+          accessLevel: 'public',
+        },
+        { createdAt: '2024-01-10T00:00:00Z', downloads: 5 },
+      ],
+      [
+        'mountains',
+        {
+          title: 'Mountains at dawn',
+          filename: 'alps.png',
+          content: png(100, 2),
+          description: 'a sunset seen from far away',
+          tagIds: [landscape.id],
+          accessLevel: 'members',
+        },
+        { createdAt: '2024-02-10T00:00:00Z', downloads: 50 },
+      ],
+      [
+        'grandma',
+        {
+          title: 'Grandma',
+          filename: 'family-portrait.pdf',
+          content: Buffer.from('%PDF-1.4 grandma'),
+          tagIds: [portrait.id],
+          accessLevel: 'public',
+        },
+        { createdAt: '2024-03-10T00:00:00Z', downloads: 0 },
+      ],
+      [
+        'report',
+        { title: 'Annual report', filename: 'report.txt', content: Buffer.alloc(200, 3), accessLevel: 'staff' },
+        { createdAt: '2024-04-10T00:00:00Z', downloads: 7 },
+      ],
+      [
+        'secret',
+        {
+          title: 'Secret sunset',
+          filename: 'secret.txt',
+          content: Buffer.alloc(400, 4),
+          accessLevel: 'private',
+          uploader: member.auth,
+        },
+        { createdAt: '2024-05-10T00:00:00Z', downloads: 1 },
+      ],
+      [
+        'trashed',
+        { title: 'Trashed sunset', filename: 'gone.txt', content: Buffer.alloc(500, 5), accessLevel: 'public' },
+        { createdAt: '2024-06-10T00:00:00Z', downloads: 2 },
+      ],
     ];
     for (const [key, input] of specs) files[key] = await createMediaFile(t, input);
 
@@ -44,9 +94,21 @@ describe('GET /api/files: search, filters, ordering', () => {
   it('lists what each caller may see, newest first by default, with the contract page shape', async () => {
     const anonymous = await listFiles(t, {});
     expect(titles(anonymous)).toEqual(['Grandma', 'Sunset over the sea']);
-    expect(anonymous).toMatchObject({ count: 2, page: 1, pageSize: 20, totalPages: 1, hasNext: false, hasPrevious: false });
+    expect(anonymous).toMatchObject({
+      count: 2,
+      page: 1,
+      pageSize: 20,
+      totalPages: 1,
+      hasNext: false,
+      hasPrevious: false,
+    });
 
-    expect(titles(await listFiles(t, {}, member.auth))).toEqual(['Secret sunset', 'Grandma', 'Mountains at dawn', 'Sunset over the sea']);
+    expect(titles(await listFiles(t, {}, member.auth))).toEqual([
+      'Secret sunset',
+      'Grandma',
+      'Mountains at dawn',
+      'Sunset over the sea',
+    ]);
     const other = await t.createUser('member');
     expect(titles(await listFiles(t, {}, other.auth))).toEqual(['Grandma', 'Mountains at dawn', 'Sunset over the sea']);
     expect(titles(await listFiles(t, {}, admin))).toEqual([
@@ -70,9 +132,16 @@ describe('GET /api/files: search, filters, ordering', () => {
 
   it('matches words in title, tag names, original filename and description, best matches first', async () => {
     // Title matches outrank a description match; equally relevant files come newest first.
-    expect(titles(await listFiles(t, { q: 'sunset' }, member.auth))).toEqual(['Secret sunset', 'Sunset over the sea', 'Mountains at dawn']);
+    expect(titles(await listFiles(t, { q: 'sunset' }, member.auth))).toEqual([
+      'Secret sunset',
+      'Sunset over the sea',
+      'Mountains at dawn',
+    ]);
     // Equal relevance: newest first.
-    expect(titles(await listFiles(t, { q: 'landscape' }, member.auth))).toEqual(['Mountains at dawn', 'Sunset over the sea']);
+    expect(titles(await listFiles(t, { q: 'landscape' }, member.auth))).toEqual([
+      'Mountains at dawn',
+      'Sunset over the sea',
+    ]);
     expect(titles(await listFiles(t, { q: 'img 2041' }))).toEqual(['Sunset over the sea']);
     expect(titles(await listFiles(t, { q: 'family portrait' }))).toEqual(['Grandma']);
     expect(titles(await listFiles(t, { q: 'far away' }, member.auth))).toEqual(['Mountains at dawn']);
@@ -108,7 +177,11 @@ describe('GET /api/files: search, filters, ordering', () => {
 
   it('sees a tag rename in search at once', async () => {
     const tag = await createTag(t, 'Zephyrine');
-    await t.http.patch(`/api/files/${files.grandma.id}`).set('Authorization', admin).send({ tagIds: [portrait.id, tag.id] }).expect(200);
+    await t.http
+      .patch(`/api/files/${files.grandma.id}`)
+      .set('Authorization', admin)
+      .send({ tagIds: [portrait.id, tag.id] })
+      .expect(200);
     expect(titles(await listFiles(t, { q: 'zephyrine' }))).toEqual(['Grandma']);
     await t.http.patch(`/api/tags/${tag.id}`).set('Authorization', admin).send({ name: 'Quillwort' }).expect(200);
     expect(titles(await listFiles(t, { q: 'zephyrine' }))).toEqual([]);
@@ -118,21 +191,38 @@ describe('GET /api/files: search, filters, ordering', () => {
   });
 
   it('filters by file type, tags, collections, access level, dates and sizes', async () => {
-    expect(titles(await listFiles(t, { fileType: 'image' }, admin))).toEqual(['Mountains at dawn', 'Sunset over the sea']);
-    expect(titles(await listFiles(t, { fileType: 'document' }, admin))).toEqual(['Secret sunset', 'Annual report', 'Grandma']);
+    expect(titles(await listFiles(t, { fileType: 'image' }, admin))).toEqual([
+      'Mountains at dawn',
+      'Sunset over the sea',
+    ]);
+    expect(titles(await listFiles(t, { fileType: 'document' }, admin))).toEqual([
+      'Secret sunset',
+      'Annual report',
+      'Grandma',
+    ]);
     expect(titles(await listFiles(t, { fileType: ['image', 'audio'] }, admin))).toHaveLength(2);
-    expect(titles(await listFiles(t, { tagIds: landscape.id }, admin))).toEqual(['Mountains at dawn', 'Sunset over the sea']);
+    expect(titles(await listFiles(t, { tagIds: landscape.id }, admin))).toEqual([
+      'Mountains at dawn',
+      'Sunset over the sea',
+    ]);
     expect(titles(await listFiles(t, { tagIds: [landscape.id, portrait.id] }, admin))).toHaveLength(3);
     expect(titles(await listFiles(t, { tagIds: `${landscape.id},${portrait.id}` }, admin))).toHaveLength(3);
     expect(titles(await listFiles(t, { collectionIds: holidays.id }))).toEqual(['Sunset over the sea']);
     expect(titles(await listFiles(t, { accessLevel: 'staff' }, admin))).toEqual(['Annual report']);
     expect(titles(await listFiles(t, { accessLevel: 'staff' }, member.auth))).toEqual([]);
-    expect(titles(await listFiles(t, { createdAfter: '2024-02-10T00:00:00Z', createdBefore: '2024-04-10T00:00:00Z' }, admin))).toEqual([
-      'Grandma',
-      'Mountains at dawn',
+    expect(
+      titles(
+        await listFiles(t, { createdAfter: '2024-02-10T00:00:00Z', createdBefore: '2024-04-10T00:00:00Z' }, admin),
+      ),
+    ).toEqual(['Grandma', 'Mountains at dawn']);
+    expect(titles(await listFiles(t, { minSize: 200, maxSize: 400 }, admin))).toEqual([
+      'Secret sunset',
+      'Annual report',
+      'Sunset over the sea',
     ]);
-    expect(titles(await listFiles(t, { minSize: 200, maxSize: 400 }, admin))).toEqual(['Secret sunset', 'Annual report', 'Sunset over the sea']);
-    expect(titles(await listFiles(t, { q: 'sunset', tagIds: landscape.id, minSize: 150 }, admin))).toEqual(['Sunset over the sea']);
+    expect(titles(await listFiles(t, { q: 'sunset', tagIds: landscape.id, minSize: 150 }, admin))).toEqual([
+      'Sunset over the sea',
+    ]);
   });
 
   it('orders by title, createdAt, fileSize and downloadCount, both ways', async () => {
@@ -155,14 +245,27 @@ describe('GET /api/files: search, filters, ordering', () => {
     ]);
     const bySize = (await listFiles(t, { ordering: 'fileSize' }, admin)).results.map((file: Json) => file.fileSize);
     expect(bySize).toEqual([...bySize].sort((a, b) => a - b));
-    const bySizeDesc = (await listFiles(t, { ordering: '-fileSize' }, admin)).results.map((file: Json) => file.fileSize);
+    const bySizeDesc = (await listFiles(t, { ordering: '-fileSize' }, admin)).results.map(
+      (file: Json) => file.fileSize,
+    );
     expect(bySizeDesc).toEqual([...bySize].reverse());
     // An explicit ordering wins over relevance.
-    expect(titles(await listFiles(t, { q: 'sunset', ordering: 'title' }, admin))).toEqual(['Mountains at dawn', 'Secret sunset', 'Sunset over the sea']);
+    expect(titles(await listFiles(t, { q: 'sunset', ordering: 'title' }, admin))).toEqual([
+      'Mountains at dawn',
+      'Secret sunset',
+      'Sunset over the sea',
+    ]);
   });
 
   it('refuses bad queries with VALIDATION_FAILED', async () => {
-    for (const query of [{ ordering: 'hash' }, { tagIds: 'nope' }, { fileType: 'movie' }, { minSize: -1 }, { createdAfter: 'yesterday' }, { pageSize: 101 }]) {
+    for (const query of [
+      { ordering: 'hash' },
+      { tagIds: 'nope' },
+      { fileType: 'movie' },
+      { minSize: -1 },
+      { createdAfter: 'yesterday' },
+      { pageSize: 101 },
+    ]) {
       const response = await t.http.get('/api/files').query(query);
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('VALIDATION_FAILED');

@@ -47,9 +47,14 @@ describe('start-up with several instances', () => {
     // One of them took the lock and applied everything; the other waited and found nothing left to do.
     expect([...first, ...second].sort()).toEqual([...expected].sort());
     expect([first.length, second.length].sort()).toEqual([0, expected.length]);
-    const rows = await withClient(database.url, async (client) => (await client.query('SELECT name FROM migrations')).rows);
+    const rows = await withClient(
+      database.url,
+      async (client) => (await client.query('SELECT name FROM migrations')).rows,
+    );
     expect(rows.map(({ name }) => name).sort()).toEqual([...expected].sort());
-    expect(await queryOne(database.url, `SELECT to_regclass('public.users') IS NOT NULL AS present`)).toEqual({ present: true });
+    expect(await queryOne(database.url, `SELECT to_regclass('public.users') IS NOT NULL AS present`)).toEqual({
+      present: true,
+    });
 
     // And again, later: nothing to do.
     expect(await runMigrations(database.url)).toEqual([]);
@@ -109,7 +114,10 @@ describe('start-up with several instances', () => {
     const before = await readFile(file, 'utf8');
     const warn = jest.spyOn(Logger.prototype, 'warn');
 
-    const restarted = await createTestApp({ databaseUrl, env: { ADMIN_EMAIL: BOOT_ADMIN, ADMIN_PASSWORD: '', DATA_DIR: dataDir } });
+    const restarted = await createTestApp({
+      databaseUrl,
+      env: { ADMIN_EMAIL: BOOT_ADMIN, ADMIN_PASSWORD: '', DATA_DIR: dataDir },
+    });
     apps.push(restarted);
     expect(generatedPasswordWarnings(warn)).toEqual([]);
     expect(await readFile(file, 'utf8')).toBe(before);
@@ -130,7 +138,9 @@ describe('start-up with several instances', () => {
     });
     apps.push(restarted);
     expect((await restarted.http.post('/api/auth/login').send({ email: BOOT_ADMIN, password })).status).toBe(200);
-    expect((await restarted.http.post('/api/auth/login').send({ email: BOOT_ADMIN, password: 'a-new-password-123' })).status).toBe(401);
+    expect(
+      (await restarted.http.post('/api/auth/login').send({ email: BOOT_ADMIN, password: 'a-new-password-123' })).status,
+    ).toBe(401);
     const users = await queryOne<{ count: number }>(databaseUrl, `SELECT count(*)::int AS count FROM users`);
     expect(users.count).toBe(1);
   });

@@ -57,7 +57,9 @@ afterAll(async () => {
   if (storage) {
     if (!embedded) {
       for await (const object of storage.list()) await storage.remove(object.key);
-      await rawClient().removeBucket(bucket).catch(() => undefined);
+      await rawClient()
+        .removeBucket(bucket)
+        .catch(() => undefined);
     }
     storage.onModuleDestroy();
   }
@@ -173,7 +175,9 @@ describe('MinioObjectStorage', () => {
     expect(await buffer(await storage.getStream(key, { start: 999, end: 999 }))).toEqual(bytes.subarray(999));
     // An end past the object is clamped, as HTTP does.
     expect(await buffer(await storage.getStream(key, { start: 990, end: 5000 }))).toEqual(bytes.subarray(990));
-    await expect(storage.getStream(key, { start: 1000, end: 1100 })).rejects.toBeInstanceOf(RangeNotSatisfiableException);
+    await expect(storage.getStream(key, { start: 1000, end: 1100 })).rejects.toBeInstanceOf(
+      RangeNotSatisfiableException,
+    );
     await expect(storage.getStream(key, { start: 5, end: 4 })).rejects.toBeInstanceOf(RangeError);
   });
 
@@ -245,14 +249,18 @@ describe('MinioObjectStorage', () => {
 
     // Active or unknown types never render inline from a URL we sign.
     for (const contentType of ['text/html', 'image/svg+xml', 'application/xml', 'text/xml; charset=utf-8', undefined]) {
-      const active = await fetch(await storage.presignedGetUrl(key, { ...inlineOptions, filename: 'page.html', contentType }));
+      const active = await fetch(
+        await storage.presignedGetUrl(key, { ...inlineOptions, filename: 'page.html', contentType }),
+      );
       expect(active.headers.get('content-disposition')).toBe('attachment; filename="page.html"');
       await active.arrayBuffer();
     }
 
     // Control characters are dropped and a lone surrogate does not break encoding.
     const odd = await fetch(await storage.presignedGetUrl(key, { expirySeconds: 60, filename: 'a\r\nb\ud800.txt' }));
-    expect(odd.headers.get('content-disposition')).toBe(`attachment; filename="ab_.txt"; filename*=UTF-8''ab%EF%BF%BD.txt`);
+    expect(odd.headers.get('content-disposition')).toBe(
+      `attachment; filename="ab_.txt"; filename*=UTF-8''ab%EF%BF%BD.txt`,
+    );
     await odd.arrayBuffer();
   });
 
@@ -345,7 +353,9 @@ describe('StorageModule', () => {
       await app.close();
     } finally {
       process.env = saved;
-      await rawClient().removeBucket(moduleBucket).catch(() => undefined);
+      await rawClient()
+        .removeBucket(moduleBucket)
+        .catch(() => undefined);
     }
   });
 });
@@ -402,7 +412,12 @@ describe('MinioObjectStorage when the server is gone', () => {
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as { port: number };
-    const hanging = new MinioObjectStorage({ ...server, endpoint: `http://127.0.0.1:${port}`, bucket: 'hanging', idleTimeoutMs: 300 });
+    const hanging = new MinioObjectStorage({
+      ...server,
+      endpoint: `http://127.0.0.1:${port}`,
+      bucket: 'hanging',
+      idleTimeoutMs: 300,
+    });
     try {
       const started = Date.now();
       await expect(hanging.ping()).rejects.toBeInstanceOf(StorageUnavailableException);

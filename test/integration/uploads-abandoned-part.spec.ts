@@ -22,7 +22,9 @@ describe('an upload part that failed before its claim was taken', () => {
     part.destroy(new Error('Unexpected end of form'));
 
     await expect(
-      t.get(UploadService).ingestStream(part, 'cut-short.txt', '', { id: member.id, email: member.email, role: 'member' }),
+      t
+        .get(UploadService)
+        .ingestStream(part, 'cut-short.txt', '', { id: member.id, email: member.email, role: 'member' }),
     ).rejects.toThrow('Unexpected end of form');
 
     const dataSource = t.get(DataSource);
@@ -37,7 +39,9 @@ describe('an upload part that failed before its claim was taken', () => {
   it('fails cleanly when the part fails while its upload is taking its claim', async () => {
     const member = await t.createUser('member');
     const part = new PassThrough();
-    const upload = t.get(UploadService).ingestStream(part, 'interrupted.txt', '', { id: member.id, email: member.email, role: 'member' });
+    const upload = t
+      .get(UploadService)
+      .ingestStream(part, 'interrupted.txt', '', { id: member.id, email: member.email, role: 'member' });
     part.destroy(new Error('Interrupted'));
     await expect(upload).rejects.toThrow('Interrupted');
     expect(await t.get(DataSource).query(`SELECT object_key FROM upload_sessions`)).toEqual([]);

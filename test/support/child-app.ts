@@ -11,11 +11,15 @@ export interface ChildApp {
 /** Starts test/support/app-process.ts in its own Node process with `env` on top of this process's environment. */
 export async function startChildApp(env: Record<string, string>): Promise<ChildApp> {
   const root = process.cwd();
-  const child = spawn(process.execPath, ['--import', './test/support/register-ts.mjs', join('test', 'support', 'app-process.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', './test/support/register-ts.mjs', join('test', 'support', 'app-process.ts')],
+    {
+      cwd: root,
+      env: { ...process.env, ...env, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {

@@ -25,7 +25,12 @@ export async function upload(t: TestApp, auth: string, bytes: Buffer, filename =
   };
 }
 
-export function approve(t: TestApp, auth: string, pendingId: string, body: Record<string, unknown> = { title: 'A file' }) {
+export function approve(
+  t: TestApp,
+  auth: string,
+  pendingId: string,
+  body: Record<string, unknown> = { title: 'A file' },
+) {
   return t.http.post(`/api/pending/${pendingId}/approve`).set('Authorization', auth).send(body);
 }
 
@@ -46,11 +51,21 @@ export function purge(t: TestApp, auth: string, mediaId: string) {
 }
 
 /** Uploads and approves new content; answers the ids. */
-export async function createMediaFile(t: TestApp, auth: string, bytes = content(), metadata: Record<string, unknown> = {}) {
+export async function createMediaFile(
+  t: TestApp,
+  auth: string,
+  bytes = content(),
+  metadata: Record<string, unknown> = {},
+) {
   const uploaded = await upload(t, auth, bytes);
   const approved = await approve(t, auth, uploaded.pendingFile!.id, { title: 'A file', ...metadata });
   if (approved.status !== 201) throw new Error(`approve answered ${approved.status}: ${JSON.stringify(approved.body)}`);
-  return { pendingId: uploaded.pendingFile!.id, mediaId: approved.body.mediaFile.id as string, hash: uploaded.hash, bytes };
+  return {
+    pendingId: uploaded.pendingFile!.id,
+    mediaId: approved.body.mediaFile.id as string,
+    hash: uploaded.hash,
+    bytes,
+  };
 }
 
 /** Waits for deletes queued by the requests so far to be carried out. */
@@ -69,7 +84,9 @@ export async function objectKeys(t: TestApp): Promise<string[]> {
 export async function storedObjectOf(t: TestApp, hash: string): Promise<{ objectKey: string } | undefined> {
   const rows = await t
     .get(DataSource)
-    .query<Array<{ objectKey: string }>>(`SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`, [hash]);
+    .query<Array<{ objectKey: string }>>(`SELECT object_key AS "objectKey" FROM stored_objects WHERE hash = $1`, [
+      hash,
+    ]);
   return rows[0];
 }
 
@@ -80,6 +97,8 @@ export async function readObject(t: TestApp, key: string): Promise<Buffer> {
 }
 
 export async function count(t: TestApp, sql: string, params: unknown[] = []): Promise<number> {
-  const [row] = await t.get(DataSource).query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM (${sql}) AS q`, params);
+  const [row] = await t
+    .get(DataSource)
+    .query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM (${sql}) AS q`, params);
   return row.n;
 }

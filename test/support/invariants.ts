@@ -136,7 +136,8 @@ export async function checkInvariants(options: InvariantCheckOptions): Promise<V
 
     // I3 (database side, holds at any time): one content row per hash is the primary key; one row per key too.
     for (const [objectKey, count] of countBy(db.storedObjects.map((row) => row.objectKey))) {
-      if (count > 1) violations.push({ invariant: 'I3', objectKey, message: `${count} content rows share object ${objectKey}` });
+      if (count > 1)
+        violations.push({ invariant: 'I3', objectKey, message: `${count} content rows share object ${objectKey}` });
     }
 
     // I5: the search terms index against what the rows say now (both directions).
@@ -173,7 +174,11 @@ export async function checkInvariants(options: InvariantCheckOptions): Promise<V
     }
     for (const [hash, keys] of keysByContent) {
       if (keys.length > 1) {
-        violations.push({ invariant: 'I3', hash, message: `content ${hash} is stored ${keys.length} times: ${keys.join(', ')}` });
+        violations.push({
+          invariant: 'I3',
+          hash,
+          message: `content ${hash} is stored ${keys.length} times: ${keys.join(', ')}`,
+        });
       }
     }
     for (const row of db.storedObjects) {
@@ -292,7 +297,9 @@ async function withQuery<T>(options: InvariantCheckOptions, work: (query: Query)
   await client.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    const result = await work(async <R>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R[]);
+    const result = await work(
+      async <R>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R[],
+    );
     await client.query('COMMIT');
     return result;
   } finally {

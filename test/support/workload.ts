@@ -41,15 +41,7 @@ export interface WorkloadStats {
 }
 
 export type OperationName =
-  | 'upload'
-  | 'approve'
-  | 'reject'
-  | 'trash'
-  | 'restore'
-  | 'purge'
-  | 'empty-trash'
-  | 'expire'
-  | 'collect-garbage';
+  'upload' | 'approve' | 'reject' | 'trash' | 'restore' | 'purge' | 'empty-trash' | 'expire' | 'collect-garbage';
 
 const WEIGHTS: Array<[OperationName, number]> = [
   ['upload', 30],
@@ -187,7 +179,10 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
         if (!target) break;
         return async () =>
           finish(
-            await t.http.post(`/api/pending/${target.id}/reject`).set('Authorization', admin.auth).send({ reason: 'no' }),
+            await t.http
+              .post(`/api/pending/${target.id}/reject`)
+              .set('Authorization', admin.auth)
+              .send({ reason: 'no' }),
           );
       }
       case 'trash': {

@@ -59,7 +59,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     // Whoever throttles (a guard or a service) says how long to wait in the details; the header says it to HTTP.
     const retryAfter = body.details?.retryAfterSeconds;
-    if (body.statusCode === 429 && typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
+    if (body.statusCode === 429 && typeof retryAfter === 'number')
+      response.setHeader('Retry-After', String(retryAfter));
     response.status(body.statusCode).json(body);
   }
 
@@ -81,12 +82,30 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (isTransientConflict(exception)) {
       // Retries ran out under heavy contention: the client may simply try again.
-      return this.body(503, 'SERVICE_UNAVAILABLE', 'The server is busy with conflicting changes, try again', undefined, requestId);
+      return this.body(
+        503,
+        'SERVICE_UNAVAILABLE',
+        'The server is busy with conflicting changes, try again',
+        undefined,
+        requestId,
+      );
     }
     if (isDatabaseUnavailableError(exception)) {
-      return this.body(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable, try again shortly', undefined, requestId);
+      return this.body(
+        503,
+        'DATABASE_UNAVAILABLE',
+        'The database is unavailable, try again shortly',
+        undefined,
+        requestId,
+      );
     }
-    return this.body(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL', 'Something went wrong on our side', undefined, requestId);
+    return this.body(
+      HttpStatus.INTERNAL_SERVER_ERROR,
+      'INTERNAL',
+      'Something went wrong on our side',
+      undefined,
+      requestId,
+    );
   }
 
   private body(

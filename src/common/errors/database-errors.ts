@@ -10,7 +10,8 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
   if (candidate.driverError && isDatabaseUnavailableError(candidate.driverError)) return true;
   const code = typeof candidate.code === 'string' ? candidate.code : '';
   // SQLSTATE class 08 = connection exception; 57P01..57P03 = admin shutdown, crash shutdown, cannot connect now.
-  if (code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code) || CONNECTION_ERROR_CODES.has(code)) return true;
+  if (code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code) || CONNECTION_ERROR_CODES.has(code))
+    return true;
   const message = typeof candidate.message === 'string' ? candidate.message : '';
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
     message,

@@ -8,10 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
-import {
-  CollectionFilesAddedResponse,
-  CollectionFilesRemovedResponse,
-} from '../dto/library-operations.response.js';
+import { CollectionFilesAddedResponse, CollectionFilesRemovedResponse } from '../dto/library-operations.response.js';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';

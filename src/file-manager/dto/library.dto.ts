@@ -31,7 +31,10 @@ export const trim = ({ value }: { value: unknown }) => (typeof value === 'string
 export const queryList = ({ value }: { value: unknown }) => {
   if (value === undefined || value === null || value === '') return undefined;
   const items = Array.isArray(value) ? value : [value];
-  return items.flatMap((item) => String(item).split(',')).map((item) => item.trim()).filter((item) => item !== '');
+  return items
+    .flatMap((item) => String(item).split(','))
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 };
 
 /** `?inline=true` / `1` / `yes`; anything else that is present is refused by the validator. */

@@ -2,10 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { toPage, type Page } from '../../common/pagination.js';
 import type { MediaFileListQueryDto } from '../dto/library.dto.js';
-import {
-  MediaFileViewsRepository,
-  type MediaFileViewRow,
-} from '../repositories/media-file-views.repository.js';
+import { MediaFileViewsRepository, type MediaFileViewRow } from '../repositories/media-file-views.repository.js';
 import { MAX_PREFIX_TERMS, SearchRepository } from '../repositories/search.repository.js';
 import { planSearch, type PrefixExpansions, type SearchWord, type TermsSearchPlan } from '../search/search-planner.js';
 import type { MediaFileView } from '../views.js';

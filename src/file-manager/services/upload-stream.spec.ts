@@ -13,7 +13,10 @@ describe('streamPartToStorage', () => {
   it('stores and hashes a part', async () => {
     const part = Readable.from([Buffer.from('hello '), Buffer.from('world')]);
     const streamed = await streamPartToStorage(part, 100, drainingStore);
-    expect(streamed).toMatchObject({ size: 11, hash: 'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9' });
+    expect(streamed).toMatchObject({
+      size: 11,
+      hash: 'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9',
+    });
     expect(streamed.head.toString()).toBe('hello world');
   });
 

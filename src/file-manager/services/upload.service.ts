@@ -55,8 +55,7 @@ export type HashStatus = 'new' | 'pending' | 'exists' | 'trashed';
 
 /** What became of one streamed file: recorded (with what `record` answered) or refused with a code. */
 export type Ingested<R> = { filename: string } & (
-  | { kind: 'recorded'; hash: string; outcome: R }
-  | { kind: 'refused'; hash?: string; code: ErrorCode; message: string }
+  { kind: 'recorded'; hash: string; outcome: R } | { kind: 'refused'; hash?: string; code: ErrorCode; message: string }
 );
 
 /** What became of one uploaded file: recorded (pending, pending_updated, exists) or refused with a code. */
@@ -188,9 +187,7 @@ export class UploadService {
         outcome.catch(fail);
       });
       parser.on('fieldsLimit', () => fail(new TooManyPartsException('fields', MAX_UPLOAD_FIELDS)));
-      parser.on('filesLimit', () =>
-        fail(new TooManyPartsException('files', maxFiles + EXTRA_FILE_PARTS_ANSWERED)),
-      );
+      parser.on('filesLimit', () => fail(new TooManyPartsException('files', maxFiles + EXTRA_FILE_PARTS_ANSWERED)));
       parser.on('error', () => fail(new MalformedMultipartException()));
       parser.on('close', () => {
         Promise.all(pending)
@@ -339,12 +336,7 @@ export class UploadService {
 }
 
 /** Reads and drops a part that is refused before any byte is stored. */
-async function discard<R>(
-  stream: Readable,
-  filename: string,
-  code: ErrorCode,
-  message: string,
-): Promise<Ingested<R>> {
+async function discard<R>(stream: Readable, filename: string, code: ErrorCode, message: string): Promise<Ingested<R>> {
   stream.resume();
   await new Promise<void>((resolve) => {
     stream.once('end', resolve);

@@ -16,7 +16,8 @@ describe('sanitizeFilename', () => {
   });
 
   it('answers undefined when nothing usable is left', () => {
-    for (const raw of [undefined, '', '   ', '.', '..', 'dir/', '\u0000\u0001']) expect(sanitizeFilename(raw)).toBeUndefined();
+    for (const raw of [undefined, '', '   ', '.', '..', 'dir/', '\u0000\u0001'])
+      expect(sanitizeFilename(raw)).toBeUndefined();
   });
 
   it('truncates to 255 UTF-8 bytes keeping the extension and whole characters', () => {

@@ -29,7 +29,13 @@ function spell(char: string): string {
   if (transliterated) return transliterated;
   // A letter the table lacks: its base letter when it is an accented Latin one; scripts it drops (CJK, ...) leave a
   // separator, and a title spelled only in them gets the fallback.
-  return char.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^a-z0-9]/g, '') || ' ';
+  return (
+    char
+      .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '') || ' '
+  );
 }
 
 export function isValidSlug(slug: string): boolean {
