@@ -13,9 +13,9 @@ import { isApiPath } from './console.js';
  *   The rest of helmet's default CSP already suits the Swagger UI at /api/docs: its scripts are same-origin files
  *   (no inline script), its inline styles and `data:` images are allowed.
  * The web console (everything outside the API prefix) gets the same policy plus what it needs and nothing more:
- * `blob:` images, media and frames (previews of content fetched with the Authorization header), the storage's
- * public origin for the same (signed media URLs point there), and `'wasm-unsafe-eval'` so its hashing worker may
- * compile WebAssembly (no `eval` of JavaScript is allowed).
+ * `'self'` for images, media and frames (signed media URLs are served under /api/media on this origin), `blob:`
+ * images (thumbnails fetched with the Authorization header), the storage's public origin for images, media and
+ * frames, and `'wasm-unsafe-eval'` so its hashing worker may compile WebAssembly (no `eval` of JavaScript).
  */
 export function applyHttpProtection(
   app: NestExpressApplication,
@@ -32,8 +32,8 @@ export function applyHttpProtection(
         'upgrade-insecure-requests': null,
         'script-src': ["'self'", "'wasm-unsafe-eval'"],
         'img-src': ["'self'", 'data:', 'blob:', mediaOrigin],
-        'media-src': ["'self'", 'blob:', mediaOrigin],
-        'frame-src': ["'self'", 'blob:', mediaOrigin],
+        'media-src': ["'self'", mediaOrigin],
+        'frame-src': ["'self'", mediaOrigin],
         'worker-src': ["'self'"],
       },
     },

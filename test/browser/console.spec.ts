@@ -341,6 +341,42 @@ describe('web console in a browser', () => {
     ]);
   });
 
+  it('file page: the preview and Download open the signed URL, without the Authorization header', async () => {
+    const bytes = png(30, 90, 160, 16);
+    const uploaded = await upload(t, admin, bytes, 'signed-preview.png');
+    const approved = await approve(t, admin, uploaded.pendingFile!.id, { title: 'Signed preview' });
+    expect(approved.status).toBe(201);
+    const id = (approved.body.mediaFile as { id: string }).id;
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, `/files/${id}`);
+    await byRole(page, 'heading', 'Signed preview');
+
+    const preview = await byRole(page, 'image', 'Signed preview');
+    const loaded = await waitUntil('the preview to load', () =>
+      preview.evaluate((img) => {
+        const image = img as unknown as {
+          complete: boolean;
+          naturalWidth: number;
+          getAttribute(name: string): string | null;
+        };
+        return image.complete && image.naturalWidth > 0
+          ? { src: image.getAttribute('src') ?? '', width: image.naturalWidth }
+          : undefined;
+      }),
+    );
+    expect(loaded.src).toMatch(new RegExp(`^/api/media/files/${id}/`));
+    expect(loaded.width).toBe(16);
+
+    const link = await byRole(page, 'link', 'Download');
+    const { href, download } = await link.evaluate((a) => ({
+      href: a.getAttribute('href') ?? '',
+      download: a.getAttribute('download'),
+    }));
+    expect(href).toMatch(new RegExp(`^/api/media/files/${id}/`));
+    expect(download).toBe('signed-preview.png');
+    const fetched = await t.http.get(href).buffer(true).expect(200);
+    expect(Buffer.compare(fetched.body as Buffer, bytes)).toBe(0);
+  });
+
   it('trash: a file in use is refused with the API message; once free it is trashed and restored', async () => {
     const file = await approvedFile(admin, 'Shared logo');
     const usage = { contentType: 'page', contentId: 'home' };

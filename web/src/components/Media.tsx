@@ -1,17 +1,17 @@
 /**
- * Every picture, video, sound and document the console shows goes through this module, so that the switch to
- * signed media URLs (`urls.thumbnail`, `urls.preview`, `urls.content`, usable without a header) happens here only.
+ * Every picture, video, sound and document the console shows goes through this module, so the choice of URL for
+ * content lives here only.
  *
- * Until a view carries those URLs, content is fetched with the Authorization header into a blob: URL, for small
- * files only (a whole file is read into memory), and everything else shows a placeholder with the same `alt`.
- * Media files are never fetched for thumbnails that way: a full read of `/content` counts as a download.
+ * Content is opened through the view's signed URL (`urls.content`, docs/media-urls.md): the browser fetches it
+ * itself without an Authorization header, so video and audio stream with Range and nothing is held in memory.
+ * Media files are never read for thumbnails that way: a full read of a media file counts as a download. Until
+ * renditions exist (`urls.thumbnail`), list pictures of media files are placeholders with the same `alt`.
  */
-import { useEffect, useState, type MouseEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { authorizedFetch } from '../api/client';
 import type { FileType, MediaUrls } from '../api/types';
 
 const THUMBNAIL_FETCH_LIMIT = 5 * 1024 * 1024;
-const PREVIEW_FETCH_LIMIT = 50 * 1024 * 1024;
 
 export interface MediaSource {
   id: string;
@@ -64,16 +64,17 @@ function placeholder(fileType: FileType): string {
 
 /** A small picture of a file for lists: its thumbnail when there is one, else a placeholder. */
 export function Thumbnail({ file, kind, alt }: { file: MediaSource; kind: Kind; alt: string }) {
-  const direct = file.urls?.thumbnail;
+  // A pending file's content may be read in full (pending files never count downloads); a media file's may not.
+  const pendingImage =
+    kind === 'pending' && file.fileType === 'image' && file.fileSize <= THUMBNAIL_FETCH_LIMIT
+      ? file.urls?.content
+      : undefined;
+  const direct = file.urls?.thumbnail ?? pendingImage;
   const [missing, setMissing] = useState(false);
-  let path: string | undefined;
-  if (!direct && !missing) {
-    if (kind === 'pending' && file.fileType === 'image' && file.fileSize <= THUMBNAIL_FETCH_LIMIT) {
-      path = `/api/pending/${file.id}/content`;
-    } else if (kind === 'files' && file.fileType === 'image' && !thumbnailRouteMissing) {
-      path = `/api/files/${file.id}/thumbnail`;
-    }
-  }
+  const path =
+    !direct && !missing && kind === 'files' && file.fileType === 'image' && !thumbnailRouteMissing
+      ? `/api/files/${file.id}/thumbnail`
+      : undefined;
   const blob = useBlobUrl(path, (code) => {
     if (code === 'ROUTE_NOT_FOUND') thumbnailRouteMissing = true;
     setMissing(true);
@@ -89,66 +90,31 @@ export function Thumbnail({ file, kind, alt }: { file: MediaSource; kind: Kind; 
   );
 }
 
-/** The file itself, in the browser's own viewer for its type (image, video, audio, PDF). */
-export function Preview({ file, kind, title }: { file: MediaSource; kind: Kind; title: string }) {
-  const direct = file.urls?.preview ?? file.urls?.content;
+/**
+ * The file itself, in the browser's own viewer for its type (image, video, audio, PDF), straight from its signed URL:
+ * video and audio stream with Range requests instead of being loaded whole.
+ */
+export function Preview({ file, title }: { file: MediaSource; title: string }) {
+  const src = file.urls?.preview ?? file.urls?.content;
   const previewable = ['image', 'video', 'audio'].includes(file.fileType) || file.contentType === 'application/pdf';
-  const path =
-    !direct && previewable && file.fileSize <= PREVIEW_FETCH_LIMIT ? `/api/${kind}/${file.id}/content` : undefined;
-  const blob = useBlobUrl(path);
-  const src = direct ?? blob;
-  if (!previewable) return <img className="preview" src={placeholder(file.fileType)} alt={title} />;
-  if (!src) {
-    return <img className="preview" src={placeholder(file.fileType)} alt={title} />;
-  }
+  if (!src || !previewable) return <img className="preview" src={placeholder(file.fileType)} alt={title} />;
   if (file.fileType === 'image') return <img className="preview" src={src} alt={title} />;
-  if (file.fileType === 'video') return <video className="preview" src={src} controls aria-label={title} />;
-  if (file.fileType === 'audio') return <audio src={src} controls aria-label={title} />;
+  if (file.fileType === 'video') {
+    return <video className="preview" src={src} controls preload="metadata" aria-label={title} />;
+  }
+  if (file.fileType === 'audio') return <audio src={src} controls preload="metadata" aria-label={title} />;
   return <iframe className="preview pdf" src={src} title={title} />;
 }
 
 /**
- * Download with the original filename. With a signed URL the browser fetches it itself; until then the bytes come
- * through the API with the Authorization header (held in memory, so this is meant for ordinary file sizes).
+ * Download with the original filename: the browser fetches the signed URL itself (streamed to disk, no header
+ * needed), and the server counts the download as for `/content`.
  */
 export function DownloadLink({ file, filename }: { file: MediaSource; filename: string }) {
-  const [error, setError] = useState<string>();
-  const href = `/api/files/${file.id}/download`;
-  const download = async (event: MouseEvent<HTMLAnchorElement>) => {
-    event.preventDefault();
-    setError(undefined);
-    try {
-      const response = await authorizedFetch(new Request(`/api/files/${file.id}/content`));
-      if (!response.ok) {
-        const body = (await response.json().catch(() => ({}))) as { message?: string };
-        throw new Error(body.message ?? `Download failed (${response.status})`);
-      }
-      const url = URL.createObjectURL(await response.blob());
-      const anchor = document.createElement('a');
-      anchor.href = url;
-      anchor.download = filename;
-      document.body.append(anchor);
-      anchor.click();
-      anchor.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    }
-  };
+  if (!file.urls?.content) return null;
   return (
-    <>
-      <a
-        href={file.urls?.content ?? href}
-        download={filename}
-        onClick={file.urls?.content ? undefined : (event) => void download(event)}
-      >
-        Download
-      </a>
-      {error && (
-        <span role="alert" className="alert">
-          {error}
-        </span>
-      )}
-    </>
+    <a href={file.urls.content} download={filename}>
+      Download
+    </a>
   );
 }

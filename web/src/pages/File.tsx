@@ -54,7 +54,7 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
       <h1>{media.title}</h1>
       <div className="file-layout">
         <div className="file-preview">
-          <Preview file={media} kind="files" title={media.title} />
+          <Preview file={media} title={media.title} />
         </div>
         <div>
           <dl className="meta">
