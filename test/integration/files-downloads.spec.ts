@@ -142,6 +142,8 @@ describe('downloads and content', () => {
     const response = await t.http.get(`/api/files/${file.id}/content`).set('If-None-Match', `W/"nope", "${file.hash}"`);
     expect(response.status).toBe(304);
     expect(response.headers.etag).toBe(`"${file.hash}"`);
+    // A browser copies a 304's headers onto its cached copy: they must keep the untrusted-content policy.
+    expect(response.headers['content-security-policy']).toBe("sandbox; default-src 'none'");
     expect(await downloadCount(file.id)).toBe(before);
     expect((await t.http.get(`/api/files/${file.id}/content`).set('If-None-Match', '"other"')).status).toBe(200);
   });

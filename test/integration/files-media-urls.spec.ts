@@ -81,6 +81,9 @@ describe('signed media URLs (urls.content)', () => {
     expect(partial.headers['content-range']).toBe(`bytes 10-19/${BYTES.length}`);
     const cached = await fetchUrl(urls.content, { 'If-None-Match': `"${publicFile.hash}"` });
     expect(cached.status).toBe(304);
+    // A browser copies a 304's headers onto its cached copy: they must keep the untrusted-content policy.
+    expect(cached.headers['content-security-policy']).toBe("sandbox; default-src 'none'");
+    expect(cached.headers['x-content-type-options']).toBe('nosniff');
     expect(await downloadCount(publicFile.id)).toBe(before);
   });
 

@@ -25,7 +25,8 @@ export interface SendContentOptions {
  * our origin.
  */
 export async function sendContent(answer: ContentAnswer, response: Response, options: SendContentOptions = {}) {
-  response.set(validatorHeaders(answer.content));
+  // Set before any branch: a browser copies a 304's headers onto its cached copy, which must keep this policy.
+  response.set({ ...validatorHeaders(answer.content), ...UNTRUSTED_CONTENT_HEADERS });
   if (answer.kind === 'not-modified') {
     response.status(304).end();
     return;
@@ -40,8 +41,6 @@ export async function sendContent(answer: ContentAnswer, response: Response, opt
   response.set({
     'Content-Type': content.contentType,
     'Content-Disposition': contentDisposition(content.originalFilename, inline),
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Security-Policy': "sandbox; default-src 'none'",
   });
   if (range) {
     response.status(206).set({
@@ -58,6 +57,11 @@ export async function sendContent(answer: ContentAnswer, response: Response, opt
   // A failure mid-stream can't become an error body any more: pipeline destroys the response (cut connection).
   await pipeline(body, response).catch(() => undefined);
 }
+
+const UNTRUSTED_CONTENT_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': "sandbox; default-src 'none'",
+};
 
 /** `no-cache`: every use is revalidated (304 when unchanged), so the record checks run even for cached bytes. */
 function validatorHeaders(content: MediaContent): Record<string, string> {
