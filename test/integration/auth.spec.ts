@@ -4,6 +4,7 @@
  */
 import { DataSource } from 'typeorm';
 import { useTestApp, ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD } from '../support/app.js';
+import { expectError } from '../support/errors.js';
 
 const USER_KEYS = ['createdAt', 'disabled', 'email', 'id', 'name', 'role'];
 
@@ -12,16 +13,6 @@ function expectNoPasswordHash(body: unknown): void {
   const text = JSON.stringify(body);
   expect(text).not.toMatch(/password/i);
   expect(text).not.toMatch(/\$argon2/);
-}
-
-function expectError(response: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
-  expect(response.status).toBe(status);
-  expect(response.body).toMatchObject({
-    statusCode: status,
-    code,
-    error: expect.any(String),
-    message: expect.any(String),
-  });
 }
 
 describe('auth and users', () => {

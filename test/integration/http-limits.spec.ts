@@ -7,16 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, useTestApp } from '../support/app.js';
 import { content } from '../support/files.js';
 import { LoginThrottle } from '../../src/auth/login-throttle.js';
-
-function expectError(response: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
-  expect(response.status).toBe(status);
-  expect(response.body).toMatchObject({
-    statusCode: status,
-    error: expect.any(String),
-    code,
-    message: expect.any(String),
-  });
-}
+import { expectError } from '../support/errors.js';
 
 describe('limits and protection', () => {
   let baseUrl: string;

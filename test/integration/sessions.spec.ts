@@ -6,21 +6,12 @@
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ADMIN_EMAIL, MEMBER_PASSWORD, createTestApp, useTestApp } from '../support/app.js';
+import { expectError } from '../support/errors.js';
 
 interface Session {
   auth: string;
   refreshToken: string;
   userId: string;
-}
-
-function expectError(response: { status: number; body: Record<string, unknown> }, status: number, code: string): void {
-  expect(response.status).toBe(status);
-  expect(response.body).toMatchObject({
-    statusCode: status,
-    code,
-    error: expect.any(String),
-    message: expect.any(String),
-  });
 }
 
 describe('sessions and users', () => {
