@@ -21,9 +21,10 @@ import { createReadStream, readFileSync, readdirSync, rmSync, truncateSync, writ
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateSync, crc32, gzipSync } from 'node:zlib';
-import chromium from '@sparticuz/chromium';
-import puppeteer, { type ElementHandle, type Page } from 'puppeteer-core';
+import { gzipSync } from 'node:zlib';
+import type { ElementHandle, Page } from 'puppeteer-core';
+import { launchBrowser } from '../test/support/browser.js';
+import { solidPng } from '../test/support/media.js';
 
 const BASE = process.env.BENCH_URL ?? 'http://localhost:3000';
 const EMAIL = process.env.BENCH_EMAIL ?? process.env.ADMIN_EMAIL ?? 'admin@localhost';
@@ -33,30 +34,9 @@ const ITEMS = 60;
 const HASH_MIB = Number(process.env.BENCH_HASH_MIB ?? 1024);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-function png(seed: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(data.length);
-    const tail = Buffer.alloc(4);
-    tail.writeUInt32BE(crc32(body));
-    return Buffer.concat([head, body, tail]);
-  };
-  const size = 32;
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
-  header[8] = 8;
-  header[9] = 2;
-  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(size * 3, seed % 256)]);
-  row[1] = Math.floor(seed / 256) % 256;
-  const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, () => row)));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', pixels),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+/** A 32×32 PNG whose colour spells `seed`, so each upload is new content. */
+function distinctPng(seed: number): Buffer {
+  return solidPng(32, [seed % 256, Math.floor(seed / 256) % 256, Math.floor(seed / 65_536) % 256]);
 }
 
 async function api<T>(path: string, init: RequestInit & { token?: string } = {}): Promise<T> {
@@ -93,7 +73,7 @@ async function main(): Promise<void> {
   const listed = await api<{ count: number }>('/api/files?pageSize=1', { token });
   for (let seed = listed.count; seed < ITEMS; seed += 1) {
     const form = new FormData();
-    form.append('files', new Blob([png(seed + Date.now())]), `bench-${seed}.png`);
+    form.append('files', new Blob([distinctPng(seed + Date.now())]), `bench-${seed}.png`);
     const uploaded = await api<{ results: { pendingFile?: { id: string } }[] }>('/api/uploads', {
       method: 'POST',
       body: form,
@@ -109,12 +89,7 @@ async function main(): Promise<void> {
     });
   }
 
-  const browser = await puppeteer.launch({
-    executablePath: await chromium.executablePath(),
-    headless: true,
-    args: chromium.args.filter((flag) => flag !== '--disable-web-security' && flag !== '--single-process'),
-    defaultViewport: { width: 1280, height: 900 },
-  });
+  const browser = await launchBrowser();
   const timings: number[] = [];
   let hashing: { seconds: number; longestTaskMs: number; peakMiB: number; matches: boolean } | undefined;
   try {

@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync, crc32 } from 'node:zlib';
 import { jest } from '@jest/globals';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, HTTPRequest, Page } from 'puppeteer-core';
@@ -29,36 +28,9 @@ import {
 } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { approve, content, upload } from '../support/files.js';
+import { solidPng } from '../support/media.js';
 
 jest.setTimeout(120_000);
-
-/** A valid PNG of one solid colour (distinct colours give distinct content). */
-function png(red: number, green: number, blue: number, size = 8): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // colour type: RGB
-  const row = Buffer.concat([
-    Buffer.from([0]),
-    Buffer.from(Array.from({ length: size }, () => [red, green, blue]).flat()),
-  ]);
-  const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, () => row)));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', pixels),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 describe('web console in a browser', () => {
   let database: TestDatabase;
@@ -164,7 +136,7 @@ describe('web console in a browser', () => {
   });
 
   it('upload: several files get their outcomes; content already in the library is not sent again', async () => {
-    const photo = writeFile('photo.png', png(200, 40, 40));
+    const photo = writeFile('photo.png', solidPng(8, [200, 40, 40]));
     const notes = writeFile('notes.txt', content());
     const empty = writeFile('empty.txt', Buffer.alloc(0));
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
@@ -342,7 +314,7 @@ describe('web console in a browser', () => {
   });
 
   it('file page: the preview and Download open the signed URL, without the Authorization header', async () => {
-    const bytes = png(30, 90, 160, 16);
+    const bytes = solidPng(16, [30, 90, 160]);
     const uploaded = await upload(t, admin, bytes, 'signed-preview.png');
     const approved = await approve(t, admin, uploaded.pendingFile!.id, { title: 'Signed preview' });
     expect(approved.status).toBe(201);

@@ -57,11 +57,8 @@ export async function animatedGif(): Promise<Buffer> {
     .toBuffer();
 }
 
-/**
- * A PNG whose header claims `width`×`height` pixels, followed by a few bytes of compressed data: what a
- * decompression bomb looks like before anything is decoded.
- */
-export function bombPngHeader(width = 60_000, height = 60_000): Buffer {
+/** The bytes of a PNG file with the given IHDR payload and compressed pixel data. */
+function pngFile(header: Buffer, compressedPixels: Buffer): Buffer {
   const chunk = (type: string, data: Buffer) => {
     const length = Buffer.alloc(4);
     length.writeUInt32BE(data.length);
@@ -70,16 +67,40 @@ export function bombPngHeader(width = 60_000, height = 60_000): Buffer {
     crc.writeUInt32BE(crc32(body));
     return Buffer.concat([length, body, crc]);
   };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(Buffer.alloc(width + 1))),
+    chunk('IDAT', compressedPixels),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+function pngHeader(width: number, height: number, colourType: number): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, colourType, 0, 0, 0], 8); // 8-bit samples, no interlace
+  return header;
+}
+
+/**
+ * A valid `size`×`size` RGB PNG of one colour, written synchronously without sharp (distinct colours give
+ * distinct content): what the browser specs and the console benchmark upload.
+ */
+export function solidPng(size: number, [red, green, blue]: [number, number, number]): Buffer {
+  const row = Buffer.concat([
+    Buffer.from([0]),
+    Buffer.from(Array.from({ length: size }, () => [red, green, blue]).flat()),
+  ]);
+  return pngFile(pngHeader(size, size, 2), deflateSync(Buffer.concat(Array.from({ length: size }, () => row))));
+}
+
+/**
+ * A PNG whose header claims `width`×`height` pixels, followed by a few bytes of compressed data: what a
+ * decompression bomb looks like before anything is decoded.
+ */
+export function bombPngHeader(width = 60_000, height = 60_000): Buffer {
+  return pngFile(pngHeader(width, height, 0), deflateSync(Buffer.alloc(width + 1))); // 8-bit greyscale
 }
 
 /** Runs the bundled ffmpeg to make a file of `extension` from lavfi sources; answers its bytes. */
