@@ -350,13 +350,18 @@ describe('sessions and users', () => {
   });
 
   describe('e-mails and names', () => {
-    it('normalises e-mails (NFKC, case, spaces): a full-width address is the same account', async () => {
+    /** Creates members as the admin, answering the raw response. */
+    async function userCreator() {
       const admin = await t.adminAuth();
-      const create = (email: string) =>
+      return (email: string) =>
         t.http
           .post('/api/users')
           .set('Authorization', admin)
           .send({ email, password: MEMBER_PASSWORD, role: 'member' });
+    }
+
+    it('normalises e-mails (NFKC, case, spaces): a full-width address is the same account', async () => {
+      const create = await userCreator();
       const first = await create('ann@example.com');
       expect(first.status).toBe(201);
       expectError(await create('ａｎｎ@example.com'), 409, 'EMAIL_TAKEN');
@@ -370,12 +375,7 @@ describe('sessions and users', () => {
     });
 
     it('stores a full-width address in plain form, compares non-ASCII letters whatever their case', async () => {
-      const admin = await t.adminAuth();
-      const create = (email: string) =>
-        t.http
-          .post('/api/users')
-          .set('Authorization', admin)
-          .send({ email, password: MEMBER_PASSWORD, role: 'member' });
+      const create = await userCreator();
       const wide = await create('ｂｏｂ@example.com');
       expect(wide.status).toBe(201);
       expect(wide.body).toMatchObject({ email: 'bob@example.com', name: 'bob' });
