@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import type { MediaInfo } from './generation/media-info.js';
-import { RenditionJobsRepository, type RenditionRow } from './rendition-jobs.repository.js';
-import { RenditionWorker } from './rendition-worker.service.js';
+import { RenditionJobsRepository, type RenditionRow, type RenditionStatus } from './rendition-jobs.repository.js';
+import { RenditionWorker, type ProcessReport } from './rendition-worker.service.js';
 import { GENERATOR_VERSION, type RenditionKind } from './renditions.constants.js';
 
 /** What a view shows about a content's renditions (`renditions` and `mediaInfo` of the contract). */
@@ -16,6 +16,14 @@ export interface ContentRenditions {
   mediaInfo?: MediaInfo;
   /** Why rendering failed (for admins; not for every viewer). */
   failureReason?: string;
+}
+
+/** What `generateMissing` did (the `generate-renditions` job's answer). */
+export interface GenerateRenditionsReport extends ProcessReport {
+  /** Stored contents queued because they had no job at the current generator version. */
+  queued: number;
+  /** Jobs still waiting afterwards: retries backing off, or taken by another instance's worker meanwhile. */
+  remaining: number;
 }
 
 export interface RenditionRef {
@@ -62,6 +70,23 @@ export class RenditionsService {
 
   wake(): void {
     this.worker.wake();
+  }
+
+  /**
+   * The backfill: queues every stored content without renditions of the current generator version, then renders
+   * everything due in this process (whatever the role), and answers what became of the jobs it processed.
+   */
+  async generateMissing(): Promise<GenerateRenditionsReport> {
+    // Not `enqueueMissing()`: waking this instance's lanes would split the work between them and the report.
+    const queued = await this.jobs.enqueueMissing(GENERATOR_VERSION);
+    const report = await this.worker.processDueReport();
+    const counts = await this.jobs.countByStatus();
+    return { queued, ...report, remaining: counts.pending + counts.running };
+  }
+
+  /** How many jobs are in each status. */
+  countByStatus(): Promise<Record<RenditionStatus, number>> {
+    return this.jobs.countByStatus();
   }
 
   /** The renditions state of each hash that has a job; hashes never queued are absent from the map. */

@@ -623,6 +623,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/maintenance/generate-renditions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["generateRenditions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/maintenance/{job}": {
         parameters: {
             query?: never;
@@ -1210,7 +1226,7 @@ export interface components {
         };
         JobOverviewResponse: {
             /** @enum {string} */
-            job: "process-deletions" | "fold-search-counts" | "expire-pending" | "purge-trash" | "collect-garbage" | "verify-integrity";
+            job: "process-deletions" | "fold-search-counts" | "expire-pending" | "purge-trash" | "collect-garbage" | "verify-integrity" | "generate-renditions";
             /** @description as configured: `5m`, `0 3 * * *`, `off` */
             schedule: string;
             /** @description whether this instance runs the job on its schedule */
@@ -1235,6 +1251,27 @@ export interface components {
             referencedObjects: number;
             orphanObjects: number;
             missingObjects: number;
+        };
+        GenerateRenditionsResultResponse: {
+            /** @enum {string} */
+            job: "generate-renditions";
+            durationMs: number;
+            /** @description stored contents queued (no job at the current generator version) */
+            queued: number;
+            /** @description jobs this run processed (the sum of the five below) */
+            processed: number;
+            /** @description rendered (audio: metadata only) */
+            ready: number;
+            /** @description nothing to draw (archives, documents) */
+            unsupported: number;
+            /** @description failed for good (attempts used up), with a reason on the job */
+            failed: number;
+            /** @description failed this time, retried later with backoff */
+            retry: number;
+            /** @description content freed (or job taken over) while rendering */
+            discarded: number;
+            /** @description jobs still pending or running afterwards (backoff, other workers) */
+            remaining: number;
         };
     };
     responses: never;
@@ -5493,6 +5530,88 @@ export interface operations {
             };
         };
     };
+    generateRenditions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerateRenditionsResultResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     runMaintenanceJob: {
         parameters: {
             query?: never;
@@ -5511,7 +5630,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        job: "process-deletions" | "fold-search-counts" | "expire-pending" | "purge-trash" | "collect-garbage" | "verify-integrity";
+                        job: "process-deletions" | "fold-search-counts" | "expire-pending" | "purge-trash" | "collect-garbage" | "verify-integrity" | "generate-renditions";
                         durationMs: number;
                     } & {
                         [key: string]: unknown;
