@@ -12,7 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import pg from 'pg';
-import { percentile, rssOf, startBenchEnvironment } from './bench-env.js';
+import { cpuMsOf, percentile, rssOf, startBenchEnvironment, transactionsOf } from './bench-env.js';
 
 const SIZE = Number(process.env.BENCH_UPLOAD_MIB ?? 256) * 1024 * 1024;
 const CHUNK = 1024 * 1024;
@@ -204,6 +204,12 @@ async function parallelSameContent(env: BenchEnvironment, minio: Client): Promis
   );
 }
 
+/** The database's transaction count once the statistics of what just ran were flushed (at most every second). */
+async function settledTransactions(databaseUrl: string): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  return transactionsOf(databaseUrl);
+}
+
 async function smallFiles(env: BenchEnvironment, minio: Client): Promise<void> {
   const files = Array.from({ length: SMALL_FILES }, () => randomBytes(SMALL_SIZE));
   const direct = await timedPool(SMALL_FILES, SMALL_CLIENTS, async (i) => {
@@ -212,11 +218,17 @@ async function smallFiles(env: BenchEnvironment, minio: Client): Promise<void> {
   // Other bytes for the API (the same would all be duplicates of what the direct PUTs did not record anyway).
   const viaFiles = files.map((file) => Buffer.from(file).reverse());
   const statuses: number[] = [];
+  const serverPid = env.app.process.pid ?? 0;
+  const cpuBefore = cpuMsOf(serverPid);
+  const transactionsBefore = await settledTransactions(env.databaseUrl);
   const via = await timedPool(SMALL_FILES, SMALL_CLIENTS, async (i) => {
     const body = Readable.from([viaFiles[i]]);
     const response = await multipartUpload(env.app.url, env.adminToken, body, SMALL_SIZE, `photo-${i}.jpg`);
     statuses.push(response.status);
   });
+  const serverCpuMs = cpuMsOf(serverPid) - cpuBefore;
+  // Minus the two statements the counting itself ends (one per reading).
+  const transactions = (await settledTransactions(env.databaseUrl)) - transactionsBefore - 2;
   const perSecond = (seconds: number) => SMALL_FILES / seconds;
   const line = (label: string, run: { seconds: number; durations: number[] }) =>
     console.log(
@@ -227,6 +239,8 @@ async function smallFiles(env: BenchEnvironment, minio: Client): Promise<void> {
   line('direct minio PUT:       ', direct);
   line('POST /api/uploads:      ', via);
   console.log(`files/s ratio:           ${(direct.seconds / via.seconds).toFixed(2)} (target >= 0.70)`);
+  console.log(`server CPU per upload:   ${(serverCpuMs / SMALL_FILES).toFixed(2)} ms (user + system)`);
+  console.log(`database transactions:   ${(transactions / SMALL_FILES).toFixed(2)} per upload (commits + rollbacks)`);
   const allCreated = statuses.every((s) => s === 201);
   console.log(`HTTP statuses:           ${[...new Set(statuses)].join(', ')} (all 201: ${allCreated})`);
 }
