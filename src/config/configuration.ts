@@ -90,6 +90,7 @@ export const httpConfig = registerAs('http', () => {
 export const renditionsConfig = registerAs('renditions', () => {
   const e = env();
   return {
+    role: e.MEDIAVAULT_ROLE,
     workerEnabled: e.MEDIAVAULT_ROLE !== 'api',
     concurrency: e.RENDITION_CONCURRENCY,
     timeoutSeconds: e.RENDITION_TIMEOUT_SECONDS,

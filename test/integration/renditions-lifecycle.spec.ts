@@ -6,6 +6,7 @@ import { StorageDeletionQueue } from '../../src/file-manager/services/storage-de
 import { RenditionWorker } from '../../src/renditions/rendition-worker.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { useTestApp } from '../support/app.js';
+import { testBucketName, useTestDatabase } from '../support/database.js';
 import { createMediaFile, drainDeletions, purge, reject, trash, upload } from '../support/files.js';
 import { cameraJpeg, solidImage, truncated } from '../support/media.js';
 
@@ -14,7 +15,11 @@ import { cameraJpeg, solidImage, truncated } from '../support/media.js';
  * queue its renditions in their own transaction. The app runs as role `api`, so the spec drives the worker with
  * `processDue()`.
  */
+const database = useTestDatabase();
+const bucket = testBucketName();
 const t = useTestApp({
+  database,
+  bucket,
   env: { ORPHAN_GRACE_MINUTES: '0', RENDITION_RETRY_SECONDS: '0', RENDITION_MAX_ATTEMPTS: '1' },
 });
 let admin: string;
@@ -298,6 +303,39 @@ describe('the generate-renditions job', () => {
       release();
       delete worker().hooks.beforeRender;
     }
+  });
+});
+
+describe('an instance with MEDIAVAULT_ROLE=worker', () => {
+  const renderer = useTestApp({ database, bucket, env: { MEDIAVAULT_ROLE: 'worker', ORPHAN_GRACE_MINUTES: '0' } });
+
+  it.each([
+    ['GET', '/api/files'],
+    ['POST', '/api/auth/login'],
+    ['GET', '/api/admin/jobs'],
+    ['GET', '/'],
+  ])('answers %s %s with 503 SERVICE_UNAVAILABLE in the contract error body', async (method, path) => {
+    const response = await renderer.http[method === 'GET' ? 'get' : 'post'](path).set('X-Request-Id', 'worker-1');
+
+    expect(response.status).toBe(503);
+    expect(response.body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'SERVICE_UNAVAILABLE',
+      message: expect.stringContaining('MEDIAVAULT_ROLE=worker'),
+      details: { role: 'worker' },
+      requestId: 'worker-1',
+    });
+  });
+
+  it('still answers health and metrics, and renders what the api instance queues', async () => {
+    expect((await renderer.http.get('/api/health')).status).toBe(200);
+    expect((await renderer.http.get('/api/metrics')).status).toBe(200);
+
+    const uploaded = await upload(t, admin, await png(), 'rendered-elsewhere.png');
+
+    await waitFor(async () => (await jobOf(uploaded.hash))?.status === 'ready');
+    expect(await renditionsOf(uploaded.hash)).toHaveLength(2);
   });
 });
 

@@ -446,9 +446,10 @@ describe('roles and backfill', () => {
     try {
       expect(a.get(RenditionWorker).running).toBe(false);
       expect(worker.get(RenditionWorker).running).toBe(true);
-      const uploaded = await upload(worker, admin, await testVideo(320, 240, 1), 'clip.mp4');
+      // Uploaded through the api instance (a worker serves no API), which queues it; the worker renders it.
+      const uploaded = await upload(a, admin, await testVideo(320, 240, 1), 'clip.mp4');
 
-      await worker.get(RenditionsService).enqueue(uploaded.hash);
+      worker.get(RenditionsService).wake();
 
       await waitUntil(async () => (await job(uploaded.hash)).status === 'ready');
       expect((await service().statusFor([uploaded.hash])).get(uploaded.hash)).toMatchObject({
@@ -472,8 +473,8 @@ describe('roles and backfill', () => {
       held.arrive();
       await held.opened;
     };
-    const { hash } = await upload(worker, admin, await solidImage(300, 300, '#c0ffee').png().toBuffer(), 'last.png');
-    await worker.get(RenditionsService).enqueue(hash);
+    const { hash } = await upload(a, admin, await solidImage(300, 300, '#c0ffee').png().toBuffer(), 'last.png');
+    worker.get(RenditionsService).wake();
     await held.arrived;
 
     const closing = worker.close();
