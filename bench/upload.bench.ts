@@ -206,9 +206,12 @@ async function parallelSameContent(env: BenchEnvironment, minio: Client): Promis
   );
 }
 
-/** The database's transaction count once the statistics of what just ran were flushed (at most every second). */
+/**
+ * The database's transaction count once the statistics of what just ran are in: an idle connection reports its
+ * counts within 10 s (PostgreSQL's PGSTAT_IDLE_INTERVAL), a busy one every second.
+ */
 async function settledTransactions(databaseUrl: string): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
   return transactionsOf(databaseUrl);
 }
 
