@@ -16,7 +16,7 @@
  *   outlives it, and once the queue has drained every stored content has its renditions or a recorded outcome.
  *
  * I4 (and the "once" of I3) only make sense once the debris has been collected, so when `apps` (or `collect`) is
- * given the check first renders what is queued (`processDue` on the first app, or `renderQueued`; retries backing
+ * given the check first renders what is queued (`processDue` on every app at once, or `renderQueued`; retries backing
  * off are made due, as time would), then settles every instance's background deletion drain and runs the
  * `collect-garbage` job; I6 is then checked in full. Without them, only I6's structural half is checked (objects
  * in flight may be claimed or queued for deletion; contents may still wait for their renditions).
@@ -85,8 +85,11 @@ interface Snapshot {
 
 export async function checkInvariants(options: InvariantCheckOptions): Promise<Violation[]> {
   const collected = Boolean(options.apps?.length || options.collect);
-  const app = options.apps?.[0];
-  const renderQueued = options.renderQueued ?? (app && (() => app.get(RenditionWorker).processDue()));
+  const apps = options.apps ?? [];
+  // Every instance's worker at once: they share the queue, as instances rendering side by side do.
+  const renderQueued =
+    options.renderQueued ??
+    (apps.length ? () => Promise.all(apps.map((app) => app.get(RenditionWorker).processDue())) : undefined);
   const drained = Boolean(collected && renderQueued);
   if (collected && renderQueued) await drainRenditionQueue(options, renderQueued);
   if (options.collect) await options.collect();
