@@ -69,13 +69,31 @@ export class GenerateRenditionsResultResponse {
   remaining: number;
 }
 
-/** A job run's answer: the job, how long it took, and its own counts (which differ per job). */
+/**
+ * A job run's answer: the job, how long it took, and its own counts (which differ per job; the renditions' share of
+ * `collect-garbage` and `verify-integrity` is spelled out, see docs/renditions.md).
+ */
 export const JOB_RESULT_SCHEMA: ApiResponseSchemaHost['schema'] = {
   type: 'object',
   required: ['job', 'durationMs'],
   properties: {
     job: { type: 'string', enum: [...ALL_JOBS] },
     durationMs: { type: 'integer' },
+    orphanRenditionsQueued: {
+      type: 'integer',
+      description: 'collect-garbage: rendition objects no rendition records and no live worker claims, queued',
+    },
+    renditions: {
+      type: 'object',
+      description: 'verify-integrity: recorded renditions checked against the bucket (reported, never deleted)',
+      required: ['checked', 'ok', 'missing', 'missingKeys'],
+      properties: {
+        checked: { type: 'integer' },
+        ok: { type: 'integer' },
+        missing: { type: 'integer', description: 'object missing or of another size' },
+        missingKeys: { type: 'array', items: { type: 'string' }, description: 'at most 100' },
+      },
+    },
   },
   additionalProperties: true,
 };

@@ -5632,6 +5632,17 @@ export interface operations {
                         /** @enum {string} */
                         job: "process-deletions" | "fold-search-counts" | "expire-pending" | "purge-trash" | "collect-garbage" | "verify-integrity" | "generate-renditions";
                         durationMs: number;
+                        /** @description collect-garbage: rendition objects no rendition records and no live worker claims, queued */
+                        orphanRenditionsQueued?: number;
+                        /** @description verify-integrity: recorded renditions checked against the bucket (reported, never deleted) */
+                        renditions?: {
+                            checked: number;
+                            ok: number;
+                            /** @description object missing or of another size */
+                            missing: number;
+                            /** @description at most 100 */
+                            missingKeys: string[];
+                        };
                     } & {
                         [key: string]: unknown;
                     };
