@@ -6,7 +6,7 @@ import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { BINARY_CONTENT } from '../../common/openapi/binary.js';
 import type { MediaUrlSegments } from '../media-urls/media-url-signer.js';
 import { MediaUrlsService } from '../media-urls/media-urls.service.js';
-import { contentConditionsOf, sendContent } from './content-response.js';
+import { ApiRendition, contentConditionsOf, sendContent } from './content-response.js';
 
 /** The signed content URLs of file views (`urls.content`): no Authorization header, the signature is the right. */
 @ApiTags('media files')
@@ -28,5 +28,20 @@ export class MediaUrlsController {
     const answer = await this.mediaUrls.open(segments, contentConditionsOf(request));
     // Active types (HTML, SVG, XML, scripts) only as attachment: a URL we sign never renders them inline.
     await sendContent(answer, response, { passiveInlineOnly: true });
+  }
+
+  // Seven segments: never confused with a content URL's six.
+  @Get(':kind/:id/:hash/:rendition/:scope/:expires/:signature')
+  @Public()
+  @ApiRendition(
+    {
+      operationId: 'getSignedRendition',
+      summary: "A file view's `urls.thumbnail` or `urls.preview` (WebP)",
+      description: 'Use it as given, never build one (see docs/media-urls.md). Never counted as a download.',
+    },
+    [403, 404, 410],
+  )
+  async rendition(@Param() segments: MediaUrlSegments, @Req() request: Request, @Res() response: Response) {
+    await sendContent(await this.mediaUrls.open(segments, contentConditionsOf(request)), response);
   }
 }
