@@ -304,3 +304,79 @@ describe('signed thumbnail and preview URLs', () => {
     expectError(await fetchBytes(urls.thumbnail), 404, 'NOT_FOUND');
   });
 });
+
+describe('takenAfter / takenBefore', () => {
+  let may: Json;
+  let june: Json;
+  let noExif: Json;
+
+  beforeAll(async () => {
+    const files: Json[] = [];
+    for (const [colour, taken, title] of [
+      ['#101010', '2023:05:20 10:00:00', 'Taken in May'],
+      ['#202020', '2023:06:15 23:30:00', 'Taken in June'],
+    ] as const) {
+      const { pendingId, hash } = await uploaded(admin, await photo(colour, taken, '+00:00'), `${title}.jpg`);
+      await render(hash);
+      files.push(await approved(pendingId, 'members', title));
+    }
+    [may, june] = files;
+    const plain = await uploaded(admin, await solidImage(64, 64, '#303030').png().toBuffer(), 'plain.png');
+    await render(plain.hash);
+    noExif = await approved(plain.pendingId, 'members', 'Taken never');
+  });
+
+  const idsFor = async (query: Record<string, string>) => {
+    const response = await t.http
+      .get('/api/files')
+      .query({ ...query, pageSize: 100 })
+      .set('Authorization', admin);
+    expect(response.status).toBe(200);
+    const ids = response.body.results.map((file: Json) => file.id as string);
+    expect(response.body.count).toBe(ids.length);
+    return ids.filter((id: string) => [may.id, june.id, noExif.id].includes(id)).sort();
+  };
+
+  it('filters by capture time: after inclusive, before exclusive, offsets honoured', async () => {
+    expect(await idsFor({ takenAfter: '2023-06-01' })).toEqual([june.id]);
+    expect(await idsFor({ takenBefore: '2023-06-01' })).toEqual([may.id]);
+    expect(await idsFor({ takenAfter: '2023-05-20T10:00:00Z', takenBefore: '2023-06-15T23:30:00Z' })).toEqual([may.id]);
+    // 2023-06-16T01:30+02:00 is the June picture's instant: inclusive after, exclusive before.
+    expect(await idsFor({ takenAfter: '2023-06-16T01:30:00+02:00' })).toEqual([june.id]);
+    expect(await idsFor({ takenBefore: '2023-06-16T01:30:00+02:00', takenAfter: '2023-06-01' })).toEqual([]);
+    expect(await idsFor({ takenAfter: '2000-01-01' })).toEqual([may.id, june.id].sort());
+  });
+
+  it('combines with words (the media rows answer them)', async () => {
+    expect(await idsFor({ q: 'taken', takenAfter: '2023-06-01' })).toEqual([june.id]);
+    expect(await idsFor({ q: 'taken' })).toEqual([may.id, june.id, noExif.id].sort());
+  });
+
+  it.each(['yesterday', '2023-02-30', '2023-13-01'])('refuses takenAfter=%s with 400', async (value) => {
+    const response = await t.http.get('/api/files').query({ takenAfter: value });
+    expectError(response, 400, 'VALIDATION_FAILED');
+    expect(JSON.stringify(response.body.details)).toContain('takenAfter');
+  });
+
+  it('keeps takenAt canonical in the database, which the text index relies on', async () => {
+    const [{ hash }] = await t
+      .get(DataSource)
+      .query<Array<{ hash: string }>>(`SELECT hash FROM media_files WHERE id = $1`, [may.id]);
+    const write = (takenAt: string) =>
+      t
+        .get(DataSource)
+        .query(`UPDATE rendition_jobs SET media_info = jsonb_build_object('takenAt', $2::text) WHERE hash = $1`, [
+          hash,
+          takenAt,
+        ]);
+    await expect(write('2023-05-20T12:00:00+02:00')).rejects.toThrow(/rendition_jobs_taken_at_canonical/);
+    await expect(write('2023-05-20T10:00:00Z')).rejects.toThrow(/rendition_jobs_taken_at_canonical/);
+    await write('2023-05-20T10:00:00.000Z');
+  });
+
+  it('refuses a bad takenBefore with 400', async () => {
+    const response = await t.http.get('/api/files').query({ takenBefore: '2023-06-01T25:00:00Z' });
+    expectError(response, 400, 'VALIDATION_FAILED');
+    expect(JSON.stringify(response.body.details)).toContain('takenBefore');
+  });
+});

@@ -97,6 +97,8 @@ function summarisable(query: MediaFileListQueryDto): boolean {
     !query.collectionIds?.length &&
     !query.createdAfter &&
     !query.createdBefore &&
+    !query.takenAfter &&
+    !query.takenBefore &&
     query.minSize === undefined &&
     query.maxSize === undefined
   );

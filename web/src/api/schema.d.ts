@@ -3704,6 +3704,10 @@ export interface operations {
                 createdAfter?: string;
                 /** @description created strictly before */
                 createdBefore?: string;
+                /** @description taken (EXIF `mediaInfo.takenAt`) at or after (inclusive); files without a capture time never match */
+                takenAfter?: string;
+                /** @description taken (EXIF `mediaInfo.takenAt`) strictly before */
+                takenBefore?: string;
                 /** @description bytes, inclusive */
                 minSize?: number;
                 /** @description bytes, inclusive */
