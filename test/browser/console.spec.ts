@@ -492,11 +492,15 @@ describe('web console in a browser', () => {
     await screenshot(page, 'users');
 
     await go(page, 'Jobs');
+    // The storage figures render above the job list; clicking before they arrive can hit the shifting layout.
+    await page.waitForSelector('dl.figures', { timeout: 20_000 });
     const job = await itemWith(await byRole(page, 'list', 'Jobs'), 'expire-pending');
     await (await byRole(job, 'button', 'Run now')).click();
     await waitUntil('the run outcome', async () => {
       for (const status of await allByRole(page, 'status'))
         if ((await textOf(status)).startsWith('expire-pending:')) return true;
+      const alert = await page.$('[role="alert"]');
+      if (alert) throw new Error(`the run failed: ${await textOf(alert)}`);
       return undefined;
     });
     await byRole(page, 'heading', 'Storage');
