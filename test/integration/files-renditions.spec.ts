@@ -4,7 +4,7 @@ import { RenditionWorker } from '../../src/renditions/rendition-worker.service.j
 import { RenditionsService } from '../../src/renditions/renditions.service.js';
 import { MEMBER_PASSWORD, useTestApp } from '../support/app.js';
 import { expectError } from '../support/errors.js';
-import { approve, content, trash, upload } from '../support/files.js';
+import { approve, content, reject, trash, upload } from '../support/files.js';
 import { solidImage, testPdf, testVideo, truncated } from '../support/media.js';
 import type { Json } from './library-fixtures.js';
 
@@ -226,6 +226,15 @@ describe('GET /api/files/:id/thumbnail|preview and /api/pending/:id/thumbnail|pr
     const response = await getJson(`/api/pending/${text.pendingId}/preview`, admin);
     expectError(response, 404, 'RENDITION_NOT_READY');
     expect(response.body.details).toEqual({ kind: 'preview', status: 'unsupported' });
+  });
+
+  it('answers a rejected pending file whose content is gone as /content does: 404 OBJECT_NOT_FOUND', async () => {
+    const { pendingId, hash } = await uploaded(member.auth, await photo('#993311'), 'refused.jpg');
+    await render(hash);
+    await fetchBytes(`/api/pending/${pendingId}/thumbnail`, member.auth).expect(200);
+    expect((await reject(t, admin, pendingId)).status).toBe(200);
+    expectError(await getJson(`/api/pending/${pendingId}/content`, member.auth), 404, 'OBJECT_NOT_FOUND');
+    expectError(await getJson(`/api/pending/${pendingId}/thumbnail`, member.auth), 404, 'OBJECT_NOT_FOUND');
   });
 
   it('serves a media file thumbnail under its access level, never counting a download', async () => {

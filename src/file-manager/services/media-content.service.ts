@@ -15,6 +15,7 @@ import {
 } from '../file-manager.errors.js';
 import { MediaFilesRepository, type MediaContentRow } from '../repositories/media-files.repository.js';
 import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
+import { StoredObjectsRepository } from '../repositories/stored-objects.repository.js';
 import { etagMatches, parseRange } from '../utils/http-range.util.js';
 
 /** The stored bytes of a readable, active media file. */
@@ -52,6 +53,7 @@ export class MediaContentService {
     private readonly pendingFiles: PendingFilesRepository,
     private readonly storage: ObjectStorage,
     private readonly renditions: RenditionsService,
+    private readonly storedObjects: StoredObjectsRepository,
     @Inject(storageConfig.KEY) private readonly config: ConfigType<typeof storageConfig>,
   ) {}
 
@@ -147,6 +149,9 @@ export class MediaContentService {
     const rendition = (await this.renditions.renditionsFor(record.hash))[kind];
     if (!rendition) {
       const state = (await this.renditions.statusFor([record.hash])).get(record.hash);
+      // No job: never queued (pending, as the views say), or the content itself is gone (a rejected or expired
+      // pending file's), which answers as `/content` does.
+      if (!state && !(await this.storedObjects.objectKeyOf(record.hash))) throw new ObjectNotFoundException();
       throw new RenditionNotReadyException(kind, state?.status ?? 'pending');
     }
     return {
