@@ -4490,7 +4490,17 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                kind: "files" | "pending";
+                id: string;
+                /** @description the content named */
+                hash: string;
+                /** @description `public`, `<userId>` or `<userId>.<sessionId>` */
+                scope: string;
+                /** @description Unix seconds */
+                expires: string;
+                signature: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -4607,7 +4617,18 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                kind: "files" | "pending";
+                id: string;
+                /** @description the content named */
+                hash: string;
+                rendition: "thumbnail" | "preview";
+                /** @description `public`, `<userId>` or `<userId>.<sessionId>` */
+                scope: string;
+                /** @description Unix seconds */
+                expires: string;
+                signature: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
