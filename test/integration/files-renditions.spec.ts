@@ -277,6 +277,12 @@ describe('signed thumbnail and preview URLs', () => {
     expect((await trash(t, member.auth, file.id)).status).toBe(204);
     expectError(await fetchBytes(view.urls.thumbnail), 404, 'NOT_FOUND');
     expectError(await fetchBytes(view.urls.preview), 404, 'NOT_FOUND');
+    // The trash lists it with its renditions, but without URLs that would not open.
+    const trashed = (await getJson('/api/trash', member.auth).expect(200)).body.results;
+    const listed = trashed.find((item: Json) => item.id === file.id);
+    expect(listed.renditions.status).toBe('ready');
+    expect(listed.urls.thumbnail).toBeUndefined();
+    expect(listed.urls.preview).toBeUndefined();
   });
 
   it('can not be made from a content URL or turned into another rendition', async () => {

@@ -68,7 +68,9 @@ export function toView(
       downloadCount: Number(downloadCount),
       createdBy: userRefFor({ id: row.createdById, name: createdByName, email: createdByEmail }, user),
     },
-    urlsOf(signer, 'files', row, user, state),
+    // A trashed file's rendition URLs would not open (media URLs serve active files only): none, so a list of the
+    // trash shows placeholders instead of broken pictures.
+    urlsOf(signer, 'files', row, user, row.deletedAt ? undefined : state),
     renditionFields(state, { gps: own, failureReason: isAdmin(user) }),
   );
 }
