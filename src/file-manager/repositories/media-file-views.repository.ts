@@ -12,7 +12,7 @@ import {
   type MediaFileView,
   type PendingFileView,
 } from '../views.js';
-import { firstRow, rows } from './db.js';
+import { firstRow, rows, type Db } from './db.js';
 import type { PendingFileRecord } from './pending-files.repository.js';
 
 /** A media file view as one SQL row (`toView` makes the view of it, with its signed URLs). */
@@ -87,15 +87,16 @@ export class MediaFileViewsRepository {
     return toPendingFileView(file, user, { content: this.signer.contentUrl('pending', file.id, file.hash, user) });
   }
 
-  /** The active file by id or slug, when the caller may read it. */
+  /** The active file by id or slug, when the caller may read it (in `db`'s transaction when given). */
   async findReadable(
     by: { id: string } | { slug: string },
     user?: AuthenticatedUser,
+    db: Db = this.dataSource,
   ): Promise<MediaFileView | undefined> {
     const params = new SqlParams();
     const match = 'id' in by ? `m.id = ${params.add(by.id)}` : `m.slug = ${params.add(by.slug)}`;
     const row = await firstRow<MediaFileViewRow>(
-      this.dataSource,
+      db,
       `SELECT ${viewColumns(params, user)} FROM media_files m JOIN users u ON u.id = m.created_by
         WHERE ${match} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
       params.values,
