@@ -107,12 +107,13 @@ export class MediaFileViewsRepository {
   /**
    * Active files by id, in the order of `ids`, as `user` sees them. With `readableOnly`, files the caller may not
    * read are left out; without it, the caller's right to the files was checked already (their uploader restoring a
-   * staff file, an admin approving one).
+   * staff file, an admin approving one). In `db`'s transaction when given.
    */
   async findActive(
     ids: string[],
     user: AuthenticatedUser,
     options: { readableOnly: boolean },
+    db: Db = this.dataSource,
   ): Promise<MediaFileView[]> {
     if (ids.length === 0) return [];
     const params = new SqlParams();
@@ -120,7 +121,7 @@ export class MediaFileViewsRepository {
     const columns = viewColumns(params, user);
     const readable = options.readableOnly ? `AND ${params.named(readableCondition(user))}` : '';
     const found = await rows<MediaFileViewRow>(
-      this.dataSource,
+      db,
       `SELECT ${columns} FROM media_files m JOIN users u ON u.id = m.created_by
         WHERE m.id = ANY(${idsParam}::uuid[]) AND m.deleted_at IS NULL ${readable}`,
       params.values,

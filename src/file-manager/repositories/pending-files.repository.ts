@@ -19,6 +19,8 @@ export interface PendingUpload {
   folderPath: string;
   uploadedById: string;
   expiresAt: Date;
+  /** A replacement of this media file's content, proposed by its uploader; absent for an ordinary upload. */
+  replacesMediaFileId?: string;
 }
 
 /** A pending file as views read it: the entity with its first uploader, and every uploader of its content. */
@@ -131,24 +133,61 @@ export class PendingFilesRepository {
     return (await firstRow<{ hash: string }>(runner, `SELECT hash FROM pending_files WHERE id = $1`, [id]))?.hash;
   }
 
+  /** What an approval needs to know before its locks (read without a lock): the content, and the file it replaces. */
+  kindOf(id: string): Promise<{ hash: string; replacesMediaFileId: string | null } | undefined> {
+    return firstRow(
+      this.dataSource,
+      `SELECT hash, replaces_media_file_id AS "replacesMediaFileId" FROM pending_files WHERE id = $1`,
+      [id],
+    );
+  }
+
   /** The pending file FOR UPDATE, for a decision about it. */
-  lockForDecision(runner: QueryRunner, id: string): Promise<{ status: PendingStatus; expiresAt: Date } | undefined> {
-    return firstRow(runner, `SELECT status, expires_at AS "expiresAt" FROM pending_files WHERE id = $1 FOR UPDATE`, [
-      id,
-    ]);
+  lockForDecision(
+    runner: QueryRunner,
+    id: string,
+  ): Promise<{ status: PendingStatus; expiresAt: Date; replacesMediaFileId: string | null } | undefined> {
+    return firstRow(
+      runner,
+      `SELECT status, expires_at AS "expiresAt", replaces_media_file_id AS "replacesMediaFileId"
+         FROM pending_files WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
   }
 
   /** The pending file of this content (at most one: `hash` is unique), whatever its status, FOR UPDATE. */
-  lockWithHash(runner: QueryRunner, hash: string): Promise<{ id: string; status: PendingStatus } | undefined> {
-    return firstRow(runner, `SELECT id, status FROM pending_files WHERE hash = $1 FOR UPDATE`, [hash]);
+  lockWithHash(
+    runner: QueryRunner,
+    hash: string,
+  ): Promise<{ id: string; status: PendingStatus; replacesMediaFileId: string | null } | undefined> {
+    return firstRow(
+      runner,
+      `SELECT id, status, replaces_media_file_id AS "replacesMediaFileId"
+         FROM pending_files WHERE hash = $1 FOR UPDATE`,
+      [hash],
+    );
+  }
+
+  /** The replacements of a media file waiting for moderation, in id order; FOR UPDATE with `lock`. */
+  pendingReplacementsOf(
+    runner: QueryRunner,
+    mediaFileId: string,
+    options: { lock: boolean },
+  ): Promise<Array<{ id: string; hash: string }>> {
+    return rows(
+      runner,
+      `SELECT id, hash FROM pending_files WHERE replaces_media_file_id = $1 AND status = 'pending'
+        ORDER BY id ${options.lock ? 'FOR UPDATE' : ''}`,
+      [mediaFileId],
+    );
   }
 
   async insert(runner: QueryRunner, upload: PendingUpload): Promise<string> {
     const [created] = await rows<{ id: string }>(
       runner,
       `INSERT INTO pending_files (hash, original_filename, file_size, content_type, file_type, width, height,
-                                  folder_path, uploaded_by, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+                                  folder_path, uploaded_by, expires_at, replaces_media_file_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
       [
         upload.hash,
         upload.originalFilename,
@@ -160,6 +199,7 @@ export class PendingFilesRepository {
         upload.folderPath,
         upload.uploadedById,
         upload.expiresAt,
+        upload.replacesMediaFileId ?? null,
       ],
     );
     return created.id;
@@ -167,8 +207,10 @@ export class PendingFilesRepository {
 
   /**
    * The record of an earlier upload of the same content, pending again with this upload's facts. Its uploaders
-   * stay unless `newRound` (the record was decided or expired): then this upload's uploader is its first again.
-   * The caller adds the upload's uploader (`addUploader`) in the same transaction.
+   * stay unless `newRound` (the record was decided or expired): then this upload's uploader is its first again,
+   * and the record is what this upload is (a replacement of `replacesMediaFileId`, or an ordinary upload); a
+   * record still pending stays what it is. The caller adds the upload's uploader (`addUploader`) in the same
+   * transaction.
    */
   async renew(runner: QueryRunner, id: string, upload: PendingUpload, options: { newRound: boolean }): Promise<void> {
     if (options.newRound) await runner.query(`DELETE FROM pending_file_uploaders WHERE pending_file_id = $1`, [id]);
@@ -176,6 +218,7 @@ export class PendingFilesRepository {
       `UPDATE pending_files
           SET status = 'pending', reason = NULL, reviewed_by = NULL, reviewed_at = NULL, media_file_id = NULL,
               uploaded_by = CASE WHEN $11 THEN $2 ELSE uploaded_by END, original_filename = $3, folder_path = $4,
+              replaces_media_file_id = CASE WHEN $11 THEN $12 ELSE replaces_media_file_id END,
               content_type = $5, file_type = $6,
               width = $7, height = $8, file_size = $9, expires_at = $10, updated_at = now()
         WHERE id = $1`,
@@ -191,6 +234,7 @@ export class PendingFilesRepository {
         upload.size,
         upload.expiresAt,
         options.newRound,
+        upload.replacesMediaFileId ?? null,
       ],
     );
   }
@@ -217,7 +261,8 @@ export class PendingFilesRepository {
     );
   }
 
-  async markRejected(runner: QueryRunner, id: string, reason: string | null, reviewerId: string): Promise<void> {
+  /** `reviewerId` null: rejected by the system (a replacement superseded by a newer one). */
+  async markRejected(runner: QueryRunner, id: string, reason: string | null, reviewerId: string | null): Promise<void> {
     await runner.query(
       `UPDATE pending_files
           SET status = 'rejected', reason = $2, reviewed_by = $3, reviewed_at = now(), updated_at = now()

@@ -434,7 +434,10 @@ export interface paths {
             cookie?: never;
         };
         get: operations["getFileContent"];
-        /** Replace the content, keeping the file (admins) */
+        /**
+         * Replace the content, keeping the file
+         * @description An admin's replacement applies at once (200). Its uploader's (a member) waits for moderation (201): a pending file with `replacesMediaFileId`, applied to the file when an admin approves it. Identical content: 200, nothing changes.
+         */
         put: operations["replaceFileContent"];
         post?: never;
         delete?: never;
@@ -644,7 +647,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "INVALID_MEDIA_URL" | "ACCESS_LEVEL_NOT_ALLOWED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "MEDIA_URL_EXPIRED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "INVALID_MEDIA_URL" | "ACCESS_LEVEL_NOT_ALLOWED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "CONTENT_PENDING" | "REPLACEMENT_TARGET_GONE" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "MEDIA_URL_EXPIRED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
         ErrorResponse: {
             /** @example 409 */
             statusCode: number;
@@ -783,6 +786,11 @@ export interface components {
              * @description the media file it was approved into
              */
             mediaFileId?: string;
+            /**
+             * Format: uuid
+             * @description a replacement of this media file's content (its uploader's): approving it applies it to that file
+             */
+            replacesMediaFileId?: string;
             /** Format: date-time */
             expiresAt: string;
             /** @description the first uploader of the current round */
@@ -1065,6 +1073,12 @@ export interface components {
             };
             /** @description the seed's annotation, kept as `metadata.annotation` */
             annotation?: string;
+        };
+        PendingReplacementResponse: {
+            /** @enum {string} */
+            status: "pending";
+            /** @description carries `replacesMediaFileId` */
+            pendingFile: components["schemas"]["PendingFileResponse"];
         };
         UsageDto: {
             /** @example blog.post */
@@ -1802,7 +1816,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1899,7 +1913,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2592,7 +2606,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2689,7 +2703,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2856,7 +2870,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2953,7 +2967,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3180,7 +3194,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3272,7 +3286,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3735,6 +3749,15 @@ export interface operations {
                     "application/json": components["schemas"]["MediaFileResponse"];
                 };
             };
+            /** @description a member's replacement, waiting for approval */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingReplacementResponse"];
+                };
+            };
             /** @description Bad Request */
             400: {
                 headers: {
@@ -3771,7 +3794,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4380,7 +4403,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4635,7 +4658,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4878,7 +4901,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5133,7 +5156,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5545,7 +5568,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
             409: {
                 headers: {
                     [name: string]: unknown;
