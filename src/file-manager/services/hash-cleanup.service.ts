@@ -145,15 +145,13 @@ export class HashCleanupService {
     const fields = assertMetadataFits(withAnnotation(metadata.metadata ?? {}, metadata.annotation));
     // Which kind of approval (and which locks) is read before the locks and checked under them: a record becomes a
     // replacement (or stops being one) only when a new round starts on it, so a mismatch is rare; it retries.
-    for (let attempt = 1; ; attempt += 1) {
+    return whileStale(async () => {
       const kind = await this.pendingFiles.kindOf(pendingFileId);
       if (!kind) throw new PendingFileNotFoundException();
-      const approved = kind.replacesMediaFileId
-        ? await this.approveReplacement(pendingFileId, kind.hash, kind.replacesMediaFileId, reviewerId, answer)
-        : await this.approveNew(pendingFileId, metadata, fields, reviewerId, answer);
-      if (approved !== STALE) return approved;
-      if (attempt >= STALE_ATTEMPTS) throw new ContentReplacedConcurrentlyException();
-    }
+      return kind.replacesMediaFileId
+        ? this.approveReplacement(pendingFileId, kind.hash, kind.replacesMediaFileId, reviewerId, answer)
+        : this.approveNew(pendingFileId, metadata, fields, reviewerId, answer);
+    });
   }
 
   /** `approve` of an ordinary upload: a new media file. */
@@ -163,10 +161,10 @@ export class HashCleanupService {
     fields: Metadata,
     reviewerId: string,
     answer: InTransactionAnswer | undefined,
-  ): Promise<string | typeof STALE> {
+  ): Promise<string> {
     return inTransaction(this.dataSource, async (runner) => {
       const { hash, content, pending } = await this.lockPending(runner, pendingFileId, 'pending');
-      if (pending.replacesMediaFileId !== null) return STALE;
+      if (pending.replacesMediaFileId !== null) throw new StaleRead();
       if (!content) throw new ContentMissingException();
 
       // Tags and collections (FOR SHARE) before the media row, the order of a PATCH and of a tag or collection
@@ -255,14 +253,11 @@ export class HashCleanupService {
     uploaderId: string,
     authorize: (file: { accessLevel: AccessLevel; createdById: string } | undefined) => void,
   ): Promise<{ status: 'unchanged' } | { status: 'pending'; pendingFileId: string }> {
-    for (let attempt = 1; ; attempt += 1) {
-      const outcome = await inTransaction(this.dataSource, (runner) =>
-        this.proposeOnce(runner, mediaFileId, upload, uploaderId, authorize),
-      );
-      this.deletions.drainSoon();
-      if (outcome !== STALE) return outcome;
-      if (attempt >= STALE_ATTEMPTS) throw new ContentReplacedConcurrentlyException();
-    }
+    const outcome = await whileStale(() =>
+      inTransaction(this.dataSource, (runner) => this.proposeOnce(runner, mediaFileId, upload, uploaderId, authorize)),
+    );
+    this.deletions.drainSoon();
+    return outcome;
   }
 
   private async proposeOnce(
@@ -271,7 +266,7 @@ export class HashCleanupService {
     upload: StoredContent,
     uploaderId: string,
     authorize: (file: { accessLevel: AccessLevel; createdById: string } | undefined) => void,
-  ): Promise<{ status: 'unchanged' } | { status: 'pending'; pendingFileId: string } | typeof STALE> {
+  ): Promise<{ status: 'unchanged' } | { status: 'pending'; pendingFileId: string }> {
     if (!(await this.claims.take(runner, upload.objectKey))) throw new UploadInterruptedException();
     // Read before the locks, checked under them: a change in between (the file's content replaced, another
     // replacement proposed) runs the whole step again.
@@ -284,12 +279,12 @@ export class HashCleanupService {
     const file = await this.mediaFiles.lockActiveContent(runner, mediaFileId);
     authorize(file);
     if (!file) throw new MediaFileNotFoundException();
-    if (file.hash !== oldHash) return STALE;
+    if (file.hash !== oldHash) throw new StaleRead();
     if (upload.hash === oldHash) return { status: 'unchanged' };
     const holderId = await this.mediaFiles.activeIdWithHash(runner, upload.hash);
     if (holderId) throw new DuplicateContentException(holderId);
     const superseded = await this.pendingFiles.pendingReplacementsOf(runner, mediaFileId, { lock: true });
-    if (superseded.some((pending) => !locked.has(pending.hash))) return STALE;
+    if (superseded.some((pending) => !locked.has(pending.hash))) throw new StaleRead();
 
     const pending = {
       ...upload,
@@ -322,7 +317,7 @@ export class HashCleanupService {
    * file's old content is freed unless another record needs it. The content locks of the replacement's and the
    * file's content in hash order, then the pending row, then the file and the holder of the new content (a trashed
    * one is dropped, as for any approval) in id order. The file trashed or purged meanwhile: REPLACEMENT_TARGET_GONE,
-   * the pending file stays (restore the file, or reject it). STALE when what was read before the locks changed.
+   * the pending file stays (restore the file, or reject it). StaleRead when what was read before the locks changed.
    */
   private approveReplacement(
     pendingFileId: string,
@@ -330,14 +325,14 @@ export class HashCleanupService {
     mediaFileId: string,
     reviewerId: string,
     answer: InTransactionAnswer | undefined,
-  ): Promise<string | typeof STALE> {
+  ): Promise<string> {
     return inTransaction(this.dataSource, async (runner) => {
       const oldHash = await this.mediaFiles.hashOf(runner, mediaFileId);
       const contents = await this.lockContents(runner, oldHash === undefined ? [hash] : [hash, oldHash]);
       const pending = await this.pendingFiles.lockForDecision(runner, pendingFileId);
       if (!pending) throw new PendingFileNotFoundException();
       if (pending.status !== 'pending') throw new NotPendingException(pending.status);
-      if (pending.replacesMediaFileId !== mediaFileId) return STALE;
+      if (pending.replacesMediaFileId !== mediaFileId) throw new StaleRead();
 
       const holderId = hash === oldHash ? undefined : await this.mediaFiles.idWithHash(runner, hash);
       const files = await this.mediaFiles.lockForReplacement(
@@ -347,7 +342,7 @@ export class HashCleanupService {
       const file = files.find((row) => row.id === mediaFileId);
       if (!file) throw new ReplacementTargetGoneException(mediaFileId, 'purged');
       if (file.deletedAt !== null) throw new ReplacementTargetGoneException(mediaFileId, 'trashed');
-      if (file.hash !== oldHash) return STALE;
+      if (file.hash !== oldHash) throw new StaleRead();
       if (hash !== oldHash) {
         const holder = files.find((row) => row.id === holderId);
         if (holder && holder.deletedAt === null) throw new DuplicateContentException(holder.id);
@@ -527,10 +522,25 @@ export class HashCleanupService {
   }
 }
 
-/** What a step answers when what it read before its locks changed before it got them: it runs again. */
-const STALE = Symbol('stale');
+/**
+ * Thrown inside a step's transaction when what it read before its locks changed before it got them: the transaction
+ * rolls back (the upload's claim with it) and `whileStale` runs the step again.
+ */
+class StaleRead extends Error {}
+
 /** How often a step runs again before it gives up with CONFLICT (each rerun means a concurrent change won). */
 const STALE_ATTEMPTS = 3;
+
+async function whileStale<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof StaleRead)) throw error;
+      if (attempt >= STALE_ATTEMPTS) throw new ContentReplacedConcurrentlyException();
+    }
+  }
+}
 const SUPERSEDED_REASON = 'Superseded by a newer replacement of the same file';
 
 function unique(ids: string[] | undefined): string[] {
