@@ -5,6 +5,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js';
 import { startEmbeddedS3 } from '../src/embedded/embedded-s3.js';
 import { startChildApp, type ChildApp } from '../test/support/child-app.js';
@@ -89,4 +90,25 @@ export function percentile(sortedValues: number[], p: number): number {
   if (sortedValues.length === 0) return NaN;
   const index = Math.min(sortedValues.length - 1, Math.ceil((p / 100) * sortedValues.length) - 1);
   return sortedValues[Math.max(0, index)];
+}
+
+/** CPU time (user + system) a process has used so far, in milliseconds (Linux /proc; clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  // Fields after the command name (which may contain spaces, hence the last ')'): utime is the 12th, stime the 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Transactions the database has ended so far (commits and rollbacks; each single statement outside one counts). */
+export async function transactionsOf(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ ended: string }>(
+      'SELECT xact_commit + xact_rollback AS ended FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return Number(rows[0].ended);
+  } finally {
+    await client.end();
+  }
 }

@@ -5,6 +5,7 @@
  * 2. 50 parallel uploads of one content: all 201, one pending file, one stored object.
  * 3. Small files as a browser sends a folder: 400 uploads of 64 KiB, one file a request, 8 clients at once, against
  *    direct PUTs of the same files by 8 clients: files per second, their ratio, latency p50/p95.
+ *    Both are warmed up first (BENCH_SMALL_WARMUP uploads each, default 100, not measured).
  * BENCH_UPLOAD_SCENARIOS=small (comma list of big, parallel, small) runs only some of them.
  */
 import { Client } from 'minio';
@@ -12,7 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import pg from 'pg';
-import { percentile, rssOf, startBenchEnvironment } from './bench-env.js';
+import { cpuMsOf, percentile, rssOf, startBenchEnvironment, transactionsOf } from './bench-env.js';
 
 const SIZE = Number(process.env.BENCH_UPLOAD_MIB ?? 256) * 1024 * 1024;
 const CHUNK = 1024 * 1024;
@@ -20,6 +21,7 @@ const PARALLEL = 50;
 const SMALL_FILES = Number(process.env.BENCH_SMALL_FILES ?? 400);
 const SMALL_SIZE = 64 * 1024;
 const SMALL_CLIENTS = 8;
+const SMALL_WARMUP = Number(process.env.BENCH_SMALL_WARMUP ?? 100);
 const SCENARIOS = new Set((process.env.BENCH_UPLOAD_SCENARIOS ?? 'big,parallel,small').split(','));
 
 /** Runs `task(i)` for i in 0..count-1 on `clients` workers: each task's duration (ms) and the total seconds. */
@@ -204,19 +206,45 @@ async function parallelSameContent(env: BenchEnvironment, minio: Client): Promis
   );
 }
 
+/**
+ * The database's transaction count once the statistics of what just ran are in: an idle connection reports its
+ * counts within 10 s (PostgreSQL's PGSTAT_IDLE_INTERVAL), a busy one every second.
+ */
+async function settledTransactions(databaseUrl: string): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
+  return transactionsOf(databaseUrl);
+}
+
 async function smallFiles(env: BenchEnvironment, minio: Client): Promise<void> {
   const files = Array.from({ length: SMALL_FILES }, () => randomBytes(SMALL_SIZE));
+  // A server runs warm: both paths first do SMALL_WARMUP uploads unmeasured, so JIT compilation is not timed.
+  await timedPool(SMALL_WARMUP, SMALL_CLIENTS, async () => {
+    await minio.putObject(env.s3.bucket, `bench/warm-${randomUUID()}`, randomBytes(SMALL_SIZE), SMALL_SIZE);
+    await multipartUpload(
+      env.app.url,
+      env.adminToken,
+      Readable.from([randomBytes(SMALL_SIZE)]),
+      SMALL_SIZE,
+      'warm.bin',
+    );
+  });
   const direct = await timedPool(SMALL_FILES, SMALL_CLIENTS, async (i) => {
     await minio.putObject(env.s3.bucket, `bench/small-${randomUUID()}`, files[i], SMALL_SIZE);
   });
   // Other bytes for the API (the same would all be duplicates of what the direct PUTs did not record anyway).
   const viaFiles = files.map((file) => Buffer.from(file).reverse());
   const statuses: number[] = [];
+  const serverPid = env.app.process.pid ?? 0;
+  const cpuBefore = cpuMsOf(serverPid);
+  const transactionsBefore = await settledTransactions(env.databaseUrl);
   const via = await timedPool(SMALL_FILES, SMALL_CLIENTS, async (i) => {
     const body = Readable.from([viaFiles[i]]);
     const response = await multipartUpload(env.app.url, env.adminToken, body, SMALL_SIZE, `photo-${i}.jpg`);
     statuses.push(response.status);
   });
+  const serverCpuMs = cpuMsOf(serverPid) - cpuBefore;
+  // Minus the two statements the counting itself ends (one per reading).
+  const transactions = (await settledTransactions(env.databaseUrl)) - transactionsBefore - 2;
   const perSecond = (seconds: number) => SMALL_FILES / seconds;
   const line = (label: string, run: { seconds: number; durations: number[] }) =>
     console.log(
@@ -227,6 +255,8 @@ async function smallFiles(env: BenchEnvironment, minio: Client): Promise<void> {
   line('direct minio PUT:       ', direct);
   line('POST /api/uploads:      ', via);
   console.log(`files/s ratio:           ${(direct.seconds / via.seconds).toFixed(2)} (target >= 0.70)`);
+  console.log(`server CPU per upload:   ${(serverCpuMs / SMALL_FILES).toFixed(2)} ms (user + system)`);
+  console.log(`database transactions:   ${(transactions / SMALL_FILES).toFixed(2)} per upload (commits + rollbacks)`);
   const allCreated = statuses.every((s) => s === 201);
   console.log(`HTTP statuses:           ${[...new Set(statuses)].join(', ')} (all 201: ${allCreated})`);
 }

@@ -29,7 +29,8 @@ async function runOnce<T>(dataSource: DataSource, work: (runner: QueryRunner) =>
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    await runner.startTransaction('READ COMMITTED');
+    // READ COMMITTED, the connection's default (set in data-source-options.ts, so no extra statement here).
+    await runner.startTransaction();
     const result = await work(runner);
     await runner.commitTransaction();
     return result;

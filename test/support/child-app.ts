@@ -13,7 +13,13 @@ export async function startChildApp(env: Record<string, string>): Promise<ChildA
   const root = process.cwd();
   const child = spawn(
     process.execPath,
-    ['--import', './test/support/register-ts.mjs', join('test', 'support', 'app-process.ts')],
+    [
+      // e.g. SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server of a benchmark.
+      ...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      './test/support/register-ts.mjs',
+      join('test', 'support', 'app-process.ts'),
+    ],
     {
       cwd: root,
       env: { ...process.env, ...env, PORT: '0' },

@@ -199,14 +199,6 @@ export class MediaFilesRepository {
     return found.length > 0;
   }
 
-  async activeIdWithHash(runner: QueryRunner, hash: string): Promise<string | undefined> {
-    return (
-      await firstRow<{ id: string }>(runner, `SELECT id FROM media_files WHERE hash = $1 AND deleted_at IS NULL`, [
-        hash,
-      ])
-    )?.id;
-  }
-
   /** The file of this content (at most one: `hash` is unique), active or trashed, FOR UPDATE. */
   lockWithHash(runner: QueryRunner, hash: string): Promise<{ id: string; deletedAt: Date | null } | undefined> {
     return firstRow(runner, `SELECT id, deleted_at AS "deletedAt" FROM media_files WHERE hash = $1 FOR UPDATE`, [hash]);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, type QueryRunner, type Repository } from 'typeorm';
+import { DataSource, type QueryRunner, type Repository, type SelectQueryBuilder } from 'typeorm';
 import type { FileType, PendingStatus } from '../entities/columns.js';
 import { PendingFile } from '../entities/pending-file.entity.js';
 import type { UserSource } from '../views.js';
@@ -23,6 +23,14 @@ export interface PendingUpload {
   replacesMediaFileId?: string;
 }
 
+/** The pending file of a content (one per hash), as an upload or a replacement of that content finds it. */
+export interface ContentPendingFile {
+  id: string;
+  status: PendingStatus;
+  /** Set when it is a replacement of that media file's content. */
+  replacesMediaFileId: string | null;
+}
+
 /** A pending file as views read it: the entity with its first uploader, and every uploader of its content. */
 export type PendingFileRecord = PendingFile & { uploaders: UserSource[] };
 
@@ -39,8 +47,7 @@ export class PendingFilesRepository {
 
   /** The pending file with its first uploader (`uploadedBy`) and every uploader of its content. */
   async findWithUploader(id: string): Promise<PendingFileRecord | null> {
-    const file = await this.pendingFiles.findOne({ where: { id }, relations: { uploadedBy: true } });
-    return file && (await this.withUploaders([file]))[0];
+    return (await this.withUploaders(this.viewQuery().where('p.id = :id', { id })))[0] ?? null;
   }
 
   /**
@@ -68,9 +75,9 @@ export class PendingFilesRepository {
   /** Several pending files with their uploaders, in the order of `ids`. */
   async findManyWithUploader(ids: string[]): Promise<PendingFileRecord[]> {
     if (ids.length === 0) return [];
-    const files = await this.pendingFiles.find({ where: { id: In(ids) }, relations: { uploadedBy: true } });
+    const files = await this.withUploaders(this.viewQuery().where('p.id IN (:...ids)', { ids }));
     const byId = new Map(files.map((file) => [file.id, file]));
-    return this.withUploaders(ids.flatMap((id) => byId.get(id) ?? []));
+    return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   /** A page of pending files in a status, newest first: those `uploaderId` is an uploader of, or everyone's. */
@@ -79,10 +86,7 @@ export class PendingFilesRepository {
     uploaderId: string | undefined,
     page: { limit: number; offset: number },
   ): Promise<{ files: PendingFileRecord[]; total: number }> {
-    const query = this.pendingFiles
-      .createQueryBuilder('p')
-      .innerJoinAndSelect('p.uploadedBy', 'u')
-      .where('p.status = :status', { status });
+    const query = this.viewQuery().where('p.status = :status', { status });
     if (uploaderId !== undefined) {
       query.andWhere(
         `EXISTS (SELECT 1 FROM pending_file_uploaders pfu
@@ -90,33 +94,36 @@ export class PendingFilesRepository {
         { uploaderId },
       );
     }
-    const [files, total] = await query
-      .orderBy('p.createdAt', 'DESC')
-      .addOrderBy('p.id', 'DESC')
-      .offset(page.offset)
-      .limit(page.limit)
-      .getManyAndCount();
-    return { files: await this.withUploaders(files), total };
+    const [files, total] = await Promise.all([
+      this.withUploaders(
+        query.clone().orderBy('p.createdAt', 'DESC').addOrderBy('p.id', 'DESC').offset(page.offset).limit(page.limit),
+      ),
+      query.getCount(),
+    ]);
+    return { files, total };
   }
 
-  /** Adds their uploaders to pending files, each list in the order its members first uploaded the content. */
-  private async withUploaders(files: PendingFile[]): Promise<PendingFileRecord[]> {
-    if (files.length === 0) return [];
-    const found = await rows<UserSource & { pendingFileId: string }>(
-      this.dataSource,
-      `SELECT pfu.pending_file_id AS "pendingFileId", u.id, u.name, u.email
-         FROM pending_file_uploaders pfu JOIN users u ON u.id = pfu.user_id
-        WHERE pfu.pending_file_id = ANY($1::uuid[])
-        ORDER BY pfu.first_uploaded_at, u.id`,
-      [files.map((file) => file.id)],
-    );
-    return files.map((file) =>
-      Object.assign(file, {
-        uploaders: found
-          .filter((row) => row.pendingFileId === file.id)
-          .map(({ id, name, email }) => ({ id, name, email })),
-      }),
-    );
+  /**
+   * Pending files with their first uploader and, in the same query, every uploader of their content (in the order
+   * they first uploaded it): one round trip per view, which the upload answer pays for every file.
+   */
+  private viewQuery(): SelectQueryBuilder<PendingFile> {
+    return this.pendingFiles
+      .createQueryBuilder('p')
+      .innerJoinAndSelect('p.uploadedBy', 'u')
+      .addSelect(
+        `(SELECT coalesce(json_agg(json_build_object('id', pu.id, 'name', pu.name, 'email', pu.email)
+                                   ORDER BY pfu.first_uploaded_at, pu.id), '[]')
+            FROM pending_file_uploaders pfu JOIN users pu ON pu.id = pfu.user_id
+           WHERE pfu.pending_file_id = p.id)`,
+        'p_uploaders',
+      );
+  }
+
+  private async withUploaders(query: SelectQueryBuilder<PendingFile>): Promise<PendingFileRecord[]> {
+    const { entities, raw } = await query.getRawAndEntities<{ p_id: string; p_uploaders: UserSource[] }>();
+    const uploaders = new Map(raw.map((row) => [row.p_id, row.p_uploaders]));
+    return entities.map((file) => Object.assign(file, { uploaders: uploaders.get(file.id) ?? [] }));
   }
 
   /** Ids of pending files past their expiry, soonest first. */
@@ -155,19 +162,6 @@ export class PendingFilesRepository {
     );
   }
 
-  /** The pending file of this content (at most one: `hash` is unique), whatever its status, FOR UPDATE. */
-  lockWithHash(
-    runner: QueryRunner,
-    hash: string,
-  ): Promise<{ id: string; status: PendingStatus; replacesMediaFileId: string | null } | undefined> {
-    return firstRow(
-      runner,
-      `SELECT id, status, replaces_media_file_id AS "replacesMediaFileId"
-         FROM pending_files WHERE hash = $1 FOR UPDATE`,
-      [hash],
-    );
-  }
-
   /** The replacements of a media file waiting for moderation, in id order; FOR UPDATE with `lock`. */
   pendingReplacementsOf(
     runner: QueryRunner,
@@ -182,12 +176,45 @@ export class PendingFilesRepository {
     );
   }
 
+  /**
+   * What an upload of this content finds: the active media file of it, if any, and its pending file (at most one:
+   * `hash` is unique) whatever its status, FOR UPDATE. One statement, as it is on every upload's path.
+   */
+  async lockRecordsOfContent(
+    runner: QueryRunner,
+    hash: string,
+  ): Promise<{ activeMediaFileId?: string; pending?: ContentPendingFile }> {
+    const row = await firstRow<{
+      activeMediaFileId: string | null;
+      id: string | null;
+      status: PendingStatus | null;
+      replacesMediaFileId: string | null;
+    }>(
+      runner,
+      `WITH pending AS (SELECT id, status, replaces_media_file_id FROM pending_files WHERE hash = $1 FOR UPDATE)
+       SELECT (SELECT id FROM media_files WHERE hash = $1 AND deleted_at IS NULL) AS "activeMediaFileId",
+              pending.id, pending.status, pending.replaces_media_file_id AS "replacesMediaFileId"
+         FROM (VALUES (1)) AS one LEFT JOIN pending ON true`,
+      [hash],
+    );
+    return {
+      ...(row?.activeMediaFileId ? { activeMediaFileId: row.activeMediaFileId } : {}),
+      ...(row?.id && row.status
+        ? { pending: { id: row.id, status: row.status, replacesMediaFileId: row.replacesMediaFileId } }
+        : {}),
+    };
+  }
+
+  /** A new pending file, with the upload's uploader as the first of its uploaders (one statement). */
   async insert(runner: QueryRunner, upload: PendingUpload): Promise<string> {
     const [created] = await rows<{ id: string }>(
       runner,
-      `INSERT INTO pending_files (hash, original_filename, file_size, content_type, file_type, width, height,
-                                  folder_path, uploaded_by, expires_at, replaces_media_file_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+      `WITH created AS (
+         INSERT INTO pending_files (hash, original_filename, file_size, content_type, file_type, width, height,
+                                    folder_path, uploaded_by, expires_at, replaces_media_file_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, uploaded_by)
+       INSERT INTO pending_file_uploaders (pending_file_id, user_id, first_uploaded_at)
+       SELECT id, uploaded_by, clock_timestamp() FROM created RETURNING pending_file_id AS id`,
       [
         upload.hash,
         upload.originalFilename,

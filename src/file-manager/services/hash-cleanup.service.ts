@@ -95,6 +95,7 @@ export class HashCleanupService {
    */
   async recordUpload(upload: StoredUpload): Promise<UploadOutcome> {
     let reusedStoredContent = false;
+    let queuedDeletes = false;
     const outcome = await inTransaction(this.dataSource, async (runner) => {
       // Take our object back from garbage collection before the content lock: a lapsed claim means GC may already
       // have deleted the object, and nothing is locked yet when we give up. The claim row is this upload's alone;
@@ -106,12 +107,15 @@ export class HashCleanupService {
       const content = await this.claimContent(runner, upload);
       reusedStoredContent = content.objectKey !== upload.objectKey;
       if (reusedStoredContent) await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
+      queuedDeletes = reusedStoredContent || content.repointed === true;
 
-      const activeId = await this.mediaFiles.activeIdWithHash(runner, upload.hash);
-      if (activeId) return { status: 'exists', mediaFileId: activeId } as const;
+      const { activeMediaFileId, pending: existing } = await this.pendingFiles.lockRecordsOfContent(
+        runner,
+        upload.hash,
+      );
+      if (activeMediaFileId) return { status: 'exists', mediaFileId: activeMediaFileId } as const;
 
       const pending = { ...upload, expiresAt: new Date(Date.now() + this.config.pendingTtlHours * 3_600_000) };
-      const existing = await this.pendingFiles.lockWithHash(runner, upload.hash);
       if (existing) {
         // Same content again (pending, rejected, expired, or approved-then-trashed): reuse the record. While it is
         // pending, every member who uploads it joins its uploaders and keeps seeing it (the first stays
@@ -121,10 +125,10 @@ export class HashCleanupService {
         return { status: 'pending_updated', pendingFileId: existing.id } as const;
       }
       const pendingFileId = await this.pendingFiles.insert(runner, pending);
-      await this.pendingFiles.addUploader(runner, pendingFileId, upload.uploadedById);
       return { status: 'pending', pendingFileId } as const;
     });
-    this.deletions.drainSoon();
+    // Most uploads queue no delete: sparing them the drain's query is a round trip less per upload.
+    if (queuedDeletes) this.deletions.drainSoon();
     return { ...outcome, reusedStoredContent };
   }
 
@@ -281,10 +285,10 @@ export class HashCleanupService {
     if (!file) throw new MediaFileNotFoundException();
     if (file.hash !== oldHash) throw new StaleRead();
     if (upload.hash === oldHash) return { status: 'unchanged' };
-    const holderId = await this.mediaFiles.activeIdWithHash(runner, upload.hash);
-    if (holderId) throw new DuplicateContentException(holderId);
     const superseded = await this.pendingFiles.pendingReplacementsOf(runner, mediaFileId, { lock: true });
     if (superseded.some((pending) => !locked.has(pending.hash))) throw new StaleRead();
+    const { activeMediaFileId, pending: existing } = await this.pendingFiles.lockRecordsOfContent(runner, upload.hash);
+    if (activeMediaFileId) throw new DuplicateContentException(activeMediaFileId);
 
     const pending = {
       ...upload,
@@ -293,18 +297,17 @@ export class HashCleanupService {
       replacesMediaFileId: mediaFileId,
       expiresAt: new Date(Date.now() + this.config.pendingTtlHours * 3_600_000),
     };
-    const existing = await this.pendingFiles.lockWithHash(runner, upload.hash);
     let pendingFileId: string;
     if (existing?.status === 'pending' && existing.replacesMediaFileId !== mediaFileId) {
       throw new ContentPendingException();
     } else if (existing) {
       // This replacement sent again (still pending), or a decided record of this content starting a new round.
       await this.pendingFiles.renew(runner, existing.id, pending, { newRound: existing.status !== 'pending' });
+      await this.pendingFiles.addUploader(runner, existing.id, uploaderId);
       pendingFileId = existing.id;
     } else {
       pendingFileId = await this.pendingFiles.insert(runner, pending);
     }
-    await this.pendingFiles.addUploader(runner, pendingFileId, uploaderId);
     for (const older of superseded.filter((row) => row.id !== pendingFileId)) {
       await this.pendingFiles.markRejected(runner, older.id, SUPERSEDED_REASON, null);
       await this.releaseIfUnneeded(runner, older.hash);
@@ -441,13 +444,13 @@ export class HashCleanupService {
    * is already stored) locks the existing row. A row whose object has vanished from storage is repointed at the
    * fresh upload (self-healing).
    */
-  private async claimContent(runner: QueryRunner, upload: StoredContent): Promise<ContentRow> {
+  private async claimContent(runner: QueryRunner, upload: StoredContent): Promise<ContentRow & { repointed?: true }> {
     const row = await this.contents.upsert(runner, upload);
     if (row.objectKey === upload.objectKey) return row;
     if (await this.storage.stat(row.objectKey)) return row;
     await this.contents.repoint(runner, upload.hash, upload.objectKey);
     await this.deletions.enqueue(runner, [row.objectKey], 'content-released');
-    return { hash: upload.hash, objectKey: upload.objectKey };
+    return { hash: upload.hash, objectKey: upload.objectKey, repointed: true };
   }
 
   /**
