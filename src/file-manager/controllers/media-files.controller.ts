@@ -29,6 +29,7 @@ import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { BINARY_CONTENT } from '../../common/openapi/binary.js';
 import type { Request, Response } from 'express';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
+import { RateLimit } from '../../http/rate-limit.js';
 import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import {
@@ -119,6 +120,8 @@ export class MediaFilesController {
   }
 
   @Put(':id/content')
+  // Bytes like an upload's, so the same limits (concurrent requests and bytes per minute per user).
+  @RateLimit('upload')
   @ApiOperation({
     operationId: 'replaceFileContent',
     summary: 'Replace the content, keeping the file',
@@ -133,7 +136,7 @@ export class MediaFilesController {
   })
   @ApiOkResponse({ type: MediaFileResponse, description: 'the file at its new content (version + 1 unless identical)' })
   @ApiCreatedResponse({ type: PendingReplacementResponse, description: "a member's replacement, waiting for approval" })
-  @ApiErrors(403, 404, 409, 415, 422)
+  @ApiErrors(403, 404, 409, 415, 422, 429)
   async replaceContent(
     @Param('id', ParseUuidPipe) id: string,
     @Req() request: Request,
