@@ -544,6 +544,8 @@ async function whileStale<T>(step: () => Promise<T>): Promise<T> {
     }
   }
 }
+
+/** Why a waiting replacement was rejected without a reviewer: its uploader proposed a newer one of the same file. */
 const SUPERSEDED_REASON = 'Superseded by a newer replacement of the same file';
 
 function unique(ids: string[] | undefined): string[] {
