@@ -66,7 +66,9 @@ export interface MediaFileMetadata {
  * before any record of that content (pending file, media file). Taking locks in that order everywhere rules out
  * deadlocks between these steps, and holding the content lock while checking references makes "is this content
  * still needed?" a decision no concurrent request — in this instance or another — can invalidate before commit.
- * (`recordUpload` first takes its upload's claim row, which no other step of any content locks: see there.)
+ * (`recordUpload`, `replace` and `proposeReplacement` first take their upload's claim row, which no other step of
+ * any content locks: see `recordUpload`.) A step about several contents (a replacement, its approval) takes their
+ * content locks in hash order (`lockContents`), so two such steps can't wait on each other in a cycle.
  *
  * Content is needed while any media file (active or trashed) or any pending file in status `pending` has its
  * hash. When a step leaves it unneeded, the `stored_objects` row is deleted and the object's delete is written
