@@ -91,13 +91,10 @@ export class RenditionsService {
 
   /** The renditions state of each hash that has a job; hashes never queued are absent from the map. */
   async statusFor(hashes: string[]): Promise<Map<string, ContentRenditions>> {
-    const unique = [...new Set(hashes)];
-    const [states, renditions] = await Promise.all([this.jobs.statusFor(unique), this.jobs.renditionsOf(unique)]);
-    const byHash = new Map<string, RenditionRow[]>();
-    for (const row of renditions) byHash.set(row.hash, [...(byHash.get(row.hash) ?? []), row]);
+    const states = await this.jobs.statusWithRenditions([...new Set(hashes)]);
     const result = new Map<string, ContentRenditions>();
     for (const state of states) {
-      const refs = newestByKind(byHash.get(state.hash) ?? []);
+      const refs = newestByKind(state.renditions);
       result.set(state.hash, {
         status: state.status === 'running' ? 'pending' : state.status,
         ...refs,

@@ -28,7 +28,9 @@ import {
 } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { approve, content, upload } from '../support/files.js';
-import { solidPng } from '../support/media.js';
+import { solidImage, solidPng } from '../support/media.js';
+import { RenditionWorker } from '../../src/renditions/rendition-worker.service.js';
+import { RenditionsService } from '../../src/renditions/renditions.service.js';
 
 jest.setTimeout(120_000);
 
@@ -279,6 +281,38 @@ describe('web console in a browser', () => {
     await search(page, 'no such words anywhere', []);
   });
 
+  it('library: an approved image shows its rendered thumbnail from its signed URL', async () => {
+    const uploaded = await upload(t, admin, await solidImage(800, 600, '#3a7d44').jpeg().toBuffer(), 'meadow.jpg');
+    // Until the upload enqueues it itself: queue it and render what is due (the test app runs as `api`).
+    await t.get(RenditionsService).enqueue(uploaded.hash);
+    await t.get(RenditionWorker).processDue();
+    const approved = await approve(t, admin, uploaded.pendingFile!.id, { title: 'Green meadow' });
+    expect(approved.status).toBe(201);
+    const id = (approved.body.mediaFile as { id: string }).id;
+
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await search(page, 'meadow', ['Green meadow']);
+    const picture = await byRole(
+      await itemWith(await byRole(page, 'list', 'Files'), 'Green meadow'),
+      'image',
+      'Green meadow',
+    );
+    const loaded = await waitUntil('the thumbnail to load', () =>
+      picture.evaluate((img) => {
+        const image = img as unknown as {
+          complete: boolean;
+          naturalWidth: number;
+          getAttribute(name: string): string | null;
+        };
+        return image.complete && image.naturalWidth > 0
+          ? { src: image.getAttribute('src') ?? '', width: image.naturalWidth }
+          : undefined;
+      }),
+    );
+    expect(loaded.src).toMatch(new RegExp(`^/api/media/files/${id}/${uploaded.hash}/thumbnail/`));
+    expect(loaded.width).toBe(320);
+  });
+
   it('library: scrolling to the end of the list loads the next page', async () => {
     for (let index = 1; index <= 65; index += 1) await approvedFile(admin, `Scrollable item ${index}`);
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
@@ -311,6 +345,30 @@ describe('web console in a browser', () => {
     expect(found.body.results).toEqual([
       expect.objectContaining({ title: 'Edited title', description: 'Changed in the browser' }),
     ]);
+  });
+
+  it("file page: the uploader's Replace content waits for approval; approving it from Pending applies it", async () => {
+    const member = await t.createUser('member');
+    const file = await approvedFile(member.auth, 'Member chart');
+    const page = await open(member.email, MEMBER_PASSWORD, `/files/${file.id}`);
+    await byRole(page, 'heading', 'Member chart');
+    const bytes = content();
+    await (await fileInput(page, 'Replace content')).uploadFile(writeFile('chart-v2.txt', bytes));
+    await waitUntil('the replacement to wait for approval', async () =>
+      (await Promise.all((await allByRole(page, 'status')).map(textOf))).includes('Replacement pending approval'),
+    );
+    expect((await t.http.get(`/api/files/${file.id}`).set('Authorization', admin)).body.version).toBe(1);
+
+    const moderator = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/pending');
+    const row = await itemWith(moderator, 'chart-v2.txt');
+    await byRole(row, 'link', 'Replaces the content of a library file');
+    await (await byRole(row, 'button', 'Approve')).click();
+    const dialog = await byRole(moderator, 'dialog');
+    expect(await allByRole(dialog, 'textbox', 'Title')).toHaveLength(0);
+    await (await byRole(dialog, 'button', 'Approve')).click();
+    await itemWith(await byRole(moderator, 'region', 'Outcomes'), 'chart-v2.txt: Approved');
+    const replaced = await t.http.get(`/api/files/${file.id}`).set('Authorization', admin).expect(200);
+    expect(replaced.body).toMatchObject({ title: 'Member chart', version: 2, originalFilename: 'chart-v2.txt' });
   });
 
   it('file page: the preview and Download open the signed URL, without the Authorization header', async () => {

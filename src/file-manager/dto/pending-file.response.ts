@@ -4,6 +4,7 @@ import { PageResponse } from '../../common/openapi/page.response.js';
 import { FILE_TYPES, PENDING_STATUSES, type FileType, type PendingStatus } from '../entities/columns.js';
 import { UserRefResponse } from '../../auth/dto/user.response.js';
 import { MediaFileResponse, MediaUrlsResponse } from './media-file.response.js';
+import { MediaInfoResponse, RenditionsResponse } from './renditions.response.js';
 
 /** `pendingFile` of the contract: an upload waiting for (or past) moderation. */
 export class PendingFileResponse {
@@ -19,6 +20,12 @@ export class PendingFileResponse {
   @ApiProperty({ enum: PENDING_STATUSES, enumName: 'PendingStatus' }) status: PendingStatus;
   @ApiPropertyOptional({ description: 'why it was rejected' }) reason?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'the media file it was approved into' }) mediaFileId?: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "a replacement of this media file's content (its uploader's): approving it applies it to that file",
+  })
+  replacesMediaFileId?: string;
+
   @ApiProperty({ format: 'date-time' }) expiresAt: string;
   @ApiProperty({ type: UserRefResponse, description: 'the first uploader of the current round' })
   uploadedBy: UserRefResponse;
@@ -29,6 +36,11 @@ export class PendingFileResponse {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiProperty({ type: MediaUrlsResponse, description: 'signed for its uploaders and admins' }) urls: MediaUrlsResponse;
+  @ApiProperty({ type: RenditionsResponse }) renditions: RenditionsResponse;
+  @ApiPropertyOptional({ description: 'thumbhash of the thumbnail, base64 (blur-up), once ready' })
+  placeholder?: string;
+  @ApiPropertyOptional({ type: MediaInfoResponse, description: 'extracted from the content, once rendered' })
+  mediaInfo?: MediaInfoResponse;
 }
 
 export class PendingFilePageResponse extends PageResponse(PendingFileResponse) {}
@@ -36,6 +48,13 @@ export class PendingFilePageResponse extends PageResponse(PendingFileResponse) {
 export class ApproveResponse {
   @ApiProperty({ enum: ['approved'] }) status: 'approved';
   @ApiProperty({ type: MediaFileResponse }) mediaFile: MediaFileResponse;
+}
+
+/** A member's `PUT /api/files/:id/content`: the replacement waits for moderation. */
+export class PendingReplacementResponse {
+  @ApiProperty({ enum: ['pending'] }) status: 'pending';
+  @ApiProperty({ type: PendingFileResponse, description: 'carries `replacesMediaFileId`' })
+  pendingFile: PendingFileResponse;
 }
 
 export class RejectResponse {

@@ -1,6 +1,6 @@
-import { useState, type FormEvent } from 'react';
+import { Fragment, useState, type ChangeEvent, type FormEvent } from 'react';
 import { api, call } from '../api/client';
-import type { MediaFile, User } from '../api/types';
+import type { MediaFile, MediaInfo, User } from '../api/types';
 import { DownloadLink, Preview } from '../components/Media';
 import { MetadataFields, readMetadataForm } from '../components/MetadataFields';
 import { ErrorAlert, formatBytes, formatDate, Loading, useResource } from '../components/ui';
@@ -18,6 +18,7 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
+  const [replaced, setReplaced] = useState<string>();
 
   if (file.error) return <ErrorAlert error={file.error} />;
   if (!file.data) return <Loading />;
@@ -36,6 +37,34 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
       file.reload();
     } catch (failure) {
       setError(failure);
+    }
+  };
+
+  // An admin's replacement applies at once (200, the file); the uploader's waits for approval (201, a pending file).
+  const replaceContent = async (event: ChangeEvent<HTMLInputElement>) => {
+    const input = event.currentTarget;
+    const chosen = input.files?.[0];
+    if (!chosen) return;
+    setError(undefined);
+    setReplaced(undefined);
+    const form = new FormData();
+    form.append('file', chosen);
+    try {
+      const answer = await call<{ status?: string }>(
+        api.PUT('/api/files/{id}/content', {
+          params: { path: { id } },
+          body: form as unknown as { file: string },
+        }),
+      );
+      if (answer.status === 'pending') setReplaced('Replacement pending approval');
+      else {
+        setReplaced('Content replaced');
+        file.reload();
+      }
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      input.value = '';
     }
   };
 
@@ -74,6 +103,7 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
                 </dd>
               </>
             ) : null}
+            <MediaInfoRows info={media.mediaInfo} />
             <dt>Access level</dt>
             <dd>{media.accessLevel}</dd>
             <dt>Description</dt>
@@ -117,7 +147,15 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
               </button>
             )}
           </p>
+          {mayChange && (
+            <p>
+              <label>
+                Replace content <input type="file" onChange={(event) => void replaceContent(event)} />
+              </label>
+            </p>
+          )}
           {saved && <p role="status">Saved.</p>}
+          {replaced && <p role="status">{replaced}</p>}
           <ErrorAlert error={error} />
           {editing && (
             <form onSubmit={(event) => void save(event)} className="stack" aria-label="Edit file">
@@ -141,5 +179,31 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
         </div>
       </div>
     </article>
+  );
+}
+
+/** What the server extracted from the content, the fields it found (GPS only reaches the uploader and admins). */
+function MediaInfoRows({ info }: { info?: MediaInfo }) {
+  if (!info) return null;
+  const camera = [info.camera?.make, info.camera?.model].filter(Boolean).join(' ');
+  const rows: Array<[string, string | undefined]> = [
+    ['Taken', info.takenAt && formatDate(info.takenAt)],
+    ['Camera', camera || undefined],
+    ['Lens', info.lens],
+    ['Duration', info.durationSeconds === undefined ? undefined : `${info.durationSeconds.toFixed(1)} s`],
+    ['Pages', info.pageCount === undefined ? undefined : String(info.pageCount)],
+    ['Location', info.gps && `${info.gps.latitude.toFixed(5)}, ${info.gps.longitude.toFixed(5)}`],
+  ];
+  return (
+    <>
+      {rows
+        .filter((row): row is [string, string] => Boolean(row[1]))
+        .map(([label, value]) => (
+          <Fragment key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </Fragment>
+        ))}
+    </>
   );
 }
