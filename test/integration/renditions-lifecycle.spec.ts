@@ -9,6 +9,7 @@ import { useTestApp } from '../support/app.js';
 import { testBucketName, useTestDatabase } from '../support/database.js';
 import { createMediaFile, drainDeletions, purge, reject, trash, upload } from '../support/files.js';
 import { cameraJpeg, solidImage, truncated } from '../support/media.js';
+import { createMediaFile as createLibraryFile } from './library-fixtures.js';
 
 /**
  * Renditions in the content lifecycle (docs/renditions.md): the steps of HashCleanupService that record content
@@ -113,6 +114,31 @@ describe('enqueue on record', () => {
     expect(await jobOf(newHash)).toEqual({ status: 'pending', attempts: 0, jobs: 1 });
     await t.get(RenditionWorker).processDue();
     expect(await renditionsOf(newHash)).toHaveLength(2);
+  });
+});
+
+describe('enqueue on a member content replacement (through moderation)', () => {
+  it('queues the proposed content, so the moderators see what they approve', async () => {
+    const member = await t.createUser('member');
+    const file = await createLibraryFile(t, {
+      title: 'Member picture',
+      uploader: member.auth,
+      accessLevel: 'members',
+      content: await png(),
+      filename: 'mine.png',
+    });
+    const replacement = await png();
+
+    const response = await t.http
+      .put(`/api/files/${file.id as string}/content`)
+      .set('Authorization', member.auth)
+      .attach('file', replacement, 'proposed.png');
+
+    expect([response.status, response.body.status]).toEqual([201, 'pending']);
+    const hash = response.body.pendingFile.hash as string;
+    expect(await jobOf(hash)).toEqual({ status: 'pending', attempts: 0, jobs: 1 });
+    await worker().processDue();
+    expect((await renditionsOf(hash)).map((row) => row.kind)).toEqual(['preview', 'thumbnail']);
   });
 });
 

@@ -266,6 +266,7 @@ export class HashCleanupService {
     const outcome = await whileStale(() =>
       inTransaction(this.dataSource, (runner) => this.proposeOnce(runner, mediaFileId, upload, uploaderId, authorize)),
     );
+    if (outcome.status === 'pending') this.renditions.wake(); // queued by claimContent: the moderators see it
     this.deletions.drainSoon();
     return outcome;
   }
