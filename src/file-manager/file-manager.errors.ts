@@ -31,6 +31,23 @@ export class DuplicateContentException extends DomainException {
   }
 }
 
+/** A member's replacement whose content already waits for moderation as another upload or another replacement. */
+export class ContentPendingException extends DomainException {
+  constructor() {
+    super('CONTENT_PENDING', 'This content already waits for moderation as another upload');
+  }
+}
+
+/** Approving a replacement whose media file was moved to the trash or purged since: the pending file stays. */
+export class ReplacementTargetGoneException extends DomainException {
+  constructor(mediaFileId: string, state: 'trashed' | 'purged') {
+    super('REPLACEMENT_TARGET_GONE', `The file this replaces was ${state}; restore it or reject the replacement`, {
+      mediaFileId,
+      state,
+    });
+  }
+}
+
 export class ContentReplacedConcurrentlyException extends DomainException {
   constructor() {
     super('CONFLICT', "The file's content was replaced concurrently; try again");

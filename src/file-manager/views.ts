@@ -75,6 +75,7 @@ export function toPendingFileView(
     status: file.status,
     ...optional('reason', file.reason),
     ...optional('mediaFileId', file.mediaFileId),
+    ...optional('replacesMediaFileId', file.replacesMediaFileId),
     expiresAt: file.expiresAt.toISOString(),
     uploadedBy: userRefFor(file.uploadedBy, viewer),
     uploaders: file.uploaders.map((uploader) => userRefFor(uploader, viewer)),

@@ -345,6 +345,30 @@ describe('web console in a browser', () => {
     ]);
   });
 
+  it("file page: the uploader's Replace content waits for approval; approving it from Pending applies it", async () => {
+    const member = await t.createUser('member');
+    const file = await approvedFile(member.auth, 'Member chart');
+    const page = await open(member.email, MEMBER_PASSWORD, `/files/${file.id}`);
+    await byRole(page, 'heading', 'Member chart');
+    const bytes = content();
+    await (await fileInput(page, 'Replace content')).uploadFile(writeFile('chart-v2.txt', bytes));
+    await waitUntil('the replacement to wait for approval', async () =>
+      (await Promise.all((await allByRole(page, 'status')).map(textOf))).includes('Replacement pending approval'),
+    );
+    expect((await t.http.get(`/api/files/${file.id}`).set('Authorization', admin)).body.version).toBe(1);
+
+    const moderator = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/pending');
+    const row = await itemWith(moderator, 'chart-v2.txt');
+    await byRole(row, 'link', 'Replaces the content of a library file');
+    await (await byRole(row, 'button', 'Approve')).click();
+    const dialog = await byRole(moderator, 'dialog');
+    expect(await allByRole(dialog, 'textbox', 'Title')).toHaveLength(0);
+    await (await byRole(dialog, 'button', 'Approve')).click();
+    await itemWith(await byRole(moderator, 'region', 'Outcomes'), 'chart-v2.txt: Approved');
+    const replaced = await t.http.get(`/api/files/${file.id}`).set('Authorization', admin).expect(200);
+    expect(replaced.body).toMatchObject({ title: 'Member chart', version: 2, originalFilename: 'chart-v2.txt' });
+  });
+
   it('file page: the preview and Download open the signed URL, without the Authorization header', async () => {
     const bytes = solidPng(16, [30, 90, 160]);
     const uploaded = await upload(t, admin, bytes, 'signed-preview.png');

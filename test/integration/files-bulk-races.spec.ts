@@ -60,6 +60,40 @@ describe('bulk edits racing single-file edits', () => {
     },
   );
 
+  it.each(bothOrders('bulk', 'patch'))(
+    'bulk trash and a PATCH of the same file, %s first: the later one sees the earlier one',
+    async (first, second) => {
+      const file: Json = await createMediaFile(t, { title: `Trashed race ${first}` });
+      const barrier = await holdMediaRow(t.databaseUrl, file.id);
+      const outcome = await raceInOrder(
+        t.databaseUrl,
+        barrier,
+        {
+          bulk: () =>
+            t.http
+              .post('/api/files/bulk')
+              .set('Authorization', admin)
+              .send({ ids: [file.id], action: 'trash' }),
+          patch: () => t.http.patch(`/api/files/${file.id}`).set('Authorization', admin).send({ title: 'Renamed' }),
+        },
+        [first, second],
+      );
+      expect(outcome.bulk.status).toBe(200);
+      expect(outcome.bulk.body.results[0]).toEqual({ id: file.id, status: 'ok' });
+      if (first === 'patch') {
+        // The PATCH committed first: it answers the file as it left it, although the trash follows at once.
+        expect(outcome.patch.status).toBe(200);
+        expect(outcome.patch.body).toMatchObject({ id: file.id, title: 'Renamed' });
+      } else {
+        // A PATCH after the move to the trash finds no active file.
+        expect(outcome.patch.status).toBe(404);
+      }
+      const trashed = await t.http.get('/api/trash').set('Authorization', admin).expect(200);
+      const inTrash = trashed.body.results.find((entry: Json) => entry.id === file.id);
+      expect(inTrash?.title).toBe(first === 'patch' ? 'Renamed' : `Trashed race ${first}`);
+    },
+  );
+
   it('bulk edits in both orders, PATCHes in reverse order and a tag deletion at once: no error, no 5xx', async () => {
     const red = await createTag(t, 'Storm red');
     const blue = await createTag(t, 'Storm blue');

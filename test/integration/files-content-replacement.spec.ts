@@ -5,7 +5,10 @@ import { createCollection, createMediaFile, createTag, png, type Json } from './
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-/** `PUT /api/files/:id/content` (admins): new content, same file; the old content freed unless needed. */
+/**
+ * `PUT /api/files/:id/content` as an admin: new content, same file; the old content freed unless needed. A member's
+ * replacement (through moderation) is `files-content-replacement-moderation.spec.ts`.
+ */
 describe('media file content replacement', () => {
   const t = useTestApp({ env: { ORPHAN_GRACE_MINUTES: '0' } });
   let admin: string;
@@ -98,9 +101,12 @@ describe('media file content replacement', () => {
     await expectInvariants(t);
   });
 
-  it('is for admins (403 for members), 404 for a trashed or missing file, 400 without a file part', async () => {
+  it('uploader or admin (another member 403, 404 where they cannot see it), 404 when trashed or missing', async () => {
     const file = await createMediaFile(t, { title: 'Guarded', uploader: member.auth, accessLevel: 'members' });
-    expect((await replace(file.id, randomBytes(32), 'x.bin', member.auth)).status).toBe(403);
+    const other = await t.createUser('member');
+    expect((await replace(file.id, randomBytes(32), 'x.bin', other.auth)).status).toBe(403);
+    const hidden = await createMediaFile(t, { title: 'Hidden', uploader: member.auth, accessLevel: 'private' });
+    expect((await replace(hidden.id, randomBytes(32), 'x.bin', other.auth)).status).toBe(404);
     expect((await replace('00000000-0000-4000-8000-000000000099', randomBytes(32))).status).toBe(404);
     const noPart = await t.http
       .put(`/api/files/${file.id}/content`)

@@ -128,4 +128,20 @@ describe('upload limits: bytes per minute', () => {
     const others = await uploadAs(t, other.auth, content(), 'b.txt');
     expect(others.status).toBe(201);
   });
+
+  it('counts a content replacement (PUT /api/files/:id/content) in the same budget', async () => {
+    const member = await t.createUser('member');
+    const uploaded = await uploadAs(t, member.auth, Buffer.concat([content(), Buffer.alloc(5000, 'b')]), 'c.txt');
+    const admin = await t.adminAuth();
+    const approved = await t.http
+      .post(`/api/pending/${uploaded.body.results[0].pendingFile.id}/approve`)
+      .set('Authorization', admin)
+      .send({ title: 'Budgeted' })
+      .expect(201);
+    const refused = await t.http
+      .put(`/api/files/${approved.body.mediaFile.id}/content`)
+      .set('Authorization', member.auth)
+      .attach('file', content(), 'next.txt');
+    expectTooMany(refused);
+  });
 });

@@ -17,6 +17,7 @@ import {
   ApiBearerAuth,
   ApiBody,
   ApiConsumes,
+  ApiCreatedResponse,
   ApiFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -28,7 +29,8 @@ import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { BINARY_CONTENT } from '../../common/openapi/binary.js';
 import type { Request, Response } from 'express';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
-import { CurrentUser, Public, Roles } from '../../auth/auth.decorators.js';
+import { RateLimit } from '../../http/rate-limit.js';
+import { CurrentUser, Public } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import {
   BulkFilesDto,
@@ -46,6 +48,7 @@ import { ContentReplacementService } from '../services/content-replacement.servi
 import { MediaFileBulkService, type BulkFilesResult } from '../services/media-file-bulk.service.js';
 import { MediaFileUpdatesService } from '../services/media-file-updates.service.js';
 import { MediaFilePageResponse, MediaFileResponse } from '../dto/media-file.response.js';
+import { PendingReplacementResponse } from '../dto/pending-file.response.js';
 
 /** The library: every read is public at the route level and filtered by access level in the service. */
 @ApiTags('media files')
@@ -116,22 +119,34 @@ export class MediaFilesController {
     return this.updates.update(id, body, user);
   }
 
-  // Admins only for now: a member's replacement through moderation (`replacesMediaFileId`) is not built yet.
   @Put(':id/content')
-  @Roles('admin')
-  @ApiOperation({ operationId: 'replaceFileContent', summary: 'Replace the content, keeping the file (admins)' })
+  // Bytes like an upload's, so the same limits (concurrent requests and bytes per minute per user).
+  @RateLimit('upload')
+  @ApiOperation({
+    operationId: 'replaceFileContent',
+    summary: 'Replace the content, keeping the file',
+    description:
+      "An admin's replacement applies at once (200). Its uploader's (a member) waits for moderation (201): a pending " +
+      'file with `replacesMediaFileId`, applied to the file when an admin approves it. Identical content: 200, ' +
+      'nothing changes.',
+  })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } },
   })
   @ApiOkResponse({ type: MediaFileResponse, description: 'the file at its new content (version + 1 unless identical)' })
-  @ApiErrors(403, 404, 409, 415, 422)
-  replaceContent(
+  @ApiCreatedResponse({ type: PendingReplacementResponse, description: "a member's replacement, waiting for approval" })
+  @ApiErrors(403, 404, 409, 415, 422, 429)
+  async replaceContent(
     @Param('id', ParseUuidPipe) id: string,
     @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<MediaFileResponse> {
-    return this.replacements.replace(request, id, user);
+  ): Promise<MediaFileResponse | PendingReplacementResponse> {
+    const answer = await this.replacements.replace(request, id, user);
+    if (answer.kind === 'file') return answer.mediaFile;
+    response.status(201);
+    return answer.body;
   }
 
   @Get(':id/download')

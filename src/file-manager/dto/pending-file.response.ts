@@ -20,6 +20,12 @@ export class PendingFileResponse {
   @ApiProperty({ enum: PENDING_STATUSES, enumName: 'PendingStatus' }) status: PendingStatus;
   @ApiPropertyOptional({ description: 'why it was rejected' }) reason?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'the media file it was approved into' }) mediaFileId?: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "a replacement of this media file's content (its uploader's): approving it applies it to that file",
+  })
+  replacesMediaFileId?: string;
+
   @ApiProperty({ format: 'date-time' }) expiresAt: string;
   @ApiProperty({ type: UserRefResponse, description: 'the first uploader of the current round' })
   uploadedBy: UserRefResponse;
@@ -42,6 +48,13 @@ export class PendingFilePageResponse extends PageResponse(PendingFileResponse) {
 export class ApproveResponse {
   @ApiProperty({ enum: ['approved'] }) status: 'approved';
   @ApiProperty({ type: MediaFileResponse }) mediaFile: MediaFileResponse;
+}
+
+/** A member's `PUT /api/files/:id/content`: the replacement waits for moderation. */
+export class PendingReplacementResponse {
+  @ApiProperty({ enum: ['pending'] }) status: 'pending';
+  @ApiProperty({ type: PendingFileResponse, description: 'carries `replacesMediaFileId`' })
+  pendingFile: PendingFileResponse;
 }
 
 export class RejectResponse {

@@ -66,6 +66,10 @@ export class PendingFile {
   @Column({ name: 'media_file_id', type: 'uuid', nullable: true })
   mediaFileId: string | null;
 
+  /** A replacement of that media file's content proposed by its uploader; null for an ordinary upload. */
+  @Column({ name: 'replaces_media_file_id', type: 'uuid', nullable: true })
+  replacesMediaFileId: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

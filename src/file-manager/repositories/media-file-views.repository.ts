@@ -15,7 +15,7 @@ import {
   type MediaUrls,
   type PendingFileView,
 } from '../views.js';
-import { firstRow, rows } from './db.js';
+import { firstRow, rows, type Db } from './db.js';
 import type { PendingFileRecord } from './pending-files.repository.js';
 
 /** A media file view as one SQL row (`toView` makes the view of it, with its signed URLs). */
@@ -132,15 +132,16 @@ export class MediaFileViewsRepository {
     return view;
   }
 
-  /** The active file by id or slug, when the caller may read it. */
+  /** The active file by id or slug, when the caller may read it (in `db`'s transaction when given). */
   async findReadable(
     by: { id: string } | { slug: string },
     user?: AuthenticatedUser,
+    db: Db = this.dataSource,
   ): Promise<MediaFileView | undefined> {
     const params = new SqlParams();
     const match = 'id' in by ? `m.id = ${params.add(by.id)}` : `m.slug = ${params.add(by.slug)}`;
     const row = await firstRow<MediaFileViewRow>(
-      this.dataSource,
+      db,
       `SELECT ${viewColumns(params, user)} FROM media_files m JOIN users u ON u.id = m.created_by
         WHERE ${match} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
       params.values,
@@ -151,12 +152,13 @@ export class MediaFileViewsRepository {
   /**
    * Active files by id, in the order of `ids`, as `user` sees them. With `readableOnly`, files the caller may not
    * read are left out; without it, the caller's right to the files was checked already (their uploader restoring a
-   * staff file, an admin approving one).
+   * staff file, an admin approving one). In `db`'s transaction when given.
    */
   async findActive(
     ids: string[],
     user: AuthenticatedUser,
     options: { readableOnly: boolean },
+    db: Db = this.dataSource,
   ): Promise<MediaFileView[]> {
     if (ids.length === 0) return [];
     const params = new SqlParams();
@@ -164,7 +166,7 @@ export class MediaFileViewsRepository {
     const columns = viewColumns(params, user);
     const readable = options.readableOnly ? `AND ${params.named(readableCondition(user))}` : '';
     const found = await rows<MediaFileViewRow>(
-      this.dataSource,
+      db,
       `SELECT ${columns} FROM media_files m JOIN users u ON u.id = m.created_by
         WHERE m.id = ANY(${idsParam}::uuid[]) AND m.deleted_at IS NULL ${readable}`,
       params.values,

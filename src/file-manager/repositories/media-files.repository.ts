@@ -98,6 +98,41 @@ export class MediaFilesRepository {
     );
   }
 
+  /**
+   * Points the file at a pending file's content (an approved replacement), with its facts, and counts the version up.
+   */
+  async replaceContentFromPending(runner: QueryRunner, id: string, pendingFileId: string): Promise<void> {
+    await runner.query(
+      `UPDATE media_files m
+          SET hash = p.hash, file_size = p.file_size, content_type = p.content_type, file_type = p.file_type,
+              width = p.width, height = p.height, original_filename = p.original_filename,
+              version = m.version + 1, updated_at = now()
+         FROM pending_files p
+        WHERE m.id = $1 AND p.id = $2`,
+      [id, pendingFileId],
+    );
+  }
+
+  /**
+   * Files (active or trashed) FOR UPDATE in id order, with their content: a replacement's target and the file holding
+   * its new content, in the order a tag's or collection's deletion locks files in (so the two can't deadlock).
+   */
+  lockForReplacement(
+    runner: QueryRunner,
+    ids: string[],
+  ): Promise<Array<{ id: string; hash: string; deletedAt: Date | null }>> {
+    return rows(
+      runner,
+      `SELECT id, hash, deleted_at AS "deletedAt" FROM media_files WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    );
+  }
+
+  /** The file of this content (at most one), active or trashed, without a lock (stable under the content lock). */
+  async idWithHash(runner: QueryRunner, hash: string): Promise<string | undefined> {
+    return (await firstRow<{ id: string }>(runner, `SELECT id FROM media_files WHERE hash = $1`, [hash]))?.id;
+  }
+
   /** The file (active or trashed) FOR UPDATE, for a step of its life (restore, purge). */
   lockForLifecycle(
     runner: QueryRunner,

@@ -19,6 +19,16 @@ export interface PendingUpload {
   folderPath: string;
   uploadedById: string;
   expiresAt: Date;
+  /** A replacement of this media file's content, proposed by its uploader; absent for an ordinary upload. */
+  replacesMediaFileId?: string;
+}
+
+/** The pending file of a content (one per hash), as an upload or a replacement of that content finds it. */
+export interface ContentPendingFile {
+  id: string;
+  status: PendingStatus;
+  /** Set when it is a replacement of that media file's content. */
+  replacesMediaFileId: string | null;
 }
 
 /** A pending file as views read it: the entity with its first uploader, and every uploader of its content. */
@@ -130,11 +140,40 @@ export class PendingFilesRepository {
     return (await firstRow<{ hash: string }>(runner, `SELECT hash FROM pending_files WHERE id = $1`, [id]))?.hash;
   }
 
+  /** What an approval needs to know before its locks (read without a lock): the content, and the file it replaces. */
+  kindOf(id: string): Promise<{ hash: string; replacesMediaFileId: string | null } | undefined> {
+    return firstRow(
+      this.dataSource,
+      `SELECT hash, replaces_media_file_id AS "replacesMediaFileId" FROM pending_files WHERE id = $1`,
+      [id],
+    );
+  }
+
   /** The pending file FOR UPDATE, for a decision about it. */
-  lockForDecision(runner: QueryRunner, id: string): Promise<{ status: PendingStatus; expiresAt: Date } | undefined> {
-    return firstRow(runner, `SELECT status, expires_at AS "expiresAt" FROM pending_files WHERE id = $1 FOR UPDATE`, [
-      id,
-    ]);
+  lockForDecision(
+    runner: QueryRunner,
+    id: string,
+  ): Promise<{ status: PendingStatus; expiresAt: Date; replacesMediaFileId: string | null } | undefined> {
+    return firstRow(
+      runner,
+      `SELECT status, expires_at AS "expiresAt", replaces_media_file_id AS "replacesMediaFileId"
+         FROM pending_files WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+  }
+
+  /** The replacements of a media file waiting for moderation, in id order; FOR UPDATE with `lock`. */
+  pendingReplacementsOf(
+    runner: QueryRunner,
+    mediaFileId: string,
+    options: { lock: boolean },
+  ): Promise<Array<{ id: string; hash: string }>> {
+    return rows(
+      runner,
+      `SELECT id, hash FROM pending_files WHERE replaces_media_file_id = $1 AND status = 'pending'
+        ORDER BY id ${options.lock ? 'FOR UPDATE' : ''}`,
+      [mediaFileId],
+    );
   }
 
   /**
@@ -144,18 +183,25 @@ export class PendingFilesRepository {
   async lockRecordsOfContent(
     runner: QueryRunner,
     hash: string,
-  ): Promise<{ activeMediaFileId?: string; pending?: { id: string; status: PendingStatus } }> {
-    const row = await firstRow<{ activeMediaFileId: string | null; id: string | null; status: PendingStatus | null }>(
+  ): Promise<{ activeMediaFileId?: string; pending?: ContentPendingFile }> {
+    const row = await firstRow<{
+      activeMediaFileId: string | null;
+      id: string | null;
+      status: PendingStatus | null;
+      replacesMediaFileId: string | null;
+    }>(
       runner,
-      `WITH pending AS (SELECT id, status FROM pending_files WHERE hash = $1 FOR UPDATE)
+      `WITH pending AS (SELECT id, status, replaces_media_file_id FROM pending_files WHERE hash = $1 FOR UPDATE)
        SELECT (SELECT id FROM media_files WHERE hash = $1 AND deleted_at IS NULL) AS "activeMediaFileId",
-              pending.id, pending.status
+              pending.id, pending.status, pending.replaces_media_file_id AS "replacesMediaFileId"
          FROM (VALUES (1)) AS one LEFT JOIN pending ON true`,
       [hash],
     );
     return {
       ...(row?.activeMediaFileId ? { activeMediaFileId: row.activeMediaFileId } : {}),
-      ...(row?.id && row.status ? { pending: { id: row.id, status: row.status } } : {}),
+      ...(row?.id && row.status
+        ? { pending: { id: row.id, status: row.status, replacesMediaFileId: row.replacesMediaFileId } }
+        : {}),
     };
   }
 
@@ -165,8 +211,8 @@ export class PendingFilesRepository {
       runner,
       `WITH created AS (
          INSERT INTO pending_files (hash, original_filename, file_size, content_type, file_type, width, height,
-                                    folder_path, uploaded_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id, uploaded_by)
+                                    folder_path, uploaded_by, expires_at, replaces_media_file_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, uploaded_by)
        INSERT INTO pending_file_uploaders (pending_file_id, user_id, first_uploaded_at)
        SELECT id, uploaded_by, clock_timestamp() FROM created RETURNING pending_file_id AS id`,
       [
@@ -180,6 +226,7 @@ export class PendingFilesRepository {
         upload.folderPath,
         upload.uploadedById,
         upload.expiresAt,
+        upload.replacesMediaFileId ?? null,
       ],
     );
     return created.id;
@@ -187,8 +234,10 @@ export class PendingFilesRepository {
 
   /**
    * The record of an earlier upload of the same content, pending again with this upload's facts. Its uploaders
-   * stay unless `newRound` (the record was decided or expired): then this upload's uploader is its first again.
-   * The caller adds the upload's uploader (`addUploader`) in the same transaction.
+   * stay unless `newRound` (the record was decided or expired): then this upload's uploader is its first again,
+   * and the record is what this upload is (a replacement of `replacesMediaFileId`, or an ordinary upload); a
+   * record still pending stays what it is. The caller adds the upload's uploader (`addUploader`) in the same
+   * transaction.
    */
   async renew(runner: QueryRunner, id: string, upload: PendingUpload, options: { newRound: boolean }): Promise<void> {
     if (options.newRound) await runner.query(`DELETE FROM pending_file_uploaders WHERE pending_file_id = $1`, [id]);
@@ -196,6 +245,7 @@ export class PendingFilesRepository {
       `UPDATE pending_files
           SET status = 'pending', reason = NULL, reviewed_by = NULL, reviewed_at = NULL, media_file_id = NULL,
               uploaded_by = CASE WHEN $11 THEN $2 ELSE uploaded_by END, original_filename = $3, folder_path = $4,
+              replaces_media_file_id = CASE WHEN $11 THEN $12 ELSE replaces_media_file_id END,
               content_type = $5, file_type = $6,
               width = $7, height = $8, file_size = $9, expires_at = $10, updated_at = now()
         WHERE id = $1`,
@@ -211,6 +261,7 @@ export class PendingFilesRepository {
         upload.size,
         upload.expiresAt,
         options.newRound,
+        upload.replacesMediaFileId ?? null,
       ],
     );
   }
@@ -237,7 +288,8 @@ export class PendingFilesRepository {
     );
   }
 
-  async markRejected(runner: QueryRunner, id: string, reason: string | null, reviewerId: string): Promise<void> {
+  /** `reviewerId` null: rejected by the system (a replacement superseded by a newer one). */
+  async markRejected(runner: QueryRunner, id: string, reason: string | null, reviewerId: string | null): Promise<void> {
     await runner.query(
       `UPDATE pending_files
           SET status = 'rejected', reason = $2, reviewed_by = $3, reviewed_at = now(), updated_at = now()

@@ -8,11 +8,13 @@ import { ObjectStorage } from '../../storage/object-storage.js';
 import type { AccessLevel, PendingStatus } from '../entities/columns.js';
 import {
   ContentMissingException,
+  ContentPendingException,
   ContentReplacedConcurrentlyException,
   DuplicateContentException,
   MediaFileNotFoundException,
   NotPendingException,
   PendingFileNotFoundException,
+  ReplacementTargetGoneException,
   UnknownCollectionsException,
   UnknownTagsException,
   UploadInterruptedException,
@@ -42,6 +44,9 @@ export type UploadOutcome = (
   reusedStoredContent: boolean;
 };
 
+/** Reads a step's answer in its transaction, after its changes: the state it commits, not what follows it. */
+export type InTransactionAnswer = (runner: QueryRunner, mediaFileId: string) => Promise<void>;
+
 export interface MediaFileMetadata {
   title: string;
   slug?: string;
@@ -62,7 +67,9 @@ export interface MediaFileMetadata {
  * before any record of that content (pending file, media file). Taking locks in that order everywhere rules out
  * deadlocks between these steps, and holding the content lock while checking references makes "is this content
  * still needed?" a decision no concurrent request — in this instance or another — can invalidate before commit.
- * (`recordUpload` first takes its upload's claim row, which no other step of any content locks: see there.)
+ * (`recordUpload`, `replace` and `proposeReplacement` first take their upload's claim row, which no other step of
+ * any content locks: see `recordUpload`.) A step about several contents (a replacement, its approval) takes their
+ * content locks in hash order (`lockContents`), so two such steps can't wait on each other in a cycle.
  *
  * Content is needed while any media file (active or trashed) or any pending file in status `pending` has its
  * hash. When a step leaves it unneeded, the `stored_objects` row is deleted and the object's delete is written
@@ -134,11 +141,39 @@ export class HashCleanupService {
    * Approves a pending file: one transaction that hard-deletes a trashed media file of the same content (its
    * tags, collections and usages go with it), creates the new media file with fresh metadata, and marks the
    * pending file approved. The stored object is kept: it is the same content. Any failure rolls everything back.
+   * A replacement (`replacesMediaFileId`) is applied to its media file instead (`approveReplacement`); the metadata
+   * is not used then: the file keeps its own. Answers the media file's id; `answer` runs last in the transaction
+   * (an answer read after commit could already see a later change: a move to the trash queued on the row).
    */
-  async approve(pendingFileId: string, metadata: MediaFileMetadata, reviewerId: string): Promise<string> {
+  async approve(
+    pendingFileId: string,
+    metadata: MediaFileMetadata,
+    reviewerId: string,
+    answer?: InTransactionAnswer,
+  ): Promise<string> {
     const fields = assertMetadataFits(withAnnotation(metadata.metadata ?? {}, metadata.annotation));
+    // Which kind of approval (and which locks) is read before the locks and checked under them: a record becomes a
+    // replacement (or stops being one) only when a new round starts on it, so a mismatch is rare; it retries.
+    return whileStale(async () => {
+      const kind = await this.pendingFiles.kindOf(pendingFileId);
+      if (!kind) throw new PendingFileNotFoundException();
+      return kind.replacesMediaFileId
+        ? this.approveReplacement(pendingFileId, kind.hash, kind.replacesMediaFileId, reviewerId, answer)
+        : this.approveNew(pendingFileId, metadata, fields, reviewerId, answer);
+    });
+  }
+
+  /** `approve` of an ordinary upload: a new media file. */
+  private approveNew(
+    pendingFileId: string,
+    metadata: MediaFileMetadata,
+    fields: Metadata,
+    reviewerId: string,
+    answer: InTransactionAnswer | undefined,
+  ): Promise<string> {
     return inTransaction(this.dataSource, async (runner) => {
-      const { hash, content } = await this.lockPending(runner, pendingFileId, 'pending');
+      const { hash, content, pending } = await this.lockPending(runner, pendingFileId, 'pending');
+      if (pending.replacesMediaFileId !== null) throw new StaleRead();
       if (!content) throw new ContentMissingException();
 
       // Tags and collections (FOR SHARE) before the media row, the order of a PATCH and of a tag or collection
@@ -165,6 +200,7 @@ export class HashCleanupService {
       });
       await this.mediaFiles.link(runner, mediaFileId, tagIds, collectionIds);
       await this.pendingFiles.markApproved(runner, pendingFileId, mediaFileId, reviewerId);
+      await answer?.(runner, mediaFileId);
       return mediaFileId;
     });
   }
@@ -177,43 +213,159 @@ export class HashCleanupService {
    * media row. `authorize` runs under the locks. Identical content: nothing changes (`unchanged`). Content an active
    * file holds: DUPLICATE_CONTENT; a trashed file holding it is dropped, as an approval of that content would.
    * A replacement that finds the file's content changed since it looked (a concurrent replacement won) is CONFLICT.
+   * `answer` runs last in the transaction.
    */
   async replace(
     mediaFileId: string,
     upload: StoredContent,
     authorize: (file: { accessLevel: AccessLevel; createdById: string } | undefined) => void,
+    answer?: InTransactionAnswer,
   ): Promise<'replaced' | 'unchanged'> {
     const outcome = await inTransaction(this.dataSource, async (runner) => {
       if (!(await this.claims.take(runner, upload.objectKey))) throw new UploadInterruptedException();
       const oldHash = await this.mediaFiles.hashOf(runner, mediaFileId);
       if (oldHash === undefined) throw new MediaFileNotFoundException();
-      for (const hash of [...new Set([oldHash, upload.hash])].sort()) {
-        await this.contents.lockHash(runner, hash);
-        if (hash === upload.hash) {
-          const content = await this.claimContent(runner, upload);
-          if (content.objectKey !== upload.objectKey) {
-            await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
-          }
-        } else {
-          await this.contents.lockRow(runner, hash);
-        }
-      }
+      await this.lockContents(runner, [oldHash, upload.hash], upload);
       const file = await this.mediaFiles.lockActiveContent(runner, mediaFileId);
       authorize(file);
       if (!file) throw new MediaFileNotFoundException();
       if (file.hash !== oldHash) throw new ContentReplacedConcurrentlyException();
-      if (upload.hash === oldHash) return 'unchanged' as const;
+      if (upload.hash === oldHash) {
+        await answer?.(runner, mediaFileId);
+        return 'unchanged' as const;
+      }
 
       const holder = await this.mediaFiles.lockWithHash(runner, upload.hash);
       if (holder && holder.deletedAt === null) throw new DuplicateContentException(holder.id);
       if (holder) await this.mediaFiles.delete(runner, holder.id);
       await this.mediaFiles.replaceContent(runner, mediaFileId, upload);
       await this.releaseIfUnneeded(runner, oldHash);
+      await answer?.(runner, mediaFileId);
       return 'replaced' as const;
     });
     if (outcome === 'replaced') this.renditions.wake();
     this.deletions.drainSoon();
     return outcome;
+  }
+
+  /**
+   * A member's replacement of their file's content (`PUT /api/files/:id/content`): recorded as a pending file that
+   * names the file it replaces, for an admin to approve. The upload's claim, then the content locks **in hash
+   * order** of the file's content, the new content and the contents of the file's replacements already waiting
+   * (a newer replacement supersedes them: rejected, their content freed unless needed), then the media row, then
+   * the pending rows. `authorize` runs under the locks. Identical content: nothing changes (`unchanged`). Content an
+   * active file holds: DUPLICATE_CONTENT (a trashed holder stays until the approval drops it). Content waiting as
+   * another upload or another file's replacement: CONTENT_PENDING; the same replacement sent again is renewed.
+   */
+  async proposeReplacement(
+    mediaFileId: string,
+    upload: StoredContent,
+    uploaderId: string,
+    authorize: (file: { accessLevel: AccessLevel; createdById: string } | undefined) => void,
+  ): Promise<{ status: 'unchanged' } | { status: 'pending'; pendingFileId: string }> {
+    const outcome = await whileStale(() =>
+      inTransaction(this.dataSource, (runner) => this.proposeOnce(runner, mediaFileId, upload, uploaderId, authorize)),
+    );
+    this.deletions.drainSoon();
+    return outcome;
+  }
+
+  private async proposeOnce(
+    runner: QueryRunner,
+    mediaFileId: string,
+    upload: StoredContent,
+    uploaderId: string,
+    authorize: (file: { accessLevel: AccessLevel; createdById: string } | undefined) => void,
+  ): Promise<{ status: 'unchanged' } | { status: 'pending'; pendingFileId: string }> {
+    if (!(await this.claims.take(runner, upload.objectKey))) throw new UploadInterruptedException();
+    // Read before the locks, checked under them: a change in between (the file's content replaced, another
+    // replacement proposed) runs the whole step again.
+    const oldHash = await this.mediaFiles.hashOf(runner, mediaFileId);
+    if (oldHash === undefined) throw new MediaFileNotFoundException();
+    const waiting = await this.pendingFiles.pendingReplacementsOf(runner, mediaFileId, { lock: false });
+    const locked = new Set([oldHash, upload.hash, ...waiting.map((pending) => pending.hash)]);
+    await this.lockContents(runner, [...locked], upload);
+
+    const file = await this.mediaFiles.lockActiveContent(runner, mediaFileId);
+    authorize(file);
+    if (!file) throw new MediaFileNotFoundException();
+    if (file.hash !== oldHash) throw new StaleRead();
+    if (upload.hash === oldHash) return { status: 'unchanged' };
+    const superseded = await this.pendingFiles.pendingReplacementsOf(runner, mediaFileId, { lock: true });
+    if (superseded.some((pending) => !locked.has(pending.hash))) throw new StaleRead();
+    const { activeMediaFileId, pending: existing } = await this.pendingFiles.lockRecordsOfContent(runner, upload.hash);
+    if (activeMediaFileId) throw new DuplicateContentException(activeMediaFileId);
+
+    const pending = {
+      ...upload,
+      folderPath: '',
+      uploadedById: uploaderId,
+      replacesMediaFileId: mediaFileId,
+      expiresAt: new Date(Date.now() + this.config.pendingTtlHours * 3_600_000),
+    };
+    let pendingFileId: string;
+    if (existing?.status === 'pending' && existing.replacesMediaFileId !== mediaFileId) {
+      throw new ContentPendingException();
+    } else if (existing) {
+      // This replacement sent again (still pending), or a decided record of this content starting a new round.
+      await this.pendingFiles.renew(runner, existing.id, pending, { newRound: existing.status !== 'pending' });
+      await this.pendingFiles.addUploader(runner, existing.id, uploaderId);
+      pendingFileId = existing.id;
+    } else {
+      pendingFileId = await this.pendingFiles.insert(runner, pending);
+    }
+    for (const older of superseded.filter((row) => row.id !== pendingFileId)) {
+      await this.pendingFiles.markRejected(runner, older.id, SUPERSEDED_REASON, null);
+      await this.releaseIfUnneeded(runner, older.hash);
+    }
+    return { status: 'pending', pendingFileId };
+  }
+
+  /**
+   * Applies an approved replacement to its media file, keeping everything else of it; `version` counts up and the
+   * file's old content is freed unless another record needs it. The content locks of the replacement's and the
+   * file's content in hash order, then the pending row, then the file and the holder of the new content (a trashed
+   * one is dropped, as for any approval) in id order. The file trashed or purged meanwhile: REPLACEMENT_TARGET_GONE,
+   * the pending file stays (restore the file, or reject it). StaleRead when what was read before the locks changed.
+   */
+  private approveReplacement(
+    pendingFileId: string,
+    hash: string,
+    mediaFileId: string,
+    reviewerId: string,
+    answer: InTransactionAnswer | undefined,
+  ): Promise<string> {
+    return inTransaction(this.dataSource, async (runner) => {
+      const oldHash = await this.mediaFiles.hashOf(runner, mediaFileId);
+      const contents = await this.lockContents(runner, oldHash === undefined ? [hash] : [hash, oldHash]);
+      const pending = await this.pendingFiles.lockForDecision(runner, pendingFileId);
+      if (!pending) throw new PendingFileNotFoundException();
+      if (pending.status !== 'pending') throw new NotPendingException(pending.status);
+      if (pending.replacesMediaFileId !== mediaFileId) throw new StaleRead();
+
+      const holderId = hash === oldHash ? undefined : await this.mediaFiles.idWithHash(runner, hash);
+      const files = await this.mediaFiles.lockForReplacement(
+        runner,
+        holderId ? [mediaFileId, holderId] : [mediaFileId],
+      );
+      const file = files.find((row) => row.id === mediaFileId);
+      if (!file) throw new ReplacementTargetGoneException(mediaFileId, 'purged');
+      if (file.deletedAt !== null) throw new ReplacementTargetGoneException(mediaFileId, 'trashed');
+      if (file.hash !== oldHash) throw new StaleRead();
+      if (hash !== oldHash) {
+        const holder = files.find((row) => row.id === holderId);
+        if (holder && holder.deletedAt === null) throw new DuplicateContentException(holder.id);
+        const content = contents.get(hash);
+        // Never point a file at bytes that are gone; storage being down aborts (and rolls back) the approval.
+        if (!content || !(await this.storage.stat(content.objectKey))) throw new ContentMissingException();
+        if (holder) await this.mediaFiles.delete(runner, holder.id);
+        await this.mediaFiles.replaceContentFromPending(runner, mediaFileId, pendingFileId);
+      }
+      await this.pendingFiles.markApproved(runner, pendingFileId, mediaFileId, reviewerId);
+      if (hash !== oldHash) await this.releaseIfUnneeded(runner, oldHash);
+      await answer?.(runner, mediaFileId);
+      return mediaFileId;
+    });
   }
 
   /** Rejects a pending file (the record stays) and frees its content unless another record still needs it. */
@@ -322,6 +474,33 @@ export class HashCleanupService {
   }
 
   /**
+   * The content locks of several contents, in hash order (the only order two steps holding more than one take them
+   * in, so they can't deadlock), answering the rows of those stored. With `upload`, its content is claimed as
+   * `recordUpload` claims it (our copy queued for deletion when the content is stored already).
+   */
+  private async lockContents(
+    runner: QueryRunner,
+    hashes: string[],
+    upload?: StoredContent,
+  ): Promise<Map<string, ContentRow>> {
+    const rows = new Map<string, ContentRow>();
+    for (const hash of [...new Set(hashes)].sort()) {
+      await this.contents.lockHash(runner, hash);
+      if (hash === upload?.hash) {
+        const content = await this.claimContent(runner, upload);
+        if (content.objectKey !== upload.objectKey) {
+          await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
+        }
+        rows.set(hash, content);
+      } else {
+        const content = await this.contents.lockRow(runner, hash);
+        if (content) rows.set(hash, content);
+      }
+    }
+    return rows;
+  }
+
+  /**
    * The preamble of a decision about a pending file: its content lock, then the pending file itself; with
    * `required`, refuses one in another status.
    */
@@ -329,7 +508,11 @@ export class HashCleanupService {
     runner: QueryRunner,
     id: string,
     required?: 'pending',
-  ): Promise<{ hash: string; content: ContentRow | undefined; pending: { status: PendingStatus; expiresAt: Date } }> {
+  ): Promise<{
+    hash: string;
+    content: ContentRow | undefined;
+    pending: { status: PendingStatus; expiresAt: Date; replacesMediaFileId: string | null };
+  }> {
     const hash = await this.pendingFiles.hashOf(runner, id);
     if (hash === undefined) throw new PendingFileNotFoundException();
     const content = await this.lockContent(runner, hash);
@@ -349,6 +532,29 @@ export class HashCleanupService {
     return { hash, file };
   }
 }
+
+/**
+ * Thrown inside a step's transaction when what it read before its locks changed before it got them: the transaction
+ * rolls back (the upload's claim with it) and `whileStale` runs the step again.
+ */
+class StaleRead extends Error {}
+
+/** How often a step runs again before it gives up with CONFLICT (each rerun means a concurrent change won). */
+const STALE_ATTEMPTS = 3;
+
+async function whileStale<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof StaleRead)) throw error;
+      if (attempt >= STALE_ATTEMPTS) throw new ContentReplacedConcurrentlyException();
+    }
+  }
+}
+
+/** Why a waiting replacement was rejected without a reviewer: its uploader proposed a newer one of the same file. */
+const SUPERSEDED_REASON = 'Superseded by a newer replacement of the same file';
 
 function unique(ids: string[] | undefined): string[] {
   return [...new Set(ids ?? [])];

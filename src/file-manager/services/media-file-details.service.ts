@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import type { Db } from '../repositories/db.js';
 import { MediaFileNotFoundException } from '../file-manager.errors.js';
 import { MediaFileViewsRepository } from '../repositories/media-file-views.repository.js';
 import { MediaFilesRepository } from '../repositories/media-files.repository.js';
@@ -28,16 +29,17 @@ export class MediaFileDetailsService {
     return { slug, available, suggestion: available ? slug : await this.mediaFiles.nextFreeSlug(slugify(slug)) };
   }
 
-  get(id: string, user?: AuthenticatedUser): Promise<MediaFileView> {
-    return this.find({ id }, user);
+  /** `db`: a transaction's runner, to answer the state it leaves (a change's answer). */
+  get(id: string, user?: AuthenticatedUser, db?: Db): Promise<MediaFileView> {
+    return this.find({ id }, user, db);
   }
 
   getBySlug(slug: string, user?: AuthenticatedUser): Promise<MediaFileView> {
     return this.find({ slug }, user);
   }
 
-  private async find(by: { id: string } | { slug: string }, user?: AuthenticatedUser): Promise<MediaFileView> {
-    const view = await this.views.findReadable(by, user);
+  private async find(by: { id: string } | { slug: string }, user?: AuthenticatedUser, db?: Db): Promise<MediaFileView> {
+    const view = await this.views.findReadable(by, user, db);
     if (!view) throw new MediaFileNotFoundException();
     return view;
   }

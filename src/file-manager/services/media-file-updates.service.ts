@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { inTransaction } from '../../database/transactions.js';
 import { assertMayChange, assertMayGrant } from '../access-policy.js';
@@ -35,8 +35,9 @@ export class MediaFileUpdatesService {
    * The slug stays what it is unless one is given: links to the file keep working after a title change.
    */
   async update(id: string, dto: UpdateMediaFileDto, user: AuthenticatedUser): Promise<MediaFileView> {
-    await this.change(id, dto, user);
-    return this.details.get(id, user);
+    // The answer is read in the change's transaction, under its row lock: read after commit, a move to the trash
+    // committed in between made a PATCH that succeeded answer 404.
+    return this.edit(id, dto, user, (runner) => this.details.get(id, user, runner));
   }
 
   /**
@@ -45,8 +46,18 @@ export class MediaFileUpdatesService {
    * of these per file, so it can't deadlock with a PATCH, a tag's or collection's deletion, or another bulk edit.
    */
   async change(id: string, changes: MediaFileEdit, user: AuthenticatedUser): Promise<void> {
+    await this.edit(id, changes, user, () => Promise.resolve());
+  }
+
+  /** `change`, then `answer` in the same transaction (still holding the media row). */
+  private edit<T>(
+    id: string,
+    changes: MediaFileEdit,
+    user: AuthenticatedUser,
+    answer: (runner: QueryRunner) => Promise<T>,
+  ): Promise<T> {
     const { addTagIds, removeTagIds, addCollectionIds, removeCollectionIds, ...dto } = changes;
-    await inTransaction(this.dataSource, async (runner) => {
+    return inTransaction(this.dataSource, async (runner) => {
       const tagIds = dto.tagIds && unique(dto.tagIds);
       const collectionIds = dto.collectionIds && unique(dto.collectionIds);
       const linkedTags = unique([...(tagIds ?? []), ...(addTagIds ?? []), ...(removeTagIds ?? [])]);
@@ -80,6 +91,7 @@ export class MediaFileUpdatesService {
       if (removeCollectionIds?.length) {
         await this.mediaFiles.removeLinks(runner, id, { collectionIds: unique(removeCollectionIds) });
       }
+      return answer(runner);
     });
   }
 }

@@ -60,9 +60,11 @@ export class ModerationService {
     dto: ApproveDto,
     admin: AuthenticatedUser,
   ): Promise<{ status: 'approved'; mediaFile: MediaFileView }> {
-    const mediaFileId = await this.hashCleanup.approve(id, dto, admin.id);
+    let mediaFile: MediaFileView | undefined;
+    await this.hashCleanup.approve(id, dto, admin.id, async (runner, mediaFileId) => {
+      [mediaFile] = await this.mediaFileViews.findActive([mediaFileId], admin, { readableOnly: false }, runner);
+    });
     this.metrics?.approvals.inc();
-    const [mediaFile] = await this.mediaFileViews.findActive([mediaFileId], admin, { readableOnly: false });
     if (!mediaFile) throw new ApprovedFileChangedException();
     return { status: 'approved', mediaFile };
   }

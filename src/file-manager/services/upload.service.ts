@@ -96,19 +96,16 @@ export class UploadService {
   }
 
   /**
-   * `PUT /api/files/:id/content`: streams the one `file` part into storage and has `HashCleanupService.replace`
-   * point the media file at it. A refused part answers its code (FILE_TOO_LARGE, EMPTY_FILE, UNSUPPORTED_TYPE, …).
+   * `PUT /api/files/:id/content`: streams the one `file` part into storage and hands it to `record` (the
+   * `HashCleanupService` step that replaces the content, or proposes the replacement for moderation). A refused part
+   * answers its code (FILE_TOO_LARGE, EMPTY_FILE, UNSUPPORTED_TYPE, …).
    */
-  async replaceContent(
-    request: IncomingMessage,
-    mediaFileId: string,
-    authorize: Parameters<HashCleanupService['replace']>[2],
-  ): Promise<'replaced' | 'unchanged'> {
+  async replaceContent<R>(request: IncomingMessage, record: (stored: StoredContent) => Promise<R>): Promise<R> {
     const declaredLength = Number(request.headers['content-length'] ?? 0);
     if (declaredLength > this.config.maxRequestBytes) throw new PayloadTooLargeException();
     if (!/^multipart\/form-data/i.test(request.headers['content-type'] ?? '')) throw new NoFileException();
     const { outcomes } = await this.parse(request, REPLACEMENT_FIELD, 1, (part) =>
-      this.ingest(part.stream, part.filename, (stored) => this.hashCleanup.replace(mediaFileId, stored, authorize)),
+      this.ingest(part.stream, part.filename, record),
     );
     const [outcome] = outcomes;
     if (!outcome) throw new NoFileException();

@@ -93,6 +93,8 @@ export interface PendingFile {
   folderPath: string | null;
   status: PendingStatus;
   reason?: string | null;
+  /** A replacement of that library file's content, proposed by its uploader. */
+  replacesMediaFileId?: string;
   expiresAt: string;
   uploadedBy: Person | null;
   createdAt: string;

@@ -1,4 +1,4 @@
-import { Fragment, useState, type FormEvent } from 'react';
+import { Fragment, useState, type ChangeEvent, type FormEvent } from 'react';
 import { api, call } from '../api/client';
 import type { MediaFile, MediaInfo, User } from '../api/types';
 import { DownloadLink, Preview } from '../components/Media';
@@ -18,6 +18,7 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
+  const [replaced, setReplaced] = useState<string>();
 
   if (file.error) return <ErrorAlert error={file.error} />;
   if (!file.data) return <Loading />;
@@ -36,6 +37,34 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
       file.reload();
     } catch (failure) {
       setError(failure);
+    }
+  };
+
+  // An admin's replacement applies at once (200, the file); the uploader's waits for approval (201, a pending file).
+  const replaceContent = async (event: ChangeEvent<HTMLInputElement>) => {
+    const input = event.currentTarget;
+    const chosen = input.files?.[0];
+    if (!chosen) return;
+    setError(undefined);
+    setReplaced(undefined);
+    const form = new FormData();
+    form.append('file', chosen);
+    try {
+      const answer = await call<{ status?: string }>(
+        api.PUT('/api/files/{id}/content', {
+          params: { path: { id } },
+          body: form as unknown as { file: string },
+        }),
+      );
+      if (answer.status === 'pending') setReplaced('Replacement pending approval');
+      else {
+        setReplaced('Content replaced');
+        file.reload();
+      }
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      input.value = '';
     }
   };
 
@@ -118,7 +147,15 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
               </button>
             )}
           </p>
+          {mayChange && (
+            <p>
+              <label>
+                Replace content <input type="file" onChange={(event) => void replaceContent(event)} />
+              </label>
+            </p>
+          )}
           {saved && <p role="status">Saved.</p>}
+          {replaced && <p role="status">{replaced}</p>}
           <ErrorAlert error={error} />
           {editing && (
             <form onSubmit={(event) => void save(event)} className="stack" aria-label="Edit file">

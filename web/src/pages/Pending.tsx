@@ -4,6 +4,7 @@ import type { Page, PendingFile, PendingStatus, User } from '../api/types';
 import { Thumbnail } from '../components/Media';
 import { MetadataFields, readMetadataForm } from '../components/MetadataFields';
 import { Dialog, ErrorAlert, formatBytes, formatDate, formText, Loading, useResource } from '../components/ui';
+import { Link } from '../router';
 
 const STATUSES: PendingStatus[] = ['pending', 'approved', 'rejected', 'expired'];
 
@@ -141,6 +142,11 @@ export default function PendingPage({ user }: { user: User }) {
             <Thumbnail file={file} kind="pending" alt={file.originalFilename} />
             <div className="row-main">
               <span className="name">{file.originalFilename}</span>
+              {file.replacesMediaFileId && (
+                <Link href={`/files/${file.replacesMediaFileId}`} className="small">
+                  Replaces the content of a library file
+                </Link>
+              )}
               <span className="muted small">
                 {[
                   file.fileType,
@@ -196,6 +202,7 @@ function ApproveDialog({
 }) {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const replacement = Boolean(file.replacesMediaFileId);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setBusy(true);
@@ -204,7 +211,10 @@ function ApproveDialog({
       await call(
         api.POST('/api/pending/{id}/approve', {
           params: { path: { id: file.id } },
-          body: readMetadataForm(event.currentTarget),
+          // A replacement keeps the file's metadata: the approval's fields are not applied (a title is required).
+          body: replacement
+            ? { title: titleFromFilename(file.originalFilename) }
+            : readMetadataForm(event.currentTarget),
         }),
       );
       onDone({ name: file.originalFilename, text: 'Approved', failed: false });
@@ -216,15 +226,21 @@ function ApproveDialog({
   return (
     <Dialog title={`Approve ${file.originalFilename}`} onClose={onClose}>
       <form onSubmit={(event) => void submit(event)} className="stack">
-        <MetadataFields
-          initial={{
-            title: titleFromFilename(file.originalFilename),
-            description: '',
-            accessLevel: 'members',
-            tagIds: [],
-            collectionIds: [],
-          }}
-        />
+        {replacement ? (
+          <p>
+            This replaces the content of a library file. The file keeps its title, tags, collections and other details.
+          </p>
+        ) : (
+          <MetadataFields
+            initial={{
+              title: titleFromFilename(file.originalFilename),
+              description: '',
+              accessLevel: 'members',
+              tagIds: [],
+              collectionIds: [],
+            }}
+          />
+        )}
         <ErrorAlert error={error} />
         <p className="actions">
           <button type="submit" disabled={busy}>
