@@ -31,10 +31,10 @@ function photo(colour: string, takenAt = '2024:05:06 07:08:09', offset = '+02:00
     .toBuffer();
 }
 
-/** Queues the content (until enqueue-on-upload is wired in) and renders everything due. */
+/** Renders everything due: the upload queued its content (the test app runs as `api`, so nothing renders alone). */
 async function render(hash: string): Promise<void> {
-  await t.get(RenditionsService).enqueue(hash);
   await t.get(RenditionWorker).processDue();
+  expect((await t.get(RenditionsService).statusFor([hash])).get(hash)?.status).not.toBe('pending');
 }
 
 /** Uploads `bytes` as `auth`; answers the pending file's id and the content hash. */
