@@ -525,6 +525,15 @@ describe('web console in a browser', () => {
       if (alert) throw new Error(`the run failed: ${await textOf(alert)}`);
       return undefined;
     });
+    const renditionsJob = await itemWith(await byRole(page, 'list', 'Jobs'), 'generate-renditions');
+    await (await byRole(renditionsJob, 'button', 'Run now')).click();
+    await waitUntil('the rendition job outcome', async () => {
+      for (const status of await allByRole(page, 'status'))
+        if ((await textOf(status)).startsWith('generate-renditions:')) return true;
+      const alert = await page.$('[role="alert"]');
+      if (alert) throw new Error(`the run failed: ${await textOf(alert)}`);
+      return undefined;
+    });
     await byRole(page, 'heading', 'Storage');
     await screenshot(page, 'jobs');
 

@@ -4,7 +4,13 @@ import type { JobOverview, StorageReport } from '../api/types';
 import { ErrorAlert, formatBytes, formatDate, Loading, useResource } from '../components/ui';
 
 /** The jobs an admin may start by hand (POST /api/admin/maintenance/:job); the others only run on schedule. */
-const RUNNABLE = ['expire-pending', 'purge-trash', 'collect-garbage', 'verify-integrity'] as const;
+const RUNNABLE = [
+  'expire-pending',
+  'purge-trash',
+  'collect-garbage',
+  'verify-integrity',
+  'generate-renditions',
+] as const;
 type RunnableJob = (typeof RUNNABLE)[number];
 
 export default function JobsPage() {
@@ -19,8 +25,11 @@ export default function JobsPage() {
     setResult(undefined);
     setRunning(job);
     try {
+      // generate-renditions has an operation of its own (its answer has its own schema).
       const answer = await call<Record<string, unknown>>(
-        api.POST('/api/admin/maintenance/{job}', { params: { path: { job } } }),
+        job === 'generate-renditions'
+          ? api.POST('/api/admin/maintenance/generate-renditions')
+          : api.POST('/api/admin/maintenance/{job}', { params: { path: { job } } }),
       );
       setResult(`${job}: ${summarize(answer)}`);
       jobs.reload();
