@@ -121,6 +121,10 @@ function instanceEnv(instance: Instance): Record<string, string> {
     // go stale quickly, so the end-of-run collection can prove I4.
     ORPHAN_GRACE_MINUTES: '0',
     UPLOAD_SESSION_TIMEOUT_SECONDS: String(UPLOAD_SESSION_TIMEOUT_SECONDS),
+    // The instances render too (role all); a killed one's rendition job is taken again once its lease lapses, which
+    // the end-of-run wait for stale claims covers.
+    RENDITION_LEASE_SECONDS: String(UPLOAD_SESSION_TIMEOUT_SECONDS),
+    RENDITION_RETRY_SECONDS: '1',
     SCHEDULED_JOBS_ENABLED: 'true',
     JOB_SCHEDULE_PROCESS_DELETIONS: '10s',
     JOB_SCHEDULE_EXPIRE_PENDING: '20s',
@@ -717,7 +721,9 @@ async function main(): Promise<number> {
       for (let waited = 0; waited < 30_000 && (await outboxSize()) > 0; waited += 500) await sleep(500);
       if ((await outboxSize()) > 0) jobReports['collect-garbage (again)'] = await runJob('collect-garbage');
     };
-    const violations = await checkInvariants({ databaseUrl, storage, bucket, collect });
+    // I6 in full: the backfill job renders whatever is still queued (through the admin endpoint, like GC).
+    const renderQueued = async () => (jobReports['generate-renditions'] = await runJob('generate-renditions'));
+    const violations = await checkInvariants({ databaseUrl, storage, bucket, collect, renderQueued });
     jobReports['verify-integrity'] = await runJob('verify-integrity');
     storage.onModuleDestroy();
 

@@ -10,7 +10,8 @@ import { buildOpenApiDocument } from './common/openapi/document.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import { createValidationPipe, RejectNulCharactersPipe } from './common/validation.js';
-import { appConfig, httpConfig } from './config/configuration.js';
+import { DomainException } from './common/errors/domain.exception.js';
+import { appConfig, httpConfig, renditionsConfig } from './config/configuration.js';
 import { storageConfig } from './config/storage.config.js';
 import { bodyTimeoutMiddleware } from './http/body-timeout.js';
 import { answerClientErrorsWithErrorBodies } from './http/client-errors.js';
@@ -72,10 +73,12 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
     apiPrefix: API_PREFIX,
     mediaOrigin: new URL(app.get<ConfigType<typeof storageConfig>>(storageConfig.KEY).publicEndpoint).origin,
   });
-  const webConsole = consoleDirectory ? consoleMiddleware(consoleDirectory, API_PREFIX) : undefined;
-  if (webConsole) app.use(webConsole);
-  // One filter: the routes' (below) and the 404 for paths outside the API prefix write the same error body.
+  // One filter: the routes' (below), the worker's 503 and the 404 for paths outside the API prefix write one body.
   const exceptionFilter = new AllExceptionsFilter();
+  const workerOnly = app.get<ConfigType<typeof renditionsConfig>>(renditionsConfig.KEY).role === 'worker';
+  if (workerOnly) app.use(apiNotServedByWorkers(exceptionFilter));
+  const webConsole = consoleDirectory && !workerOnly ? consoleMiddleware(consoleDirectory, API_PREFIX) : undefined;
+  if (webConsole) app.use(webConsole);
   app.use(notFoundOutsidePrefix(exceptionFilter));
   // Nest reserves `verify` only for `rawBody: true` (off here) and passes it through otherwise.
   const jsonOptions = { limit: JSON_BODY_LIMIT, verify: verifyJsonDepth };
@@ -112,6 +115,25 @@ function notFoundOutsidePrefix(filter: AllExceptionsFilter) {
   return (request: Request, response: Response, next: NextFunction): void => {
     if (isApiPath(request.path, API_PREFIX)) return next();
     response.status(404).json(filter.toErrorBody(new NotFoundException(), requestIdOf(request)));
+  };
+}
+
+/** What a render worker still answers: probes and scrapes (the orchestrator's and Prometheus' view of it). */
+const WORKER_PATHS = [`/${API_PREFIX}/health`, `/${API_PREFIX}/metrics`];
+
+/**
+ * `MEDIAVAULT_ROLE=worker` instances render and serve no API: every path but health and metrics answers 503
+ * SERVICE_UNAVAILABLE (a misrouted request is the deployment's error, to be sent elsewhere, not a missing resource).
+ */
+function apiNotServedByWorkers(filter: AllExceptionsFilter) {
+  return (request: Request, response: Response, next: NextFunction): void => {
+    if (WORKER_PATHS.some((path) => request.path === path || request.path.startsWith(`${path}/`))) return next();
+    const refusal = new DomainException(
+      'SERVICE_UNAVAILABLE',
+      'This instance only renders (MEDIAVAULT_ROLE=worker): send API requests to an api or all instance',
+      { role: 'worker' },
+    );
+    response.status(503).json(filter.toErrorBody(refusal, requestIdOf(request)));
   };
 }
 

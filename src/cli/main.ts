@@ -5,6 +5,7 @@
  *
  *   import <dir> [--approve] [--folder <path>] [--as <email>]   ingest a directory tree as pending (or media) files
  *   gc | verify | expire-pending | purge-trash                  run a maintenance job now (under its lock)
+ *   generate-renditions                                         queue contents without renditions, render them here
  *   users:create <email> [--role admin|member] [--password <pw>]
  *   search:check [--repair]                                     compare the search index with the files; repair it
  *
@@ -32,7 +33,8 @@ import { JobAlreadyRunningException, MaintenanceJobs, type MaintenanceJob } from
 import { openCliContext, type CliContext } from './cli-context.js';
 import { DirectoryImporter, type ImportSummary } from './directory-importer.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { formatBytes, ProgressBar } from './progress.js';
+import { RenditionsService } from '../renditions/renditions.service.js';
+import { CountBar, formatBytes, ProgressBar } from './progress.js';
 
 interface GlobalOptions {
   json?: boolean;
@@ -189,6 +191,7 @@ async function jobCommand(job: MaintenanceJob, options: GlobalOptions): Promise<
         );
       progress = new ProgressBar(!options.json, 'objects', count, Number(bytes));
     }
+    const renditions = job === 'generate-renditions' ? watchRenditions(app.get(RenditionsService), options) : undefined;
     let lastBytes = 0;
     try {
       const result = await jobs.run(job, {
@@ -199,20 +202,60 @@ async function jobCommand(job: MaintenanceJob, options: GlobalOptions): Promise<
         },
       });
       progress?.stop();
+      await renditions?.stop();
       const { job: _job, durationMs, ...counts } = result;
-      const text = `${job}: ${Object.entries(counts)
-        .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(',') || '-' : String(value)}`)
-        .join(' ')} (${durationMs} ms)`;
+      const text = `${job}: ${describeCounts(counts)} (${durationMs} ms)`;
       emit(options, result, text);
       // Verification that found damage is a failure for scripts.
       const damaged = job === 'verify-integrity' && (Number(counts.missing) > 0 || Number(counts.corrupt) > 0);
       return damaged ? ExitCode.Failure : ExitCode.Ok;
     } catch (error) {
       progress?.stop();
+      await renditions?.stop();
       if (error instanceof JobAlreadyRunningException) throw new CliError(error.message, ExitCode.Failure);
       throw error;
     }
   });
+}
+
+/** `key=value` pairs; a nested report (verify's `renditions`) as `renditions.key=value`. */
+function describeCounts(counts: Record<string, unknown>, prefix = ''): string {
+  return Object.entries(counts)
+    .map(([key, value]) => {
+      if (Array.isArray(value)) return `${prefix}${key}=${value.join(',') || '-'}`;
+      if (value && typeof value === 'object') return describeCounts(value as Record<string, unknown>, `${key}.`);
+      return `${prefix}${key}=${String(value)}`;
+    })
+    .join(' ');
+}
+
+/**
+ * The bar of `generate-renditions`: the queue's counts by status, read every half second while the job runs (done =
+ * ready, failed or unsupported, of every job).
+ */
+function watchRenditions(service: RenditionsService, options: GlobalOptions): { stop(): Promise<void> } {
+  const bar = new CountBar(!options.json, 'contents');
+  let reading: Promise<void> = Promise.resolve();
+  const refresh = () => {
+    reading = reading
+      .then(() => service.countByStatus())
+      .then((counts) => {
+        const done = counts.ready + counts.failed + counts.unsupported;
+        const total = done + counts.pending + counts.running;
+        bar.update(done, total, `ready ${counts.ready}, failed ${counts.failed}, unsupported ${counts.unsupported}`);
+      })
+      .catch(() => undefined); // a missed refresh only delays the bar
+  };
+  refresh();
+  const timer = setInterval(refresh, 500);
+  return {
+    async stop() {
+      clearInterval(timer);
+      refresh();
+      await reading;
+      bar.stop();
+    },
+  };
 }
 
 async function usersCreateCommand(
@@ -291,6 +334,7 @@ export function buildProgram(run: (work: () => Promise<ExitCode>) => void): Comm
     ['verify', 'verify-integrity', 're-hash every stored object (exit 1 if any is missing or corrupt)'],
     ['expire-pending', 'expire-pending', 'expire pending files past their expiry'],
     ['purge-trash', 'purge-trash', 'purge trashed files older than TRASH_RETENTION_DAYS'],
+    ['generate-renditions', 'generate-renditions', 'queue contents without current renditions and render them here'],
   ];
   for (const [name, job, description] of jobs) {
     globals(program.command(name).description(description)).action((options: GlobalOptions) =>

@@ -95,3 +95,47 @@ export class ProgressBar {
     );
   }
 }
+
+/**
+ * A progress bar of items only (no bytes), on stderr: `done/total unit` and a free-form detail. Like `ProgressBar`,
+ * plain status lines every few seconds when stderr is not a terminal, nothing when disabled (`--json`).
+ */
+export class CountBar {
+  private readonly bar?: cliProgress.SingleBar;
+
+  constructor(
+    enabled: boolean,
+    private readonly unit: string,
+  ) {
+    if (!enabled) return;
+    this.bar = new cliProgress.SingleBar(
+      {
+        stream: process.stderr,
+        noTTYOutput: true,
+        notTTYSchedule: 5000,
+        hideCursor: true,
+        barsize: 30,
+        fps: 5,
+        format: (options, params, payload: { text: string }) => {
+          const size = options.barsize ?? 30;
+          const filled = Math.round(params.progress * size);
+          const bar = `${'#'.repeat(filled)}${'-'.repeat(Math.max(0, size - filled))}`;
+          const counts = `${params.value}/${params.total} ${unit}`;
+          return `[${bar}] ${Math.floor(params.progress * 100)}% | ${counts} | ${payload.text}`;
+        },
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(1, 0, { text: '' });
+  }
+
+  update(done: number, total: number, text: string): void {
+    if (!this.bar) return;
+    this.bar.setTotal(Math.max(1, total));
+    this.bar.update(Math.min(done, Math.max(1, total)), { text });
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}

@@ -63,6 +63,7 @@ export const jobsConfig = registerAs('jobs', () => {
       'purge-trash': e.JOB_SCHEDULE_PURGE_TRASH,
       'collect-garbage': e.JOB_SCHEDULE_COLLECT_GARBAGE,
       'verify-integrity': e.JOB_SCHEDULE_VERIFY_INTEGRITY,
+      'generate-renditions': e.JOB_SCHEDULE_GENERATE_RENDITIONS,
     },
     runsKept: e.JOB_RUNS_KEPT,
   };
@@ -89,6 +90,7 @@ export const httpConfig = registerAs('http', () => {
 export const renditionsConfig = registerAs('renditions', () => {
   const e = env();
   return {
+    role: e.MEDIAVAULT_ROLE,
     workerEnabled: e.MEDIAVAULT_ROLE !== 'api',
     concurrency: e.RENDITION_CONCURRENCY,
     timeoutSeconds: e.RENDITION_TIMEOUT_SECONDS,

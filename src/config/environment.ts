@@ -174,6 +174,10 @@ export class Environment {
   @IsJobSchedule()
   JOB_SCHEDULE_VERIFY_INTEGRITY = '7d';
 
+  /** Off by default: uploads queue their own renditions; the backfill is for upgrades (docs/renditions.md). */
+  @IsJobSchedule()
+  JOB_SCHEDULE_GENERATE_RENDITIONS = 'off';
+
   /** How many runs of each job and outcome `job_runs` keeps. */
   @Transform(toInt)
   @IsInt()

@@ -11,6 +11,7 @@ export enum AdvisoryLock {
   JobVerifyIntegrity = 7_310_104,
   JobProcessDeletions = 7_310_105,
   JobFoldSearchCounts = 7_310_106,
+  JobGenerateRenditions = 7_310_107,
 }
 
 /**

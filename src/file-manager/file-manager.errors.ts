@@ -206,3 +206,13 @@ export class TooManyPartsException extends DomainException {
     );
   }
 }
+
+/**
+ * The file is readable but its thumbnail or preview is not there: not rendered yet (`pending`), or never will be
+ * (`failed`, `unsupported`); `details.status` says which, so a client knows whether to ask again.
+ */
+export class RenditionNotReadyException extends DomainException {
+  constructor(kind: 'thumbnail' | 'preview', status: 'pending' | 'ready' | 'failed' | 'unsupported') {
+    super('RENDITION_NOT_READY', `This file has no ${kind} yet`, { kind, status });
+  }
+}

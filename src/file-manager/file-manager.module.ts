@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module.js';
+import { RenditionsModule } from '../renditions/renditions.module.js';
 import { CollectionsController } from './controllers/collections.controller.js';
 import { MediaFilesController } from './controllers/media-files.controller.js';
 import { MediaUrlsController } from './controllers/media-urls.controller.js';
@@ -41,7 +42,7 @@ import { UploadService } from './services/upload.service.js';
 import { UsagesService } from './services/usages.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature(FILE_MANAGER_ENTITIES), AuthModule],
+  imports: [TypeOrmModule.forFeature(FILE_MANAGER_ENTITIES), AuthModule, RenditionsModule],
   controllers: [
     UploadsController,
     PendingFilesController,

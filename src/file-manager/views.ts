@@ -4,6 +4,8 @@ import type { MediaFile } from './entities/media-file.entity.js';
 import type { PendingFile } from './entities/pending-file.entity.js';
 import type { MediaFileResponse, MediaUrlsResponse } from './dto/media-file.response.js';
 import type { PendingFileResponse } from './dto/pending-file.response.js';
+import type { MediaInfoResponse, RenditionsResponse } from './dto/renditions.response.js';
+import type { ContentRenditions } from '../renditions/renditions.service.js';
 
 /** A user's identity fields, as views are made from them (`userRefFor` decides what a viewer sees of them). */
 export interface UserSource {
@@ -21,10 +23,44 @@ export type MediaUrls = MediaUrlsResponse;
 const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
+/** What a view shows of its content's renditions: `renditions`, and `placeholder` / `mediaInfo` when known. */
+export interface RenditionFields {
+  renditions: RenditionsResponse;
+  placeholder?: string;
+  mediaInfo?: MediaInfoResponse;
+}
+
+/**
+ * The rendition fields of a view, from the queue's state of the content (undefined: never queued, shown as
+ * `pending`, since the backfill (`generate-renditions`) or the next upload queues it). `gps` only when the viewer
+ * may see where the picture was taken (its uploader, an admin); the failure's reason only for admins.
+ */
+export function renditionFields(
+  state: ContentRenditions | undefined,
+  show: { gps: boolean; failureReason: boolean },
+): RenditionFields {
+  if (!state) return { renditions: { status: 'pending' } };
+  const size = (ref: ContentRenditions['thumbnail']) =>
+    ref && { width: ref.width, height: ref.height, contentType: ref.contentType, size: ref.size };
+  const { gps, ...shared } = state.mediaInfo ?? {};
+  const mediaInfo = state.mediaInfo && (show.gps && gps ? { ...shared, gps } : shared);
+  return {
+    renditions: {
+      status: state.status,
+      ...optional('thumbnail', size(state.thumbnail)),
+      ...optional('preview', size(state.preview)),
+      ...optional('failureReason', show.failureReason ? state.failureReason : undefined),
+    },
+    ...optional('placeholder', state.placeholder),
+    ...optional('mediaInfo', mediaInfo),
+  };
+}
+
 export function toPendingFileView(
   file: PendingFile & { uploaders: UserSource[] },
   viewer: AuthenticatedUser,
   urls: MediaUrls,
+  renditions: RenditionFields,
 ): PendingFileView {
   return {
     id: file.id,
@@ -46,6 +82,7 @@ export function toPendingFileView(
     createdAt: file.createdAt.toISOString(),
     updatedAt: file.updatedAt.toISOString(),
     urls,
+    ...renditions,
   };
 }
 
@@ -59,7 +96,7 @@ export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdB
   createdBy: UserRef;
 };
 
-export function toMediaFileView(file: MediaFileSource, urls: MediaUrls): MediaFileView {
+export function toMediaFileView(file: MediaFileSource, urls: MediaUrls, renditions: RenditionFields): MediaFileView {
   return {
     id: file.id,
     title: file.title,
@@ -88,5 +125,6 @@ export function toMediaFileView(file: MediaFileSource, urls: MediaUrls): MediaFi
     updatedAt: file.updatedAt.toISOString(),
     ...optional('deletedAt', file.deletedAt?.toISOString()),
     urls,
+    ...renditions,
   };
 }

@@ -14,10 +14,17 @@ import { StorageDeletionQueue } from '../file-manager/services/storage-deletion-
 import { SearchIndexService } from '../file-manager/services/search-index.service.js';
 import { TrashService } from '../file-manager/services/trash.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { RenditionsService } from '../renditions/renditions.service.js';
 import { DomainException } from '../common/errors/domain.exception.js';
 import { JobRunsRepository } from './job-runs.repository.js';
 
-export const MAINTENANCE_JOBS = ['expire-pending', 'purge-trash', 'collect-garbage', 'verify-integrity'] as const;
+export const MAINTENANCE_JOBS = [
+  'expire-pending',
+  'purge-trash',
+  'collect-garbage',
+  'verify-integrity',
+  'generate-renditions',
+] as const;
 export type MaintenanceJob = (typeof MAINTENANCE_JOBS)[number] | 'process-deletions' | 'fold-search-counts';
 /**
  * Every job, including those only the scheduler runs: the deletion outbox drain (GC drains it too) and the fold of
@@ -32,6 +39,7 @@ export const JOB_LOCKS: Record<MaintenanceJob, AdvisoryLock> = {
   'verify-integrity': AdvisoryLock.JobVerifyIntegrity,
   'process-deletions': AdvisoryLock.JobProcessDeletions,
   'fold-search-counts': AdvisoryLock.JobFoldSearchCounts,
+  'generate-renditions': AdvisoryLock.JobGenerateRenditions,
 };
 
 export class JobAlreadyRunningException extends DomainException {
@@ -65,6 +73,7 @@ export class MaintenanceJobs {
     private readonly deletions: StorageDeletionQueue,
     private readonly searchIndex: SearchIndexService,
     private readonly runs: JobRunsRepository,
+    private readonly renditions: RenditionsService,
     @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
@@ -134,6 +143,8 @@ export class MaintenanceJobs {
         return { ...(await this.deletions.processDue()) };
       case 'fold-search-counts':
         return { folded: await this.searchIndex.foldCounts() };
+      case 'generate-renditions':
+        return { ...(await this.renditions.generateMissing()) };
     }
   }
 }

@@ -46,6 +46,29 @@ export class StorageReportResponse {
   @ApiProperty({ type: 'integer' }) missingObjects: number;
 }
 
+/** `POST /api/admin/maintenance/generate-renditions`: the backfill's counts. */
+export class GenerateRenditionsResultResponse {
+  @ApiProperty({ enum: ['generate-renditions'] }) job: 'generate-renditions';
+  @ApiProperty({ type: 'integer' }) durationMs: number;
+  @ApiProperty({ type: 'integer', description: 'stored contents queued (no job at the current generator version)' })
+  queued: number;
+
+  @ApiProperty({ type: 'integer', description: 'jobs this run processed (the sum of the five below)' })
+  processed: number;
+
+  @ApiProperty({ type: 'integer', description: 'rendered (audio: metadata only)' }) ready: number;
+  @ApiProperty({ type: 'integer', description: 'nothing to draw (archives, documents)' }) unsupported: number;
+  @ApiProperty({ type: 'integer', description: 'failed for good (attempts used up), with a reason on the job' })
+  failed: number;
+
+  @ApiProperty({ type: 'integer', description: 'failed this time, retried later with backoff' }) retry: number;
+  @ApiProperty({ type: 'integer', description: 'content freed (or job taken over) while rendering' })
+  discarded: number;
+
+  @ApiProperty({ type: 'integer', description: 'jobs still pending or running afterwards (backoff, other workers)' })
+  remaining: number;
+}
+
 /** A job run's answer: the job, how long it took, and its own counts (which differ per job). */
 export const JOB_RESULT_SCHEMA: ApiResponseSchemaHost['schema'] = {
   type: 'object',

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { CONTENT_LOCK_CLASS } from '../database/locks.js';
+import type { DeletionReason } from '../file-manager/repositories/storage-deletions.repository.js';
 import { queryRows } from '../database/sql.js';
 import type { MediaInfo } from './generation/media-info.js';
 import type { RenditionKind } from './renditions.constants.js';
@@ -288,7 +289,7 @@ export class RenditionJobsRepository {
   }
 
   /** Writes object deletes into the outbox, carried out after commit by the deletion queue. */
-  async queueDeletions(runner: QueryRunner, keys: string[], reason: string): Promise<void> {
+  async queueDeletions(runner: QueryRunner, keys: string[], reason: DeletionReason): Promise<void> {
     if (keys.length === 0) return;
     await runner.query(`INSERT INTO storage_deletions (object_key, reason) SELECT unnest($1::varchar[]), $2`, [
       keys,
@@ -296,11 +297,41 @@ export class RenditionJobsRepository {
     ]);
   }
 
+  /** How many jobs are in each status (the CLI's progress bar). */
+  async countByStatus(): Promise<Record<RenditionStatus, number>> {
+    const counts: Record<RenditionStatus, number> = { pending: 0, running: 0, ready: 0, failed: 0, unsupported: 0 };
+    const rows = await queryRows<{ status: RenditionStatus; count: number }>(
+      this.dataSource,
+      `SELECT status, count(*)::int AS count FROM rendition_jobs GROUP BY status`,
+    );
+    for (const row of rows) counts[row.status] = row.count;
+    return counts;
+  }
+
   async statusFor(hashes: string[]): Promise<JobState[]> {
     if (hashes.length === 0) return [];
     return queryRows<JobState>(this.dataSource, `SELECT ${JOB_COLUMNS} FROM rendition_jobs WHERE hash = ANY($1)`, [
       hashes,
     ]);
+  }
+
+  /**
+   * The jobs of `hashes` with their renditions, in one statement: the views read it for every page and every upload
+   * answer, so it costs one round trip, not two.
+   */
+  async statusWithRenditions(hashes: string[]): Promise<Array<JobState & { renditions: RenditionRow[] }>> {
+    if (hashes.length === 0) return [];
+    return queryRows(
+      this.dataSource,
+      `SELECT ${JOB_COLUMNS},
+              (SELECT coalesce(json_agg(json_build_object('hash', r.hash, 'kind', r.kind,
+                                        'generatorVersion', r.generator_version, 'objectKey', r.object_key,
+                                        'contentType', r.content_type, 'width', r.width, 'height', r.height,
+                                        'size', r.size)), '[]')
+                 FROM renditions r WHERE r.hash = rendition_jobs.hash) AS renditions
+         FROM rendition_jobs WHERE hash = ANY($1)`,
+      [hashes],
+    );
   }
 
   async renditionsOf(hashes: string[]): Promise<RenditionRow[]> {

@@ -39,7 +39,10 @@ const IDLE_POLL_MS = 2000;
 const MAX_RETRY_SECONDS = 3600;
 
 /** What became of one claimed job (the `outcome` label of the rendition metrics). */
-type JobOutcome = 'ready' | 'unsupported' | 'retry' | 'failed' | 'discarded';
+export type JobOutcome = 'ready' | 'unsupported' | 'retry' | 'failed' | 'discarded';
+
+/** How many jobs `processDueReport` processed, and what became of them. */
+export type ProcessReport = Record<JobOutcome | 'processed', number>;
 
 /** The job's lease lapsed and another worker took it: our result must not be recorded. */
 class LeaseLost extends Error {}
@@ -115,15 +118,20 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
    * (the CLI, jobs and specs use it; the background lanes do the same forever).
    */
   async processDue(): Promise<number> {
-    let processed = 0;
+    return (await this.processDueReport()).processed;
+  }
+
+  /** `processDue`, answering what became of the jobs it processed (the `generate-renditions` job reports it). */
+  async processDueReport(): Promise<ProcessReport> {
+    const report: ProcessReport = { processed: 0, ready: 0, unsupported: 0, retry: 0, failed: 0, discarded: 0 };
     const lane = async () => {
       for (let job = await this.claimNext(); job; job = await this.claimNext()) {
-        await this.process(job);
-        processed += 1;
+        report[await this.process(job)] += 1;
+        report.processed += 1;
       }
     };
     await Promise.all(Array.from({ length: this.config.concurrency }, lane));
-    return processed;
+    return report;
   }
 
   private async runLane(): Promise<void> {
@@ -143,13 +151,13 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** Never throws: every outcome is recorded on the job (or left to the lease when even that fails). */
-  private async process(job: ClaimedJob): Promise<void> {
+  private async process(job: ClaimedJob): Promise<JobOutcome> {
     const written: string[] = [];
     const lease = this.holdLease(job, written);
     const started = performance.now();
     let outcome: JobOutcome = 'discarded';
     try {
-      if (job.objectKey === null) return; // freed between claim and read: the job went with the content
+      if (job.objectKey === null) return outcome; // freed between claim and read: the job went with the content
       await this.hooks.beforeRender?.(job);
       const rendered = await this.render(job.objectKey, job.size ?? 0);
       lease.check();
@@ -164,6 +172,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
       this.metrics?.renditions.inc({ outcome });
       this.metrics?.renditionDuration.observe({ outcome }, (performance.now() - started) / 1000);
     }
+    return outcome;
   }
 
   /**

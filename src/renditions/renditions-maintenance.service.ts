@@ -88,6 +88,15 @@ export class RenditionsMaintenance {
     }
   }
 
+  /** Every object key a rendition row records (the storage report counts them as referenced). */
+  async recordedKeys(): Promise<string[]> {
+    const rows = await queryRows<{ objectKey: string }>(
+      this.dataSource,
+      `SELECT object_key AS "objectKey" FROM renditions`,
+    );
+    return rows.map((row) => row.objectKey);
+  }
+
   private async unreferenced(keys: string[]): Promise<string[]> {
     if (keys.length === 0) return [];
     const rows = await queryRows<{ k: string }>(

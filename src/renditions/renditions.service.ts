@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import type { MediaInfo } from './generation/media-info.js';
-import { RenditionJobsRepository, type RenditionRow } from './rendition-jobs.repository.js';
-import { RenditionWorker } from './rendition-worker.service.js';
+import { RenditionJobsRepository, type RenditionRow, type RenditionStatus } from './rendition-jobs.repository.js';
+import { RenditionWorker, type ProcessReport } from './rendition-worker.service.js';
 import { GENERATOR_VERSION, type RenditionKind } from './renditions.constants.js';
 
 /** What a view shows about a content's renditions (`renditions` and `mediaInfo` of the contract). */
@@ -16,6 +16,14 @@ export interface ContentRenditions {
   mediaInfo?: MediaInfo;
   /** Why rendering failed (for admins; not for every viewer). */
   failureReason?: string;
+}
+
+/** What `generateMissing` did (the `generate-renditions` job's answer). */
+export interface GenerateRenditionsReport extends ProcessReport {
+  /** Stored contents queued because they had no job at the current generator version. */
+  queued: number;
+  /** Jobs still waiting afterwards: retries backing off, or taken by another instance's worker meanwhile. */
+  remaining: number;
 }
 
 export interface RenditionRef {
@@ -64,15 +72,29 @@ export class RenditionsService {
     this.worker.wake();
   }
 
+  /**
+   * The backfill: queues every stored content without renditions of the current generator version, then renders
+   * everything due in this process (whatever the role), and answers what became of the jobs it processed.
+   */
+  async generateMissing(): Promise<GenerateRenditionsReport> {
+    // Not `enqueueMissing()`: waking this instance's lanes would split the work between them and the report.
+    const queued = await this.jobs.enqueueMissing(GENERATOR_VERSION);
+    const report = await this.worker.processDueReport();
+    const counts = await this.jobs.countByStatus();
+    return { queued, ...report, remaining: counts.pending + counts.running };
+  }
+
+  /** How many jobs are in each status. */
+  countByStatus(): Promise<Record<RenditionStatus, number>> {
+    return this.jobs.countByStatus();
+  }
+
   /** The renditions state of each hash that has a job; hashes never queued are absent from the map. */
   async statusFor(hashes: string[]): Promise<Map<string, ContentRenditions>> {
-    const unique = [...new Set(hashes)];
-    const [states, renditions] = await Promise.all([this.jobs.statusFor(unique), this.jobs.renditionsOf(unique)]);
-    const byHash = new Map<string, RenditionRow[]>();
-    for (const row of renditions) byHash.set(row.hash, [...(byHash.get(row.hash) ?? []), row]);
+    const states = await this.jobs.statusWithRenditions([...new Set(hashes)]);
     const result = new Map<string, ContentRenditions>();
     for (const state of states) {
-      const refs = newestByKind(byHash.get(state.hash) ?? []);
+      const refs = newestByKind(state.renditions);
       result.set(state.hash, {
         status: state.status === 'running' ? 'pending' : state.status,
         ...refs,

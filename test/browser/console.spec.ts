@@ -28,7 +28,9 @@ import {
 } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { approve, content, upload } from '../support/files.js';
-import { solidPng } from '../support/media.js';
+import { solidImage, solidPng } from '../support/media.js';
+import { RenditionWorker } from '../../src/renditions/rendition-worker.service.js';
+import { RenditionsService } from '../../src/renditions/renditions.service.js';
 
 jest.setTimeout(120_000);
 
@@ -277,6 +279,38 @@ describe('web console in a browser', () => {
     await byRole(item, 'image', 'Aurora borealis');
     await search(page, 'harbour', ['Harbour at night']);
     await search(page, 'no such words anywhere', []);
+  });
+
+  it('library: an approved image shows its rendered thumbnail from its signed URL', async () => {
+    const uploaded = await upload(t, admin, await solidImage(800, 600, '#3a7d44').jpeg().toBuffer(), 'meadow.jpg');
+    // Until the upload enqueues it itself: queue it and render what is due (the test app runs as `api`).
+    await t.get(RenditionsService).enqueue(uploaded.hash);
+    await t.get(RenditionWorker).processDue();
+    const approved = await approve(t, admin, uploaded.pendingFile!.id, { title: 'Green meadow' });
+    expect(approved.status).toBe(201);
+    const id = (approved.body.mediaFile as { id: string }).id;
+
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await search(page, 'meadow', ['Green meadow']);
+    const picture = await byRole(
+      await itemWith(await byRole(page, 'list', 'Files'), 'Green meadow'),
+      'image',
+      'Green meadow',
+    );
+    const loaded = await waitUntil('the thumbnail to load', () =>
+      picture.evaluate((img) => {
+        const image = img as unknown as {
+          complete: boolean;
+          naturalWidth: number;
+          getAttribute(name: string): string | null;
+        };
+        return image.complete && image.naturalWidth > 0
+          ? { src: image.getAttribute('src') ?? '', width: image.naturalWidth }
+          : undefined;
+      }),
+    );
+    expect(loaded.src).toMatch(new RegExp(`^/api/media/files/${id}/${uploaded.hash}/thumbnail/`));
+    expect(loaded.width).toBe(320);
   });
 
   it('library: scrolling to the end of the list loads the next page', async () => {

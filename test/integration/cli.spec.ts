@@ -12,6 +12,7 @@ import pg from 'pg';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/app.js';
 import { startCli } from '../support/cli.js';
 import { testBucketName, useTestDatabase } from '../support/database.js';
+import { solidImage } from '../support/media.js';
 
 const database = useTestDatabase();
 const bucket = testBucketName();
@@ -60,6 +61,7 @@ function makeTree(root: string, files: Record<string, string | Buffer>): string 
   return root;
 }
 
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const text = (label: string) => `mediavault cli test ${label} ${randomBytes(6).toString('hex')}\n`;
 
 beforeAll(() => {
@@ -313,6 +315,36 @@ describe('mediavault CLI', () => {
         expect.arrayContaining(['collect-garbage', 'verify-integrity', 'expire-pending', 'purge-trash']),
       );
       expect(runs.every((run) => run.outcome === 'succeeded')).toBe(true);
+    });
+
+    it('generate-renditions renders what has no renditions yet: JSON counts, or a line and a bar', async () => {
+      const [first, second] = await Promise.all([
+        solidImage(64, 40, '#0a5f38').png().toBuffer(),
+        solidImage(40, 64, '#5f0a38').png().toBuffer(),
+      ]);
+      const root = makeTree(join(work, 'pictures'), { 'first.png': first, 'second.png': second });
+      expect((await cli(['import', root, '--json'])).code).toBe(0);
+      // `second` as content stored before renditions existed: no job until the backfill queues it.
+      await query(`DELETE FROM rendition_jobs WHERE hash = $1`, [sha256(second)]);
+
+      const run = await cli(['generate-renditions', '--json']);
+
+      expect(run.code).toBe(0);
+      expect(run.json).toMatchObject({ job: 'generate-renditions', queued: 1, failed: 0, remaining: 0 });
+      expect(run.json.ready).toBeGreaterThanOrEqual(2);
+      const rendered = await query<{ hash: string; n: number }>(
+        `SELECT hash, count(*)::int AS n FROM renditions WHERE hash = ANY($1) GROUP BY hash ORDER BY hash`,
+        [[sha256(first), sha256(second)]],
+      );
+      expect(rendered.map((row) => row.n)).toEqual([2, 2]);
+
+      const again = await cli(['generate-renditions']);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/^generate-renditions: queued=0 processed=0 ready=0 .*remaining=0 \(\d+ ms\)$/m);
+      // Not a terminal: plain status lines with the queue's counts instead of a redrawn bar.
+      expect(again.stderr).toMatch(/\d+\/\d+ contents \| ready \d+, failed 0, unsupported \d+/);
+      const runs = await query<{ outcome: string }>(`SELECT outcome FROM job_runs WHERE job = 'generate-renditions'`);
+      expect(runs.map((row) => row.outcome)).toEqual(['succeeded', 'succeeded']);
     });
 
     it('verify exits 1 when an object is damaged', async () => {

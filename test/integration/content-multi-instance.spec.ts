@@ -13,6 +13,7 @@ import { useTestApp, type TestApp } from '../support/app.js';
 import { runWorkload, sha256, workloadSeed, type WorkloadUser } from '../support/workload.js';
 import { testBucketName, useTestDatabase } from '../support/database.js';
 import { checkInvariants, expectInvariants, formatViolations } from '../support/invariants.js';
+import { solidPng } from '../support/media.js';
 import {
   bothOrders,
   holdContentLock,
@@ -352,7 +353,7 @@ describe('core invariants across two instances (same database, same bucket)', ()
     expect(statuses).toEqual({ first: 201, rejected: 200, second: 201 });
   });
 
-  it('keeps I1–I4 through a randomized workload spread across both instances', async () => {
+  it('keeps I1–I6 through a randomized workload spread across both instances', async () => {
     const seed = workloadSeed('content-multi-instance');
     const member = await a.createUser('member');
     const [{ id: adminId }] = await dataSource.query<Array<{ id: string }>>(
@@ -362,7 +363,12 @@ describe('core invariants across two instances (same database, same bucket)', ()
       { id: adminId, auth: admin, role: 'admin' },
       { id: member.id, auth: member.auth, role: 'member' },
     ];
-    const contents = [0, 1, 2, 3].map((index) => Buffer.from(`multi-instance workload content ${index}\n`));
+    const contents = [
+      ...[0, 1, 2, 3].map((index) => Buffer.from(`multi-instance workload content ${index}\n`)),
+      // Pictures: their renditions are rendered by both instances' workers at each full check (I6).
+      solidPng(24, [200, 60, 20]),
+      solidPng(24, [20, 60, 200]),
+    ];
     const started = Date.now();
     const stats = await runWorkload({
       seed,

@@ -10,19 +10,22 @@ import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { useTestApp } from '../support/app.js';
 import { runWorkload, sha256, workloadSeed, type WorkloadUser } from '../support/workload.js';
 import { checkInvariants, formatViolations } from '../support/invariants.js';
+import { solidPng } from '../support/media.js';
 
 const CONTENTS = [
   Buffer.from('alpha: the first small content\n'),
   Buffer.from('beta: the second small content\n'),
   Buffer.from('gamma: the third small content\n'),
   Buffer.from('delta: the fourth small content\n'),
+  // A picture: its renditions live and die with it through the workload (I6).
+  solidPng(24, [40, 120, 200]),
 ];
 
 describe('core invariants under a randomized workload (one instance)', () => {
   // Grace 0: whatever an interrupted or duplicate upload left behind is collectable at once.
   const t = useTestApp({ listen: true, env: { ORPHAN_GRACE_MINUTES: '0' } });
 
-  it('keeps I1–I4 through 300 random operations in concurrent batches', async () => {
+  it('keeps I1–I6 through 300 random operations in concurrent batches', async () => {
     const seed = workloadSeed('content-workload');
     const member = await t.createUser('member');
     const adminAuth = await t.adminAuth();
@@ -147,6 +150,47 @@ describe('checkInvariants itself', () => {
           message: expect.stringContaining('claim'),
         }),
       ]),
+    );
+  });
+
+  it('reports a recorded rendition whose object is gone, and a job another worker still holds (I6)', async () => {
+    const dataSource = t.get(DataSource);
+    const picture = await pendingContent('placeholder');
+    const png = solidPng(16, [200, 10, 10]);
+    const admin = await t.adminAuth();
+    const uploaded = await t.http.post('/api/uploads').set('Authorization', admin).attach('files', png, 'red.png');
+    const hash = uploaded.body.results[0].hash as string;
+    // The earlier tests' damage stays reported under I1–I4; this one is about I6.
+    const i6 = async (collect: boolean) => (await check(collect)).filter((violation) => violation.invariant === 'I6');
+    expect(await i6(true)).toEqual([]); // renders the queue: the picture has both renditions now
+    const [rendition] = await dataSource.query<Array<{ objectKey: string }>>(
+      `SELECT object_key AS "objectKey" FROM renditions WHERE hash = $1 LIMIT 1`,
+      [hash],
+    );
+    await t.get(ObjectStorage).remove(rendition.objectKey);
+    // A job some other instance's worker holds under a live lease: the queue cannot drain.
+    await dataSource.query(
+      `UPDATE rendition_jobs SET status = 'running', lease_token = gen_random_uuid(), lease_owner = 'elsewhere',
+              lease_expires_at = now() + interval '1 hour'
+        WHERE hash = $1`,
+      [picture.hash],
+    );
+
+    expect(await i6(false)).toEqual([
+      expect.objectContaining({ invariant: 'I6', message: expect.stringContaining(`${rendition.objectKey}) has no`) }),
+    ]);
+    expect(await i6(true)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ invariant: 'I6', message: expect.stringContaining('has no object') }),
+        expect.objectContaining({ invariant: 'I6', message: `content ${picture.hash} is still running` }),
+      ]),
+    );
+    // Repair for the next test.
+    await dataSource.query(`DELETE FROM renditions WHERE object_key = $1`, [rendition.objectKey]);
+    await dataSource.query(
+      `UPDATE rendition_jobs SET status = 'unsupported', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+        WHERE hash = $1`,
+      [picture.hash],
     );
   });
 

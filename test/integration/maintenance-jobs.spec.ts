@@ -87,12 +87,14 @@ describe('maintenance jobs on two instances', () => {
         'collect-garbage',
         'expire-pending',
         'fold-search-counts',
+        'generate-renditions',
         'process-deletions',
         'purge-trash',
         'verify-integrity',
       ].sort(),
     );
     expect(jobs.get('verify-integrity')).toMatchObject({ schedule: '0 4 * * 0', lastRun: null, running: false });
+    expect(jobs.get('generate-renditions')).toMatchObject({ schedule: 'off', enabled: false }); // opt-in backfill
     // The test apps run with SCHEDULED_JOBS_ENABLED=false: nothing scheduled here, so no next run either.
     expect(jobs.get('expire-pending')).toMatchObject({ schedule: '5m', enabled: false });
     expect(jobs.get('expire-pending')?.nextRunAt).toBeUndefined();

@@ -7,7 +7,6 @@ import { DataSource } from 'typeorm';
 import { CONTENT_LOCK_CLASS } from '../../src/database/locks.js';
 import { RenditionsMaintenance } from '../../src/renditions/renditions-maintenance.service.js';
 import { RenditionWorker } from '../../src/renditions/rendition-worker.service.js';
-import { RenditionsService } from '../../src/renditions/renditions.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { testAppEnv, useTestApp } from '../support/app.js';
 import { startChildApp } from '../support/child-app.js';
@@ -42,14 +41,14 @@ describe('a rendition worker killed between writing its renditions and recording
   }
 
   it('re-renders the job after its lease lapses and collects the dead worker objects', async () => {
-    const child = await startChildApp(
-      testAppEnv({ databaseUrl: t.databaseUrl, bucket: t.bucket, env: { ...ENV, MEDIAVAULT_ROLE: 'worker' } }),
-    );
-    let barrier: { release(): Promise<void> } | undefined;
+    // The upload queues the job (role api: nothing renders here); the worker starts once the barrier holds.
+    const { hash } = await upload(t, await t.adminAuth(), await solidImage(900, 600, '#208040').jpeg().toBuffer());
+    let barrier: { release(): Promise<void> } | undefined = await holdContentLock(hash);
+    let child: Awaited<ReturnType<typeof startChildApp>> | undefined;
     try {
-      const { hash } = await upload(t, await t.adminAuth(), await solidImage(900, 600, '#208040').jpeg().toBuffer());
-      barrier = await holdContentLock(hash);
-      await t.get(RenditionsService).enqueue(hash);
+      child = await startChildApp(
+        testAppEnv({ databaseUrl: t.databaseUrl, bucket: t.bucket, env: { ...ENV, MEDIAVAULT_ROLE: 'worker' } }),
+      );
       // The child's worker claims the job, renders, writes both objects, then waits for the content lock.
       await waitForLockWaiters(t.databaseUrl, 1);
       await child.kill('SIGKILL');
@@ -94,7 +93,7 @@ describe('a rendition worker killed between writing its renditions and recording
       expect(violations).toEqual([]);
     } finally {
       await barrier?.release();
-      await child.kill();
+      await child?.kill();
     }
   });
 });

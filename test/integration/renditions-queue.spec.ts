@@ -82,6 +82,11 @@ async function renditionKeysOf(hash: string): Promise<string[]> {
   return rows.map((row) => row.objectKey);
 }
 
+/** Content stored before renditions existed: uploads queue their content now, so its job is removed again. */
+async function forgetJob(hash: string): Promise<void> {
+  await a.get(DataSource).query(`DELETE FROM rendition_jobs WHERE hash = $1`, [hash]);
+}
+
 async function renditionObjectsInBucket(): Promise<string[]> {
   const keys: string[] = [];
   for await (const object of a.get(ObjectStorage).list('renditions/')) keys.push(object.key);
@@ -148,6 +153,8 @@ describe('rendering through the queue', () => {
 
   it('enqueues inside the caller transaction: a rollback leaves no job', async () => {
     const { hash } = await upload(a, admin, await solidImage(50, 50, '#123456').png().toBuffer(), 'small.png');
+    expect((await service().statusFor([hash])).get(hash)).toMatchObject({ status: 'pending' }); // queued on upload
+    await forgetJob(hash);
 
     await expect(
       inTransaction(a.get(DataSource), async (runner) => {
@@ -439,9 +446,10 @@ describe('roles and backfill', () => {
     try {
       expect(a.get(RenditionWorker).running).toBe(false);
       expect(worker.get(RenditionWorker).running).toBe(true);
-      const uploaded = await upload(worker, admin, await testVideo(320, 240, 1), 'clip.mp4');
+      // Uploaded through the api instance (a worker serves no API), which queues it; the worker renders it.
+      const uploaded = await upload(a, admin, await testVideo(320, 240, 1), 'clip.mp4');
 
-      await worker.get(RenditionsService).enqueue(uploaded.hash);
+      worker.get(RenditionsService).wake();
 
       await waitUntil(async () => (await job(uploaded.hash)).status === 'ready');
       expect((await service().statusFor([uploaded.hash])).get(uploaded.hash)).toMatchObject({
@@ -465,8 +473,8 @@ describe('roles and backfill', () => {
       held.arrive();
       await held.opened;
     };
-    const { hash } = await upload(worker, admin, await solidImage(300, 300, '#c0ffee').png().toBuffer(), 'last.png');
-    await worker.get(RenditionsService).enqueue(hash);
+    const { hash } = await upload(a, admin, await solidImage(300, 300, '#c0ffee').png().toBuffer(), 'last.png');
+    worker.get(RenditionsService).wake();
     await held.arrived;
 
     const closing = worker.close();
@@ -479,6 +487,7 @@ describe('roles and backfill', () => {
 
   it('queues stored contents that were never queued (backfill)', async () => {
     const { hash } = await upload(a, admin, testPdf(2), 'two-pages.pdf');
+    await forgetJob(hash);
     expect((await service().statusFor([hash])).has(hash)).toBe(false);
 
     await expect(service().enqueueMissing()).resolves.toBeGreaterThanOrEqual(1);
@@ -589,6 +598,7 @@ describe('I6', () => {
   it('reports a rendition object nothing records, and content never queued', async () => {
     await a.get(ObjectStorage).putStream('renditions/stray.webp', Readable.from([Buffer.from('stray')]));
     const { hash } = await upload(a, admin, await solidImage(10, 10, '#010203').png().toBuffer(), 'tiny.png');
+    await forgetJob(hash);
     try {
       const violations = await checkRenditionInvariants({
         dataSource: a.get(DataSource),

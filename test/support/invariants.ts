@@ -12,8 +12,14 @@
  *   active media files' current rows, with their current access level, uploader, type and date, and the per-term
  *   counters with their pending changes (`media_search_term_counts`, `…_changes`) add up to those terms.
  *
+ * - I6 renditions (test/support/rendition-invariants.ts): every rendition object belongs to stored content, none
+ *   outlives it, and once the queue has drained every stored content has its renditions or a recorded outcome.
+ *
  * I4 (and the "once" of I3) only make sense once the debris has been collected, so when `apps` (or `collect`) is
- * given the check first settles every instance's background deletion drain and runs the `collect-garbage` job.
+ * given the check first renders what is queued (`processDue` on every app at once, or `renderQueued`; retries backing
+ * off are made due, as time would), then settles every instance's background deletion drain and runs the
+ * `collect-garbage` job; I6 is then checked in full. Without them, only I6's structural half is checked (objects
+ * in flight may be claimed or queued for deletion; contents may still wait for their renditions).
  * The apps must run with `ORPHAN_GRACE_MINUTES=0`, otherwise fresh crash debris is (rightly) kept and reported.
  * Call it only when no request is in flight: live uploads hold claims that GC must respect.
  */
@@ -26,8 +32,11 @@ import { OBJECT_KEY_PREFIX } from '../../src/file-manager/services/upload-sessio
 import { JobAlreadyRunningException, MaintenanceJobs } from '../../src/maintenance/maintenance.jobs.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { ObjectNotFoundException } from '../../src/storage/storage.errors.js';
+import { RenditionWorker } from '../../src/renditions/rendition-worker.service.js';
+import { RENDITION_KEY_PREFIX } from '../../src/renditions/renditions.constants.js';
+import { checkRenditionInvariants } from './rendition-invariants.js';
 
-export type InvariantName = 'I1' | 'I2' | 'I3' | 'I4' | 'I5';
+export type InvariantName = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6';
 
 export interface Violation {
   invariant: InvariantName;
@@ -57,6 +66,11 @@ export interface InvariantCheckOptions {
   apps?: AppInstance[];
   /** Alternative to `apps`: runs garbage collection to completion (e.g. through the admin endpoint). */
   collect?: () => Promise<void>;
+  /**
+   * With `collect`: renders every due rendition job (e.g. the `generate-renditions` job through the admin endpoint),
+   * so that I6 can require every content's renditions. Without it (and without `apps`), I6 does not require them.
+   */
+  renderQueued?: () => Promise<unknown>;
 }
 
 type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
@@ -71,6 +85,13 @@ interface Snapshot {
 
 export async function checkInvariants(options: InvariantCheckOptions): Promise<Violation[]> {
   const collected = Boolean(options.apps?.length || options.collect);
+  const apps = options.apps ?? [];
+  // Every instance's worker at once: they share the queue, as instances rendering side by side do.
+  const renderQueued =
+    options.renderQueued ??
+    (apps.length ? () => Promise.all(apps.map((app) => app.get(RenditionWorker).processDue())) : undefined);
+  const drained = Boolean(collected && renderQueued);
+  if (collected && renderQueued) await drainRenditionQueue(options, renderQueued);
   if (options.collect) await options.collect();
   else if (options.apps?.length) await collectGarbage(options.apps);
 
@@ -146,12 +167,24 @@ export async function checkInvariants(options: InvariantCheckOptions): Promise<V
       violations.push({ invariant: 'I5', message: `${row.kind} search term ${JSON.stringify(row.term)} ${of}` });
     }
 
+    // I6 on the same snapshot of the tables: in full once the queue was drained and GC ran, else its structural half.
+    const snapshot = { query: (sql: string, params?: unknown[]) => query(sql, params) } as Pick<DataSource, 'query'>;
+    for (const message of await checkRenditionInvariants({
+      dataSource: snapshot,
+      storage: options.storage,
+      quiescent: collected,
+      drained,
+    })) {
+      violations.push({ invariant: 'I6', message: message.replace(/^I6: /, '') });
+    }
+
     if (!collected) return violations;
 
     // After GC: the bucket holds exactly the referenced objects, each content once.
     const referencedKeys = new Set(db.storedObjects.map((row) => row.objectKey));
     const keysByContent = new Map<string, string[]>();
     for await (const object of options.storage.list()) {
+      if (object.key.startsWith(RENDITION_KEY_PREFIX)) continue; // I6's
       if (!object.key.startsWith(OBJECT_KEY_PREFIX)) {
         violations.push({
           invariant: 'I4',
@@ -209,6 +242,23 @@ export async function checkInvariants(options: InvariantCheckOptions): Promise<V
     }
     return violations;
   });
+}
+
+/**
+ * Renders every due rendition job, then makes the retries that back off due (what time would do) and renders again,
+ * until no job waits (a job failing every time is recorded `failed` after RENDITION_MAX_ATTEMPTS rounds).
+ */
+async function drainRenditionQueue(options: InvariantCheckOptions, renderQueued: () => Promise<unknown>) {
+  for (let round = 0; round < 10; round += 1) {
+    await renderQueued();
+    const waiting = await withQuery(options, (query) =>
+      query<{ n: number }>(`SELECT count(*)::int AS n FROM rendition_jobs WHERE status = 'pending'`),
+    );
+    if (waiting[0].n === 0) return;
+    await withQuery(options, (query) =>
+      query(`UPDATE rendition_jobs SET next_attempt_at = now() WHERE status = 'pending' AND next_attempt_at > now()`),
+    );
+  }
 }
 
 /** Human-readable list for assertion messages. */

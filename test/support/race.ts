@@ -5,6 +5,7 @@
  * sections run A then B. Swapping the start order gives the other interleaving.
  */
 import pg from 'pg';
+import { CONTENT_LOCK_CLASS } from '../../src/database/locks.js';
 
 export interface Barrier {
   release(): Promise<void>;
@@ -29,6 +30,14 @@ export function holdContentLock(databaseUrl: string, hash: string): Promise<Barr
 }
 
 /**
+ * Holds the content lock's first half, the transaction advisory lock on the hash: every lifecycle step of that
+ * content and a rendition worker recording its renditions wait on it (the row lock alone does not stop the worker).
+ */
+export function holdContentAdvisoryLock(databaseUrl: string, hash: string): Promise<Barrier> {
+  return openBarrier(databaseUrl, [[`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [CONTENT_LOCK_CLASS, hash]]]);
+}
+
+/**
  * For content not stored yet: an uncommitted insert of its row makes every `INSERT … ON CONFLICT` of the same
  * hash wait on the unique index until the barrier goes away (rolled back, so the waiters then race for real).
  */
@@ -42,6 +51,13 @@ export function holdNewContent(databaseUrl: string, hash: string): Promise<Barri
 export function holdUploadSession(databaseUrl: string, objectKey: string): Promise<Barrier> {
   return openBarrier(databaseUrl, [
     [`SELECT object_key FROM upload_sessions WHERE object_key = $1 FOR UPDATE`, [objectKey]],
+  ]);
+}
+
+/** Holds several claim rows (say, a rendition worker's): the worker waits before recording, GC before judging. */
+export function holdUploadSessions(databaseUrl: string, objectKeys: string[]): Promise<Barrier> {
+  return openBarrier(databaseUrl, [
+    [`SELECT object_key FROM upload_sessions WHERE object_key = ANY($1) FOR UPDATE`, [objectKeys]],
   ]);
 }
 

@@ -8,14 +8,15 @@
  * - once `drained` (no due job left), every stored content has a job at the current generator version that is
  *   ready, failed with a reason, or unsupported, and every ready image, video or PDF has both renditions.
  *
- * Meant to join `checkInvariants` (I1–I5) once the content lifecycle integration lands.
+ * Part of `checkInvariants` (test/support/invariants.ts), which every workload, race and crash spec and the soak run.
  */
 import type { DataSource } from 'typeorm';
 import { GENERATOR_VERSION, RENDITION_KEY_PREFIX } from '../../src/renditions/renditions.constants.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
 
 export interface RenditionInvariantOptions {
-  dataSource: DataSource;
+  /** A DataSource, or anything that queries like one (`checkInvariants` passes its consistent snapshot). */
+  dataSource: Pick<DataSource, 'query'>;
   storage: ObjectStorage;
   /** No worker or deletion in flight (after the deletion outbox was drained): claims and queued deletes fail I6. */
   quiescent?: boolean;

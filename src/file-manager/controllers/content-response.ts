@@ -1,4 +1,8 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiPartialContentResponse, ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { WEBP_IMAGE } from '../../common/openapi/binary.js';
 import { pipeline } from 'node:stream/promises';
 import { contentDisposition, mayRenderInline } from '../../storage/content-disposition.js';
 import { RangeNotSatisfiableException } from '../../storage/storage.errors.js';
@@ -66,4 +70,25 @@ const UNTRUSTED_CONTENT_HEADERS = {
 /** `no-cache`: every use is revalidated (304 when unchanged), so the record checks run even for cached bytes. */
 function validatorHeaders(content: MediaContent): Record<string, string> {
   return { ETag: content.etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' };
+}
+
+export const RENDITION_SUMMARY = (kind: 'thumbnail' | 'preview') =>
+  `The ${kind} (WebP), under the same rules as /content; never counted as a download; 404 RENDITION_NOT_READY until ` +
+  'rendered';
+
+/**
+ * The document of a thumbnail or preview route: the WebP bytes (ranges and 304 as for content), and 404 for a record
+ * the caller may not read or `RENDITION_NOT_READY` (with `details.status`) while there is no such rendition.
+ */
+export function ApiRendition(
+  operation: { operationId: string; summary: string; description?: string },
+  errors: number[] = [404],
+) {
+  return applyDecorators(
+    ApiOperation(operation),
+    ApiOkResponse({ description: 'the WebP image', content: WEBP_IMAGE }),
+    ApiPartialContentResponse({ description: 'the requested byte range', content: WEBP_IMAGE }),
+    ApiResponse({ status: 304, description: 'not modified (`If-None-Match` matched the ETag)' }),
+    ApiErrors(...errors, 416),
+  );
 }

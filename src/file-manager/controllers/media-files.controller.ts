@@ -42,7 +42,7 @@ import {
 import { BulkFilesResponse, SlugAvailabilityResponse } from '../dto/library-operations.response.js';
 import { LibrarySearchService } from '../services/library-search.service.js';
 import { MediaContentService } from '../services/media-content.service.js';
-import { contentConditionsOf, sendContent } from './content-response.js';
+import { ApiRendition, contentConditionsOf, RENDITION_SUMMARY as SUMMARY, sendContent } from './content-response.js';
 import { MediaFileDetailsService, type SlugAvailability } from '../services/media-file-details.service.js';
 import { ContentReplacementService } from '../services/content-replacement.service.js';
 import { MediaFileBulkService, type BulkFilesResult } from '../services/media-file-bulk.service.js';
@@ -181,5 +181,29 @@ export class MediaFilesController {
     @CurrentUser() user?: AuthenticatedUser,
   ): Promise<void> {
     await sendContent(await this.contents.content(id, contentConditionsOf(request), user), response);
+  }
+
+  @Get(':id/thumbnail')
+  @Public()
+  @ApiRendition({ operationId: 'getFileThumbnail', summary: SUMMARY('thumbnail') })
+  async thumbnail(
+    @Param('id', ParseUuidPipe) id: string,
+    @Req() request: Request,
+    @Res() response: Response,
+    @CurrentUser() user?: AuthenticatedUser,
+  ): Promise<void> {
+    await sendContent(await this.contents.rendition(id, 'thumbnail', contentConditionsOf(request), user), response);
+  }
+
+  @Get(':id/preview')
+  @Public()
+  @ApiRendition({ operationId: 'getFilePreview', summary: SUMMARY('preview') })
+  async preview(
+    @Param('id', ParseUuidPipe) id: string,
+    @Req() request: Request,
+    @Res() response: Response,
+    @CurrentUser() user?: AuthenticatedUser,
+  ): Promise<void> {
+    await sendContent(await this.contents.rendition(id, 'preview', contentConditionsOf(request), user), response);
   }
 }

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { BINARY_CONTENT } from '../../common/openapi/binary.js';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { ParseUuidPipe } from '../../common/parse-uuid.pipe.js';
 import { CurrentUser, Roles } from '../../auth/auth.decorators.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
@@ -16,13 +16,18 @@ import {
   RejectResponse,
 } from '../dto/pending-file.response.js';
 import { ModerationService } from '../services/moderation.service.js';
+import { MediaContentService } from '../services/media-content.service.js';
+import { ApiRendition, contentConditionsOf, RENDITION_SUMMARY as SUMMARY, sendContent } from './content-response.js';
 import { contentDisposition } from '../../storage/content-disposition.js';
 
 @ApiTags('pending files')
 @ApiBearerAuth()
 @Controller('pending')
 export class PendingFilesController {
-  constructor(private readonly moderation: ModerationService) {}
+  constructor(
+    private readonly moderation: ModerationService,
+    private readonly contents: MediaContentService,
+  ) {}
 
   @Get()
   @ApiOperation({ operationId: 'listPendingFiles' })
@@ -78,6 +83,30 @@ export class PendingFilesController {
       'Content-Security-Policy': "sandbox; default-src 'none'",
     });
     return new StreamableFile(body);
+  }
+
+  @Get(':id/thumbnail')
+  @ApiRendition({ operationId: 'getPendingFileThumbnail', summary: SUMMARY('thumbnail') })
+  async thumbnail(
+    @Param('id', ParseUuidPipe) id: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const answer = await this.contents.pendingRendition(id, 'thumbnail', contentConditionsOf(request), user);
+    await sendContent(answer, response);
+  }
+
+  @Get(':id/preview')
+  @ApiRendition({ operationId: 'getPendingFilePreview', summary: SUMMARY('preview') })
+  async preview(
+    @Param('id', ParseUuidPipe) id: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const answer = await this.contents.pendingRendition(id, 'preview', contentConditionsOf(request), user);
+    await sendContent(answer, response);
   }
 
   @Post(':id/approve')

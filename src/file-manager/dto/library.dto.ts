@@ -97,6 +97,19 @@ export class MediaFileListQueryDto extends PaginationQueryDto {
   @IsISO8601({ strict: true })
   createdBefore?: string;
 
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'taken (EXIF `mediaInfo.takenAt`) at or after (inclusive); files without a capture time never match',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  takenAfter?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'taken (EXIF `mediaInfo.takenAt`) strictly before' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  takenBefore?: string;
+
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_BIGINT_NUMBER, description: 'bytes, inclusive' })
   @IsOptional()
   @Type(() => Number)

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { UserRefResponse } from '../../auth/dto/user.response.js';
 import { PageResponse } from '../../common/openapi/page.response.js';
+import { MediaInfoResponse, RenditionsResponse } from './renditions.response.js';
 import { ACCESS_LEVELS, FILE_TYPES, type AccessLevel, type FileType } from '../entities/columns.js';
 
 export class TagRefResponse {
@@ -24,6 +25,18 @@ export class MediaUrlsResponse {
     example: '/api/media/files/<id>/<hash>/<scope>/<expires>/<signature>',
   })
   content: string;
+
+  @ApiPropertyOptional({
+    description: 'the thumbnail (WebP, fits 320×320), when the content has one (see `renditions`)',
+    example: '/api/media/files/<id>/<hash>/thumbnail/<scope>/<expires>/<signature>',
+  })
+  thumbnail?: string;
+
+  @ApiPropertyOptional({
+    description: 'the preview (WebP, fits 1600×1600), when the content has one (see `renditions`)',
+    example: '/api/media/files/<id>/<hash>/preview/<scope>/<expires>/<signature>',
+  })
+  preview?: string;
 }
 
 /** `mediaFile` of the contract. */
@@ -61,6 +74,11 @@ export class MediaFileResponse {
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'set while the file is in the trash' }) deletedAt?: string;
   @ApiProperty({ type: MediaUrlsResponse }) urls: MediaUrlsResponse;
+  @ApiProperty({ type: RenditionsResponse }) renditions: RenditionsResponse;
+  @ApiPropertyOptional({ description: 'thumbhash of the thumbnail, base64 (blur-up), once ready' })
+  placeholder?: string;
+  @ApiPropertyOptional({ type: MediaInfoResponse, description: 'extracted from the content, once rendered' })
+  mediaInfo?: MediaInfoResponse;
 }
 
 export class MediaFilePageResponse extends PageResponse(MediaFileResponse) {}

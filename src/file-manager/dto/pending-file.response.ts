@@ -4,6 +4,7 @@ import { PageResponse } from '../../common/openapi/page.response.js';
 import { FILE_TYPES, PENDING_STATUSES, type FileType, type PendingStatus } from '../entities/columns.js';
 import { UserRefResponse } from '../../auth/dto/user.response.js';
 import { MediaFileResponse, MediaUrlsResponse } from './media-file.response.js';
+import { MediaInfoResponse, RenditionsResponse } from './renditions.response.js';
 
 /** `pendingFile` of the contract: an upload waiting for (or past) moderation. */
 export class PendingFileResponse {
@@ -35,6 +36,11 @@ export class PendingFileResponse {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiProperty({ type: MediaUrlsResponse, description: 'signed for its uploaders and admins' }) urls: MediaUrlsResponse;
+  @ApiProperty({ type: RenditionsResponse }) renditions: RenditionsResponse;
+  @ApiPropertyOptional({ description: 'thumbhash of the thumbnail, base64 (blur-up), once ready' })
+  placeholder?: string;
+  @ApiPropertyOptional({ type: MediaInfoResponse, description: 'extracted from the content, once rendered' })
+  mediaInfo?: MediaInfoResponse;
 }
 
 export class PendingFilePageResponse extends PageResponse(PendingFileResponse) {}

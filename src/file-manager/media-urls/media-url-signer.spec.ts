@@ -45,4 +45,18 @@ describe('MediaUrlSigner', () => {
       expect.objectContaining({ code: 'INVALID_MEDIA_URL' }),
     );
   });
+
+  it('signs rendition URLs with the rendition in the path and the signature, apart from content URLs', () => {
+    const url = signer.renditionUrl('files', ID, HASH, 'thumbnail', USER, T0);
+    const [kind, id, hash, rendition, scope, expires, signature] = url.replace(/^\/api\/media\//, '').split('/');
+    const segments = { kind, id, hash, rendition, scope, expires, signature };
+    expect(signer.verify(segments, T0)).toMatchObject({ id: ID, hash: HASH, rendition: 'thumbnail' });
+    const invalid = expect.objectContaining({ code: 'INVALID_MEDIA_URL' });
+    expect(() => signer.verify({ ...segments, rendition: 'preview' }, T0)).toThrow(invalid);
+    expect(() => signer.verify({ ...segments, rendition: 'original' }, T0)).toThrow(invalid);
+    // Neither signature passes for the other kind of URL.
+    expect(() => signer.verify({ ...segments, rendition: undefined }, T0)).toThrow(invalid);
+    const content = segmentsOf(signer.contentUrl('files', ID, HASH, USER, T0));
+    expect(() => signer.verify({ ...content, rendition: 'thumbnail' }, T0)).toThrow(invalid);
+  });
 });

@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { authConfig } from '../../config/configuration.js';
+import { RENDITION_KINDS, type RenditionKind } from '../../renditions/renditions.constants.js';
 import { InvalidMediaUrlException, MediaUrlExpiredException } from '../file-manager.errors.js';
 
 /** What a signed media URL names: one content (`hash`) of one record. */
@@ -17,6 +18,8 @@ export interface MediaUrlClaims {
   hash: string;
   signer: MediaUrlScope;
   expiresAt: number;
+  /** A thumbnail or preview URL names its rendition; a content URL names none. */
+  rendition?: RenditionKind;
 }
 
 /** The path segments of a signed media URL, as the route receives them. */
@@ -27,6 +30,8 @@ export interface MediaUrlSegments {
   scope: string;
   expires: string;
   signature: string;
+  /** Present in rendition URLs only (`/api/media/<kind>/<id>/<hash>/<rendition>/<scope>/<expires>/<signature>`). */
+  rendition?: string;
 }
 
 export const MEDIA_URL_PREFIX = '/api/media';
@@ -57,10 +62,28 @@ export class MediaUrlSigner {
 
   /** The content URL of a record for `user` (anonymous: undefined), stable within the current window. */
   contentUrl(kind: MediaUrlKind, id: string, hash: string, user?: AuthenticatedUser, now = Date.now()): string {
-    const window = this.windowSeconds;
-    const expires = (Math.floor(now / 1000 / window) + 2) * window;
+    const expires = this.expiresAt(now);
     const scope = scopeOf(user);
     return `${MEDIA_URL_PREFIX}/${kind}/${id}/${hash}/${scope}/${expires}/${this.sign(kind, id, hash, scope, expires)}`;
+  }
+
+  /**
+   * The URL of a record's thumbnail or preview for `user`: the same scope, window and checks as its content URL, with
+   * the rendition named in the path and in the signature (a content URL can not be turned into a rendition URL, nor
+   * the other way round).
+   */
+  renditionUrl(
+    kind: MediaUrlKind,
+    id: string,
+    hash: string,
+    rendition: RenditionKind,
+    user?: AuthenticatedUser,
+    now = Date.now(),
+  ): string {
+    const expires = this.expiresAt(now);
+    const scope = scopeOf(user);
+    const signature = this.sign(kind, id, hash, scope, expires, rendition);
+    return `${MEDIA_URL_PREFIX}/${kind}/${id}/${hash}/${rendition}/${scope}/${expires}/${signature}`;
   }
 
   /**
@@ -68,10 +91,11 @@ export class MediaUrlSigner {
    * looked at, so `410` always means a genuine URL that expired.
    */
   verify(segments: MediaUrlSegments, now = Date.now()): MediaUrlClaims {
-    const { kind, id, hash, scope, expires, signature } = segments;
+    const { kind, id, hash, scope, expires, signature, rendition } = segments;
     const scopeMatch = SCOPE.exec(scope);
     if (
       (kind !== 'files' && kind !== 'pending') ||
+      (rendition !== undefined && !isRenditionKind(rendition)) ||
       !ID.test(id) ||
       !HASH.test(hash) ||
       !scopeMatch ||
@@ -80,20 +104,39 @@ export class MediaUrlSigner {
     ) {
       throw new InvalidMediaUrlException();
     }
-    const expected = Buffer.from(this.sign(kind, id, hash, scope, Number(expires)));
+    const expected = Buffer.from(this.sign(kind, id, hash, scope, Number(expires), rendition as RenditionKind));
     if (!timingSafeEqual(expected, Buffer.from(signature))) throw new InvalidMediaUrlException();
     const expiresAt = Number(expires) * 1000;
     if (now >= expiresAt) throw new MediaUrlExpiredException(new Date(expiresAt));
     const [, userId, sessionId] = scopeMatch;
     const signer = userId === undefined ? undefined : { userId, ...(sessionId ? { sessionId } : {}) };
-    return { kind, id, hash, signer, expiresAt };
+    return { kind, id, hash, signer, expiresAt, ...(rendition ? { rendition } : {}) };
   }
 
-  private sign(kind: string, id: string, hash: string, scope: string, expires: number): string {
-    return createHmac('sha256', this.key)
-      .update(['v1', kind, id, hash, scope, String(expires)].join('\n'))
-      .digest('base64url');
+  /** The end of the window after the current one (Unix seconds). */
+  private expiresAt(now: number): number {
+    const window = this.windowSeconds;
+    return (Math.floor(now / 1000 / window) + 2) * window;
   }
+
+  private sign(
+    kind: string,
+    id: string,
+    hash: string,
+    scope: string,
+    expires: number,
+    rendition?: RenditionKind,
+  ): string {
+    // Rendition URLs sign under a label of their own, so no content signature ever verifies as a rendition's.
+    const fields = rendition
+      ? ['v1-rendition', kind, id, hash, rendition, scope, String(expires)]
+      : ['v1', kind, id, hash, scope, String(expires)];
+    return createHmac('sha256', this.key).update(fields.join('\n')).digest('base64url');
+  }
+}
+
+function isRenditionKind(value: string): value is RenditionKind {
+  return (RENDITION_KINDS as readonly string[]).includes(value);
 }
 
 /** The caller's scope: their session when they have one (logging out ends the URLs), else the user alone (CLI). */

@@ -23,8 +23,15 @@ export class MediaUrlsService {
     const user = claims.signer && (await this.auth.activeUser(claims.signer.userId, claims.signer.sessionId));
     // The signer lost the right to read anything (disabled, logged out): as if the file were not there for them.
     if (claims.signer && !user) throw notFound;
-    if (claims.kind === 'files') return this.contents.content(claims.id, conditions, user, claims.hash);
+    const { rendition } = claims;
+    if (claims.kind === 'files') {
+      return rendition
+        ? this.contents.rendition(claims.id, rendition, conditions, user, claims.hash)
+        : this.contents.content(claims.id, conditions, user, claims.hash);
+    }
     if (!user) throw notFound;
-    return this.contents.pendingContent(claims.id, claims.hash, conditions, user);
+    return rendition
+      ? this.contents.pendingRendition(claims.id, rendition, conditions, user, claims.hash)
+      : this.contents.pendingContent(claims.id, claims.hash, conditions, user);
   }
 }

@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { isAdmin, type AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { userRefFor } from '../../auth/user-ref.js';
 import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
-import { MediaUrlSigner } from '../media-urls/media-url-signer.js';
+import { RenditionsService, type ContentRenditions } from '../../renditions/renditions.service.js';
+import { MediaUrlSigner, type MediaUrlKind } from '../media-urls/media-url-signer.js';
 import {
+  renditionFields,
   toMediaFileView,
   toPendingFileView,
   type MediaFileSource,
   type MediaFileView,
+  type MediaUrls,
   type PendingFileView,
 } from '../views.js';
 import { firstRow, rows, type Db } from './db.js';
@@ -47,14 +50,17 @@ function viewColumns(params: SqlParams, user?: AuthenticatedUser): string {
 
 /**
  * The one way a media file view is made: a row of `viewColumns`, as the contract shapes it for `user` (the
- * uploader's e-mail only for admins and the uploader).
+ * uploader's e-mail and the content's GPS position only for admins and the uploader), with `state`, its content's
+ * renditions (`RenditionsService.statusFor`, read once per page).
  */
 export function toView(
   row: MediaFileViewRow,
   user: AuthenticatedUser | undefined,
   signer: MediaUrlSigner,
+  state: ContentRenditions | undefined,
 ): MediaFileView {
   const { createdByEmail, createdByName, fileSize, downloadCount, ...rest } = row;
+  const own = isAdmin(user) || user?.id === row.createdById;
   return toMediaFileView(
     {
       ...rest,
@@ -62,8 +68,28 @@ export function toView(
       downloadCount: Number(downloadCount),
       createdBy: userRefFor({ id: row.createdById, name: createdByName, email: createdByEmail }, user),
     },
-    { content: signer.contentUrl('files', row.id, row.hash, user) },
+    // A trashed file's rendition URLs would not open (media URLs serve active files only): none, so a list of the
+    // trash shows placeholders instead of broken pictures.
+    urlsOf(signer, 'files', row, user, row.deletedAt ? undefined : state),
+    renditionFields(state, { gps: own, failureReason: isAdmin(user) }),
   );
+}
+
+/** The signed URLs of a record: its content, and each rendition its content has. */
+function urlsOf(
+  signer: MediaUrlSigner,
+  kind: MediaUrlKind,
+  record: { id: string; hash: string },
+  user: AuthenticatedUser | undefined,
+  state: ContentRenditions | undefined,
+): MediaUrls {
+  const rendition = (name: 'thumbnail' | 'preview') =>
+    state?.[name] ? { [name]: signer.renditionUrl(kind, record.id, record.hash, name, user) } : {};
+  return {
+    content: signer.contentUrl(kind, record.id, record.hash, user),
+    ...rendition('thumbnail'),
+    ...rendition('preview'),
+  };
 }
 
 /**
@@ -75,16 +101,35 @@ export class MediaFileViewsRepository {
   constructor(
     private readonly dataSource: DataSource,
     private readonly signer: MediaUrlSigner,
+    private readonly renditions: RenditionsService,
   ) {}
 
-  /** The view of a row of `viewColumns` (a search page's), for `user`. */
-  view(row: MediaFileViewRow, user: AuthenticatedUser | undefined): MediaFileView {
-    return toView(row, user, this.signer);
+  /** The views of rows of `viewColumns` (a search page's), for `user`: one read of their renditions for all. */
+  async views(found: MediaFileViewRow[], user: AuthenticatedUser | undefined): Promise<MediaFileView[]> {
+    const states = await this.renditions.statusFor(found.map((row) => row.hash));
+    return found.map((row) => toView(row, user, this.signer, states.get(row.hash)));
   }
 
-  /** A pending file's view, for `user` (its uploader or an admin: nobody else sees pending files). */
-  pendingView(file: PendingFileRecord, user: AuthenticatedUser): PendingFileView {
-    return toPendingFileView(file, user, { content: this.signer.contentUrl('pending', file.id, file.hash, user) });
+  /**
+   * Pending files' views, for `user` (their uploader or an admin: nobody else sees pending files, so the GPS
+   * position of the content, which every uploader of it holds anyway, is shown).
+   */
+  async pendingViews(files: PendingFileRecord[], user: AuthenticatedUser): Promise<PendingFileView[]> {
+    const states = await this.renditions.statusFor(files.map((file) => file.hash));
+    return files.map((file) => {
+      const state = states.get(file.hash);
+      return toPendingFileView(
+        file,
+        user,
+        urlsOf(this.signer, 'pending', file, user, state),
+        renditionFields(state, { gps: true, failureReason: isAdmin(user) }),
+      );
+    });
+  }
+
+  async pendingView(file: PendingFileRecord, user: AuthenticatedUser): Promise<PendingFileView> {
+    const [view] = await this.pendingViews([file], user);
+    return view;
   }
 
   /** The active file by id or slug, when the caller may read it (in `db`'s transaction when given). */
@@ -101,7 +146,7 @@ export class MediaFileViewsRepository {
         WHERE ${match} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
       params.values,
     );
-    return row && toView(row, user, this.signer);
+    return row && (await this.views([row], user))[0];
   }
 
   /**
@@ -126,7 +171,8 @@ export class MediaFileViewsRepository {
         WHERE m.id = ANY(${idsParam}::uuid[]) AND m.deleted_at IS NULL ${readable}`,
       params.values,
     );
-    const byId = new Map(found.map((row) => [row.id, toView(row, user, this.signer)]));
+    const views = await this.views(found, user);
+    const byId = new Map(views.map((view) => [view.id, view]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
@@ -155,7 +201,7 @@ export class MediaFileViewsRepository {
         countValues,
       ),
     ]);
-    return { views: found.map((row) => toView(row, user, this.signer)), total: Number(count) };
+    return { views: await this.views(found, user), total: Number(count) };
   }
 
   /**

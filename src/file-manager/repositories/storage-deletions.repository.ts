@@ -2,7 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { rows } from './db.js';
 
-export type DeletionReason = 'content-released' | 'duplicate-upload' | 'failed-upload' | 'orphan';
+/**
+ * Why an object's delete was queued (the outbox's `reason`, for operators). The `rendition-*` reasons are written by
+ * the renditions module: freed with their content (by the `stored_objects` trigger), replaced by a newer generator
+ * version, or discarded (rendered for content freed meanwhile, or by a worker whose lease was taken over).
+ */
+export type DeletionReason =
+  | 'content-released'
+  | 'duplicate-upload'
+  | 'failed-upload'
+  | 'orphan'
+  | 'rendition-released'
+  | 'rendition-replaced'
+  | 'rendition-discarded';
 
 export interface DueDeletion {
   id: string;

@@ -128,4 +128,19 @@ export const SEARCH_CASES: SearchCase[] = [
     words: [],
     user: MEMBER,
   },
+  {
+    name: 'taken-range-by-date',
+    description: 'capture-time range (date and offset date-time, made canonical UTC), newest first: the media rows',
+    query: listQuery({ takenAfter: '2024-05-01', takenBefore: '2024-06-01T02:00:00+02:00' }),
+    words: [],
+    user: MEMBER,
+  },
+  {
+    name: 'word-taken-after',
+    description: 'one word and a capture-time bound: the media rows (the terms do not carry the capture time)',
+    query: listQuery({ q: 'sun', takenAfter: '2020-01-01T00:00:00Z' }),
+    words: [word('sun')],
+    expansions: new Map([['sun', ['sun']]]),
+    user: ADMIN,
+  },
 ];

@@ -89,7 +89,10 @@ export function planSearch(
     : planFromMediaRows(query, words, user, expansions);
 }
 
-/** The terms index answers queries with one term criterion, no size range, sorted by relevance or date. */
+/**
+ * The terms index answers queries with one term criterion, no size or capture-time range, sorted by relevance or
+ * date.
+ */
 function answerableFromTerms(query: MediaFileListQueryDto, words: SearchWord[]): boolean {
   const criteria = words.length + (query.tagIds?.length ? 1 : 0) + (query.collectionIds?.length ? 1 : 0);
   const ordering = query.ordering?.replace(/^-/, '');
@@ -97,6 +100,8 @@ function answerableFromTerms(query: MediaFileListQueryDto, words: SearchWord[]):
     criteria === 1 &&
     query.minSize === undefined &&
     query.maxSize === undefined &&
+    !query.takenAfter &&
+    !query.takenBefore &&
     (ordering === undefined || ordering === 'createdAt')
   );
 }
@@ -247,6 +252,8 @@ function planFromMediaRows(
   if (query.createdBefore) where.push(`m.created_at < ${params.add(query.createdBefore)}::timestamptz`);
   if (query.minSize !== undefined) where.push(`m.file_size >= ${params.add(query.minSize)}`);
   if (query.maxSize !== undefined) where.push(`m.file_size <= ${params.add(query.maxSize)}`);
+  const taken = takenCondition(query, params);
+  if (taken) where.push(taken);
   const condition = where.join(' AND ');
   const countValues = [...params.values];
 
@@ -288,6 +295,27 @@ function planFromMediaRows(
     count: { sql: `SELECT count(*) AS count FROM media_files m WHERE ${condition}`, values: countValues },
     params,
   };
+}
+
+/**
+ * The capture-time range (`takenAfter` inclusive, `takenBefore` exclusive) over the content's extracted `takenAt`
+ * (`rendition_jobs.media_info`, one row per content). `takenAt` is always canonical UTC ISO (`toISOString()`, held by a
+ * CHECK of migration 1765100000000), so comparing the text compares the instants, and the bounds are written the same
+ * way. A semi-join the planner can drive from either side: the expression index on `takenAt` when the range is
+ * narrow, or the page's own index probing each row's content by primary key when most files match.
+ */
+function takenCondition(query: MediaFileListQueryDto, params: SqlParams): string | undefined {
+  if (!query.takenAfter && !query.takenBefore) return undefined;
+  const range: string[] = [];
+  const takenAt = `(j.media_info->>'takenAt')`;
+  if (query.takenAfter) range.push(`${takenAt} >= ${params.add(canonicalInstant(query.takenAfter))}`);
+  if (query.takenBefore) range.push(`${takenAt} < ${params.add(canonicalInstant(query.takenBefore))}`);
+  return `EXISTS (SELECT 1 FROM rendition_jobs j WHERE j.hash = m.hash AND ${range.join(' AND ')})`;
+}
+
+/** An ISO 8601 date or date-time (validated at the edge) as `takenAt` is stored: UTC, milliseconds, `Z`. */
+function canonicalInstant(value: string): string {
+  return new Date(value).toISOString();
 }
 
 /** Visibility and the filters the terms carry (file type, access level, dates), over the terms alias `s`. */

@@ -4,6 +4,10 @@ import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { uploadConfig } from '../../config/configuration.js';
 import { inTransaction } from '../../database/transactions.js';
+import {
+  RenditionsMaintenance,
+  type RenditionIntegrityReport,
+} from '../../renditions/renditions-maintenance.service.js';
 import { ObjectStorage, type StoredObjectInfo } from '../../storage/object-storage.js';
 import { ObjectNotFoundException } from '../../storage/storage.errors.js';
 import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
@@ -17,6 +21,8 @@ export interface GarbageCollectionReport {
   releasedContents: number;
   orphanObjectsQueued: number;
   staleUploadSessions: number;
+  /** Objects under `renditions/` that no rendition records and no live worker claims (a worker died writing). */
+  orphanRenditionsQueued: number;
   objectsDeleted: number;
   deletionsFailed: number;
 }
@@ -28,6 +34,8 @@ export interface IntegrityReport {
   corrupt: number;
   missingHashes: string[];
   corruptHashes: string[];
+  /** Recorded renditions whose object is missing or has another size (repaired by rendering again). */
+  renditions: RenditionIntegrityReport;
 }
 
 export interface StorageReport {
@@ -59,6 +67,7 @@ export class ContentMaintenanceService {
     private readonly contents: StoredObjectsRepository,
     private readonly claims: UploadClaimsRepository,
     private readonly pendingFiles: PendingFilesRepository,
+    private readonly renditions: RenditionsMaintenance,
     @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
   ) {}
 
@@ -70,25 +79,38 @@ export class ContentMaintenanceService {
   }
 
   /**
-   * Collects garbage in three steps: content rows no record needs (normally none), objects in the bucket that no
-   * content row references and no live upload claims (crash debris), then the deletion outbox.
+   * Collects garbage in four steps: content rows no record needs (normally none), objects in the bucket that no
+   * content row references and no live upload claims (crash debris), the same for rendition objects (no rendition
+   * row, no live worker claim), then the deletion outbox.
    */
   async collectGarbage(): Promise<GarbageCollectionReport> {
     const releasedContents = await this.hashCleanup.collect();
     const { queued, staleSessions } = await this.queueOrphanObjects();
+    const renditions = await this.renditions.collectOrphans();
     const { deleted, failed } = await this.deletions.processDue();
     return {
       releasedContents,
       orphanObjectsQueued: queued,
-      staleUploadSessions: staleSessions,
+      staleUploadSessions: staleSessions + renditions.staleClaims,
+      orphanRenditionsQueued: renditions.orphanObjectsQueued,
       objectsDeleted: deleted,
       deletionsFailed: failed,
     };
   }
 
-  /** Re-hashes every stored object and compares with its content hash. Reports; never deletes anything. */
+  /**
+   * Re-hashes every stored object and compares with its content hash, then checks that every recorded rendition's
+   * object exists (`renditions`). Reports; never deletes anything.
+   */
   async verifyIntegrity(onProgress?: VerifyProgressListener): Promise<IntegrityReport> {
-    const report: IntegrityReport = { checked: 0, ok: 0, missing: 0, corrupt: 0, missingHashes: [], corruptHashes: [] };
+    const report = { checked: 0, ok: 0, missing: 0, corrupt: 0, missingHashes: [], corruptHashes: [] };
+    return { ...(await this.verifyContents(report, onProgress)), renditions: await this.renditions.verify() };
+  }
+
+  private async verifyContents(
+    report: Omit<IntegrityReport, 'renditions'>,
+    onProgress?: VerifyProgressListener,
+  ): Promise<Omit<IntegrityReport, 'renditions'>> {
     let after = '';
     let seen = 0;
     let bytes = 0;
@@ -120,8 +142,9 @@ export class ContentMaintenanceService {
     // (unreachable)
   }
 
+  /** Objects in the bucket against the keys recorded for contents and their renditions. */
   async storageReport(): Promise<StorageReport> {
-    const referenced = new Set(await this.contents.allObjectKeys());
+    const referenced = new Set([...(await this.contents.allObjectKeys()), ...(await this.renditions.recordedKeys())]);
     const report: StorageReport = { objects: 0, bytes: 0, referencedObjects: 0, orphanObjects: 0, missingObjects: 0 };
     for await (const object of this.storage.list()) {
       report.objects += 1;

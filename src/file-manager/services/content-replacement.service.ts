@@ -56,6 +56,6 @@ export class ContentReplacementService {
     if (outcome.status === 'unchanged') return { kind: 'file', mediaFile: await this.details.get(id, user) };
     const pending = await this.pendingFiles.findWithUploader(outcome.pendingFileId);
     if (!pending) throw new PendingFileNotFoundException();
-    return { kind: 'pending', body: { status: 'pending', pendingFile: this.views.pendingView(pending, user) } };
+    return { kind: 'pending', body: { status: 'pending', pendingFile: await this.views.pendingView(pending, user) } };
   }
 }

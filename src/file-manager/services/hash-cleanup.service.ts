@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { uploadConfig } from '../../config/configuration.js';
 import { inTransaction } from '../../database/transactions.js';
+import { RenditionsService } from '../../renditions/renditions.service.js';
 import { ObjectStorage } from '../../storage/object-storage.js';
 import type { AccessLevel, PendingStatus } from '../entities/columns.js';
 import {
@@ -87,6 +88,7 @@ export class HashCleanupService {
     private readonly mediaFiles: MediaFilesRepository,
     private readonly tags: TagsRepository,
     private readonly collections: CollectionsRepository,
+    private readonly renditions: RenditionsService,
     @Inject(uploadConfig.KEY) private readonly config: ConfigType<typeof uploadConfig>,
   ) {}
 
@@ -129,6 +131,7 @@ export class HashCleanupService {
       const pendingFileId = await this.pendingFiles.insert(runner, pending);
       return { status: 'pending', pendingFileId } as const;
     });
+    this.renditions.wake(); // in memory only: lets this instance's idle render lanes look now
     // Most uploads queue no delete: sparing them the drain's query is a round trip less per upload.
     if (queuedDeletes) this.deletions.drainSoon();
     return { ...outcome, reusedStoredContent };
@@ -240,6 +243,7 @@ export class HashCleanupService {
       await answer?.(runner, mediaFileId);
       return 'replaced' as const;
     });
+    if (outcome === 'replaced') this.renditions.wake();
     this.deletions.drainSoon();
     return outcome;
   }
@@ -443,11 +447,13 @@ export class HashCleanupService {
 
   /**
    * The content lock for an upload: inserts the content row pointing at the uploaded object, or (when the content
-   * is already stored) locks the existing row. A row whose object has vanished from storage is repointed at the
-   * fresh upload (self-healing).
+   * is already stored) locks the existing row, and queues the content's renditions (idempotent: stored content
+   * already has its job, so a duplicate costs one INSERT that does nothing). A row whose object has vanished from
+   * storage is repointed at the fresh upload (self-healing).
    */
   private async claimContent(runner: QueryRunner, upload: StoredContent): Promise<ContentRow & { repointed?: true }> {
     const row = await this.contents.upsert(runner, upload);
+    await this.renditions.enqueue(upload.hash, runner);
     if (row.objectKey === upload.objectKey) return row;
     if (await this.storage.stat(row.objectKey)) return row;
     await this.contents.repoint(runner, upload.hash, upload.objectKey);

@@ -42,11 +42,7 @@ export class LibrarySearchService {
     const read = this.views.pageReader(plan.params, user);
     const page = plan.kind === 'terms' ? this.termsPage(plan, read) : read(plan.pageSql, plan.pageOrder);
     const [rows, total] = await Promise.all([page, count]);
-    return toPage(
-      rows.map((row) => this.views.view(row, user)),
-      total,
-      query,
-    );
+    return toPage(await this.views.views(rows, user), total, query);
   }
 
   /**
@@ -101,6 +97,8 @@ function summarisable(query: MediaFileListQueryDto): boolean {
     !query.collectionIds?.length &&
     !query.createdAfter &&
     !query.createdBefore &&
+    !query.takenAfter &&
+    !query.takenBefore &&
     query.minSize === undefined &&
     query.maxSize === undefined
   );

@@ -1,13 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { isAdmin, type AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { storageConfig } from '../../config/storage.config.js';
 import { ObjectStorage, type ByteRange } from '../../storage/object-storage.js';
 import { ObjectNotFoundException } from '../../storage/storage.errors.js';
-import { MediaFileNotFoundException, PendingFileNotFoundException } from '../file-manager.errors.js';
+import { RenditionsService } from '../../renditions/renditions.service.js';
+import type { RenditionKind } from '../../renditions/renditions.constants.js';
+import {
+  MediaFileNotFoundException,
+  PendingFileNotFoundException,
+  RenditionNotReadyException,
+} from '../file-manager.errors.js';
 import { MediaFilesRepository, type MediaContentRow } from '../repositories/media-files.repository.js';
 import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
+import { StoredObjectsRepository } from '../repositories/stored-objects.repository.js';
 import { etagMatches, parseRange } from '../utils/http-range.util.js';
 
 /** The stored bytes of a readable, active media file. */
@@ -44,6 +52,8 @@ export class MediaContentService {
     private readonly mediaFiles: MediaFilesRepository,
     private readonly pendingFiles: PendingFilesRepository,
     private readonly storage: ObjectStorage,
+    private readonly renditions: RenditionsService,
+    private readonly storedObjects: StoredObjectsRepository,
     @Inject(storageConfig.KEY) private readonly config: ConfigType<typeof storageConfig>,
   ) {}
 
@@ -92,6 +102,68 @@ export class MediaContentService {
     const row = await this.pendingFiles.findPendingContent(id, hash);
     if (!row || (!isAdmin(user) && !row.uploaderIds.includes(user.id))) throw new PendingFileNotFoundException();
     return this.answer(toContent(row), conditions, () => Promise.resolve());
+  }
+
+  /**
+   * A media file's thumbnail or preview, under the same read rules as its content (`content`), never counted as a
+   * download. Not rendered (yet): `RENDITION_NOT_READY`.
+   */
+  async rendition(
+    id: string,
+    kind: RenditionKind,
+    conditions: ContentConditions,
+    user?: AuthenticatedUser,
+    expectedHash?: string,
+  ): Promise<ContentAnswer> {
+    const row = await this.mediaFiles.findReadableContent(id, user);
+    if (!row || (expectedHash !== undefined && row.hash !== expectedHash)) throw new MediaFileNotFoundException();
+    return this.answer(await this.renditionOf(row, kind), conditions, () => Promise.resolve());
+  }
+
+  /**
+   * A pending file's thumbnail or preview, for its uploaders or an admin. With `hash` (a signed media URL), only
+   * while the file is pending with that content, as `pendingContent`; without it (`/api/pending/:id/…`), in any
+   * status, as `/api/pending/:id/content`, while its content is stored.
+   */
+  async pendingRendition(
+    id: string,
+    kind: RenditionKind,
+    conditions: ContentConditions,
+    user: AuthenticatedUser,
+    hash?: string,
+  ): Promise<ContentAnswer> {
+    const record = hash
+      ? await this.pendingFiles.findPendingContent(id, hash)
+      : await this.pendingFiles
+          .findWithUploader(id)
+          .then((file) => file && { ...file, uploaderIds: file.uploaders.map((uploader) => uploader.id) });
+    if (!record || (!isAdmin(user) && !record.uploaderIds.includes(user.id))) throw new PendingFileNotFoundException();
+    return this.answer(await this.renditionOf(record, kind), conditions, () => Promise.resolve());
+  }
+
+  /** The rendition of a record's content as content to serve; none (yet): `RENDITION_NOT_READY` with the status. */
+  private async renditionOf(
+    record: { id: string; hash: string; originalFilename: string },
+    kind: RenditionKind,
+  ): Promise<MediaContent> {
+    const rendition = (await this.renditions.renditionsFor(record.hash))[kind];
+    if (!rendition) {
+      const state = (await this.renditions.statusFor([record.hash])).get(record.hash);
+      // No job: never queued (pending, as the views say), or the content itself is gone (a rejected or expired
+      // pending file's), which answers as `/content` does.
+      if (!state && !(await this.storedObjects.objectKeyOf(record.hash))) throw new ObjectNotFoundException();
+      throw new RenditionNotReadyException(kind, state?.status ?? 'pending');
+    }
+    return {
+      id: record.id,
+      objectKey: rendition.objectKey,
+      size: rendition.size,
+      contentType: rendition.contentType,
+      originalFilename: `${record.originalFilename.replace(/\.[^.]*$/, '')}.${kind}.webp`,
+      // Each rendering has its own object key: a re-render (new generator version) is a new validator, and the
+      // key itself stays private.
+      etag: `"${kind}-${createHash('sha256').update(rendition.objectKey).digest('base64url').slice(0, 22)}"`,
+    };
   }
 
   private async answer(

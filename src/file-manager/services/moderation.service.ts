@@ -40,11 +40,7 @@ export class ModerationService {
   async list(query: PendingListQueryDto, user: AuthenticatedUser): Promise<Page<PendingFileView>> {
     const page = { limit: query.pageSize, offset: offsetOf(query) };
     const { files, total } = await this.pendingFiles.list(query.status, isAdmin(user) ? undefined : user.id, page);
-    return toPage(
-      files.map((file) => this.mediaFileViews.pendingView(file, user)),
-      total,
-      query,
-    );
+    return toPage(await this.mediaFileViews.pendingViews(files, user), total, query);
   }
 
   async get(id: string, user: AuthenticatedUser): Promise<PendingFileView> {
@@ -81,7 +77,7 @@ export class ModerationService {
     await this.hashCleanup.reject(id, reason, admin.id);
     const pendingFile = await this.pendingFiles.findWithUploader(id);
     if (!pendingFile) throw new PendingFileNotFoundException();
-    return { status: 'rejected', pendingFile: this.mediaFileViews.pendingView(pendingFile, admin) };
+    return { status: 'rejected', pendingFile: await this.mediaFileViews.pendingView(pendingFile, admin) };
   }
 
   /** Each approval is its own transaction: one failing item does not undo or block the others. */

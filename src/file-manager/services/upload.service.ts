@@ -299,7 +299,9 @@ export class UploadService {
       o.kind === 'recorded' && o.outcome.status === 'exists' ? [o.outcome.mediaFileId] : [],
     );
     const pendingFiles = new Map(
-      (await this.pendingFiles.findManyWithUploader(pendingIds)).map((file) => [file.id, file]),
+      (await this.mediaFileViews.pendingViews(await this.pendingFiles.findManyWithUploader(pendingIds), uploader)).map(
+        (view) => [view.id, view],
+      ),
     );
     // Only what the caller may see: the full file when its access level allows, otherwise just its id.
     const mediaFiles = new Map(
@@ -324,7 +326,7 @@ export class UploadService {
         filename: o.filename,
         status: o.outcome.status,
         hash: o.hash,
-        ...(pendingFile ? { pendingFile: this.mediaFileViews.pendingView(pendingFile, uploader) } : {}),
+        ...(pendingFile ? { pendingFile } : {}),
       };
     });
     const errorCount = results.filter((result) => result.status === 'error').length;

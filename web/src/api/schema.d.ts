@@ -264,6 +264,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pending/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The thumbnail (WebP), under the same rules as /content; never counted as a download; 404 RENDITION_NOT_READY until rendered */
+        get: operations["getPendingFileThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pending/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The preview (WebP), under the same rules as /content; never counted as a download; 404 RENDITION_NOT_READY until rendered */
+        get: operations["getPendingFilePreview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pending/{id}/approve": {
         parameters: {
             query?: never;
@@ -462,6 +496,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/files/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The thumbnail (WebP), under the same rules as /content; never counted as a download; 404 RENDITION_NOT_READY until rendered */
+        get: operations["getFileThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The preview (WebP), under the same rules as /content; never counted as a download; 404 RENDITION_NOT_READY until rendered */
+        get: operations["getFilePreview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/media/{kind}/{id}/{hash}/{scope}/{expires}/{signature}": {
         parameters: {
             query?: never;
@@ -471,6 +539,26 @@ export interface paths {
         };
         /** @description A file view's `urls.content`: use it as given, never build one (see docs/media-urls.md). */
         get: operations["getSignedContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/media/{kind}/{id}/{hash}/{rendition}/{scope}/{expires}/{signature}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file view's `urls.thumbnail` or `urls.preview` (WebP)
+         * @description Use it as given, never build one (see docs/media-urls.md). Never counted as a download.
+         */
+        get: operations["getSignedRendition"];
         put?: never;
         post?: never;
         delete?: never;
@@ -626,6 +714,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/maintenance/generate-renditions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["generateRenditions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/maintenance/{job}": {
         parameters: {
             query?: never;
@@ -647,7 +751,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "INVALID_MEDIA_URL" | "ACCESS_LEVEL_NOT_ALLOWED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "CONTENT_PENDING" | "REPLACEMENT_TARGET_GONE" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "MEDIA_URL_EXPIRED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "NO_FILES" | "BAD_REQUEST" | "UNKNOWN_TAGS" | "UNKNOWN_COLLECTIONS" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "ACCOUNT_DISABLED" | "INVALID_MEDIA_URL" | "ACCESS_LEVEL_NOT_ALLOWED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "OBJECT_NOT_FOUND" | "RENDITION_NOT_READY" | "EMAIL_TAKEN" | "NOT_PENDING" | "DUPLICATE_CONTENT" | "CONTENT_PENDING" | "REPLACEMENT_TARGET_GONE" | "SLUG_TAKEN" | "TAG_EXISTS" | "IN_USE" | "NOT_IN_TRASH" | "CONFLICT" | "LAST_ADMIN" | "MEDIA_URL_EXPIRED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_TYPE" | "RANGE_NOT_SATISFIABLE" | "EMPTY_FILE" | "BAD_FILENAME" | "TOO_MANY_REQUESTS" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
         ErrorResponse: {
             /** @example 409 */
             statusCode: number;
@@ -765,6 +869,81 @@ export interface components {
              * @example /api/media/files/<id>/<hash>/<scope>/<expires>/<signature>
              */
             content: string;
+            /**
+             * @description the thumbnail (WebP, fits 320×320), when the content has one (see `renditions`)
+             * @example /api/media/files/<id>/<hash>/thumbnail/<scope>/<expires>/<signature>
+             */
+            thumbnail?: string;
+            /**
+             * @description the preview (WebP, fits 1600×1600), when the content has one (see `renditions`)
+             * @example /api/media/files/<id>/<hash>/preview/<scope>/<expires>/<signature>
+             */
+            preview?: string;
+        };
+        /**
+         * @description `pending`: not rendered yet (queued, rendering, or not queued yet); `ready`: rendered (an audio file is ready without thumbnail or preview); `failed`: rendering failed for good; `unsupported`: nothing to draw
+         * @enum {string}
+         */
+        RenditionStatus: "pending" | "ready" | "failed" | "unsupported";
+        RenditionResponse: {
+            width: number;
+            height: number;
+            /** @example image/webp */
+            contentType: string;
+            /** @description bytes */
+            size: number;
+        };
+        RenditionsResponse: {
+            /** @description `pending`: not rendered yet (queued, rendering, or not queued yet); `ready`: rendered (an audio file is ready without thumbnail or preview); `failed`: rendering failed for good; `unsupported`: nothing to draw */
+            status: components["schemas"]["RenditionStatus"];
+            /** @description fits 320×320, WebP */
+            thumbnail?: components["schemas"]["RenditionResponse"];
+            /** @description fits 1600×1600, WebP */
+            preview?: components["schemas"]["RenditionResponse"];
+            /** @description why rendering failed (admins only) */
+            failureReason?: string;
+        };
+        CameraResponse: {
+            make?: string;
+            model?: string;
+        };
+        ExposureResponse: {
+            /** @description seconds */
+            exposureTime?: number;
+            fNumber?: number;
+            iso?: number;
+            /** @description millimetres */
+            focalLength?: number;
+        };
+        GpsResponse: {
+            /** @description degrees, negative south */
+            latitude: number;
+            /** @description degrees, negative west */
+            longitude: number;
+            /** @description metres */
+            altitude?: number;
+        };
+        MediaInfoResponse: {
+            /** @description displayed width (EXIF orientation applied) */
+            width?: number;
+            /** @description displayed height */
+            height?: number;
+            durationSeconds?: number;
+            pageCount?: number;
+            /** @example h264 */
+            videoCodec?: string;
+            /** @example aac */
+            audioCodec?: string;
+            /**
+             * @description when the picture was taken (EXIF), in UTC; the camera offset applied when it recorded one, a clock without zone read as UTC
+             * @example 2024-05-06T05:08:09.000Z
+             */
+            takenAt?: string;
+            camera?: components["schemas"]["CameraResponse"];
+            lens?: string;
+            exposure?: components["schemas"]["ExposureResponse"];
+            /** @description only for the uploader and admins */
+            gps?: components["schemas"]["GpsResponse"];
         };
         PendingFileResponse: {
             /** Format: uuid */
@@ -803,6 +982,11 @@ export interface components {
             updatedAt: string;
             /** @description signed for its uploaders and admins */
             urls: components["schemas"]["MediaUrlsResponse"];
+            renditions: components["schemas"]["RenditionsResponse"];
+            /** @description thumbhash of the thumbnail, base64 (blur-up), once ready */
+            placeholder?: string;
+            /** @description extracted from the content, once rendered */
+            mediaInfo?: components["schemas"]["MediaInfoResponse"];
         };
         UploadErrorResponse: {
             code: components["schemas"]["ErrorCode"];
@@ -983,6 +1167,11 @@ export interface components {
              */
             deletedAt?: string;
             urls: components["schemas"]["MediaUrlsResponse"];
+            renditions: components["schemas"]["RenditionsResponse"];
+            /** @description thumbhash of the thumbnail, base64 (blur-up), once ready */
+            placeholder?: string;
+            /** @description extracted from the content, once rendered */
+            mediaInfo?: components["schemas"]["MediaInfoResponse"];
         };
         ApproveResponse: {
             /** @enum {string} */
@@ -1224,7 +1413,7 @@ export interface components {
         };
         JobOverviewResponse: {
             /** @enum {string} */
-            job: "process-deletions" | "fold-search-counts" | "expire-pending" | "purge-trash" | "collect-garbage" | "verify-integrity";
+            job: "process-deletions" | "fold-search-counts" | "expire-pending" | "purge-trash" | "collect-garbage" | "verify-integrity" | "generate-renditions";
             /** @description as configured: `5m`, `0 3 * * *`, `off` */
             schedule: string;
             /** @description whether this instance runs the job on its schedule */
@@ -1249,6 +1438,27 @@ export interface components {
             referencedObjects: number;
             orphanObjects: number;
             missingObjects: number;
+        };
+        GenerateRenditionsResultResponse: {
+            /** @enum {string} */
+            job: "generate-renditions";
+            durationMs: number;
+            /** @description stored contents queued (no job at the current generator version) */
+            queued: number;
+            /** @description jobs this run processed (the sum of the five below) */
+            processed: number;
+            /** @description rendered (audio: metadata only) */
+            ready: number;
+            /** @description nothing to draw (archives, documents) */
+            unsupported: number;
+            /** @description failed for good (attempts used up), with a reason on the job */
+            failed: number;
+            /** @description failed this time, retried later with backoff */
+            retry: number;
+            /** @description content freed (or job taken over) while rendering */
+            discarded: number;
+            /** @description jobs still pending or running afterwards (backoff, other workers) */
+            remaining: number;
         };
     };
     responses: never;
@@ -1904,7 +2114,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2433,7 +2643,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2509,7 +2719,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2520,6 +2730,208 @@ export interface operations {
             };
             /** @description Payload Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getPendingFileThumbnail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the WebP image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description the requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description not modified (`If-None-Match` matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Range Not Satisfiable; `code` is one of RANGE_NOT_SATISFIABLE */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getPendingFilePreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the WebP image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description the requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description not modified (`If-None-Match` matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Range Not Satisfiable; `code` is one of RANGE_NOT_SATISFIABLE */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2597,7 +3009,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2694,7 +3106,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2778,7 +3190,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2861,7 +3273,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2958,7 +3370,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3185,7 +3597,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3277,7 +3689,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3343,6 +3755,10 @@ export interface operations {
                 createdAfter?: string;
                 /** @description created strictly before */
                 createdBefore?: string;
+                /** @description taken (EXIF `mediaInfo.takenAt`) at or after (inclusive); files without a capture time never match */
+                takenAfter?: string;
+                /** @description taken (EXIF `mediaInfo.takenAt`) strictly before */
+                takenBefore?: string;
                 /** @description bytes, inclusive */
                 minSize?: number;
                 /** @description bytes, inclusive */
@@ -3583,7 +3999,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3675,7 +4091,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3785,7 +4201,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3899,7 +4315,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3937,11 +4353,223 @@ export interface operations {
             };
         };
     };
+    getFileThumbnail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the WebP image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description the requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description not modified (`If-None-Match` matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Range Not Satisfiable; `code` is one of RANGE_NOT_SATISFIABLE */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getFilePreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the WebP image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description the requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description not modified (`If-None-Match` matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Range Not Satisfiable; `code` is one of RANGE_NOT_SATISFIABLE */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     getSignedContent: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                kind: "files" | "pending";
+                id: string;
+                /** @description the content named */
+                hash: string;
+                /** @description `public`, `<userId>` or `<userId>.<sessionId>` */
+                scope: string;
+                /** @description Unix seconds */
+                expires: string;
+                signature: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -3998,7 +4626,135 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gone; `code` is one of MEDIA_URL_EXPIRED */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Range Not Satisfiable; `code` is one of RANGE_NOT_SATISFIABLE */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getSignedRendition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "files" | "pending";
+                id: string;
+                /** @description the content named */
+                hash: string;
+                rendition: "thumbnail" | "preview";
+                /** @description `public`, `<userId>` or `<userId>.<sessionId>` */
+                scope: string;
+                /** @description Unix seconds */
+                expires: string;
+                signature: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the WebP image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description the requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description not modified (`If-None-Match` matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4091,7 +4847,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4180,7 +4936,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4267,7 +5023,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4487,7 +5243,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4570,7 +5326,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4658,7 +5414,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4756,7 +5512,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4985,7 +5741,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5068,7 +5824,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5156,7 +5912,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5253,7 +6009,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5341,7 +6097,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND */
+            /** @description Not Found; `code` is one of NOT_FOUND, ROUTE_NOT_FOUND, OBJECT_NOT_FOUND, RENDITION_NOT_READY */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5525,6 +6281,88 @@ export interface operations {
             };
         };
     };
+    generateRenditions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerateRenditionsResultResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden; `code` is one of ACCOUNT_DISABLED, INVALID_MEDIA_URL, ACCESS_LEVEL_NOT_ALLOWED, FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict; `code` is one of EMAIL_TAKEN, NOT_PENDING, DUPLICATE_CONTENT, CONTENT_PENDING, REPLACEMENT_TARGET_GONE, SLUG_TAKEN, TAG_EXISTS, IN_USE, NOT_IN_TRASH, CONFLICT, LAST_ADMIN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     runMaintenanceJob: {
         parameters: {
             query?: never;
@@ -5543,7 +6381,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        job: "process-deletions" | "fold-search-counts" | "expire-pending" | "purge-trash" | "collect-garbage" | "verify-integrity";
+                        job: "process-deletions" | "fold-search-counts" | "expire-pending" | "purge-trash" | "collect-garbage" | "verify-integrity" | "generate-renditions";
                         durationMs: number;
                     } & {
                         [key: string]: unknown;

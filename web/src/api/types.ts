@@ -30,6 +30,30 @@ export interface MediaUrls {
   preview?: string;
 }
 
+export type RenditionStatus = 'pending' | 'ready' | 'failed' | 'unsupported';
+
+export interface Renditions {
+  status: RenditionStatus;
+  thumbnail?: { width: number; height: number; contentType: string; size: number };
+  preview?: { width: number; height: number; contentType: string; size: number };
+  failureReason?: string;
+}
+
+/** What the server extracted from the content (`gps` only for the uploader and admins). */
+export interface MediaInfo {
+  width?: number;
+  height?: number;
+  durationSeconds?: number;
+  pageCount?: number;
+  videoCodec?: string;
+  audioCodec?: string;
+  takenAt?: string;
+  camera?: { make?: string; model?: string };
+  lens?: string;
+  exposure?: { exposureTime?: number; fNumber?: number; iso?: number; focalLength?: number };
+  gps?: { latitude: number; longitude: number; altitude?: number };
+}
+
 export interface MediaFile {
   id: string;
   title: string;
@@ -52,6 +76,9 @@ export interface MediaFile {
   updatedAt: string;
   deletedAt?: string | null;
   urls?: MediaUrls;
+  renditions?: Renditions;
+  placeholder?: string;
+  mediaInfo?: MediaInfo;
 }
 
 export type PendingStatus = 'pending' | 'approved' | 'rejected' | 'expired';
@@ -73,6 +100,9 @@ export interface PendingFile {
   createdAt: string;
   updatedAt: string;
   urls?: MediaUrls;
+  renditions?: Renditions;
+  placeholder?: string;
+  mediaInfo?: MediaInfo;
 }
 
 export interface Page<T> {

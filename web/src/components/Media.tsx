@@ -2,13 +2,14 @@
  * Every picture, video, sound and document the console shows goes through this module, so the choice of URL for
  * content lives here only.
  *
- * Content is opened through the view's signed URL (`urls.content`, docs/media-urls.md): the browser fetches it
- * itself without an Authorization header, so video and audio stream with Range and nothing is held in memory.
- * Media files are never read for thumbnails that way: a full read of a media file counts as a download. Until
- * renditions exist (`urls.thumbnail`), list pictures of media files are placeholders with the same `alt`.
+ * Everything is opened through the view's signed URLs (docs/media-urls.md): the browser fetches them itself without
+ * an Authorization header, so pictures cache, video and audio stream with Range and nothing is held in memory.
+ * Lists show `urls.thumbnail` (a small WebP the server renders, docs/renditions.md), blurred up from the view's
+ * `placeholder` (thumbhash) while it loads, and a placeholder until the file has a thumbnail: a media file's content
+ * is never read for a list picture (a full read counts as a download).
  */
-import { useEffect, useState } from 'react';
-import { authorizedFetch } from '../api/client';
+import { useMemo } from 'react';
+import { thumbHashToDataURL } from 'thumbhash';
 import type { FileType, MediaUrls } from '../api/types';
 
 const THUMBNAIL_FETCH_LIMIT = 5 * 1024 * 1024;
@@ -19,39 +20,11 @@ export interface MediaSource {
   fileSize: number;
   contentType: string;
   urls?: MediaUrls;
+  /** thumbhash, base64 */
+  placeholder?: string;
 }
 
 type Kind = 'files' | 'pending';
-
-/** Set once the server answers that it has no thumbnail route, so a list does not ask once per item. */
-let thumbnailRouteMissing = false;
-
-function useBlobUrl(path: string | undefined, onMissing?: (code: string | undefined) => void): string | undefined {
-  const [url, setUrl] = useState<string>();
-  useEffect(() => {
-    if (!path) return;
-    let live = true;
-    let created: string | undefined;
-    authorizedFetch(new Request(path))
-      .then(async (response) => {
-        if (!response.ok) {
-          const body = (await response.json().catch(() => ({}))) as { code?: string };
-          onMissing?.(body.code);
-          return;
-        }
-        const blob = await response.blob();
-        if (!live) return;
-        created = URL.createObjectURL(blob);
-        setUrl(created);
-      })
-      .catch(() => undefined);
-    return () => {
-      live = false;
-      if (created) URL.revokeObjectURL(created);
-    };
-  }, [path]);
-  return url;
-}
 
 function placeholder(fileType: FileType): string {
   const label = { image: 'IMG', document: 'DOC', video: 'VID', audio: 'AUD', archive: 'ZIP', other: 'FILE' }[fileType];
@@ -62,27 +35,36 @@ function placeholder(fileType: FileType): string {
   return `data:image/svg+xml,${encodeURIComponent(svg)}`;
 }
 
+/** The thumbhash as a tiny PNG data URL (a few hundred bytes), or undefined when there is none or it is malformed. */
+function useBlurUrl(hash: string | undefined): string | undefined {
+  return useMemo(() => {
+    if (!hash) return undefined;
+    try {
+      return thumbHashToDataURL(Uint8Array.from(atob(hash), (char) => char.charCodeAt(0)));
+    } catch {
+      return undefined;
+    }
+  }, [hash]);
+}
+
+/** Blur-up: the placeholder as the picture's background until the picture itself paints over it. */
+function blurStyle(blur: string | undefined) {
+  return blur ? { backgroundImage: `url("${blur}")`, backgroundSize: 'cover' } : undefined;
+}
+
 /** A small picture of a file for lists: its thumbnail when there is one, else a placeholder. */
 export function Thumbnail({ file, kind, alt }: { file: MediaSource; kind: Kind; alt: string }) {
-  // A pending file's content may be read in full (pending files never count downloads); a media file's may not.
+  const blur = useBlurUrl(file.placeholder);
+  // Not rendered yet: a pending image may be shown from its content (pending files never count downloads).
   const pendingImage =
     kind === 'pending' && file.fileType === 'image' && file.fileSize <= THUMBNAIL_FETCH_LIMIT
       ? file.urls?.content
       : undefined;
-  const direct = file.urls?.thumbnail ?? pendingImage;
-  const [missing, setMissing] = useState(false);
-  const path =
-    !direct && !missing && kind === 'files' && file.fileType === 'image' && !thumbnailRouteMissing
-      ? `/api/files/${file.id}/thumbnail`
-      : undefined;
-  const blob = useBlobUrl(path, (code) => {
-    if (code === 'ROUTE_NOT_FOUND') thumbnailRouteMissing = true;
-    setMissing(true);
-  });
   return (
     <img
       className="thumb"
-      src={direct ?? blob ?? placeholder(file.fileType)}
+      src={file.urls?.thumbnail ?? pendingImage ?? placeholder(file.fileType)}
+      style={blurStyle(file.urls?.thumbnail ? blur : undefined)}
       alt={alt}
       loading="lazy"
       decoding="async"
@@ -91,19 +73,35 @@ export function Thumbnail({ file, kind, alt }: { file: MediaSource; kind: Kind; 
 }
 
 /**
- * The file itself, in the browser's own viewer for its type (image, video, audio, PDF), straight from its signed URL:
- * video and audio stream with Range requests instead of being loaded whole.
+ * The file itself, in the browser's own viewer for its type (image, video, audio, PDF), from its signed URLs: an
+ * image as its preview (a WebP that fits 1600×1600) when there is one, video with the preview as poster frame, video
+ * and audio streamed with Range requests instead of being loaded whole, a PDF as itself.
  */
 export function Preview({ file, title }: { file: MediaSource; title: string }) {
-  const src = file.urls?.preview ?? file.urls?.content;
+  const blur = useBlurUrl(file.placeholder);
+  const content = file.urls?.content;
   const previewable = ['image', 'video', 'audio'].includes(file.fileType) || file.contentType === 'application/pdf';
-  if (!src || !previewable) return <img className="preview" src={placeholder(file.fileType)} alt={title} />;
-  if (file.fileType === 'image') return <img className="preview" src={src} alt={title} />;
-  if (file.fileType === 'video') {
-    return <video className="preview" src={src} controls preload="metadata" aria-label={title} />;
+  if (!content || !previewable) {
+    const still = file.urls?.preview;
+    return <img className="preview" src={still ?? placeholder(file.fileType)} alt={title} style={blurStyle(blur)} />;
   }
-  if (file.fileType === 'audio') return <audio src={src} controls preload="metadata" aria-label={title} />;
-  return <iframe className="preview pdf" src={src} title={title} />;
+  if (file.fileType === 'image') {
+    return <img className="preview" src={file.urls?.preview ?? content} alt={title} style={blurStyle(blur)} />;
+  }
+  if (file.fileType === 'video') {
+    return (
+      <video
+        className="preview"
+        src={content}
+        poster={file.urls?.preview}
+        controls
+        preload="metadata"
+        aria-label={title}
+      />
+    );
+  }
+  if (file.fileType === 'audio') return <audio src={content} controls preload="metadata" aria-label={title} />;
+  return <iframe className="preview pdf" src={content} title={title} />;
 }
 
 /**

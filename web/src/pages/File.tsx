@@ -1,6 +1,6 @@
-import { useState, type ChangeEvent, type FormEvent } from 'react';
+import { Fragment, useState, type ChangeEvent, type FormEvent } from 'react';
 import { api, call } from '../api/client';
-import type { MediaFile, User } from '../api/types';
+import type { MediaFile, MediaInfo, User } from '../api/types';
 import { DownloadLink, Preview } from '../components/Media';
 import { MetadataFields, readMetadataForm } from '../components/MetadataFields';
 import { ErrorAlert, formatBytes, formatDate, Loading, useResource } from '../components/ui';
@@ -103,6 +103,7 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
                 </dd>
               </>
             ) : null}
+            <MediaInfoRows info={media.mediaInfo} />
             <dt>Access level</dt>
             <dd>{media.accessLevel}</dd>
             <dt>Description</dt>
@@ -178,5 +179,31 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
         </div>
       </div>
     </article>
+  );
+}
+
+/** What the server extracted from the content, the fields it found (GPS only reaches the uploader and admins). */
+function MediaInfoRows({ info }: { info?: MediaInfo }) {
+  if (!info) return null;
+  const camera = [info.camera?.make, info.camera?.model].filter(Boolean).join(' ');
+  const rows: Array<[string, string | undefined]> = [
+    ['Taken', info.takenAt && formatDate(info.takenAt)],
+    ['Camera', camera || undefined],
+    ['Lens', info.lens],
+    ['Duration', info.durationSeconds === undefined ? undefined : `${info.durationSeconds.toFixed(1)} s`],
+    ['Pages', info.pageCount === undefined ? undefined : String(info.pageCount)],
+    ['Location', info.gps && `${info.gps.latitude.toFixed(5)}, ${info.gps.longitude.toFixed(5)}`],
+  ];
+  return (
+    <>
+      {rows
+        .filter((row): row is [string, string] => Boolean(row[1]))
+        .map(([label, value]) => (
+          <Fragment key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </Fragment>
+        ))}
+    </>
   );
 }
