@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
-type Executor = Pick<DataSource | EntityManager | QueryRunner, 'query'>;
+/** Where a statement runs: a transaction's QueryRunner (or EntityManager), or the pool for a lone read. */
+export type Executor = Pick<DataSource | EntityManager | QueryRunner, 'query'>;
 
 /**
  * The rows a statement returns. TypeORM's postgres driver answers `UPDATE … RETURNING` and `DELETE … RETURNING`

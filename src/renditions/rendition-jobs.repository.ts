@@ -317,12 +317,16 @@ export class RenditionJobsRepository {
 
   /**
    * The jobs of `hashes` with their renditions, in one statement: the views read it for every page and every upload
-   * answer, so it costs one round trip, not two.
+   * answer, so it costs one round trip, not two. `db`: read in that transaction (an answer read under its
+   * locks must not wait for a second pool connection).
    */
-  async statusWithRenditions(hashes: string[]): Promise<Array<JobState & { renditions: RenditionRow[] }>> {
+  async statusWithRenditions(
+    hashes: string[],
+    db: Executor = this.dataSource,
+  ): Promise<Array<JobState & { renditions: RenditionRow[] }>> {
     if (hashes.length === 0) return [];
     return queryRows(
-      this.dataSource,
+      db,
       `SELECT ${JOB_COLUMNS},
               (SELECT coalesce(json_agg(json_build_object('hash', r.hash, 'kind', r.kind,
                                         'generatorVersion', r.generator_version, 'objectKey', r.object_key,

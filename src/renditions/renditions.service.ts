@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
+import type { Executor } from '../database/sql.js';
 import type { MediaInfo } from './generation/media-info.js';
 import { RenditionJobsRepository, type RenditionRow, type RenditionStatus } from './rendition-jobs.repository.js';
 import { RenditionWorker, type ProcessReport } from './rendition-worker.service.js';
@@ -89,9 +90,12 @@ export class RenditionsService {
     return this.jobs.countByStatus();
   }
 
-  /** The renditions state of each hash that has a job; hashes never queued are absent from the map. */
-  async statusFor(hashes: string[]): Promise<Map<string, ContentRenditions>> {
-    const states = await this.jobs.statusWithRenditions([...new Set(hashes)]);
+  /**
+   * The renditions state of each hash that has a job; hashes never queued are absent from the map. In `db`'s
+   * transaction when given.
+   */
+  async statusFor(hashes: string[], db?: Executor): Promise<Map<string, ContentRenditions>> {
+    const states = await this.jobs.statusWithRenditions([...new Set(hashes)], db);
     const result = new Map<string, ContentRenditions>();
     for (const state of states) {
       const refs = newestByKind(state.renditions);

@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
+import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { useTestApp } from '../support/app.js';
 import { expectInvariants } from '../support/invariants.js';
 import { createCollection, createMediaFile, createTag, png, type Json } from './library-fixtures.js';
@@ -104,7 +106,11 @@ describe('media file content replacement', () => {
   it('uploader or admin (another member 403, 404 where they cannot see it), 404 when trashed or missing', async () => {
     const file = await createMediaFile(t, { title: 'Guarded', uploader: member.auth, accessLevel: 'members' });
     const other = await t.createUser('member');
+    // Refused before the bytes are streamed into storage.
+    const stored = jest.spyOn(t.get(ObjectStorage), 'putStream');
     expect((await replace(file.id, randomBytes(32), 'x.bin', other.auth)).status).toBe(403);
+    expect(stored).not.toHaveBeenCalled();
+    stored.mockRestore();
     const hidden = await createMediaFile(t, { title: 'Hidden', uploader: member.auth, accessLevel: 'private' });
     expect((await replace(hidden.id, randomBytes(32), 'x.bin', other.auth)).status).toBe(404);
     expect((await replace('00000000-0000-4000-8000-000000000099', randomBytes(32))).status).toBe(404);

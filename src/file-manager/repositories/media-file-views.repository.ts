@@ -104,9 +104,15 @@ export class MediaFileViewsRepository {
     private readonly renditions: RenditionsService,
   ) {}
 
-  /** The views of rows of `viewColumns` (a search page's), for `user`: one read of their renditions for all. */
-  async views(found: MediaFileViewRow[], user: AuthenticatedUser | undefined): Promise<MediaFileView[]> {
-    const states = await this.renditions.statusFor(found.map((row) => row.hash));
+  /**
+   * The views of rows of `viewColumns` (a search page's), for `user`: one read of their renditions for all (in `db`'s
+   * transaction when given: a view read under a transaction's locks must not wait for a second pool connection).
+   */
+  async views(found: MediaFileViewRow[], user: AuthenticatedUser | undefined, db?: Db): Promise<MediaFileView[]> {
+    const states = await this.renditions.statusFor(
+      found.map((row) => row.hash),
+      db,
+    );
     return found.map((row) => toView(row, user, this.signer, states.get(row.hash)));
   }
 
@@ -146,7 +152,7 @@ export class MediaFileViewsRepository {
         WHERE ${match} AND m.deleted_at IS NULL AND ${params.named(readableCondition(user))}`,
       params.values,
     );
-    return row && (await this.views([row], user))[0];
+    return row && (await this.views([row], user, db))[0];
   }
 
   /**
@@ -171,7 +177,7 @@ export class MediaFileViewsRepository {
         WHERE m.id = ANY(${idsParam}::uuid[]) AND m.deleted_at IS NULL ${readable}`,
       params.values,
     );
-    const views = await this.views(found, user);
+    const views = await this.views(found, user, db);
     const byId = new Map(views.map((view) => [view.id, view]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }

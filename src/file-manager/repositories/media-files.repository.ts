@@ -188,6 +188,16 @@ export class MediaFilesRepository {
     return missingIds(ids, found);
   }
 
+  /** Who may see and change the active file (read without a lock: a check before work that is checked again). */
+  accessOf(id: string): Promise<MediaFileAccess | undefined> {
+    return firstRow(
+      this.dataSource,
+      `SELECT access_level AS "accessLevel", created_by AS "createdById"
+         FROM media_files WHERE id = $1 AND deleted_at IS NULL`,
+      [id],
+    );
+  }
+
   async isReadable(id: string, user?: AuthenticatedUser): Promise<boolean> {
     const params = new SqlParams();
     const found = await rows(

@@ -4,6 +4,7 @@ import { isAdmin, type AuthenticatedUser } from '../../auth/authenticated-user.j
 import { assertMayChange } from '../access-policy.js';
 import { MediaFileNotFoundException, PendingFileNotFoundException } from '../file-manager.errors.js';
 import { MediaFileViewsRepository } from '../repositories/media-file-views.repository.js';
+import { MediaFilesRepository } from '../repositories/media-files.repository.js';
 import { PendingFilesRepository } from '../repositories/pending-files.repository.js';
 import type { MediaFileView, PendingFileView } from '../views.js';
 import { HashCleanupService } from './hash-cleanup.service.js';
@@ -28,12 +29,16 @@ export class ContentReplacementService {
     private readonly hashCleanup: HashCleanupService,
     private readonly details: MediaFileDetailsService,
     private readonly pendingFiles: PendingFilesRepository,
+    private readonly mediaFiles: MediaFilesRepository,
     private readonly views: MediaFileViewsRepository,
   ) {}
 
   async replace(request: IncomingMessage, id: string, user: AuthenticatedUser): Promise<ReplacementAnswer> {
     const authorize = (file: Parameters<typeof assertMayChange>[0]) =>
       assertMayChange(file, user, () => new MediaFileNotFoundException(), 'change this file');
+    // Refuse before streaming the bytes (checked again under the locks): a file the caller may not change would
+    // otherwise cost a whole upload first.
+    authorize(await this.mediaFiles.accessOf(id));
     if (isAdmin(user)) {
       // The answer is read in the replacement's transaction: a move to the trash right after must not make it 404.
       let mediaFile: MediaFileView | undefined;
