@@ -98,6 +98,7 @@ export const renditionsConfig = registerAs('renditions', () => {
     retrySeconds: e.RENDITION_RETRY_SECONDS,
     leaseSeconds: e.RENDITION_LEASE_SECONDS,
     maxInputPixels: e.RENDITION_MAX_PIXELS,
+    workerNice: e.RENDITION_WORKER_NICE,
   };
 });
 

@@ -311,6 +311,16 @@ export class Environment {
   @Min(1_000_000)
   @Max(1_000_000_000)
   RENDITION_MAX_PIXELS = 100_000_000;
+
+  /**
+   * CPU niceness of a `worker`-role instance (0 keeps the normal priority): on a host it shares with API instances,
+   * rendering then only takes the CPU time requests leave.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(19)
+  RENDITION_WORKER_NICE = 10;
 }
 
 export class InvalidConfigurationError extends Error {

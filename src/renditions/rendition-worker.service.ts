@@ -30,6 +30,7 @@ import {
   type RenderOutcome,
 } from './generation/render-file.js';
 import { describeCause, RenditionFailure } from './generation/rendition-failure.js';
+import { lowerProcessPriority } from './process-priority.js';
 import { RenditionJobsRepository, type ClaimedJob, type FinishedJob } from './rendition-jobs.repository.js';
 import { RENDITION_KEY_PREFIX } from './renditions.constants.js';
 import { removeAbandonedScratch, scratchDirectory } from './scratch-space.js';
@@ -87,6 +88,11 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
       (removed) => removed && this.logger.log(`Removed ${removed} render scratch director(ies) of dead workers`),
       (error: unknown) => this.logger.warn(`Could not clean render scratch space: ${describeCause(error)}`),
     );
+    if (this.config.role === 'worker' && this.config.workerNice > 0) {
+      // Only a worker-only instance: in role `all` the same threads also answer requests.
+      const threads = lowerProcessPriority(this.config.workerNice);
+      this.logger.log(`Rendering at CPU niceness ${this.config.workerNice} (${threads} thread(s))`);
+    }
     for (let lane = 0; lane < this.config.concurrency; lane += 1) this.lanes.push(this.runLane());
     this.logger.log(`Rendering with ${this.config.concurrency} lane(s) as ${this.instanceId}`);
   }

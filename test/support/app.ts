@@ -63,6 +63,8 @@ export function testAppEnv(options: Pick<TestAppOptions, 'databaseUrl' | 'bucket
     SCHEDULED_JOBS_ENABLED: 'false',
     // No background rendering: the renditions specs drive the worker themselves (`processDue`).
     MEDIAVAULT_ROLE: 'api',
+    // A spec's worker-role app may run inside the Jest process: it must not lower the priority of the whole run.
+    RENDITION_WORKER_NICE: '0',
     // Specs log in and upload far faster than any person; the limits have their own spec (http-limits).
     LOGIN_RATE_LIMIT: '0',
     LOGIN_ADDRESS_RATE_LIMIT: '0',

@@ -26,8 +26,8 @@ export interface ImageRenditions {
   height: number;
 }
 
-// Keep libvips' own cache small: every source is seen once, and a worker should stay near its baseline memory.
-sharp.cache({ memory: 64, files: 0, items: 20 });
+// No libvips operation cache: every source is rendered once, so it would only hold memory a worker should give back.
+sharp.cache(false);
 
 /**
  * Thumbnail and preview of an image (or of a frame or page another generator drew), as WebP: EXIF orientation
