@@ -2,7 +2,10 @@
  * Shared set-up for benchmarks: an embedded PostgreSQL and S3 server in a temp dir (or DATABASE_URL / S3_ENDPOINT
  * when given), and a mediavault server in a child process so its memory can be measured on its own.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,6 +17,8 @@ export interface BenchEnvironment {
   s3: { endpoint: string; accessKey: string; secretKey: string; region: string; bucket: string };
   databaseUrl: string;
   app: ChildApp;
+  /** The environment the app was started with (database, bucket, secrets), for more instances of it. */
+  appEnv: Record<string, string>;
   adminToken: string;
   stop(): Promise<void>;
 }
@@ -45,7 +50,7 @@ export async function startBenchEnvironment(extraEnv: Record<string, string> = {
     s3 = embedded;
   }
   const bucket = `bench-${Date.now().toString(36)}`;
-  const app = await startChildApp({
+  const appEnv: Record<string, string> = {
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
     S3_ENDPOINT: s3.endpoint,
@@ -59,7 +64,8 @@ export async function startBenchEnvironment(extraEnv: Record<string, string> = {
     SCHEDULED_JOBS_ENABLED: 'false',
     DATA_DIR: join(directory, 'data'),
     ...extraEnv,
-  });
+  };
+  const app = await startChildApp(appEnv);
   stops.push(() => app.kill('SIGTERM'));
   const login = (await (
     await fetch(`${app.url}/api/auth/login`, {
@@ -72,6 +78,7 @@ export async function startBenchEnvironment(extraEnv: Record<string, string> = {
     s3: { ...s3, bucket },
     databaseUrl,
     app,
+    appEnv,
     adminToken: login.accessToken,
     stop: async () => {
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -99,6 +106,20 @@ export function cpuMsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** CPU time (ms) used so far by every running process with this command name, e.g. PostgreSQL's backends. */
+export function cpuMsOfCommand(command: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === command) total += cpuMsOf(Number(entry));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
 /** Transactions the database has ended so far (commits and rollbacks; each single statement outside one counts). */
 export async function transactionsOf(databaseUrl: string): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -111,4 +132,49 @@ export async function transactionsOf(databaseUrl: string): Promise<number> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Another instance on the environment's database and bucket, run as production runs it: the built `dist/main.js`
+ * (npm run build first), `MEDIAVAULT_ROLE=worker` unless `extraEnv` says otherwise. Ready once /api/health answers.
+ */
+export async function startBuiltWorker(
+  environment: BenchEnvironment,
+  extraEnv: Record<string, string> = {},
+): Promise<{ process: ChildProcess; kill(signal?: NodeJS.Signals): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    env: { ...process.env, ...environment.appEnv, MEDIAVAULT_ROLE: 'worker', PORT: String(port), ...extraEnv },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    await exited;
+  };
+  for (const deadline = Date.now() + 60_000; ;) {
+    if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode} (run npm run build?)`);
+    const healthy = await fetch(`http://127.0.0.1:${port}/api/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (healthy) return { process: child, kill };
+    if (Date.now() > deadline) {
+      await kill('SIGKILL');
+      throw new Error('the worker did not start within a minute');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
