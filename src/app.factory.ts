@@ -1,11 +1,10 @@
-import { NotFoundException, type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
+import { NotFoundException, type INestApplication, type LoggerService, type LogLevel, type Type } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
-import { AppModule } from './app.module.js';
 import { buildOpenApiDocument } from './common/openapi/document.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
@@ -44,13 +43,23 @@ export interface CreateAppOptions {
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
   const logger = resolveLogger(options);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+  const app = await NestFactory.create<NestExpressApplication>(await rootModule(), {
     bodyParser: false,
     logger: logger.nest,
     abortOnError: false,
   });
   configureApp(app, logger.requests, options.consoleDirectory ?? DEFAULT_CONSOLE_DIRECTORY);
   return app;
+}
+
+/**
+ * A worker-only instance gets the lean `WorkerAppModule`; `api` and `all` the whole `AppModule`. Imported on demand:
+ * a static import would load every module's code (the file manager's controllers, services, views) into a worker
+ * that never runs it.
+ */
+async function rootModule(): Promise<Type> {
+  if (renditionsConfig().role === 'worker') return (await import('./worker-app.module.js')).WorkerAppModule;
+  return (await import('./app.module.js')).AppModule;
 }
 
 export function configureApp(app: NestExpressApplication, requestLogger: PinoLogger, consoleDirectory?: string): void {
@@ -88,7 +97,8 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   app.useGlobalPipes(new RejectNulCharactersPipe(), createValidationPipe());
   app.useGlobalFilters(exceptionFilter);
   // No enableShutdownHooks(): signals are handled by src/http/shutdown.ts, which drains requests first.
-  setUpOpenApi(app);
+  // A worker serves no API, so it builds no document of it (its /api/docs answers 503 like the rest).
+  if (!workerOnly) setUpOpenApi(app);
 }
 
 function resolveLogger(options: CreateAppOptions): { nest: LoggerService; requests: PinoLogger } {

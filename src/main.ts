@@ -29,7 +29,11 @@ async function main(): Promise<void> {
     await runtime.stop();
     throw error;
   }
-  logger.log(`mediavault listening on http://localhost:${runtime.environment.PORT}/api (docs: /api/docs)`);
+  const url = `http://localhost:${runtime.environment.PORT}/api`;
+  // A worker serves only /api/health and /api/metrics (no API, no docs).
+  const serves =
+    runtime.environment.MEDIAVAULT_ROLE === 'worker' ? 'worker: health and metrics only' : 'docs: /api/docs';
+  logger.log(`mediavault listening on ${url} (${serves})`);
 }
 
 main().catch((error: unknown) => {

@@ -2,7 +2,14 @@ import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
+import { AuthController } from '../../src/auth/auth.controller.js';
+import { AuthService } from '../../src/auth/auth.service.js';
+import { MediaFilesController } from '../../src/file-manager/controllers/media-files.controller.js';
+import { HashCleanupService } from '../../src/file-manager/services/hash-cleanup.service.js';
 import { StorageDeletionQueue } from '../../src/file-manager/services/storage-deletion-queue.service.js';
+import { HealthController } from '../../src/health/health.controller.js';
+import { MaintenanceScheduler } from '../../src/maintenance/maintenance.scheduler.js';
+import { MetricsController } from '../../src/metrics/metrics.controller.js';
 import { RenditionWorker } from '../../src/renditions/rendition-worker.service.js';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
 import { useTestApp } from '../support/app.js';
@@ -362,6 +369,43 @@ describe('an instance with MEDIAVAULT_ROLE=worker', () => {
 
     await waitFor(async () => (await jobOf(uploaded.hash))?.status === 'ready');
     expect(await renditionsOf(uploaded.hash)).toHaveLength(2);
+  });
+
+  // The API layer a worker serves none of: it runs a lean root module (WorkerAppModule) without them.
+  const apiLayer: Array<abstract new (...args: never[]) => unknown> = [
+    MediaFilesController,
+    HashCleanupService,
+    AuthController,
+    AuthService,
+    MaintenanceScheduler,
+  ];
+
+  it.each(apiLayer.map((token) => [token.name, token] as const))('does not construct %s', (_, token) => {
+    // The api instance has it: the lookup itself works.
+    expect(t.get(token)).toBeInstanceOf(token);
+    expect(() => renderer.get(token)).toThrow(/could not find/);
+  });
+
+  it('constructs the rendition worker and the health and metrics controllers', () => {
+    expect(renderer.get(RenditionWorker).running).toBe(true);
+    expect(renderer.get(HealthController)).toBeInstanceOf(HealthController);
+    expect(renderer.get(MetricsController)).toBeInstanceOf(MetricsController);
+  });
+
+  describe('with METRICS_ALLOWED_IPS', () => {
+    const guarded = useTestApp({
+      database,
+      bucket,
+      env: { MEDIAVAULT_ROLE: 'worker', METRICS_ALLOWED_IPS: '10.0.0.0/8', TRUST_PROXY: 'loopback' },
+    });
+
+    it('keeps the metrics access rule: only the listed networks may scrape; health stays open', async () => {
+      const refused = await guarded.http.get('/api/metrics');
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
+      expect((await guarded.http.get('/api/metrics').set('X-Forwarded-For', '10.1.2.3')).status).toBe(200);
+      expect((await guarded.http.get('/api/health')).status).toBe(200);
+    });
   });
 });
 
