@@ -7,7 +7,7 @@
  * restore, purge, empty trash, expire, collect garbage, list, read content) while faults are injected on a timer:
  * an instance SIGKILLed and restarted, the storage server stopped for some seconds and restarted on the same port
  * and directory. At the end the faults stop, the upload claims of killed processes are left to go stale (the
- * configured timeout), the jobs run through the admin endpoint and the invariants I1–I5 are checked against the
+ * configured timeout), the jobs run through the admin endpoint and the invariants I1–I6 are checked against the
  * database and the bucket. Prints operation counts by type and status, error rates (5xx separately, split by
  * whether a fault was under way) and the invariant report. Exit code 1 on any invariant violation.
  */
@@ -27,6 +27,7 @@ import {
   type OperationName as WorkloadOperationName,
 } from '../test/support/workload.js';
 import { checkInvariants, formatViolations, type Violation } from '../test/support/invariants.js';
+import { solidPng } from '../test/support/media.js';
 
 // --- options --------------------------------------------------------------------------------------------------------
 
@@ -232,8 +233,13 @@ const ALLOWED: Record<OperationName, Record<number, string[] | true>> = {
 };
 const UNAVAILABLE_CODES = ['STORAGE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'SERVICE_UNAVAILABLE'];
 
-/** Text contents (detected as documents): mostly small, a few of a few MiB so a kill can land mid-stream. */
+/**
+ * Text contents (detected as documents): mostly small, a few of a few MiB so a kill can land mid-stream; every
+ * fourth a small picture instead, so renditions are made, freed and interrupted by the faults too (I6).
+ */
+const isPicture = (index: number) => index % 4 === 1;
 const contents: Buffer[] = Array.from({ length: CONTENT_COUNT }, (_, index) => {
+  if (isPicture(index)) return solidPng(64 + (index % 200), [index % 256, (index * 7) % 256, (SEED + index) % 256]);
   const size = index % 8 === 0 ? 1_000_000 + Math.floor(random() * 3_000_000) : 64 + Math.floor(random() * 64_000);
   const line = `soak content ${index} ${SEED} `;
   const text = (line + randomBytes(Math.ceil(size / 2)).toString('base64')).slice(0, size);
@@ -416,7 +422,8 @@ async function runOperation(chosen: OperationName, targets: Targets): Promise<vo
       if (random() < 0.2) indexes.push(Math.floor(random() * contents.length));
       request = () => {
         const form = new FormData();
-        for (const index of indexes) form.append('files', new Blob([contents[index]]), `content-${index}.txt`);
+        for (const index of indexes)
+          form.append('files', new Blob([contents[index]]), `content-${index}.${isPicture(index) ? 'png' : 'txt'}`);
         return call(instance, 'POST', '/api/uploads', user.token, form);
       };
       verify = (answer) => {
@@ -635,10 +642,11 @@ function buildReport(durationMs: number, violations: Violation[], jobReports: Re
   for (const line of liveReadMismatches.slice(0, 20)) lines.push(`  ${line}`);
   lines.push('');
   lines.push(`end of run: ${JSON.stringify(jobReports)}`);
-  const byInvariant = (name: string) => violations.filter((v) => v.invariant === name).length;
+  const byInvariant = ['I1', 'I2', 'I3', 'I4', 'I5', 'I6']
+    .map((name) => `${name} ${violations.filter((v) => v.invariant === name).length}`)
+    .join(', ');
   lines.push(
-    `invariants: ${violations.length === 0 ? 'no violations' : `${violations.length} VIOLATIONS`} ` +
-      `(${['I1', 'I2', 'I3', 'I4', 'I5'].map((invariant) => `${invariant} ${byInvariant(invariant)}`).join(', ')})`,
+    `invariants: ${violations.length === 0 ? 'no violations' : `${violations.length} VIOLATIONS`} (${byInvariant})`,
   );
   if (violations.length) lines.push(formatViolations(violations));
   return lines.join('\n');

@@ -8,12 +8,12 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
 import { renditionsConfig } from '../config/configuration.js';
@@ -182,23 +182,33 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /**
-   * Sniffs the object's first bytes (an archive or a document is not downloaded whole just to learn that there is
-   * nothing to draw), then reads it into a private temporary file (decoders need to seek) and renders it.
+   * Sniffs the object's first bytes as they arrive and stops the download there when there is nothing to draw (an
+   * archive or a document is not fetched whole to learn that); otherwise the same download continues into a private
+   * temporary file (decoders need to seek), which is then rendered. One request per job.
    */
   private async render(objectKey: string, size: number): Promise<RenderOutcome> {
-    if (size > 0) {
-      const head = await buffer(
-        await this.storage.getStream(objectKey, { start: 0, end: Math.min(size, SNIFF_BYTES) - 1 }),
-      );
-      const { kind, contentType } = await detectKindOfHead(head);
-      if (!kind) return { status: 'unsupported', contentType };
+    const source = await this.storage.getStream(objectKey);
+    // Paused between the sniff and the copy: a failure meanwhile must not go unheard (the copy reports it).
+    source.on('error', () => undefined);
+    const head = await readHead(source, Math.min(size, SNIFF_BYTES));
+    const { kind, contentType } = await detectKindOfHead(head.subarray(0, SNIFF_BYTES));
+    if (!kind && size > 0) {
+      source.destroy();
+      return { status: 'unsupported', contentType };
     }
     const directory = await scratchDirectory();
     try {
       const path = join(directory, 'source');
-      await pipeline(await this.storage.getStream(objectKey), createWriteStream(path, { mode: 0o600 }));
+      await pipeline(
+        async function* () {
+          yield head;
+          yield* source;
+        },
+        createWriteStream(path, { mode: 0o600 }),
+      );
       return await renderFile(path, this.limits());
     } finally {
+      source.destroy();
       await rm(directory, { recursive: true, force: true });
     }
   }
@@ -222,11 +232,13 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
       await this.jobs.claimKeys(keyed.map(({ key }) => key));
       written.push(...keyed.map(({ key }) => key));
     }
-    const renditions = [];
-    for (const { image, key } of keyed) {
-      await this.storage.putStream(key, Readable.from([image.data]), { contentType: image.contentType });
-      renditions.push(describe(image, key));
-    }
+    // Both writes at once: each key is already claimed, so a failure of either leaves nothing unaccounted for.
+    await Promise.all(
+      keyed.map(({ image, key }) =>
+        this.storage.putStream(key, Readable.from([image.data]), { contentType: image.contentType }),
+      ),
+    );
+    const renditions = keyed.map(({ image, key }) => describe(image, key));
     return {
       status: 'ready',
       contentType: outcome.contentType,
@@ -339,4 +351,30 @@ function classify(error: unknown): { reason: string; countsAsAttempt: boolean } 
     return { reason: `storage unavailable: ${describeCause(error)}`, countsAsAttempt: false };
   }
   return { reason: `unexpected error: ${describeCause(error)}`, countsAsAttempt: true };
+}
+
+/**
+ * Reads from `stream` until at least `bytes` bytes (or the whole stream, if shorter) have arrived, and answers them;
+ * the stream stays paused on the rest.
+ */
+async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  while (length < bytes) {
+    const chunk = stream.read() as Buffer | null;
+    if (chunk !== null) {
+      chunks.push(chunk);
+      length += chunk.length;
+    } else if (stream.readableEnded) {
+      break;
+    } else {
+      // More data, or the end of it (then 'end' follows the last 'readable'); `once` rejects on 'error'.
+      const settled = new AbortController();
+      await Promise.race([
+        once(stream, 'readable', { signal: settled.signal }),
+        once(stream, 'end', { signal: settled.signal }),
+      ]).finally(() => settled.abort());
+    }
+  }
+  return Buffer.concat(chunks);
 }
