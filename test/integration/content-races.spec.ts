@@ -3,9 +3,11 @@
  * operations queue on the content lock, the barrier is released, PostgreSQL grants the lock first come first
  * served. The assertions check the outcome of each order and the invariants on the bucket.
  */
+import { jest } from '@jest/globals';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { ObjectStorage } from '../../src/storage/object-storage.js';
+import { MediaFileViewsRepository } from '../../src/file-manager/repositories/media-file-views.repository.js';
 import { HashCleanupService } from '../../src/file-manager/services/hash-cleanup.service.js';
 import { UploadSessionsService } from '../../src/file-manager/services/upload-sessions.service.js';
 import { ContentMaintenanceService } from '../../src/file-manager/services/content-maintenance.service.js';
@@ -215,6 +217,36 @@ describe('races on one content, forced in both orders', () => {
         detail: winner[first].detail,
       });
       expect((await storedObjectOf(t, file.hash)) !== undefined).toBe(winner[first].contentKept);
+      await expectInvariants(t);
+    });
+  });
+
+  describe('restore vs trash', () => {
+    // A restore answers the file as its commit left it. Its answer used to be read after the commit, so a trash
+    // committed in between turned a successful restore into a 404.
+    it('a trash sent while the restore reads its answer: the restore still answers the restored file', async () => {
+      const file = await createMediaFile(t, admin);
+      await trash(t, admin, file.mediaId);
+      const views = t.get(MediaFileViewsRepository);
+      const findActive = views.findActive.bind(views);
+      let trashing: Promise<{ status: number }> | undefined;
+      const spy = jest.spyOn(views, 'findActive').mockImplementationOnce(async (...args) => {
+        // The trash either completes at once (nothing holds the file) or waits for the restore's row lock.
+        trashing = Promise.resolve(trash(t, admin, file.mediaId));
+        await Promise.race([trashing, waitForLockWaiters(t.databaseUrl, 1)]);
+        return findActive(...args);
+      });
+      try {
+        const restored = await restore(t, admin, file.mediaId);
+        expect(restored.status).toBe(200);
+        expect(restored.body.id).toBe(file.mediaId);
+        // Sent before the restore committed, the trash found the file still in the trash.
+        expect((await trashing)?.status).toBe(404);
+      } finally {
+        spy.mockRestore();
+      }
+      const detail = await t.http.get(`/api/files/${file.mediaId}`).set('Authorization', admin);
+      expect(detail.status).toBe(200);
       await expectInvariants(t);
     });
   });

@@ -410,11 +410,16 @@ export class HashCleanupService {
    * restore and an approval that replaces the trashed file are ordered: exactly one of them wins. `authorize` runs
    * under the locks, with the locked row, and throws when the caller may not restore it.
    */
-  async restore(mediaFileId: string, authorize: (file: { createdById: string }) => void): Promise<void> {
+  async restore(
+    mediaFileId: string,
+    authorize: (file: { createdById: string }) => void,
+    answer?: InTransactionAnswer,
+  ): Promise<void> {
     await inTransaction(this.dataSource, async (runner) => {
       const { file } = await this.lockTrashed(runner, mediaFileId);
       authorize(file);
       await this.mediaFiles.restore(runner, mediaFileId);
+      await answer?.(runner, mediaFileId);
     });
   }
 

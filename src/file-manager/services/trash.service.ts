@@ -45,12 +45,19 @@ export class TrashService {
   }
 
   async restore(id: string, user: AuthenticatedUser): Promise<MediaFileView> {
-    await this.hashCleanup.restore(id, (file) => {
-      // A member's view of the trash is their own files: anything else does not exist for them.
-      if (!canManage(file, user)) throw new MediaFileNotFoundException();
-    });
-    // Its uploader may restore a file they may not read (a staff file): the answer is theirs all the same.
-    const [restored] = await this.views.findActive([id], user, { readableOnly: false });
+    let restored: MediaFileView | undefined;
+    await this.hashCleanup.restore(
+      id,
+      (file) => {
+        // A member's view of the trash is their own files: anything else does not exist for them.
+        if (!canManage(file, user)) throw new MediaFileNotFoundException();
+      },
+      // Read in the restore's transaction: a trash right after its commit must not turn a restore into a 404.
+      // Its uploader may restore a file they may not read (a staff file): the answer is theirs all the same.
+      async (runner) => {
+        [restored] = await this.views.findActive([id], user, { readableOnly: false }, runner);
+      },
+    );
     if (!restored) throw new MediaFileNotFoundException();
     return restored;
   }
