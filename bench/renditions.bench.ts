@@ -24,6 +24,11 @@ import { rssOf, startBenchEnvironment, startBuiltWorker } from './bench-env.js';
 const IMAGES = Number(process.env.BENCH_RENDITION_IMAGES ?? 200);
 const CONCURRENCY = Number(process.env.RENDITION_CONCURRENCY ?? 2);
 const UPLOADS = Math.max(4, Math.round(IMAGES / 2));
+/** glibc's allocator as the production image sets it (Dockerfile), unless this shell says otherwise. */
+const PRODUCTION_MALLOC = {
+  MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+  MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+};
 
 /** A 4000×3000 JPEG with real texture (noise upscaled), different for every seed. */
 async function photo(seed: number): Promise<Buffer> {
@@ -114,7 +119,7 @@ async function main(): Promise<void> {
     await rm(directory, { recursive: true, force: true });
   }
 
-  const environment = await startBenchEnvironment({ MEDIAVAULT_ROLE: 'api' });
+  const environment = await startBenchEnvironment({ MEDIAVAULT_ROLE: 'api', ...PRODUCTION_MALLOC });
   const database = new pg.Client({ connectionString: environment.databaseUrl });
   await database.connect();
   let worker: Awaited<ReturnType<typeof startBuiltWorker>> | undefined;
@@ -130,11 +135,7 @@ async function main(): Promise<void> {
     // 2. The worker takes the backlog, alone: the same work as (1) plus what the queue adds.
     // The clock includes the worker's start-up (about a second), which only makes the ratio look worse.
     const queued = performance.now();
-    // As the production image runs it (Dockerfile): glibc limited to two malloc arenas.
-    worker = await startBuiltWorker(environment, {
-      RENDITION_CONCURRENCY: String(CONCURRENCY),
-      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
-    });
+    worker = await startBuiltWorker(environment, { RENDITION_CONCURRENCY: String(CONCURRENCY), ...PRODUCTION_MALLOC });
     const pid = worker.process.pid!;
     const baseline = rssOf(pid);
     let peak = baseline;
