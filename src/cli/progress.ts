@@ -21,6 +21,32 @@ function formatDuration(seconds: number): string {
 }
 
 /**
+ * The one bar style of the CLI, on stderr (stdout is for results): `[####----] 42%`, then what `describe` adds. When
+ * stderr is not a terminal, a plain status line every few seconds instead.
+ */
+function stderrBar(
+  describe: (progress: string, params: cliProgress.Params, payload: { text: string }) => string,
+): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      hideCursor: true,
+      barsize: 30,
+      fps: 5,
+      format: (options, params, payload: { text: string }) => {
+        const size = options.barsize ?? 30;
+        const filled = Math.round(params.progress * size);
+        const bar = `${'#'.repeat(filled)}${'-'.repeat(Math.max(0, size - filled))}`;
+        return describe(`[${bar}] ${Math.floor(params.progress * 100)}%`, params, payload);
+      },
+    },
+    cliProgress.Presets.shades_classic,
+  );
+}
+
+/**
  * A progress bar on stderr (stdout is for results): items done / total, bytes done / total, byte rate and ETA.
  * When stderr is not a terminal it prints a plain status line every few seconds instead; `enabled: false`
  * (for `--json`) prints nothing at all.
@@ -38,24 +64,8 @@ export class ProgressBar {
     private totalBytes: number,
   ) {
     if (!enabled) return;
-    this.bar = new cliProgress.SingleBar(
-      {
-        stream: process.stderr,
-        noTTYOutput: true,
-        notTTYSchedule: 5000,
-        hideCursor: true,
-        barsize: 30,
-        fps: 5,
-        format: (options, params, payload: { text: string }) => {
-          const size = options.barsize ?? 30;
-          const filled = Math.round(params.progress * size);
-          const bar = `${'#'.repeat(filled)}${'-'.repeat(Math.max(0, size - filled))}`;
-          return `[${bar}] ${Math.floor(params.progress * 100)}% | ${payload.text}`;
-        },
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    this.bar.start(Math.max(1, totalBytes), 0, { text: this.text() });
+    this.bar = stderrBar((progress) => `${progress} | ${this.text()}`);
+    this.bar.start(Math.max(1, totalBytes), 0);
   }
 
   /** Bytes read (or sent) for the current item. */
@@ -77,12 +87,12 @@ export class ProgressBar {
 
   stop(): void {
     if (!this.bar) return;
-    this.bar.update(Math.min(this.bytes, Math.max(1, this.totalBytes)), { text: this.text() });
+    this.bar.update(Math.min(this.bytes, Math.max(1, this.totalBytes)));
     this.bar.stop();
   }
 
   private update(): void {
-    this.bar?.update(Math.min(this.bytes, Math.max(1, this.totalBytes)), { text: this.text() });
+    this.bar?.update(Math.min(this.bytes, Math.max(1, this.totalBytes)));
   }
 
   private text(): string {
@@ -108,23 +118,8 @@ export class CountBar {
     private readonly unit: string,
   ) {
     if (!enabled) return;
-    this.bar = new cliProgress.SingleBar(
-      {
-        stream: process.stderr,
-        noTTYOutput: true,
-        notTTYSchedule: 5000,
-        hideCursor: true,
-        barsize: 30,
-        fps: 5,
-        format: (options, params, payload: { text: string }) => {
-          const size = options.barsize ?? 30;
-          const filled = Math.round(params.progress * size);
-          const bar = `${'#'.repeat(filled)}${'-'.repeat(Math.max(0, size - filled))}`;
-          const counts = `${params.value}/${params.total} ${unit}`;
-          return `[${bar}] ${Math.floor(params.progress * 100)}% | ${counts} | ${payload.text}`;
-        },
-      },
-      cliProgress.Presets.shades_classic,
+    this.bar = stderrBar(
+      (progress, params, payload) => `${progress} | ${params.value}/${params.total} ${unit} | ${payload.text}`,
     );
     this.bar.start(1, 0, { text: '' });
   }
