@@ -72,6 +72,19 @@ async function job(hash: string) {
   return row;
 }
 
+/** Waits until the lease on the job of `hash` has run out (its worker is taken for dead). */
+async function leaseLapsed(hash: string): Promise<void> {
+  await waitUntil(async () => {
+    const [{ lapsed }] = await a
+      .get(DataSource)
+      .query<Array<{ lapsed: boolean }>>(
+        `SELECT lease_expires_at <= now() AS lapsed FROM rendition_jobs WHERE hash = $1`,
+        [hash],
+      );
+    return lapsed;
+  });
+}
+
 async function renditionKeysOf(hash: string): Promise<string[]> {
   const rows = await a
     .get(DataSource)
@@ -309,15 +322,7 @@ describe('several workers', () => {
     const dead = await a.get(RenditionJobsRepository).claim('dead-worker', 1);
     expect(dead?.hash).toBe(hash);
     await expect(b.get(RenditionWorker).processDue()).resolves.toBe(0); // the lease still holds
-    await waitUntil(async () => {
-      const [{ lapsed }] = await a
-        .get(DataSource)
-        .query<Array<{ lapsed: boolean }>>(
-          `SELECT lease_expires_at <= now() AS lapsed FROM rendition_jobs WHERE hash = $1`,
-          [hash],
-        );
-      return lapsed;
-    });
+    await leaseLapsed(hash);
 
     await expect(b.get(RenditionWorker).processDue()).resolves.toBe(1);
 
@@ -329,15 +334,7 @@ describe('several workers', () => {
     const { hash } = await storeAndQueue(await solidImage(120, 90, '#999900').jpeg().toBuffer());
     await a.get(DataSource).query(`UPDATE rendition_jobs SET attempts = 2 WHERE hash = $1`, [hash]);
     await a.get(RenditionJobsRepository).claim('dead-worker', 1); // attempt 3 of 3, then the worker dies
-    await waitUntil(async () => {
-      const [{ lapsed }] = await a
-        .get(DataSource)
-        .query<Array<{ lapsed: boolean }>>(
-          `SELECT lease_expires_at <= now() AS lapsed FROM rendition_jobs WHERE hash = $1`,
-          [hash],
-        );
-      return lapsed;
-    });
+    await leaseLapsed(hash);
 
     await b.get(RenditionWorker).processDue();
 
