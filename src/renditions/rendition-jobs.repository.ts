@@ -297,6 +297,65 @@ export class RenditionJobsRepository {
     ]);
   }
 
+  /** The claim on a key FOR UPDATE (waiting for a worker recording it right now), and whether it is still fresh. */
+  async lockClaim(runner: QueryRunner, key: string, timeoutSeconds: number): Promise<{ live: boolean } | undefined> {
+    const [claim] = await queryRows<{ live: boolean }>(
+      runner,
+      `SELECT touched_at > now() - make_interval(secs => $2) AS live FROM upload_sessions
+        WHERE object_key = $1 FOR UPDATE`,
+      [key, timeoutSeconds],
+    );
+    return claim;
+  }
+
+  /** Of `keys`, those no rendition row records and no queued deletion names (read without locks: candidates). */
+  async unrecordedKeys(keys: string[]): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const found = await queryRows<{ k: string }>(
+      this.dataSource,
+      `SELECT k FROM unnest($1::varchar[]) AS k
+        WHERE NOT EXISTS (SELECT 1 FROM renditions r WHERE r.object_key = k)
+          AND NOT EXISTS (SELECT 1 FROM storage_deletions d WHERE d.object_key = k)`,
+      [keys],
+    );
+    return found.map((row) => row.k);
+  }
+
+  /** Whether a rendition row records the key or a queued deletion names it, in the caller's snapshot. */
+  async isKeyAccountedFor(runner: QueryRunner, key: string): Promise<boolean> {
+    const [{ referenced }] = await queryRows<{ referenced: boolean }>(
+      runner,
+      `SELECT EXISTS (SELECT 1 FROM renditions WHERE object_key = $1)
+           OR EXISTS (SELECT 1 FROM storage_deletions WHERE object_key = $1) AS referenced`,
+      [key],
+    );
+    return referenced;
+  }
+
+  /** Whether a rendition row records the key now. */
+  async isRecorded(objectKey: string): Promise<boolean> {
+    const found = await queryRows(this.dataSource, `SELECT 1 FROM renditions WHERE object_key = $1`, [objectKey]);
+    return found.length > 0;
+  }
+
+  /** Rendition objects in key order after `after`, `limit` at a time (verification walks them all). */
+  recordedObjectsAfter(after: string, limit: number): Promise<Array<{ objectKey: string; size: number }>> {
+    return queryRows(
+      this.dataSource,
+      `SELECT object_key AS "objectKey", size FROM renditions WHERE object_key > $1 ORDER BY object_key LIMIT $2`,
+      [after, limit],
+    );
+  }
+
+  /** Every object key a rendition row records. */
+  async recordedKeys(): Promise<string[]> {
+    const found = await queryRows<{ objectKey: string }>(
+      this.dataSource,
+      `SELECT object_key AS "objectKey" FROM renditions`,
+    );
+    return found.map((row) => row.objectKey);
+  }
+
   /** How many jobs are in each status (the CLI's progress bar). */
   async countByStatus(): Promise<Record<RenditionStatus, number>> {
     const counts: Record<RenditionStatus, number> = { pending: 0, running: 0, ready: 0, failed: 0, unsupported: 0 };
