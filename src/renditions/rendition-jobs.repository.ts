@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { CONTENT_LOCK_CLASS } from '../database/locks.js';
+import { isKeyAccountedFor, unaccountedKeys } from '../database/object-keys.js';
 import type { DeletionReason } from '../file-manager/repositories/storage-deletions.repository.js';
 import { queryRows } from '../database/sql.js';
 import type { MediaInfo } from './generation/media-info.js';
@@ -309,27 +310,13 @@ export class RenditionJobsRepository {
   }
 
   /** Of `keys`, those no rendition row records and no queued deletion names (read without locks: candidates). */
-  async unrecordedKeys(keys: string[]): Promise<string[]> {
-    if (keys.length === 0) return [];
-    const found = await queryRows<{ k: string }>(
-      this.dataSource,
-      `SELECT k FROM unnest($1::varchar[]) AS k
-        WHERE NOT EXISTS (SELECT 1 FROM renditions r WHERE r.object_key = k)
-          AND NOT EXISTS (SELECT 1 FROM storage_deletions d WHERE d.object_key = k)`,
-      [keys],
-    );
-    return found.map((row) => row.k);
+  unrecordedKeys(keys: string[]): Promise<string[]> {
+    return unaccountedKeys(this.dataSource, 'renditions', keys);
   }
 
   /** Whether a rendition row records the key or a queued deletion names it, in the caller's snapshot. */
-  async isKeyAccountedFor(runner: QueryRunner, key: string): Promise<boolean> {
-    const [{ referenced }] = await queryRows<{ referenced: boolean }>(
-      runner,
-      `SELECT EXISTS (SELECT 1 FROM renditions WHERE object_key = $1)
-           OR EXISTS (SELECT 1 FROM storage_deletions WHERE object_key = $1) AS referenced`,
-      [key],
-    );
-    return referenced;
+  isKeyAccountedFor(runner: QueryRunner, key: string): Promise<boolean> {
+    return isKeyAccountedFor(runner, 'renditions', key);
   }
 
   /** Whether a rendition row records the key now. */
