@@ -1,5 +1,5 @@
 import { api, call } from '../api/client';
-import { ACCESS_LEVELS, type AccessLevel, type Collection, type Page, type Tag } from '../api/types';
+import { ACCESS_LEVELS, type AccessLevel } from '../api/types';
 import { formText, useResource } from './ui';
 
 export interface MetadataValues {
@@ -12,12 +12,9 @@ export interface MetadataValues {
 
 /** The fields a media file's metadata is edited with (file page) and first given with (approval). */
 export function MetadataFields({ initial }: { initial: MetadataValues }) {
-  const tags = useResource(
-    () => call<Page<Tag>>(api.GET('/api/tags', { params: { query: { pageSize: 100 } } })),
-    'tags',
-  );
+  const tags = useResource(() => call(api.GET('/api/tags', { params: { query: { pageSize: 100 } } })), 'tags');
   const collections = useResource(
-    () => call<Page<Collection>>(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
+    () => call(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
     'collections',
   );
   return (
