@@ -575,18 +575,30 @@ describe('web console in a browser', () => {
     );
   });
 
-  it('works at 360 px wide: the library and the navigation fit without sideways scrolling', async () => {
+  it('works at 360 px wide: every page and a file page fit without sideways scrolling', async () => {
+    const file = await approvedFile(admin, 'Narrow screen file', { description: 'Seen on a phone' });
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/', 360);
     await byRole(page, 'heading', 'Library');
     await waitUntil('the library list', async () => (await linkNamesIn(page, 'Files')).length > 0);
     await screenshot(page, 'library-360');
-    const overflow = await page.evaluate(() => {
-      const root = (
-        globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
-      ).document.documentElement;
-      return root.scrollWidth - root.clientWidth;
-    });
-    expect(overflow).toBeLessThanOrEqual(0);
+    const overflow = () =>
+      page.evaluate(() => {
+        const root = (
+          globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+        ).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    for (const name of ['Upload', 'Pending', 'Trash', 'Tags', 'Collections', 'Users', 'Jobs']) {
+      await go(page, name);
+      expect({ name, overflow: await overflow() }).toEqual({ name, overflow: 0 });
+    }
+    // The file page with everything an admin gets: Edit, Move to trash and the Replace content file input.
+    await page.goto(`${base}/files/${file.id}`);
+    await byRole(page, 'heading', 'Narrow screen file');
+    await fileInput(page, 'Replace content');
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await go(page, 'Library');
     await page.setViewport({ width: 1280, height: 900 });
     await screenshot(page, 'library');
   });
