@@ -573,6 +573,34 @@ describe('web console in a browser', () => {
     expect(still.body.results.map((file: { originalFilename: string }) => file.originalFilename)).toContain(
       'keyboard.txt',
     );
+
+    // Following a link puts focus at the start of the new page (not back at the top of the document), and Edit
+    // puts it in the first field, so the next Tab goes on from there.
+    const file = await approvedFile(admin, 'Keyboard edited');
+    await page.goto(`${base}/`);
+    await search(page, 'keyboard edited', ['Keyboard edited']);
+    await (await byRole(await byRole(page, 'list', 'Files'), 'link', 'Keyboard edited')).focus();
+    await page.keyboard.press('Enter');
+    await byRole(page, 'heading', 'Keyboard edited');
+    const focused = () =>
+      page.evaluate(() => {
+        const active = (
+          globalThis as unknown as { document: { activeElement: { id: string; getAttribute(name: string): string } } }
+        ).document.activeElement;
+        return active.id || active.getAttribute('name');
+      });
+    expect(await focused()).toBe('main');
+    await (await byRole(page, 'button', 'Edit')).focus();
+    await page.keyboard.press('Enter');
+    await byRole(page, 'textbox', 'Title');
+    expect(await focused()).toBe('title');
+    await page.keyboard.press('End');
+    await page.keyboard.type(' by keys');
+    await page.keyboard.press('Enter');
+    await byRole(page, 'heading', 'Keyboard edited by keys');
+    expect((await t.http.get(`/api/files/${file.id}`).set('Authorization', admin)).body.title).toBe(
+      'Keyboard edited by keys',
+    );
   });
 
   it('works at 360 px wide: every page and a file page fit without sideways scrolling', async () => {

@@ -21,7 +21,7 @@ export function MetadataFields({ initial }: { initial: MetadataValues }) {
     <>
       <label>
         Title
-        <input name="title" defaultValue={initial.title} required maxLength={255} />
+        <input name="title" defaultValue={initial.title} required maxLength={255} autoFocus />
       </label>
       <label>
         Description
