@@ -267,6 +267,23 @@ describe('web console in a browser', () => {
     }
   });
 
+  it("an API error while loading a page's lists shows the API's message in an alert", async () => {
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/upload');
+    const message = 'The tag list is not available right now';
+    await page.setRequestInterception(true);
+    page.on('request', (request: HTTPRequest) => {
+      if (request.isInterceptResolutionHandled()) return;
+      if (new URL(request.url()).pathname !== '/api/tags') return void request.continue();
+      void request.respond({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message, requestId: 'test' }),
+      });
+    });
+    await go(page, 'Library');
+    await waitUntil('the alert with the API message', async () => (await alerts(page)).includes(message));
+  });
+
   it('library: the search box narrows the list; each item has its picture named by the title and a link', async () => {
     await approvedFile(admin, 'Aurora borealis');
     await approvedFile(admin, 'Harbour at night');

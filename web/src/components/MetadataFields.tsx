@@ -1,6 +1,6 @@
 import { api, call } from '../api/client';
 import { ACCESS_LEVELS, type AccessLevel } from '../api/types';
-import { formText, useResource } from './ui';
+import { ErrorAlert, formText, useResource } from './ui';
 
 export interface MetadataValues {
   title: string;
@@ -40,6 +40,7 @@ export function MetadataFields({ initial }: { initial: MetadataValues }) {
       <fieldset>
         <legend>Tags</legend>
         {tags.data && <input type="hidden" name="tagsShown" value="1" />}
+        <ErrorAlert error={tags.error} />
         {tags.data?.results.length === 0 && <span className="muted">No tags yet.</span>}
         {tags.data?.results.map((tag) => (
           <label key={tag.id} className="check">
@@ -51,6 +52,7 @@ export function MetadataFields({ initial }: { initial: MetadataValues }) {
       <fieldset>
         <legend>Collections</legend>
         {collections.data && <input type="hidden" name="collectionsShown" value="1" />}
+        <ErrorAlert error={collections.error} />
         {collections.data?.results.length === 0 && <span className="muted">No collections yet.</span>}
         {collections.data?.results.map((collection) => (
           <label key={collection.id} className="check">

@@ -118,6 +118,7 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
             <dt>Used in</dt>
             <dd>
               {usages.data ? `${usages.data.count} ${usages.data.count === 1 ? 'place' : 'places'}` : '–'}
+              <ErrorAlert error={usages.error} />
               {usages.data && usages.data.usages.length > 0 && (
                 <ul className="usages">
                   {usages.data.usages.map((usage) => (

@@ -176,6 +176,7 @@ function FilterSelects({ filters, onChange }: { filters: Filters; onChange: (nex
           ))}
         </select>
       </label>
+      <ErrorAlert error={tags.error ?? collections.error} />
     </>
   );
 }
