@@ -267,6 +267,61 @@ describe('web console in a browser', () => {
     }
   });
 
+  it('pending: Approve selected approves the checked rows with titles from their filenames', async () => {
+    await upload(t, admin, content(), 'bulk_first-photo.txt');
+    await upload(t, admin, content(), 'bulk-second.txt');
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/pending');
+    await (await byRole(page, 'checkbox', 'Select bulk_first-photo.txt')).click();
+    await (await byRole(page, 'checkbox', 'Select bulk-second.txt')).click();
+    await (await byRole(page, 'button', 'Approve selected')).click();
+    const outcomes = await byRole(page, 'region', 'Outcomes');
+    await itemWith(outcomes, 'bulk_first-photo.txt: Approved');
+    await itemWith(outcomes, 'bulk-second.txt: Approved');
+
+    const found = await t.http.get('/api/files').query({ q: 'bulk' }).set('Authorization', admin).expect(200);
+    expect(found.body.results.map((file: { title: string }) => file.title).sort()).toEqual([
+      'bulk first photo',
+      'bulk second',
+    ]);
+  });
+
+  it('library: the type, tag, collection and access level filters narrow the list', async () => {
+    const tag = await t.http.post('/api/tags').set('Authorization', admin).send({ name: 'Filterable tag' });
+    const collection = await t.http
+      .post('/api/collections')
+      .set('Authorization', admin)
+      .send({ title: 'Filterable collection' });
+    await approvedFile(admin, 'Filter tagged', { tagIds: [tag.body.id] });
+    await approvedFile(admin, 'Filter collected', { collectionIds: [collection.body.id] });
+    await approvedFile(admin, 'Filter staff only', { accessLevel: 'staff' });
+    const picture = await upload(t, admin, solidPng(8, [10, 120, 10]), 'filter-picture.png');
+    expect((await approve(t, admin, picture.pendingFile!.id, { title: 'Filter picture' })).status).toBe(201);
+
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await fill(await byRole(page, 'searchbox', 'Search'), 'filter');
+    await waitUntil('the four files', async () => (await linkNamesIn(page, 'Files')).length === 4);
+    const only = async (label: string, optionText: string, expected: string[]) => {
+      const select = await byRole(page, 'combobox', label);
+      const value = await select.evaluate(
+        (node, text) =>
+          Array.from((node as unknown as { options: { text: string; value: string }[] }).options).find(
+            (option) => option.text === text,
+          )?.value,
+        optionText,
+      );
+      expect(value).toBeTruthy();
+      await select.select(value!);
+      await waitUntil(`${label} = ${optionText} to list ${JSON.stringify(expected)}`, async () =>
+        JSON.stringify(await linkNamesIn(page, 'Files')) === JSON.stringify(expected) ? true : undefined,
+      );
+      await select.select('');
+    };
+    await only('Type', 'image', ['Filter picture']);
+    await only('Tag', 'Filterable tag', ['Filter tagged']);
+    await only('Collection', 'Filterable collection', ['Filter collected']);
+    await only('Access level', 'staff', ['Filter staff only']);
+  });
+
   it("an API error while loading a page's lists shows the API's message in an alert", async () => {
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/upload');
     const message = 'The tag list is not available right now';
@@ -456,6 +511,36 @@ describe('web console in a browser', () => {
     await search(page, 'shared logo', ['Shared logo']);
   });
 
+  it('trash: Delete forever purges one file; Empty trash asks in a dialog, then purges the rest', async () => {
+    const ids: string[] = [];
+    for (const title of ['Purge me now', 'Purge me later', 'Purge me too']) {
+      const file = await approvedFile(admin, title);
+      await t.http.delete(`/api/files/${file.id}`).set('Authorization', admin).expect(204);
+      ids.push(file.id);
+    }
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/trash');
+    await (await byRole(await itemWith(page, 'Purge me now'), 'button', 'Delete forever')).click();
+    await waitUntil('the purge notice', async () =>
+      (await Promise.all((await allByRole(page, 'status')).map(textOf))).includes('Purge me now deleted for good.'),
+    );
+    const left = await t.http.get('/api/trash').set('Authorization', admin).expect(200);
+    expect(left.body.results.map((file: { id: string }) => file.id).sort()).toEqual(ids.slice(1).sort());
+
+    await (await byRole(page, 'button', 'Empty trash')).click();
+    const dialog = await byRole(page, 'dialog', 'Empty trash?');
+    await (await byRole(dialog, 'button', 'Cancel')).click();
+    await waitUntil('the dialog to close', async () => (await allByRole(page, 'dialog')).length === 0);
+    await itemWith(page, 'Purge me later');
+    await (await byRole(page, 'button', 'Empty trash')).click();
+    await (await byRole(await byRole(page, 'dialog', 'Empty trash?'), 'button', 'Empty trash')).click();
+    await waitUntil('the emptied notice', async () =>
+      (await Promise.all((await allByRole(page, 'status')).map(textOf))).includes('The trash was emptied.'),
+    );
+    await byRole(page, 'button', 'Empty trash');
+    const trash = await t.http.get('/api/trash').set('Authorization', admin).expect(200);
+    expect(trash.body.count).toBe(0);
+  });
+
   it("a member sees their own uploads without admin actions, and never another member's private files", async () => {
     const member = await t.createUser('member');
     const other = await t.createUser('member');
@@ -485,7 +570,22 @@ describe('web console in a browser', () => {
     );
     expect(rows.some((text) => text.includes('their-draft.txt'))).toBe(false);
 
+    // Another's file: readable, but neither editable nor to be trashed by this member.
+    await go(page, 'Library');
+    await search(page, 'handbook', ['Team handbook']);
+    await (await byRole(await byRole(page, 'list', 'Files'), 'link', 'Team handbook')).click();
+    await byRole(page, 'heading', 'Team handbook');
+    await byRole(page, 'link', 'Download');
+    expect(await allByRole(page, 'button', 'Edit')).toHaveLength(0);
+    expect(await allByRole(page, 'button', 'Move to trash')).toHaveLength(0);
+
+    // Their own trashed file: Restore, but no Delete forever and no Empty trash.
+    const own = await approvedFile(member.auth, 'Own trashed sketch');
+    await t.http.delete(`/api/files/${own.id}`).set('Authorization', member.auth).expect(204);
     await go(page, 'Trash');
+    const trashed = await itemWith(page, 'Own trashed sketch');
+    await byRole(trashed, 'button', 'Restore');
+    expect(await allByRole(trashed, 'button', 'Delete forever')).toHaveLength(0);
     expect(await allByRole(page, 'button', 'Empty trash')).toHaveLength(0);
   });
 
