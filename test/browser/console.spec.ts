@@ -21,7 +21,6 @@ import {
   itemWith,
   launchBrowser,
   linkNamesIn,
-  screenshot,
   signIn,
   textOf,
   waitUntil,
@@ -108,7 +107,6 @@ describe('web console in a browser', () => {
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(`${base}/pending`);
-    await screenshot(page, 'sign-in');
     await signIn(page, ADMIN_EMAIL, 'wrong-password');
     await waitUntil('the refusal alert', async () => (await alerts(page)).includes(refused.body.message));
     expect(await allByRole(page, 'navigation', 'Main')).toHaveLength(0);
@@ -160,7 +158,6 @@ describe('web console in a browser', () => {
     await outcome('notes.txt', 'Pending approval');
     const refused = await outcome('empty.txt', 'The file is empty');
     expect(await textOf(await byRole(refused, 'alert'))).toBe('The file is empty');
-    await screenshot(page, 'upload');
     expect(sent.filter((path) => path === '/api/uploads')).toHaveLength(3);
 
     // Approve the photo: its content is now in the library. Choosing both files again sends only the notes.
@@ -221,7 +218,6 @@ describe('web console in a browser', () => {
     expect(await title.evaluate((node) => (node as unknown as { value: string }).value)).toBe('beach day');
     await fill(title, 'Beach day in May');
     await fill(await byRole(dialog, 'textbox', 'Description'), 'Approved in the browser');
-    await screenshot(page, 'pending-approve');
     await (await byRole(dialog, 'button', 'Approve')).click();
     await waitUntil('the dialog to close', async () => (await allByRole(page, 'dialog')).length === 0);
     await itemWith(await byRole(page, 'region', 'Outcomes'), 'beach-day.txt: Approved');
@@ -247,7 +243,6 @@ describe('web console in a browser', () => {
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/pending');
     await (await byRole(page, 'checkbox', 'Select reject-one.txt')).click();
     await (await byRole(page, 'checkbox', 'Select reject-two.txt')).click();
-    await screenshot(page, 'pending');
     await (await byRole(page, 'button', 'Reject selected')).click();
     const dialog = await byRole(page, 'dialog');
     await fill(await byRole(dialog, 'textbox', 'Reason'), 'Out of focus');
@@ -409,7 +404,6 @@ describe('web console in a browser', () => {
     await fill(await byRole(page, 'textbox', 'Description'), 'Changed in the browser');
     await (await byRole(page, 'button', 'Save')).click();
     await byRole(page, 'heading', 'Edited title');
-    await screenshot(page, 'file');
 
     const found = await t.http.get('/api/files').query({ q: 'Edited title' }).set('Authorization', admin).expect(200);
     expect(found.body.results).toEqual([
@@ -499,7 +493,6 @@ describe('web console in a browser', () => {
     const row = await itemWith(page, 'Shared logo');
     await byRole(row, 'button', 'Delete forever');
     await byRole(page, 'button', 'Empty trash');
-    await screenshot(page, 'trash');
     await (await byRole(row, 'button', 'Restore')).click();
     await waitUntil('the restore notice', async () => {
       const notices = await Promise.all((await allByRole(page, 'status')).map(textOf));
@@ -560,7 +553,6 @@ describe('web console in a browser', () => {
     await go(page, 'Pending');
     const mine = await itemWith(page, 'my-draft.txt');
     expect(await textOf(mine)).toContain('pending');
-    await screenshot(page, 'pending-member');
     expect(await allByRole(page, 'button', 'Approve')).toHaveLength(0);
     expect(await allByRole(page, 'button', 'Reject')).toHaveLength(0);
     expect(await allByRole(page, 'button', 'Approve selected')).toHaveLength(0);
@@ -599,7 +591,6 @@ describe('web console in a browser', () => {
     const tag = await itemWith(await byRole(page, 'list', 'Tags'), 'Landscapes');
     await byRole(tag, 'button', 'Edit');
     await byRole(tag, 'button', 'Delete');
-    await screenshot(page, 'tags');
 
     await go(page, 'Collections');
     await (await byRole(page, 'button', 'New collection')).click();
@@ -610,7 +601,6 @@ describe('web console in a browser', () => {
     await fill(await byRole(page, 'textbox', 'Title'), 'Autumn campaign');
     await (await byRole(page, 'button', 'Save')).click();
     await itemWith(await byRole(page, 'list', 'Collections'), 'Autumn campaign');
-    await screenshot(page, 'collections');
 
     await go(page, 'Users');
     await (await byRole(page, 'button', 'New user')).click();
@@ -628,7 +618,6 @@ describe('web console in a browser', () => {
     expect(refused.body.code).toBe('ACCOUNT_DISABLED');
     await (await byRole(disabled, 'button', 'Enable')).click();
     await byRole(await itemWith(await byRole(page, 'list', 'Users'), 'new.person@test.local'), 'button', 'Disable');
-    await screenshot(page, 'users');
 
     await go(page, 'Jobs');
     // The storage figures render above the job list; clicking before they arrive can hit the shifting layout.
@@ -652,7 +641,6 @@ describe('web console in a browser', () => {
       return undefined;
     });
     await byRole(page, 'heading', 'Storage');
-    await screenshot(page, 'jobs');
 
     const tags = await t.http.get('/api/tags').query({ q: 'Landscapes' }).set('Authorization', admin).expect(200);
     expect(tags.body.results.map((item: { name: string }) => item.name)).toEqual(['Landscapes']);
@@ -725,7 +713,6 @@ describe('web console in a browser', () => {
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/', 360);
     await byRole(page, 'heading', 'Library');
     await waitUntil('the library list', async () => (await linkNamesIn(page, 'Files')).length > 0);
-    await screenshot(page, 'library-360');
     const overflow = () =>
       page.evaluate(() => {
         const root = (
@@ -743,8 +730,5 @@ describe('web console in a browser', () => {
     await byRole(page, 'heading', 'Narrow screen file');
     await fileInput(page, 'Replace content');
     expect(await overflow()).toBeLessThanOrEqual(0);
-    await go(page, 'Library');
-    await page.setViewport({ width: 1280, height: 900 });
-    await screenshot(page, 'library');
   });
 });
