@@ -141,12 +141,14 @@ export async function transactionsOf(databaseUrl: string): Promise<number> {
 export async function startBuiltWorker(
   environment: BenchEnvironment,
   extraEnv: Record<string, string> = {},
+  onSpawn?: (child: ChildProcess) => void,
 ): Promise<{ process: ChildProcess; kill(signal?: NodeJS.Signals): Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/main.js'], {
     env: { ...process.env, ...environment.appEnv, MEDIAVAULT_ROLE: 'worker', PORT: String(port), ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  onSpawn?.(child);
   const exited = once(child, 'exit');
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode !== null || child.signalCode !== null) return;
