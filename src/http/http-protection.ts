@@ -13,8 +13,8 @@ import { isApiPath } from './console.js';
  *   The rest of helmet's default CSP already suits the Swagger UI at /api/docs: its scripts are same-origin files
  *   (no inline script), its inline styles and `data:` images are allowed.
  * The web console (everything outside the API prefix) gets the same policy plus what it needs and nothing more:
- * `'self'` for images, media and frames (signed media URLs are served under /api/media on this origin), `blob:`
- * images (thumbnails fetched with the Authorization header), the storage's public origin for images, media and
+ * `'self'` for images, media and frames (signed media URLs, thumbnails included, are served under /api/media on this
+ * origin), `data:` images (placeholders, blur-up thumbhashes), the storage's public origin for images, media and
  * frames, and `'wasm-unsafe-eval'` so its hashing worker may compile WebAssembly (no `eval` of JavaScript).
  */
 export function applyHttpProtection(
@@ -31,7 +31,7 @@ export function applyHttpProtection(
       directives: {
         'upgrade-insecure-requests': null,
         'script-src': ["'self'", "'wasm-unsafe-eval'"],
-        'img-src': ["'self'", 'data:', 'blob:', mediaOrigin],
+        'img-src': ["'self'", 'data:', mediaOrigin],
         'media-src': ["'self'", mediaOrigin],
         'frame-src': ["'self'", mediaOrigin],
         'worker-src': ["'self'"],

@@ -21,7 +21,6 @@ import {
   itemWith,
   launchBrowser,
   linkNamesIn,
-  screenshot,
   signIn,
   textOf,
   waitUntil,
@@ -108,7 +107,6 @@ describe('web console in a browser', () => {
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(`${base}/pending`);
-    await screenshot(page, 'sign-in');
     await signIn(page, ADMIN_EMAIL, 'wrong-password');
     await waitUntil('the refusal alert', async () => (await alerts(page)).includes(refused.body.message));
     expect(await allByRole(page, 'navigation', 'Main')).toHaveLength(0);
@@ -160,7 +158,6 @@ describe('web console in a browser', () => {
     await outcome('notes.txt', 'Pending approval');
     const refused = await outcome('empty.txt', 'The file is empty');
     expect(await textOf(await byRole(refused, 'alert'))).toBe('The file is empty');
-    await screenshot(page, 'upload');
     expect(sent.filter((path) => path === '/api/uploads')).toHaveLength(3);
 
     // Approve the photo: its content is now in the library. Choosing both files again sends only the notes.
@@ -221,7 +218,6 @@ describe('web console in a browser', () => {
     expect(await title.evaluate((node) => (node as unknown as { value: string }).value)).toBe('beach day');
     await fill(title, 'Beach day in May');
     await fill(await byRole(dialog, 'textbox', 'Description'), 'Approved in the browser');
-    await screenshot(page, 'pending-approve');
     await (await byRole(dialog, 'button', 'Approve')).click();
     await waitUntil('the dialog to close', async () => (await allByRole(page, 'dialog')).length === 0);
     await itemWith(await byRole(page, 'region', 'Outcomes'), 'beach-day.txt: Approved');
@@ -247,7 +243,6 @@ describe('web console in a browser', () => {
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/pending');
     await (await byRole(page, 'checkbox', 'Select reject-one.txt')).click();
     await (await byRole(page, 'checkbox', 'Select reject-two.txt')).click();
-    await screenshot(page, 'pending');
     await (await byRole(page, 'button', 'Reject selected')).click();
     const dialog = await byRole(page, 'dialog');
     await fill(await byRole(dialog, 'textbox', 'Reason'), 'Out of focus');
@@ -265,6 +260,78 @@ describe('web console in a browser', () => {
       const file = await t.http.get(`/api/pending/${id}`).set('Authorization', admin).expect(200);
       expect(file.body.status).toBe(status);
     }
+  });
+
+  it('pending: Approve selected approves the checked rows with titles from their filenames', async () => {
+    await upload(t, admin, content(), 'bulk_first-photo.txt');
+    await upload(t, admin, content(), 'bulk-second.txt');
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/pending');
+    await (await byRole(page, 'checkbox', 'Select bulk_first-photo.txt')).click();
+    await (await byRole(page, 'checkbox', 'Select bulk-second.txt')).click();
+    await (await byRole(page, 'button', 'Approve selected')).click();
+    const outcomes = await byRole(page, 'region', 'Outcomes');
+    await itemWith(outcomes, 'bulk_first-photo.txt: Approved');
+    await itemWith(outcomes, 'bulk-second.txt: Approved');
+
+    const found = await t.http.get('/api/files').query({ q: 'bulk' }).set('Authorization', admin).expect(200);
+    expect(found.body.results.map((file: { title: string }) => file.title).sort()).toEqual([
+      'bulk first photo',
+      'bulk second',
+    ]);
+  });
+
+  it('library: the type, tag, collection and access level filters narrow the list', async () => {
+    const tag = await t.http.post('/api/tags').set('Authorization', admin).send({ name: 'Filterable tag' });
+    const collection = await t.http
+      .post('/api/collections')
+      .set('Authorization', admin)
+      .send({ title: 'Filterable collection' });
+    await approvedFile(admin, 'Filter tagged', { tagIds: [tag.body.id] });
+    await approvedFile(admin, 'Filter collected', { collectionIds: [collection.body.id] });
+    await approvedFile(admin, 'Filter staff only', { accessLevel: 'staff' });
+    const picture = await upload(t, admin, solidPng(8, [10, 120, 10]), 'filter-picture.png');
+    expect((await approve(t, admin, picture.pendingFile!.id, { title: 'Filter picture' })).status).toBe(201);
+
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await fill(await byRole(page, 'searchbox', 'Search'), 'filter');
+    await waitUntil('the four files', async () => (await linkNamesIn(page, 'Files')).length === 4);
+    const only = async (label: string, optionText: string, expected: string[]) => {
+      const select = await byRole(page, 'combobox', label);
+      const value = await select.evaluate(
+        (node, text) =>
+          Array.from((node as unknown as { options: { text: string; value: string }[] }).options).find(
+            (option) => option.text === text,
+          )?.value,
+        optionText,
+      );
+      expect(value).toBeTruthy();
+      await select.select(value!);
+      await waitUntil(`${label} = ${optionText} to list ${JSON.stringify(expected)}`, async () =>
+        JSON.stringify(await linkNamesIn(page, 'Files')) === JSON.stringify(expected) ? true : undefined,
+      );
+      await select.select('');
+    };
+    await only('Type', 'image', ['Filter picture']);
+    await only('Tag', 'Filterable tag', ['Filter tagged']);
+    await only('Collection', 'Filterable collection', ['Filter collected']);
+    await only('Access level', 'staff', ['Filter staff only']);
+  });
+
+  it("an API error while loading a page's lists shows the API's message in an alert", async () => {
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/upload');
+    const message = 'The tag list is not available right now';
+    await page.setRequestInterception(true);
+    page.on('request', (request: HTTPRequest) => {
+      if (request.isInterceptResolutionHandled()) return;
+      if (new URL(request.url()).pathname !== '/api/tags') return void request.continue();
+      void request.respond({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message, requestId: 'test' }),
+      });
+    });
+    await go(page, 'Library');
+    await waitUntil('the alert with the API message', async () => (await alerts(page)).includes(message));
   });
 
   it('library: the search box narrows the list; each item has its picture named by the title and a link', async () => {
@@ -337,7 +404,6 @@ describe('web console in a browser', () => {
     await fill(await byRole(page, 'textbox', 'Description'), 'Changed in the browser');
     await (await byRole(page, 'button', 'Save')).click();
     await byRole(page, 'heading', 'Edited title');
-    await screenshot(page, 'file');
 
     const found = await t.http.get('/api/files').query({ q: 'Edited title' }).set('Authorization', admin).expect(200);
     expect(found.body.results).toEqual([
@@ -427,7 +493,6 @@ describe('web console in a browser', () => {
     const row = await itemWith(page, 'Shared logo');
     await byRole(row, 'button', 'Delete forever');
     await byRole(page, 'button', 'Empty trash');
-    await screenshot(page, 'trash');
     await (await byRole(row, 'button', 'Restore')).click();
     await waitUntil('the restore notice', async () => {
       const notices = await Promise.all((await allByRole(page, 'status')).map(textOf));
@@ -437,6 +502,36 @@ describe('web console in a browser', () => {
 
     await go(page, 'Library');
     await search(page, 'shared logo', ['Shared logo']);
+  });
+
+  it('trash: Delete forever purges one file; Empty trash asks in a dialog, then purges the rest', async () => {
+    const ids: string[] = [];
+    for (const title of ['Purge me now', 'Purge me later', 'Purge me too']) {
+      const file = await approvedFile(admin, title);
+      await t.http.delete(`/api/files/${file.id}`).set('Authorization', admin).expect(204);
+      ids.push(file.id);
+    }
+    const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/trash');
+    await (await byRole(await itemWith(page, 'Purge me now'), 'button', 'Delete forever')).click();
+    await waitUntil('the purge notice', async () =>
+      (await Promise.all((await allByRole(page, 'status')).map(textOf))).includes('Purge me now deleted for good.'),
+    );
+    const left = await t.http.get('/api/trash').set('Authorization', admin).expect(200);
+    expect(left.body.results.map((file: { id: string }) => file.id).sort()).toEqual(ids.slice(1).sort());
+
+    await (await byRole(page, 'button', 'Empty trash')).click();
+    const dialog = await byRole(page, 'dialog', 'Empty trash?');
+    await (await byRole(dialog, 'button', 'Cancel')).click();
+    await waitUntil('the dialog to close', async () => (await allByRole(page, 'dialog')).length === 0);
+    await itemWith(page, 'Purge me later');
+    await (await byRole(page, 'button', 'Empty trash')).click();
+    await (await byRole(await byRole(page, 'dialog', 'Empty trash?'), 'button', 'Empty trash')).click();
+    await waitUntil('the emptied notice', async () =>
+      (await Promise.all((await allByRole(page, 'status')).map(textOf))).includes('The trash was emptied.'),
+    );
+    await byRole(page, 'button', 'Empty trash');
+    const trash = await t.http.get('/api/trash').set('Authorization', admin).expect(200);
+    expect(trash.body.count).toBe(0);
   });
 
   it("a member sees their own uploads without admin actions, and never another member's private files", async () => {
@@ -458,7 +553,6 @@ describe('web console in a browser', () => {
     await go(page, 'Pending');
     const mine = await itemWith(page, 'my-draft.txt');
     expect(await textOf(mine)).toContain('pending');
-    await screenshot(page, 'pending-member');
     expect(await allByRole(page, 'button', 'Approve')).toHaveLength(0);
     expect(await allByRole(page, 'button', 'Reject')).toHaveLength(0);
     expect(await allByRole(page, 'button', 'Approve selected')).toHaveLength(0);
@@ -468,7 +562,22 @@ describe('web console in a browser', () => {
     );
     expect(rows.some((text) => text.includes('their-draft.txt'))).toBe(false);
 
+    // Another's file: readable, but neither editable nor to be trashed by this member.
+    await go(page, 'Library');
+    await search(page, 'handbook', ['Team handbook']);
+    await (await byRole(await byRole(page, 'list', 'Files'), 'link', 'Team handbook')).click();
+    await byRole(page, 'heading', 'Team handbook');
+    await byRole(page, 'link', 'Download');
+    expect(await allByRole(page, 'button', 'Edit')).toHaveLength(0);
+    expect(await allByRole(page, 'button', 'Move to trash')).toHaveLength(0);
+
+    // Their own trashed file: Restore, but no Delete forever and no Empty trash.
+    const own = await approvedFile(member.auth, 'Own trashed sketch');
+    await t.http.delete(`/api/files/${own.id}`).set('Authorization', member.auth).expect(204);
     await go(page, 'Trash');
+    const trashed = await itemWith(page, 'Own trashed sketch');
+    await byRole(trashed, 'button', 'Restore');
+    expect(await allByRole(trashed, 'button', 'Delete forever')).toHaveLength(0);
     expect(await allByRole(page, 'button', 'Empty trash')).toHaveLength(0);
   });
 
@@ -482,7 +591,6 @@ describe('web console in a browser', () => {
     const tag = await itemWith(await byRole(page, 'list', 'Tags'), 'Landscapes');
     await byRole(tag, 'button', 'Edit');
     await byRole(tag, 'button', 'Delete');
-    await screenshot(page, 'tags');
 
     await go(page, 'Collections');
     await (await byRole(page, 'button', 'New collection')).click();
@@ -493,7 +601,6 @@ describe('web console in a browser', () => {
     await fill(await byRole(page, 'textbox', 'Title'), 'Autumn campaign');
     await (await byRole(page, 'button', 'Save')).click();
     await itemWith(await byRole(page, 'list', 'Collections'), 'Autumn campaign');
-    await screenshot(page, 'collections');
 
     await go(page, 'Users');
     await (await byRole(page, 'button', 'New user')).click();
@@ -511,7 +618,6 @@ describe('web console in a browser', () => {
     expect(refused.body.code).toBe('ACCOUNT_DISABLED');
     await (await byRole(disabled, 'button', 'Enable')).click();
     await byRole(await itemWith(await byRole(page, 'list', 'Users'), 'new.person@test.local'), 'button', 'Disable');
-    await screenshot(page, 'users');
 
     await go(page, 'Jobs');
     // The storage figures render above the job list; clicking before they arrive can hit the shifting layout.
@@ -535,7 +641,6 @@ describe('web console in a browser', () => {
       return undefined;
     });
     await byRole(page, 'heading', 'Storage');
-    await screenshot(page, 'jobs');
 
     const tags = await t.http.get('/api/tags').query({ q: 'Landscapes' }).set('Authorization', admin).expect(200);
     expect(tags.body.results.map((item: { name: string }) => item.name)).toEqual(['Landscapes']);
@@ -573,21 +678,57 @@ describe('web console in a browser', () => {
     expect(still.body.results.map((file: { originalFilename: string }) => file.originalFilename)).toContain(
       'keyboard.txt',
     );
+
+    // Following a link puts focus at the start of the new page (not back at the top of the document), and Edit
+    // puts it in the first field, so the next Tab goes on from there.
+    const file = await approvedFile(admin, 'Keyboard edited');
+    await page.goto(`${base}/`);
+    await search(page, 'keyboard edited', ['Keyboard edited']);
+    await (await byRole(await byRole(page, 'list', 'Files'), 'link', 'Keyboard edited')).focus();
+    await page.keyboard.press('Enter');
+    await byRole(page, 'heading', 'Keyboard edited');
+    const focused = () =>
+      page.evaluate(() => {
+        const active = (
+          globalThis as unknown as { document: { activeElement: { id: string; getAttribute(name: string): string } } }
+        ).document.activeElement;
+        return active.id || active.getAttribute('name');
+      });
+    expect(await focused()).toBe('main');
+    await (await byRole(page, 'button', 'Edit')).focus();
+    await page.keyboard.press('Enter');
+    await byRole(page, 'textbox', 'Title');
+    expect(await focused()).toBe('title');
+    await page.keyboard.press('End');
+    await page.keyboard.type(' by keys');
+    await page.keyboard.press('Enter');
+    await byRole(page, 'heading', 'Keyboard edited by keys');
+    expect((await t.http.get(`/api/files/${file.id}`).set('Authorization', admin)).body.title).toBe(
+      'Keyboard edited by keys',
+    );
   });
 
-  it('works at 360 px wide: the library and the navigation fit without sideways scrolling', async () => {
+  it('works at 360 px wide: every page and a file page fit without sideways scrolling', async () => {
+    const file = await approvedFile(admin, 'Narrow screen file', { description: 'Seen on a phone' });
     const page = await open(ADMIN_EMAIL, ADMIN_PASSWORD, '/', 360);
     await byRole(page, 'heading', 'Library');
     await waitUntil('the library list', async () => (await linkNamesIn(page, 'Files')).length > 0);
-    await screenshot(page, 'library-360');
-    const overflow = await page.evaluate(() => {
-      const root = (
-        globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
-      ).document.documentElement;
-      return root.scrollWidth - root.clientWidth;
-    });
-    expect(overflow).toBeLessThanOrEqual(0);
-    await page.setViewport({ width: 1280, height: 900 });
-    await screenshot(page, 'library');
+    const overflow = () =>
+      page.evaluate(() => {
+        const root = (
+          globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+        ).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    for (const name of ['Upload', 'Pending', 'Trash', 'Tags', 'Collections', 'Users', 'Jobs']) {
+      await go(page, name);
+      expect({ name, overflow: await overflow() }).toEqual({ name, overflow: 0 });
+    }
+    // The file page with everything an admin gets: Edit, Move to trash and the Replace content file input.
+    await page.goto(`${base}/files/${file.id}`);
+    await byRole(page, 'heading', 'Narrow screen file');
+    await fileInput(page, 'Replace content');
+    expect(await overflow()).toBeLessThanOrEqual(0);
   });
 });

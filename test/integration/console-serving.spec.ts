@@ -68,14 +68,15 @@ describe('console: served by the API server', () => {
     expect(post.body).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
   });
 
-  it('the console gets a CSP with what it needs (blob: images, wasm); the API keeps the strict one', async () => {
+  it('the console gets a CSP with what it needs (signed media, wasm); the API keeps the strict one', async () => {
     const page = await t.http.get('/').set('Accept', HTML);
     const consolePolicy = page.headers['content-security-policy'];
     expect(consolePolicy).toContain("script-src 'self' 'wasm-unsafe-eval'");
     // Signed media URLs point at the storage's public origin.
     const storage = new URL(process.env.S3_PUBLIC_ENDPOINT ?? process.env.S3_ENDPOINT!).origin;
-    expect(consolePolicy).toContain(`img-src 'self' data: blob: ${storage}`);
-    // Previews play from signed URLs on this origin ('self'); nothing is fetched into blob: media or frames any more.
+    expect(consolePolicy).toContain(`img-src 'self' data: ${storage}`);
+    // Pictures and previews load from signed URLs on this origin ('self'); nothing is fetched into blob: URLs.
+    expect(consolePolicy).not.toContain('blob:');
     expect(consolePolicy).toContain(`media-src 'self' ${storage}`);
     expect(consolePolicy).toContain(`frame-src 'self' ${storage}`);
     expect(consolePolicy).not.toContain("'unsafe-eval'");

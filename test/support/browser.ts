@@ -187,11 +187,3 @@ export async function go(page: Page, linkName: string): Promise<void> {
   await (await byRole(nav, 'link', linkName)).click();
   await byRole(page, 'heading', linkName);
 }
-
-/** With CONSOLE_SCREENSHOTS=<dir>, the spec saves what a page looks like for the docs. */
-export async function screenshot(page: Page, name: string): Promise<void> {
-  const directory = process.env.CONSOLE_SCREENSHOTS;
-  if (!directory) return;
-  mkdirSync(directory, { recursive: true });
-  await page.screenshot({ path: `${join(directory, name)}.png`, fullPage: true });
-}

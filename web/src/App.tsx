@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState, useSyncExternalStore, type ComponentType } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, useSyncExternalStore, type ComponentType } from 'react';
 import { currentUser, resumeSession, signOut, subscribeSession } from './api/client';
 import type { User } from './api/types';
 import { Loading } from './components/ui';
@@ -52,6 +52,15 @@ function Shell({ user }: { user: User }) {
   const routes = ROUTES.filter((route) => !route.adminOnly || user.role === 'admin');
   const fileMatch = /^\/files\/([^/]+)$/.exec(path);
   const route = routes.find((candidate) => candidate.path === path);
+  const main = useRef<HTMLElement>(null);
+  const shownPath = useRef(path);
+  // A new page replaces the link that was followed; without this, focus would fall back to the document and a
+  // keyboard user would start again from the top. (Not on the first page: the browser's own start stays.)
+  useEffect(() => {
+    if (shownPath.current === path) return;
+    shownPath.current = path;
+    main.current?.focus();
+  }, [path]);
   useEffect(() => {
     const label = fileMatch ? 'File' : (route?.label ?? 'Not found');
     document.title = `${label} · mediavault`;
@@ -87,7 +96,7 @@ function Shell({ user }: { user: User }) {
           </button>
         </span>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={main}>
         <Suspense fallback={<Loading />}>{content}</Suspense>
       </main>
     </>

@@ -126,17 +126,18 @@ function isAuthPath(url: string): boolean {
 
 export const api = createClient<paths>({ baseUrl: '', fetch: authorizedFetch });
 
-interface FetchResult {
-  data?: unknown;
-  error?: unknown;
-  response: Response;
-}
+/** What an openapi-fetch call answers: the body typed by the schema on success, the error body otherwise. */
+type FetchResult<T> =
+  { data: T; error?: never; response: Response } | { data?: never; error: unknown; response: Response };
 
-/** Awaits an openapi-fetch call and answers its body as `T`, or throws the API's error. */
-export async function call<T = unknown>(request: Promise<FetchResult>): Promise<T> {
+/**
+ * Awaits an openapi-fetch call and answers its body, typed by the generated schema (so a view that changes on the
+ * server breaks the console's type check), or throws the API's error.
+ */
+export async function call<T>(request: Promise<FetchResult<T>>): Promise<Exclude<T, undefined>> {
   const { data, error, response } = await request;
   if (!response.ok) throw toApiError(response, error);
-  return data as T;
+  return data as Exclude<T, undefined>;
 }
 
 export function toApiError(response: Pick<Response, 'status' | 'statusText'>, body: unknown): ApiError {
@@ -157,7 +158,7 @@ export function messageOf(error: unknown): string {
 }
 
 export async function signIn(email: string, password: string): Promise<User> {
-  const answer = await call<LoginAnswer>(api.POST('/api/auth/login', { body: { email, password } }));
+  const answer = await call(api.POST('/api/auth/login', { body: { email, password } }));
   setSession(fromAnswer(answer));
   return answer.user;
 }

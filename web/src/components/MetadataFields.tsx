@@ -1,6 +1,6 @@
 import { api, call } from '../api/client';
-import { ACCESS_LEVELS, type AccessLevel, type Collection, type Page, type Tag } from '../api/types';
-import { formText, useResource } from './ui';
+import { ACCESS_LEVELS, type AccessLevel } from '../api/types';
+import { ErrorAlert, formText, useResource } from './ui';
 
 export interface MetadataValues {
   title: string;
@@ -12,19 +12,16 @@ export interface MetadataValues {
 
 /** The fields a media file's metadata is edited with (file page) and first given with (approval). */
 export function MetadataFields({ initial }: { initial: MetadataValues }) {
-  const tags = useResource(
-    () => call<Page<Tag>>(api.GET('/api/tags', { params: { query: { pageSize: 100 } } })),
-    'tags',
-  );
+  const tags = useResource(() => call(api.GET('/api/tags', { params: { query: { pageSize: 100 } } })), 'tags');
   const collections = useResource(
-    () => call<Page<Collection>>(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
+    () => call(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
     'collections',
   );
   return (
     <>
       <label>
         Title
-        <input name="title" defaultValue={initial.title} required maxLength={255} />
+        <input name="title" defaultValue={initial.title} required maxLength={255} autoFocus />
       </label>
       <label>
         Description
@@ -43,6 +40,7 @@ export function MetadataFields({ initial }: { initial: MetadataValues }) {
       <fieldset>
         <legend>Tags</legend>
         {tags.data && <input type="hidden" name="tagsShown" value="1" />}
+        <ErrorAlert error={tags.error} />
         {tags.data?.results.length === 0 && <span className="muted">No tags yet.</span>}
         {tags.data?.results.map((tag) => (
           <label key={tag.id} className="check">
@@ -54,6 +52,7 @@ export function MetadataFields({ initial }: { initial: MetadataValues }) {
       <fieldset>
         <legend>Collections</legend>
         {collections.data && <input type="hidden" name="collectionsShown" value="1" />}
+        <ErrorAlert error={collections.error} />
         {collections.data?.results.length === 0 && <span className="muted">No collections yet.</span>}
         {collections.data?.results.map((collection) => (
           <label key={collection.id} className="check">

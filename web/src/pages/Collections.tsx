@@ -1,9 +1,9 @@
 import { api, call } from '../api/client';
-import type { Collection, Page } from '../api/types';
+import type { Collection } from '../api/types';
 import { TaxonomyPage, type TaxonomyOperations } from './Taxonomy';
 
 const operations: TaxonomyOperations<Collection> = {
-  list: () => call<Page<Collection>>(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
+  list: () => call(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
   // The API's default, said explicitly (a generator may make defaulted fields required).
   create: (title) => call(api.POST('/api/collections', { body: { title, accessLevel: 'members' } })),
   // A rename sends the title only: sending an access level would change it. (A generator that makes defaulted

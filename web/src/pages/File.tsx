@@ -1,18 +1,15 @@
 import { Fragment, useState, type ChangeEvent, type FormEvent } from 'react';
 import { api, call } from '../api/client';
-import type { MediaFile, MediaInfo, User } from '../api/types';
+import type { MediaInfo, User } from '../api/types';
 import { DownloadLink, Preview } from '../components/Media';
 import { MetadataFields, readMetadataForm } from '../components/MetadataFields';
 import { ErrorAlert, formatBytes, formatDate, Loading, useResource } from '../components/ui';
 import { navigate } from '../router';
 
 export default function FilePage({ id, user }: { id: string; user: User }) {
-  const file = useResource(() => call<MediaFile>(api.GET('/api/files/{id}', { params: { path: { id } } })), id);
+  const file = useResource(() => call(api.GET('/api/files/{id}', { params: { path: { id } } })), id);
   const usages = useResource(
-    () =>
-      call<{ count: number; usages: { contentType: string; contentId: string }[] }>(
-        api.GET('/api/files/{id}/usages', { params: { path: { id } } }),
-      ),
+    () => call(api.GET('/api/files/{id}/usages', { params: { path: { id } } })),
     `${id}-usages`,
   );
   const [editing, setEditing] = useState(false);
@@ -50,13 +47,13 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
     const form = new FormData();
     form.append('file', chosen);
     try {
-      const answer = await call<{ status?: string }>(
+      const answer = await call(
         api.PUT('/api/files/{id}/content', {
           params: { path: { id } },
           body: form as unknown as { file: string },
         }),
       );
-      if (answer.status === 'pending') setReplaced('Replacement pending approval');
+      if ('status' in answer && answer.status === 'pending') setReplaced('Replacement pending approval');
       else {
         setReplaced('Content replaced');
         file.reload();
@@ -121,6 +118,7 @@ export default function FilePage({ id, user }: { id: string; user: User }) {
             <dt>Used in</dt>
             <dd>
               {usages.data ? `${usages.data.count} ${usages.data.count === 1 ? 'place' : 'places'}` : '–'}
+              <ErrorAlert error={usages.error} />
               {usages.data && usages.data.usages.length > 0 && (
                 <ul className="usages">
                   {usages.data.usages.map((usage) => (

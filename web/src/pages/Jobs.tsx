@@ -1,6 +1,5 @@
 import { useState } from 'react';
 import { api, call } from '../api/client';
-import type { JobOverview, StorageReport } from '../api/types';
 import { ErrorAlert, formatBytes, formatDate, Loading, useResource } from '../components/ui';
 
 /** The jobs an admin may start by hand (POST /api/admin/maintenance/:job); the others only run on schedule. */
@@ -14,8 +13,8 @@ const RUNNABLE = [
 type RunnableJob = (typeof RUNNABLE)[number];
 
 export default function JobsPage() {
-  const jobs = useResource(() => call<{ jobs: JobOverview[] }>(api.GET('/api/admin/jobs')), 'jobs');
-  const storage = useResource(() => call<StorageReport>(api.GET('/api/admin/storage')), 'storage');
+  const jobs = useResource(() => call(api.GET('/api/admin/jobs')), 'jobs');
+  const storage = useResource(() => call(api.GET('/api/admin/storage')), 'storage');
   const [error, setError] = useState<unknown>();
   const [result, setResult] = useState<string>();
   const [running, setRunning] = useState<string>();
@@ -26,11 +25,10 @@ export default function JobsPage() {
     setRunning(job);
     try {
       // generate-renditions has an operation of its own (its answer has its own schema).
-      const answer = await call<Record<string, unknown>>(
+      const answer =
         job === 'generate-renditions'
-          ? api.POST('/api/admin/maintenance/generate-renditions')
-          : api.POST('/api/admin/maintenance/{job}', { params: { path: { job } } }),
-      );
+          ? await call(api.POST('/api/admin/maintenance/generate-renditions'))
+          : await call(api.POST('/api/admin/maintenance/{job}', { params: { path: { job } } }));
       setResult(`${job}: ${summarize(answer)}`);
       jobs.reload();
       storage.reload();
@@ -99,7 +97,7 @@ export default function JobsPage() {
   );
 }
 
-function summarize(answer: Record<string, unknown>): string {
+function summarize(answer: object): string {
   const parts = Object.entries(answer)
     .filter(([key, value]) => key !== 'job' && (typeof value === 'number' || typeof value === 'string'))
     .map(([key, value]) => `${key} ${String(value)}`);

@@ -1,15 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
-import {
-  ACCESS_LEVELS,
-  FILE_TYPES,
-  type AccessLevel,
-  type Collection,
-  type FileType,
-  type MediaFile,
-  type Page,
-  type Tag,
-} from '../api/types';
+import { ACCESS_LEVELS, FILE_TYPES, type AccessLevel, type FileType, type MediaFile } from '../api/types';
 import { Thumbnail } from '../components/Media';
 import { ErrorAlert, formatBytes, useResource } from '../components/ui';
 import { Link } from '../router';
@@ -47,7 +38,7 @@ export function LibraryPage() {
     setLoading(true);
     setError(undefined);
     try {
-      const result = await call<Page<MediaFile>>(
+      const result = await call(
         api.GET('/api/files', {
           params: {
             query: {
@@ -128,12 +119,9 @@ export function LibraryPage() {
 }
 
 function FilterSelects({ filters, onChange }: { filters: Filters; onChange: (next: Partial<Filters>) => void }) {
-  const tags = useResource(
-    () => call<Page<Tag>>(api.GET('/api/tags', { params: { query: { pageSize: 100 } } })),
-    'tags',
-  );
+  const tags = useResource(() => call(api.GET('/api/tags', { params: { query: { pageSize: 100 } } })), 'tags');
   const collections = useResource(
-    () => call<Page<Collection>>(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
+    () => call(api.GET('/api/collections', { params: { query: { pageSize: 100 } } })),
     'collections',
   );
   return (
@@ -188,6 +176,7 @@ function FilterSelects({ filters, onChange }: { filters: Filters; onChange: (nex
           ))}
         </select>
       </label>
+      <ErrorAlert error={tags.error ?? collections.error} />
     </>
   );
 }

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, call } from '../api/client';
-import type { Page, PendingFile, PendingStatus, User } from '../api/types';
+import type { PendingFile, PendingStatus, User } from '../api/types';
 import { Thumbnail } from '../components/Media';
 import { MetadataFields, readMetadataForm } from '../components/MetadataFields';
 import { Dialog, ErrorAlert, formatBytes, formatDate, formText, Loading, useResource } from '../components/ui';
@@ -26,7 +26,7 @@ export default function PendingPage({ user }: { user: User }) {
   const admin = user.role === 'admin';
   const [status, setStatus] = useState<PendingStatus>('pending');
   const list = useResource(
-    () => call<Page<PendingFile>>(api.GET('/api/pending', { params: { query: { status, pageSize: 100 } } })),
+    () => call(api.GET('/api/pending', { params: { query: { status, pageSize: 100 } } })),
     status,
   );
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -55,9 +55,7 @@ export default function PendingPage({ user }: { user: User }) {
   const approveSelected = async () => {
     setError(undefined);
     try {
-      const answer = await call<{
-        results: { pendingFileId: string; status: 'approved' | 'error'; error?: { message: string } }[];
-      }>(
+      const answer = await call(
         api.POST('/api/pending/bulk-approve', {
           body: {
             approvals: chosen.map((file) => ({
@@ -277,9 +275,9 @@ function RejectDialog({
         onDone([{ name: files[0].originalFilename, text: 'Rejected', failed: false }]);
         return;
       }
-      const answer = await call<{
-        results: { id: string; status: 'rejected' | 'error'; error?: { message: string } }[];
-      }>(api.POST('/api/pending/bulk-reject', { body: { ids: files.map((file) => file.id), reason } }));
+      const answer = await call(
+        api.POST('/api/pending/bulk-reject', { body: { ids: files.map((file) => file.id), reason } }),
+      );
       onDone(
         answer.results.map((result) => ({
           name: nameOf(files, result.id),

@@ -1,9 +1,9 @@
 import { api, call } from '../api/client';
-import type { Page, Tag } from '../api/types';
+import type { Tag } from '../api/types';
 import { TaxonomyPage, type TaxonomyOperations } from './Taxonomy';
 
 const operations: TaxonomyOperations<Tag> = {
-  list: () => call<Page<Tag>>(api.GET('/api/tags', { params: { query: { pageSize: 100 } } })),
+  list: () => call(api.GET('/api/tags', { params: { query: { pageSize: 100 } } })),
   create: (name) => call(api.POST('/api/tags', { body: { name } })),
   rename: (id, name) => call(api.PATCH('/api/tags/{id}', { params: { path: { id } }, body: { name } })),
   remove: (id) => call(api.DELETE('/api/tags/{id}', { params: { path: { id } } })),

@@ -1,15 +1,12 @@
 import { useState } from 'react';
 import { api, call } from '../api/client';
-import type { MediaFile, Page, User } from '../api/types';
+import type { User } from '../api/types';
 import { Thumbnail } from '../components/Media';
 import { Dialog, ErrorAlert, formatBytes, formatDate, Loading, useResource } from '../components/ui';
 
 export default function TrashPage({ user }: { user: User }) {
   const admin = user.role === 'admin';
-  const list = useResource(
-    () => call<Page<MediaFile>>(api.GET('/api/trash', { params: { query: { pageSize: 100 } } })),
-    'trash',
-  );
+  const list = useResource(() => call(api.GET('/api/trash', { params: { query: { pageSize: 100 } } })), 'trash');
   const [error, setError] = useState<unknown>();
   const [status, setStatus] = useState<string>();
   const [confirming, setConfirming] = useState(false);
@@ -91,7 +88,7 @@ export default function TrashPage({ user }: { user: User }) {
               onClick={() => {
                 setConfirming(false);
                 void act(async () => {
-                  const answer = await call<{ purged: number }>(api.DELETE('/api/trash', {}));
+                  const answer = await call(api.DELETE('/api/trash', {}));
                   return answer;
                 }, 'The trash was emptied.');
               }}

@@ -1,6 +1,6 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { api, call, messageOf } from '../api/client';
-import type { HashStatus, UploadResult } from '../api/types';
+import type { UploadResult } from '../api/types';
 import { formatBytes } from '../components/ui';
 import { sha256 } from '../upload/hashing';
 import { sendFile } from '../upload/send';
@@ -42,9 +42,7 @@ export default function UploadPage() {
         update(item.key, { progress: item.file.size ? Math.floor((done / item.file.size) * 100) : 100 }),
       );
       update(item.key, { phase: 'checking', progress: 100 });
-      const check = await call<{ results: { hash: string; status: HashStatus }[] }>(
-        api.POST('/api/uploads/check', { body: { hashes: [hash] } }),
-      );
+      const check = await call(api.POST('/api/uploads/check', { body: { hashes: [hash] } }));
       // Content already in the library is not sent again. Pending content is: only an upload renews that
       // pending file for this uploader (the server keeps its one stored copy).
       if (check.results[0]?.status === 'exists') {

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, call } from '../api/client';
-import type { Page, Role, User } from '../api/types';
+import type { Role, User } from '../api/types';
 import { ErrorAlert, formatDate, formText, Loading, useResource } from '../components/ui';
 
 function setDisabled(id: string, disabled: boolean): Promise<unknown> {
@@ -8,10 +8,7 @@ function setDisabled(id: string, disabled: boolean): Promise<unknown> {
 }
 
 export default function UsersPage({ user: me }: { user: User }) {
-  const list = useResource(
-    () => call<Page<User>>(api.GET('/api/users', { params: { query: { pageSize: 100 } } })),
-    'users',
-  );
+  const list = useResource(() => call(api.GET('/api/users', { params: { query: { pageSize: 100 } } })), 'users');
   const [creating, setCreating] = useState(false);
   const [error, setError] = useState<unknown>();
 
