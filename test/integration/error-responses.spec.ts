@@ -185,6 +185,18 @@ describe('error responses in the contract shape', () => {
     );
   });
 
+  it('payload too large by its Content-Length: 413 at once, before the body is read', async () => {
+    // The JSON parser read (and threw away) a whole oversized body before answering: 10 GB declared, 10 GB read.
+    // One byte of a 2 MB body is sent: only an answer that does not wait for the rest arrives.
+    const response = await t.http
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/json')
+      .set('Content-Length', String(2 * 1024 * 1024))
+      .timeout(10_000)
+      .send('{');
+    expectError(response, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
   it('domain error: 409 EMAIL_TAKEN', async () => {
     const body = { email: 'dup@test.local', password: 'dup-password', role: 'member' };
     expect((await t.http.post('/api/users').set('Authorization', admin).send(body)).status).toBe(201);
