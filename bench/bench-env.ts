@@ -15,6 +15,8 @@ import { startChildApp, type ChildApp } from '../test/support/child-app.js';
 
 export interface BenchEnvironment {
   s3: { endpoint: string; accessKey: string; secretKey: string; region: string; bucket: string };
+  /** The S3 server's process when it runs in one of its own (`s3Process`). */
+  s3Pid?: number;
   databaseUrl: string;
   app: ChildApp;
   /** The environment the app was started with (database, bucket, secrets), for more instances of it. */
@@ -25,7 +27,15 @@ export interface BenchEnvironment {
 
 export const ADMIN = { email: 'bench-admin@localhost', password: 'bench-admin-password' };
 
-export async function startBenchEnvironment(extraEnv: Record<string, string> = {}): Promise<BenchEnvironment> {
+export interface BenchOptions {
+  /** Run the embedded S3 server in a child process of its own (its pid in `s3Pid`), not on the bench's thread. */
+  s3Process?: boolean;
+}
+
+export async function startBenchEnvironment(
+  extraEnv: Record<string, string> = {},
+  options: BenchOptions = {},
+): Promise<BenchEnvironment> {
   const directory = mkdtempSync(join(tmpdir(), 'mediavault-bench-'));
   // When run as root, PostgreSQL runs as the `postgres` user, which must be able to enter this directory.
   chmodSync(directory, 0o755);
@@ -44,7 +54,13 @@ export async function startBenchEnvironment(extraEnv: Record<string, string> = {
         region: process.env.S3_REGION ?? 'us-east-1',
       }
     : undefined;
-  if (!s3) {
+  let s3Pid: number | undefined;
+  if (!s3 && options.s3Process) {
+    const child = await startS3Process(join(directory, 'objects'));
+    stops.push(() => child.stop());
+    s3 = child.s3;
+    s3Pid = child.pid;
+  } else if (!s3) {
     const embedded = await startEmbeddedS3({ directory: join(directory, 'objects') });
     stops.push(() => embedded.stop());
     s3 = embedded;
@@ -76,6 +92,7 @@ export async function startBenchEnvironment(extraEnv: Record<string, string> = {
   ).json()) as { accessToken: string };
   return {
     s3: { ...s3, bucket },
+    s3Pid,
     databaseUrl,
     app,
     appEnv,
@@ -83,6 +100,32 @@ export async function startBenchEnvironment(extraEnv: Record<string, string> = {
     stop: async () => {
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
       rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startS3Process(directory: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', './test/support/register-ts.mjs', 'bench/s3-server.ts', directory],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const exited = once(child, 'exit');
+  const [line] = (await Promise.race([
+    once(child.stdout, 'data'),
+    exited.then(() => {
+      throw new Error('the S3 server process exited before it started');
+    }),
+  ])) as [Buffer];
+  const s3 = JSON.parse(line.toString()) as { endpoint: string; accessKey: string; secretKey: string; region: string };
+  return {
+    s3,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
     },
   };
 }
@@ -141,12 +184,14 @@ export async function transactionsOf(databaseUrl: string): Promise<number> {
 export async function startBuiltWorker(
   environment: BenchEnvironment,
   extraEnv: Record<string, string> = {},
+  onSpawn?: (child: ChildProcess) => void,
 ): Promise<{ process: ChildProcess; kill(signal?: NodeJS.Signals): Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/main.js'], {
     env: { ...process.env, ...environment.appEnv, MEDIAVAULT_ROLE: 'worker', PORT: String(port), ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  onSpawn?.(child);
   const exited = once(child, 'exit');
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode !== null || child.signalCode !== null) return;

@@ -11,6 +11,7 @@
 import { Client } from 'minio';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { cpuMsOf, cpuMsOfCommand, percentile, rssOf, startBenchEnvironment, transactionsOf } from './bench-env.js';
@@ -232,9 +233,11 @@ async function smallFiles(env: BenchEnvironment, minio: Client): Promise<void> {
       'warm.bin',
     );
   });
+  const directCpuBefore = cpuMsOf(process.pid);
   const direct = await timedPool(SMALL_FILES, SMALL_CLIENTS, async (i) => {
     await minio.putObject(env.s3.bucket, `bench/small-${randomUUID()}`, files[i], SMALL_SIZE);
   });
+  const directCpuMs = cpuMsOf(process.pid) - directCpuBefore;
   // Other bytes for the API (the same would all be duplicates of what the direct PUTs did not record anyway).
   const viaFiles = files.map((file) => Buffer.from(file).reverse());
   const statuses: number[] = [];
@@ -268,6 +271,16 @@ async function smallFiles(env: BenchEnvironment, minio: Client): Promise<void> {
   console.log(
     `CPU per upload:          server ${perFile(serverCpuMs)}, PostgreSQL ${perFile(databaseCpuMs)}, ` +
       `clients + S3 server ${perFile(benchCpuMs)} (user + system)`,
+  );
+  console.log(`CPU per direct PUT:      clients + S3 server ${perFile(directCpuMs)}`);
+  // However well the API waits, its files per second cannot exceed the cores divided by its CPU per upload.
+  const cores = availableParallelism();
+  const apiCpuMs = (serverCpuMs + databaseCpuMs + benchCpuMs) / SMALL_FILES;
+  const ceiling = (cores * 1000) / apiCpuMs;
+  const ofDirect = (ceiling / perSecond(direct.seconds)).toFixed(2);
+  console.log(
+    `CPU-bound ceiling:       ${ceiling.toFixed(0)} API files/s on ${cores} cores ` +
+      `(${ofDirect} of the direct PUTs) at ${apiCpuMs.toFixed(2)} ms per upload`,
   );
   console.log(`database transactions:   ${(transactions / SMALL_FILES).toFixed(2)} per upload (commits + rollbacks)`);
   const allCreated = statuses.every((s) => s === 201);

@@ -74,17 +74,21 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
   answerClientErrorsWithErrorBodies(server);
   const http = app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY);
+  // One filter: the routes' (below), the body timeout's 408, the worker's 503 and the 404 for paths outside the API
+  // prefix write one body.
+  const exceptionFilter = new AllExceptionsFilter();
   app.use(requestIdMiddleware);
   app.use(httpLoggingMiddleware(requestLogger));
   app.use(
-    bodyTimeoutMiddleware({ timeoutMs: http.requestBodyTimeoutSeconds * 1000, minBytes: http.requestBodyMinBytes }),
+    bodyTimeoutMiddleware(
+      { timeoutMs: http.requestBodyTimeoutSeconds * 1000, minBytes: http.requestBodyMinBytes },
+      exceptionFilter,
+    ),
   );
   applyHttpProtection(app, http, {
     apiPrefix: API_PREFIX,
     mediaOrigin: new URL(app.get<ConfigType<typeof storageConfig>>(storageConfig.KEY).publicEndpoint).origin,
   });
-  // One filter: the routes' (below), the worker's 503 and the 404 for paths outside the API prefix write one body.
-  const exceptionFilter = new AllExceptionsFilter();
   const workerOnly = app.get<ConfigType<typeof renditionsConfig>>(renditionsConfig.KEY).role === 'worker';
   if (workerOnly) app.use(apiNotServedByWorkers(exceptionFilter));
   const webConsole = consoleDirectory && !workerOnly ? consoleMiddleware(consoleDirectory, API_PREFIX) : undefined;

@@ -87,8 +87,8 @@ export function toPendingFileView(
 }
 
 /**
- * What a media file view is made of: the entity loaded with its relations, or a row hydrated in one SQL query
- * (the library's lists), which has the same fields.
+ * What a media file view is made of: a row of the one view query (`MediaFileViewsRepository`, whose `toView` is the
+ * only caller of `toMediaFileView`), with the entity's fields.
  */
 export type MediaFileSource = Omit<MediaFile, 'tags' | 'collections' | 'createdBy' | 'deletedById'> & {
   tags?: Array<{ id: string; name: string; slug: string }>;

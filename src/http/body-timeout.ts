@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
+import type { AllExceptionsFilter } from '../common/errors/all-exceptions.filter.js';
 import { DomainException } from '../common/errors/domain.exception.js';
 import { requestIdOf } from '../common/request-id.middleware.js';
 
@@ -24,10 +24,10 @@ class RequestBodyTimeoutException extends DomainException {
  * one is answered 408 and its connection closed, which aborts whatever was reading it (an upload releases its claim).
  *
  * Waiting on the server does not count: while the request stream is paused or holds unread bytes (storage slow to
- * take the previous bytes), the client is not to blame and the period starts over.
+ * take the previous bytes), the client is not to blame and the period starts over. The 408's body is written by
+ * `filter`, the app's one exception filter.
  */
-export function bodyTimeoutMiddleware(options: BodyTimeoutOptions) {
-  const filter = new AllExceptionsFilter();
+export function bodyTimeoutMiddleware(options: BodyTimeoutOptions, filter: AllExceptionsFilter) {
   return (request: Request, response: Response, next: NextFunction): void => {
     if (options.timeoutMs > 0 && hasBody(request)) watchBody(request, response, options, filter);
     next();

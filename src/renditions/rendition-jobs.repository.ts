@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { CONTENT_LOCK_CLASS } from '../database/locks.js';
+import { isKeyAccountedFor, unaccountedKeys } from '../database/object-keys.js';
 import type { DeletionReason } from '../file-manager/repositories/storage-deletions.repository.js';
 import { queryRows } from '../database/sql.js';
 import type { MediaInfo } from './generation/media-info.js';
@@ -295,6 +296,51 @@ export class RenditionJobsRepository {
       keys,
       reason,
     ]);
+  }
+
+  /** The claim on a key FOR UPDATE (waiting for a worker recording it right now), and whether it is still fresh. */
+  async lockClaim(runner: QueryRunner, key: string, timeoutSeconds: number): Promise<{ live: boolean } | undefined> {
+    const [claim] = await queryRows<{ live: boolean }>(
+      runner,
+      `SELECT touched_at > now() - make_interval(secs => $2) AS live FROM upload_sessions
+        WHERE object_key = $1 FOR UPDATE`,
+      [key, timeoutSeconds],
+    );
+    return claim;
+  }
+
+  /** Of `keys`, those no rendition row records and no queued deletion names (read without locks: candidates). */
+  unrecordedKeys(keys: string[]): Promise<string[]> {
+    return unaccountedKeys(this.dataSource, 'renditions', keys);
+  }
+
+  /** Whether a rendition row records the key or a queued deletion names it, in the caller's snapshot. */
+  isKeyAccountedFor(runner: QueryRunner, key: string): Promise<boolean> {
+    return isKeyAccountedFor(runner, 'renditions', key);
+  }
+
+  /** Whether a rendition row records the key now. */
+  async isRecorded(objectKey: string): Promise<boolean> {
+    const found = await queryRows(this.dataSource, `SELECT 1 FROM renditions WHERE object_key = $1`, [objectKey]);
+    return found.length > 0;
+  }
+
+  /** Rendition objects in key order after `after`, `limit` at a time (verification walks them all). */
+  recordedObjectsAfter(after: string, limit: number): Promise<Array<{ objectKey: string; size: number }>> {
+    return queryRows(
+      this.dataSource,
+      `SELECT object_key AS "objectKey", size FROM renditions WHERE object_key > $1 ORDER BY object_key LIMIT $2`,
+      [after, limit],
+    );
+  }
+
+  /** Every object key a rendition row records. */
+  async recordedKeys(): Promise<string[]> {
+    const found = await queryRows<{ objectKey: string }>(
+      this.dataSource,
+      `SELECT object_key AS "objectKey" FROM renditions`,
+    );
+    return found.map((row) => row.objectKey);
   }
 
   /** How many jobs are in each status (the CLI's progress bar). */

@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { DataSource } from 'typeorm';
 import { renditionsConfig } from '../config/configuration.js';
 import { inTransaction } from '../database/transactions.js';
@@ -37,6 +38,12 @@ import { removeAbandonedScratch, scratchDirectory } from './scratch-space.js';
 
 /** How often an idle worker looks for due jobs (an enqueue in this process wakes it at once). */
 const IDLE_POLL_MS = 2000;
+/**
+ * Jobs in hand per render slot. A job spends part of its time on storage and the database (the download, the
+ * writes, the record); a second lane per slot does that while the first renders, so the CPUs don't idle between
+ * renders. Rendering itself (the memory and CPU) stays bounded by the slots.
+ */
+const LANES_PER_RENDER_SLOT = 2;
 const MAX_RETRY_SECONDS = 3600;
 
 /** What became of one claimed job (the `outcome` label of the rendition metrics). */
@@ -51,6 +58,10 @@ class LeaseLost extends Error {}
 export interface WorkerHooks {
   /** Called after a job is claimed and before its object is read (specs hold a render here). */
   beforeRender?: (job: ClaimedJob) => Promise<void>;
+  /** Called once the content is downloaded, before the job waits for a render slot. */
+  awaitingRenderSlot?: (job: ClaimedJob) => Promise<void>;
+  /** Called in a render slot, before the content is rendered (the slot is held until this settles). */
+  rendering?: (job: ClaimedJob) => Promise<void>;
   /** Called once the renditions are written, before they are recorded. */
   beforeRecord?: (job: ClaimedJob) => Promise<void>;
 }
@@ -63,7 +74,8 @@ export interface WorkerHooks {
  * not recorded go to the deletion outbox, a dead worker's job is taken again when its lease lapses, and a
  * content that can't be rendered ends `failed` after `RENDITION_MAX_ATTEMPTS`.
  *
- * With `MEDIAVAULT_ROLE=api` nothing runs here; otherwise `RENDITION_CONCURRENCY` lanes poll the queue.
+ * With `MEDIAVAULT_ROLE=api` nothing runs here; otherwise lanes poll the queue: `RENDITION_CONCURRENCY` contents
+ * render at once, and each render slot has two lanes so one downloads, writes and records while the other renders.
  */
 @Injectable()
 export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -73,6 +85,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly lanes: Array<Promise<void>> = [];
   private readonly sleepers = new Set<() => void>();
   private stopping = false;
+  private readonly renderSlot: LimitFunction;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -80,7 +93,13 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly jobs: RenditionJobsRepository,
     @Inject(renditionsConfig.KEY) private readonly config: ConfigType<typeof renditionsConfig>,
     @Optional() private readonly metrics?: MetricsService,
-  ) {}
+  ) {
+    this.renderSlot = pLimit(config.concurrency);
+  }
+
+  private get laneCount(): number {
+    return this.config.concurrency * LANES_PER_RENDER_SLOT;
+  }
 
   onApplicationBootstrap(): void {
     if (!this.config.workerEnabled) return;
@@ -93,8 +112,8 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
       const threads = lowerProcessPriority(this.config.workerNice);
       this.logger.log(`Rendering at CPU niceness ${this.config.workerNice} (${threads} thread(s))`);
     }
-    for (let lane = 0; lane < this.config.concurrency; lane += 1) this.lanes.push(this.runLane());
-    this.logger.log(`Rendering with ${this.config.concurrency} lane(s) as ${this.instanceId}`);
+    for (let lane = 0; lane < this.laneCount; lane += 1) this.lanes.push(this.runLane());
+    this.logger.log(`Rendering ${this.config.concurrency} at a time as ${this.instanceId}`);
   }
 
   /**
@@ -136,7 +155,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
         report.processed += 1;
       }
     };
-    await Promise.all(Array.from({ length: this.config.concurrency }, lane));
+    await Promise.all(Array.from({ length: this.laneCount }, lane));
     return report;
   }
 
@@ -165,7 +184,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     try {
       if (job.objectKey === null) return outcome; // freed between claim and read: the job went with the content
       await this.hooks.beforeRender?.(job);
-      const rendered = await this.render(job.objectKey, job.size ?? 0);
+      const rendered = await this.render(job, job.objectKey, job.size ?? 0);
       lease.check();
       const finished = await this.store(rendered, written);
       lease.check();
@@ -186,7 +205,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
    * archive or a document is not fetched whole to learn that); otherwise the same download continues into a private
    * temporary file (decoders need to seek), which is then rendered. One request per job.
    */
-  private async render(objectKey: string, size: number): Promise<RenderOutcome> {
+  private async render(job: ClaimedJob, objectKey: string, size: number): Promise<RenderOutcome> {
     const source = await this.storage.getStream(objectKey);
     // Paused between the sniff and the copy: a failure meanwhile must not go unheard (the copy reports it).
     source.on('error', () => undefined);
@@ -206,7 +225,11 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
         },
         createWriteStream(path, { mode: 0o600 }),
       );
-      return await renderFile(path, this.limits());
+      await this.hooks.awaitingRenderSlot?.(job);
+      return await this.renderSlot(async () => {
+        await this.hooks.rendering?.(job);
+        return renderFile(path, this.limits());
+      });
     } finally {
       source.destroy();
       await rm(directory, { recursive: true, force: true });

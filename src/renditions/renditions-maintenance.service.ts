@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import { uploadConfig } from '../config/configuration.js';
-import { queryRows } from '../database/sql.js';
 import { inTransaction } from '../database/transactions.js';
 import { ObjectStorage, type StoredObjectInfo } from '../storage/object-storage.js';
 import { RenditionJobsRepository } from './rendition-jobs.repository.js';
@@ -47,7 +46,7 @@ export class RenditionsMaintenance {
     const flush = async () => {
       const old = batch.filter((object) => Date.now() - object.lastModified.getTime() >= graceMs);
       batch = [];
-      for (const key of await this.unreferenced(old.map((object) => object.key))) {
+      for (const key of await this.jobs.unrecordedKeys(old.map((object) => object.key))) {
         const outcome = await this.queueIfOrphan(key);
         if (outcome !== 'kept') report.orphanObjectsQueued += 1;
         if (outcome === 'stale') report.staleClaims += 1;
@@ -67,18 +66,14 @@ export class RenditionsMaintenance {
     const report: RenditionIntegrityReport = { checked: 0, ok: 0, missing: 0, missingKeys: [] };
     let after = '';
     for (;;) {
-      const batch = await queryRows<{ objectKey: string; size: number }>(
-        this.dataSource,
-        `SELECT object_key AS "objectKey", size FROM renditions WHERE object_key > $1 ORDER BY object_key LIMIT 500`,
-        [after],
-      );
+      const batch = await this.jobs.recordedObjectsAfter(after, 500);
       if (batch.length === 0) return report;
       for (const { objectKey, size } of batch) {
         const info = await this.storage.stat(objectKey);
         if (info && info.size === size) {
           report.ok += 1;
           report.checked += 1;
-        } else if (await this.stillRecorded(objectKey)) {
+        } else if (await this.jobs.isRecorded(objectKey)) {
           report.checked += 1;
           report.missing += 1;
           if (report.missingKeys.length < REPORTED_KEYS_LIMIT) report.missingKeys.push(objectKey);
@@ -89,24 +84,8 @@ export class RenditionsMaintenance {
   }
 
   /** Every object key a rendition row records (the storage report counts them as referenced). */
-  async recordedKeys(): Promise<string[]> {
-    const rows = await queryRows<{ objectKey: string }>(
-      this.dataSource,
-      `SELECT object_key AS "objectKey" FROM renditions`,
-    );
-    return rows.map((row) => row.objectKey);
-  }
-
-  private async unreferenced(keys: string[]): Promise<string[]> {
-    if (keys.length === 0) return [];
-    const rows = await queryRows<{ k: string }>(
-      this.dataSource,
-      `SELECT k FROM unnest($1::varchar[]) AS k
-        WHERE NOT EXISTS (SELECT 1 FROM renditions r WHERE r.object_key = k)
-          AND NOT EXISTS (SELECT 1 FROM storage_deletions d WHERE d.object_key = k)`,
-      [keys],
-    );
-    return rows.map((row) => row.k);
+  recordedKeys(): Promise<string[]> {
+    return this.jobs.recordedKeys();
   }
 
   /**
@@ -115,28 +94,12 @@ export class RenditionsMaintenance {
    */
   private queueIfOrphan(key: string): Promise<'kept' | 'orphan' | 'stale'> {
     return inTransaction(this.dataSource, async (runner) => {
-      const [claim] = await queryRows<{ live: boolean }>(
-        runner,
-        `SELECT touched_at > now() - make_interval(secs => $2) AS live FROM upload_sessions
-          WHERE object_key = $1 FOR UPDATE`,
-        [key, this.config.uploadSessionTimeoutSeconds],
-      );
+      const claim = await this.jobs.lockClaim(runner, key, this.config.uploadSessionTimeoutSeconds);
       if (claim?.live) return 'kept';
-      const [{ referenced }] = await queryRows<{ referenced: boolean }>(
-        runner,
-        `SELECT EXISTS (SELECT 1 FROM renditions WHERE object_key = $1)
-             OR EXISTS (SELECT 1 FROM storage_deletions WHERE object_key = $1) AS referenced`,
-        [key],
-      );
-      if (referenced) return 'kept';
+      if (await this.jobs.isKeyAccountedFor(runner, key)) return 'kept';
       if (claim) await this.jobs.releaseKeys(runner, [key]);
       await this.jobs.queueDeletions(runner, [key], 'orphan');
       return claim ? 'stale' : 'orphan';
     });
-  }
-
-  private async stillRecorded(objectKey: string): Promise<boolean> {
-    const rows = await queryRows(this.dataSource, `SELECT 1 FROM renditions WHERE object_key = $1`, [objectKey]);
-    return rows.length > 0;
   }
 }

@@ -3,38 +3,27 @@
  * Vite): its files with the right caching, `index.html` for any page a browser navigates to (deep links), and
  * never in place of the API, whose unknown paths keep answering the contract's 404.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestApp } from '../support/app.js';
 
 const INDEX = '<!doctype html><title>console</title><script type="module" src="/assets/index-abc123.js"></script>';
 const SCRIPT = 'console.log("console");';
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 describe('console: served by the API server', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-  let directory: string;
-
-  beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'mediavault-console-'));
-    mkdirSync(join(directory, 'assets'));
+  const directory = join(tmpdir(), `mediavault-console-${randomBytes(6).toString('hex')}`);
+  // Declared before useTestApp, so the stand-in build exists when the app boots (hooks run in declaration order).
+  beforeAll(() => {
+    mkdirSync(join(directory, 'assets'), { recursive: true });
     writeFileSync(join(directory, 'index.html'), INDEX);
     writeFileSync(join(directory, 'assets', 'index-abc123.js'), SCRIPT);
-    database = await createTestDatabase();
-    t = await createTestApp({
-      databaseUrl: database.url,
-      appOptions: { logger: ['error'], consoleDirectory: directory },
-    });
   });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-    rmSync(directory, { recursive: true, force: true });
-  });
+  const t = useTestApp({ appOptions: { consoleDirectory: directory } });
 
   it.each(['/', '/pending', '/files/6d0c1a43-4a8b-4f7e-9a55-2a8f2b1c9e10', '/trash?x=1'])(
     'a page navigation to %s gets index.html, never cached',
@@ -102,22 +91,7 @@ describe('console: served by the API server', () => {
 });
 
 describe('console: not built', () => {
-  let database: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const nowhere = join(tmpdir(), 'mediavault-no-console-here');
-    t = await createTestApp({
-      databaseUrl: database.url,
-      appOptions: { logger: ['error'], consoleDirectory: nowhere },
-    });
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-  });
+  const t = useTestApp({ appOptions: { consoleDirectory: join(tmpdir(), 'mediavault-no-console-here') } });
 
   it('the API runs alone and a page navigation gets the contract 404', async () => {
     const response = await t.http.get('/pending').set('Accept', HTML);

@@ -69,7 +69,8 @@ describe('media file metadata, tags and collections', () => {
         tags: [{ id: tag.id, name: 'Patchable', slug: 'patchable' }],
         collections: [{ id: collection.id, title: 'Patch collection', slug: 'patch-collection' }],
       });
-      expect(Date.parse(changed.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(file.updatedAt));
+      // Strictly later: `>=` would also hold for a PATCH that left updatedAt as it was.
+      expect(Date.parse(changed.body.updatedAt)).toBeGreaterThan(Date.parse(file.updatedAt));
 
       expect(
         (await t.http.patch(`/api/files/${file.id}`).set('Authorization', other.auth).send({ title: 'x' })).status,

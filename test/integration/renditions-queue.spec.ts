@@ -42,6 +42,8 @@ afterEach(() => {
     const hooks = t.get(RenditionWorker).hooks;
     delete hooks.beforeRender;
     delete hooks.beforeRecord;
+    delete hooks.awaitingRenderSlot;
+    delete hooks.rendering;
   }
 });
 
@@ -262,6 +264,53 @@ describe('failures', () => {
       await expect(patient.get(RenditionWorker).processDue()).resolves.toBe(0);
     } finally {
       await patient.close();
+    }
+  });
+});
+
+describe('render slots', () => {
+  it('downloads the next job while one renders, yet renders only RENDITION_CONCURRENCY at a time', async () => {
+    const single = await createTestApp({
+      databaseUrl: database.url,
+      bucket,
+      env: { ...WORKER_ENV, RENDITION_CONCURRENCY: '1' },
+    });
+    try {
+      const first = await storeAndQueue(await solidImage(320, 240, '#102030').jpeg().toBuffer(), 'slot-1.jpg');
+      const second = await storeAndQueue(await solidImage(330, 240, '#203040').jpeg().toBuffer(), 'slot-2.jpg');
+      const rendering: string[] = [];
+      const held = gate();
+      const waiting = gate();
+      const hooks = single.get(RenditionWorker).hooks;
+      hooks.rendering = async (claimed) => {
+        rendering.push(claimed.hash);
+        if (rendering.length === 1) {
+          held.arrive();
+          await held.opened;
+        }
+      };
+      const awaiting: string[] = [];
+      hooks.awaitingRenderSlot = (claimed) => {
+        awaiting.push(claimed.hash);
+        if (awaiting.length === 2) waiting.arrive();
+        return Promise.resolve();
+      };
+
+      const processed = single.get(RenditionWorker).processDue();
+      await held.arrived;
+      // The other job is taken and downloaded while the first renders (its lane does not idle)...
+      await waiting.arrived;
+      await new Promise((resolve) => setImmediate(resolve));
+      // ...but it waits for the one render slot.
+      expect(rendering).toHaveLength(1);
+      held.open();
+
+      await expect(processed).resolves.toBe(2);
+      expect([...rendering].sort()).toEqual([first.hash, second.hash].sort());
+      for (const { hash } of [first, second]) expect((await job(hash)).status).toBe('ready');
+      expect(await claimsLeft()).toBe(0);
+    } finally {
+      await single.close();
     }
   });
 });

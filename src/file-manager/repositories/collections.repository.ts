@@ -4,7 +4,7 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import type { AccessLevel } from '../entities/columns.js';
-import { firstRow, missingIds, rows, updateById } from './db.js';
+import { firstRow, missingIds, replaceTagLinks, rows, updateById } from './db.js';
 import { likeContains } from './tags.repository.js';
 import type { CollectionResponse } from '../dto/tag-collection.response.js';
 
@@ -146,15 +146,8 @@ export class CollectionsRepository {
   }
 
   /** The collection's tags become exactly `tagIds`. */
-  async replaceTags(runner: QueryRunner, id: string, tagIds: string[]): Promise<void> {
-    await runner.query(`DELETE FROM collection_tags WHERE collection_id = $1 AND NOT (tag_id = ANY($2::uuid[]))`, [
-      id,
-      tagIds,
-    ]);
-    await runner.query(
-      `INSERT INTO collection_tags (collection_id, tag_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
-      [id, tagIds],
-    );
+  replaceTags(runner: QueryRunner, id: string, tagIds: string[]): Promise<void> {
+    return replaceTagLinks(runner, { table: 'collection_tags', owner: 'collection_id' }, id, tagIds);
   }
 
   /**

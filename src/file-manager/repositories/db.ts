@@ -48,6 +48,25 @@ export async function updateById<T>(
   );
 }
 
+/** A table linking tags to their owner: a media file's or a collection's tags. */
+export type TagLinks =
+  { table: 'media_file_tags'; owner: 'media_file_id' } | { table: 'collection_tags'; owner: 'collection_id' };
+
+/** The owner's tags become exactly `tagIds` (links kept stay as they are), in the caller's transaction. */
+export async function replaceTagLinks(
+  runner: QueryRunner,
+  links: TagLinks,
+  id: string,
+  tagIds: string[],
+): Promise<void> {
+  const { table, owner } = links;
+  await runner.query(`DELETE FROM ${table} WHERE ${owner} = $1 AND NOT (tag_id = ANY($2::uuid[]))`, [id, tagIds]);
+  await runner.query(`INSERT INTO ${table} (${owner}, tag_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`, [
+    id,
+    tagIds,
+  ]);
+}
+
 /** The ids of `wanted` that `found` lacks, in `wanted`'s order. */
 export function missingIds(wanted: string[], found: Array<{ id: string }>): string[] {
   const present = new Set(found.map((row) => row.id));

@@ -5,7 +5,7 @@ import { SqlParams } from '../../database/sql.js';
 import { readableCondition } from '../access-policy.js';
 import type { AccessLevel, FileType } from '../entities/columns.js';
 import { insertWithSlug, MEDIA_FILE_SLUGS, nextFreeSlug } from './slugs.js';
-import { firstRow, missingIds, onUniqueViolation, rows, updateById } from './db.js';
+import { firstRow, missingIds, onUniqueViolation, replaceTagLinks, rows, updateById } from './db.js';
 import { SlugTakenException } from '../file-manager.errors.js';
 import type { Metadata } from '../metadata.js';
 
@@ -383,15 +383,8 @@ export class MediaFilesRepository {
   }
 
   /** The file's tags become exactly `tagIds`. */
-  async replaceTags(runner: QueryRunner, id: string, tagIds: string[]): Promise<void> {
-    await runner.query(`DELETE FROM media_file_tags WHERE media_file_id = $1 AND NOT (tag_id = ANY($2::uuid[]))`, [
-      id,
-      tagIds,
-    ]);
-    await runner.query(
-      `INSERT INTO media_file_tags (media_file_id, tag_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
-      [id, tagIds],
-    );
+  replaceTags(runner: QueryRunner, id: string, tagIds: string[]): Promise<void> {
+    return replaceTagLinks(runner, { table: 'media_file_tags', owner: 'media_file_id' }, id, tagIds);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { CONTENT_LOCK_CLASS } from '../../database/locks.js';
+import { isKeyAccountedFor, unaccountedKeys } from '../../database/object-keys.js';
 import { firstRow, rows } from './db.js';
 
 /** A stored content: its hash and the key of its one object in the bucket. */
@@ -125,25 +126,12 @@ export class StoredObjectsRepository {
   }
 
   /** Of `keys`, those no content row points at and no queued deletion names (read without locks: candidates). */
-  async unclaimedKeys(keys: string[]): Promise<string[]> {
-    const found = await rows<{ k: string }>(
-      this.dataSource,
-      `SELECT k FROM unnest($1::varchar[]) AS k
-        WHERE NOT EXISTS (SELECT 1 FROM stored_objects s WHERE s.object_key = k)
-          AND NOT EXISTS (SELECT 1 FROM storage_deletions d WHERE d.object_key = k)`,
-      [keys],
-    );
-    return found.map((row) => row.k);
+  unclaimedKeys(keys: string[]): Promise<string[]> {
+    return unaccountedKeys(this.dataSource, 'stored_objects', keys);
   }
 
   /** Whether a content row points at the key or a queued deletion names it, in the caller's snapshot. */
-  async isKeyAccountedFor(runner: QueryRunner, key: string): Promise<boolean> {
-    const [{ referenced }] = await rows<{ referenced: boolean }>(
-      runner,
-      `SELECT EXISTS (SELECT 1 FROM stored_objects WHERE object_key = $1)
-           OR EXISTS (SELECT 1 FROM storage_deletions WHERE object_key = $1) AS referenced`,
-      [key],
-    );
-    return referenced;
+  isKeyAccountedFor(runner: QueryRunner, key: string): Promise<boolean> {
+    return isKeyAccountedFor(runner, 'stored_objects', key);
   }
 }
