@@ -17,11 +17,12 @@ import { answerClientErrorsWithErrorBodies } from './http/client-errors.js';
 import { consoleMiddleware, DEFAULT_CONSOLE_DIRECTORY, isApiPath } from './http/console.js';
 import { applyHttpProtection } from './http/http-protection.js';
 import { verifyJsonDepth } from './http/json-depth.js';
+import { refuseOversizedJson } from './http/json-size.js';
 import { AppLogger, createPinoLogger, levelFromNestLevels, type LogLevelName } from './logging/app-logger.js';
 import { bindRequestLogger, httpLoggingMiddleware } from './logging/http-logging.js';
 
 export const API_PREFIX = 'api';
-export const JSON_BODY_LIMIT = '1mb';
+export const JSON_BODY_LIMIT = 1024 * 1024;
 export const IDLE_SOCKET_TIMEOUT_MS = 120_000;
 
 export interface CreateAppOptions {
@@ -95,6 +96,7 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   app.use(notFoundOutsidePrefix(exceptionFilter));
   // Nest reserves `verify` only for `rawBody: true` (off here) and passes it through otherwise.
   const jsonOptions = { limit: JSON_BODY_LIMIT, verify: verifyJsonDepth };
+  app.use(refuseOversizedJson(JSON_BODY_LIMIT));
   app.useBodyParser('json', jsonOptions);
   app.use(bindRequestLogger);
   app.setGlobalPrefix(API_PREFIX);

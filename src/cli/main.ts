@@ -35,6 +35,7 @@ import { DirectoryImporter, type ImportSummary } from './directory-importer.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { RenditionsService } from '../renditions/renditions.service.js';
 import { CountBar, formatBytes, ProgressBar } from './progress.js';
+import { hasInvisibleCharacter } from '../common/visible-text.js';
 
 interface GlobalOptions {
   json?: boolean;
@@ -264,7 +265,9 @@ async function usersCreateCommand(
 ): Promise<ExitCode> {
   const password = options.password ?? process.env.MEDIAVAULT_PASSWORD ?? (await promptPassword());
   if (password.length < 8) throw new CliError('The password must be at least 8 characters', ExitCode.Usage);
-  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new CliError(`${email} is not an email address`, ExitCode.Usage);
+  if (!/^[^\s@]+@[^\s@]+$/.test(email) || hasInvisibleCharacter(email)) {
+    throw new CliError(`${email} is not an email address (or holds invisible characters)`, ExitCode.Usage);
+  }
   return withContext(options, async ({ app }) => {
     try {
       const user = await app.get(UsersService).create(email, password, options.role);

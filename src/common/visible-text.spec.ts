@@ -1,4 +1,4 @@
-import { hasVisibleCharacter } from './visible-text.js';
+import { hasInvisibleCharacter, hasVisibleCharacter } from './visible-text.js';
 
 describe('hasVisibleCharacter', () => {
   it.each([
@@ -25,5 +25,22 @@ describe('hasVisibleCharacter', () => {
     ['punctuation', '.'],
   ])('answers true for %s', (_, text) => {
     expect(hasVisibleCharacter(text)).toBe(true);
+  });
+});
+
+describe('hasInvisibleCharacter', () => {
+  it.each([
+    ['a zero-width space', 'ann\u200b@example.com'],
+    ['a soft hyphen', 'ann\u00ad@example.com'],
+    ['a bidi override', '\u202eann@example.com'],
+    ['a word joiner', 'an\u2060n@example.com'],
+    ['a blank', 'ann @example.com'],
+  ])('finds %s', (_, text) => {
+    expect(hasInvisibleCharacter(text)).toBe(true);
+  });
+
+  it('finds none in a plain or an accented address', () => {
+    expect(hasInvisibleCharacter('ann@example.com')).toBe(false);
+    expect(hasInvisibleCharacter('émile@exämple.com')).toBe(false);
   });
 });

@@ -12,6 +12,28 @@ export function hasVisibleCharacter(text: string): boolean {
   return text.replace(INVISIBLE, '').length > 0;
 }
 
+/**
+ * Whether `text` holds any invisible character at all. An identifier (an e-mail address) with one looks exactly like
+ * the identifier without it, so it could pass for another account.
+ */
+export function hasInvisibleCharacter(text: string): boolean {
+  return text.search(INVISIBLE) !== -1;
+}
+
+/** Refuses a string holding any invisible character (see INVISIBLE); other types are left to other validators. */
+export function HasNoInvisibleCharacter(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'hasNoInvisibleCharacter',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || !hasInvisibleCharacter(value),
+        defaultMessage: (args) => `${args?.property ?? 'value'} must not contain invisible characters`,
+      },
+    },
+    options,
+  );
+}
+
 /** Refuses a string made only of invisible characters (see INVISIBLE); other types are left to other validators. */
 export function HasVisibleCharacter(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(

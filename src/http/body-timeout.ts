@@ -63,8 +63,10 @@ function watchBody(request: Request, response: Response, options: BodyTimeoutOpt
   );
   timer.unref();
   const stop = () => clearInterval(timer);
+  // Not stopped by the response: one answered early (401, 429) leaves Node reading the rest of the body to keep the
+  // connection, and a trickling client held it for as long as it liked.
   request.once('end', stop);
-  response.once('close', stop);
+  socket.once('close', stop);
 }
 
 function timeOut(request: Request, response: Response, body: object): void {

@@ -1,15 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ErrorBody } from '../common/errors/all-exceptions.filter.js';
 import { ERROR_STATUS, type ErrorCode } from '../common/errors/error-codes.js';
 
 /**
  * Errors Node's HTTP parser raises before there is a request (headers too large, malformed request line, headers
- * that never finish): Node would answer them with an empty body, outside Nest and its exception filter. They get
- * the contract's error body here, with a request id of their own (there was no request to carry one).
+ * that never finish), and an `Expect` other than `100-continue` (417): Node would answer them with an empty body,
+ * outside Nest and its exception filter. They get the contract's error body here, with a request id of their own
+ * (no middleware has run to give one).
  */
 export function answerClientErrorsWithErrorBodies(server: Server): void {
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    const { statusCode, headers, json } = errorParts('EXPECTATION_FAILED');
+    // The body was not read: the connection can not be used again.
+    response.writeHead(statusCode, { ...headers, Connection: 'close' }).end(json);
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) {
       socket.destroy();
@@ -39,9 +45,10 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   PAYLOAD_TOO_LARGE: 'The request body is too large',
   REQUEST_TIMEOUT: 'The request took too long to arrive',
   BAD_REQUEST: 'The request could not be parsed',
+  EXPECTATION_FAILED: 'Only the expectation 100-continue is supported',
 };
 
-function errorResponse(code: ErrorCode): string {
+function errorParts(code: ErrorCode): { statusCode: number; headers: Record<string, string>; json: string } {
   const statusCode = ERROR_STATUS[code];
   const requestId = randomUUID();
   const body: ErrorBody = {
@@ -53,12 +60,16 @@ function errorResponse(code: ErrorCode): string {
     requestId,
   };
   const json = JSON.stringify(body);
-  return (
-    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}\r\n` +
-    'Content-Type: application/json; charset=utf-8\r\n' +
-    `Content-Length: ${Buffer.byteLength(json)}\r\n` +
-    `X-Request-Id: ${requestId}\r\n` +
-    'Connection: close\r\n\r\n' +
-    json
-  );
+  const headers = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(json)),
+    'X-Request-Id': requestId,
+  };
+  return { statusCode, headers, json };
+}
+
+function errorResponse(code: ErrorCode): string {
+  const { statusCode, headers, json } = errorParts(code);
+  const lines = Object.entries({ ...headers, Connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}\r\n${lines.join('')}\r\n${json}`;
 }

@@ -73,11 +73,14 @@ export class RateLimiter implements OnModuleDestroy {
   }
 
   private sweep(now = Date.now()): void {
+    // A list may be empty (asked about, nothing charged yet): it goes too. This runs in a timer, where a throw would
+    // end the process.
+    const stale = (last: number | undefined) => last === undefined || last <= now - WINDOW_MS;
     for (const [key, times] of this.hits) {
-      if (times[times.length - 1] <= now - WINDOW_MS) this.hits.delete(key);
+      if (stale(times.at(-1))) this.hits.delete(key);
     }
     for (const [key, sent] of this.bytes) {
-      if (sent[sent.length - 1].at <= now - WINDOW_MS) this.bytes.delete(key);
+      if (stale(sent.at(-1)?.at)) this.bytes.delete(key);
     }
   }
 
@@ -118,7 +121,8 @@ export class RateLimiter implements OnModuleDestroy {
    */
   bytesWait(key: string, limit: number, windowMs = WINDOW_MS, now = Date.now()): number {
     const recent = (this.bytes.get(key) ?? []).filter((entry) => entry.at > now - windowMs);
-    this.bytes.set(key, recent);
+    if (recent.length > 0) this.bytes.set(key, recent);
+    else this.bytes.delete(key);
     let total = recent.reduce((sum, entry) => sum + entry.bytes, 0);
     if (total < limit) return 0;
     for (const entry of recent) {

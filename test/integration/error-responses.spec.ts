@@ -185,6 +185,18 @@ describe('error responses in the contract shape', () => {
     );
   });
 
+  it('payload too large by its Content-Length: 413 at once, before the body is read', async () => {
+    // The JSON parser read (and threw away) a whole oversized body before answering: 10 GB declared, 10 GB read.
+    // One byte of a 2 MB body is sent: only an answer that does not wait for the rest arrives.
+    const response = await t.http
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/json')
+      .set('Content-Length', String(2 * 1024 * 1024))
+      .timeout(10_000)
+      .send('{');
+    expectError(response, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
   it('domain error: 409 EMAIL_TAKEN', async () => {
     const body = { email: 'dup@test.local', password: 'dup-password', role: 'member' };
     expect((await t.http.post('/api/users').set('Authorization', admin).send(body)).status).toBe(201);
@@ -250,31 +262,40 @@ describe('error responses in the contract shape', () => {
     expectError(unknown, 404, 'NOT_FOUND');
   });
 
-  it('headers too large: 431 REQUEST_HEADERS_TOO_LARGE with the whole error body, not an empty one', async () => {
+  /** Sends `request` on a socket of its own and answers the response as `expectError` reads it. */
+  async function rawErrorExchange(request: string) {
     const server = t.app.getHttpServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const raw = await rawExchange(
-        port,
-        `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
-      );
-      const [head, body] = raw.split('\r\n\r\n');
-      expect(head).toMatch(/^HTTP\/1\.1 431 /);
+      const [head, body] = (await rawExchange(port, request)).split('\r\n\r\n');
       const headers = Object.fromEntries(
         head
           .split('\r\n')
           .slice(1)
           .map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
       );
-      expectError(
-        { status: 431, body: JSON.parse(body) as Record<string, unknown>, headers },
-        431,
-        'REQUEST_HEADERS_TOO_LARGE',
-      );
+      const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]);
+      return { status, body: JSON.parse(body || 'null') as Record<string, unknown>, headers };
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  }
+
+  it('headers too large: 431 REQUEST_HEADERS_TOO_LARGE with the whole error body, not an empty one', async () => {
+    const response = await rawErrorExchange(
+      `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expectError(response, 431, 'REQUEST_HEADERS_TOO_LARGE');
+  });
+
+  it('an expectation other than 100-continue: 417 EXPECTATION_FAILED with the whole error body', async () => {
+    // Node answers it itself, before Nest, with an empty body.
+    const response = await rawErrorExchange(
+      'POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n' +
+        'Expect: something-else\r\n\r\n{}',
+    );
+    expectError(response, 417, 'EXPECTATION_FAILED');
   });
 
   it('keeps a sane X-Request-Id sent by the caller and replaces an unsafe one', async () => {

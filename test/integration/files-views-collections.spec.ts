@@ -100,4 +100,18 @@ describe('media file views and private collections', () => {
     const afterEmpty = await t.http.get(`/api/files/${file.id}`).set('Authorization', admin).expect(200);
     expect(collectionTitles(afterEmpty.body)).toEqual(['Owner secret shelf']);
   });
+
+  it('finds nothing by a collection the caller may not see, not even the files they see in it', async () => {
+    const { file } = await fileInBoth('Filtered by collection');
+    const ids = async (auth: string, collectionIds: string[]) => {
+      const query = collectionIds.map((id) => `collectionIds=${id}`).join('&');
+      const response = await t.http.get(`/api/files?${query}&pageSize=100`).set('Authorization', auth).expect(200);
+      return { ids: response.body.results.map((view: Json) => view.id), count: response.body.count };
+    };
+    // Otherwise the filter confirms which of one's files sit in a collection one cannot see.
+    expect(await ids(uploader.auth, [secret.id])).toEqual({ ids: [], count: 0 });
+    expect((await ids(uploader.auth, [secret.id, shared.id])).ids).toContain(file.id);
+    expect((await ids(owner.auth, [secret.id])).ids).toContain(file.id);
+    expect((await ids(admin, [secret.id])).ids).toContain(file.id);
+  });
 });

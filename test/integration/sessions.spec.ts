@@ -385,6 +385,25 @@ describe('sessions and users', () => {
       expectError(await create('e\u0301mile@example.com'), 409, 'EMAIL_TAKEN');
     });
 
+    it('refuses an address with invisible characters, which would show (and name itself) as another', async () => {
+      const create = await userCreator();
+      expect((await create('eve@example.com')).status).toBe(201);
+      for (const email of [
+        'eve\u200b@example.com',
+        'eve\u00ad@example.com',
+        '\u202eeve@example.com',
+        'e\u2060ve@example.com',
+      ]) {
+        const response = await create(email);
+        expectError(response, 400, 'VALIDATION_FAILED');
+        expect((response.body.details.fields as Array<{ field: string }>).map(({ field }) => field)).toEqual(['email']);
+      }
+      const users = await t
+        .get(DataSource)
+        .query("SELECT email FROM users WHERE regexp_replace(email, '[^a-z@.]', '', 'g') = 'eve@example.com'");
+      expect(users).toEqual([{ email: 'eve@example.com' }]);
+    });
+
     it('gives users a display name: the local part by default, or the one given (trimmed, 1-100 chars)', async () => {
       const admin = await t.adminAuth();
       const create = (body: Record<string, unknown>) =>

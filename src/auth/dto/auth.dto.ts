@@ -4,7 +4,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { displayEmailOf } from '../emails.js';
 import { USER_ROLES, type UserRole } from '../user.entity.js';
-import { HasVisibleCharacter } from '../../common/visible-text.js';
+import { HasNoInvisibleCharacter, HasVisibleCharacter } from '../../common/visible-text.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 /** NFKC before validation too: a full-width address is validated (and stored) as the ASCII one it stands for. */
@@ -31,6 +31,7 @@ export class CreateUserDto {
   @ApiProperty({ example: 'ann@example.com' })
   @Transform(normaliseEmail)
   @IsEmail({ require_tld: false })
+  @HasNoInvisibleCharacter() // `ann\u200b@example.com` would show, and name itself, as `ann@example.com`
   @MaxLength(320)
   email: string;
 

@@ -55,6 +55,18 @@ export class CollectionsRepository {
     return { views, total: Number(count) };
   }
 
+  /** Of `ids`, those `user` may see. */
+  async readableIds(ids: string[], user?: AuthenticatedUser): Promise<string[]> {
+    const params = new SqlParams();
+    const found = await rows<{ id: string }>(
+      this.dataSource,
+      `SELECT c.id FROM collections c
+        WHERE c.id = ANY(${params.add(ids)}::uuid[]) AND ${params.named(readableCondition(user, 'c'))}`,
+      params.values,
+    );
+    return found.map((row) => row.id);
+  }
+
   async findReadable(id: string, user?: AuthenticatedUser): Promise<CollectionView | undefined> {
     const params = new SqlParams();
     const [view] = await this.select(

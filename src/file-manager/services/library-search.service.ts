@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { isAdmin, type AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { toPage, type Page } from '../../common/pagination.js';
-import type { MediaFileListQueryDto } from '../dto/library.dto.js';
+import { MediaFileListQueryDto } from '../dto/library.dto.js';
+import { CollectionsRepository } from '../repositories/collections.repository.js';
 import { MediaFileViewsRepository, type MediaFileViewRow } from '../repositories/media-file-views.repository.js';
 import { MAX_PREFIX_TERMS, SearchRepository } from '../repositories/search.repository.js';
 import { planSearch, type PrefixExpansions, type SearchWord, type TermsSearchPlan } from '../search/search-planner.js';
@@ -29,9 +30,17 @@ export class LibrarySearchService {
   constructor(
     private readonly search: SearchRepository,
     private readonly views: MediaFileViewsRepository,
+    private readonly collections: CollectionsRepository,
   ) {}
 
   async list(query: MediaFileListQueryDto, user?: AuthenticatedUser): Promise<Page<MediaFileView>> {
+    if (query.collectionIds?.length && !isAdmin(user)) {
+      // A collection the caller may not see does not exist for them: filtering by it must not tell which of their
+      // files sit in it.
+      const readable = await this.collections.readableIds(query.collectionIds, user);
+      if (readable.length === 0) return toPage([], 0, query);
+      query = Object.assign(new MediaFileListQueryDto(), query, { collectionIds: readable });
+    }
     const { words, expansions } = query.q ? await this.searchWords(query.q) : { words: [], expansions: undefined };
     const plan = planSearch(query, words, user, expansions);
     // The count runs beside the page on a second connection: two cores count and rank at once.
