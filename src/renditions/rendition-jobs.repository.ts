@@ -127,48 +127,30 @@ export class RenditionJobsRepository {
    * LOCKED` lets workers of every instance claim side by side; the lease set here keeps the others off it.
    */
   async claim(owner: string, leaseSeconds: number): Promise<ClaimedJob | null> {
-    // Two statements, each served by its partial index (an OR of both would scan every finished job): a dead
-    // worker's job first, it has waited longest.
-    const job =
-      (await this.claimWhere(
-        `status = 'running' AND lease_expires_at <= now()`,
-        'lease_expires_at',
-        owner,
-        leaseSeconds,
-      )) ??
-      (await this.claimWhere(
-        `status = 'pending' AND next_attempt_at <= now()`,
-        'next_attempt_at',
-        owner,
-        leaseSeconds,
-      ));
-    if (!job) return null;
-    const [content] = await queryRows<{ objectKey: string; size: string }>(
+    // One statement (a round trip per job matters to a busy worker). Each due kind is found through its own partial
+    // index (an OR of both would scan every finished job), a dead worker's job first: it has waited longest.
+    // COALESCE evaluates its second subquery only when the first finds nothing, so at most one row is locked.
+    const [job] = await queryRows<Omit<ClaimedJob, 'size'> & { size: string | null }>(
       this.dataSource,
-      `SELECT object_key AS "objectKey", size FROM stored_objects WHERE hash = $1`,
-      [job.hash],
-    );
-    return { ...job, objectKey: content?.objectKey ?? null, size: content ? Number(content.size) : null };
-  }
-
-  private async claimWhere(
-    due: string,
-    order: string,
-    owner: string,
-    leaseSeconds: number,
-  ): Promise<Omit<ClaimedJob, 'objectKey' | 'size'> | undefined> {
-    const [job] = await queryRows<Omit<ClaimedJob, 'objectKey' | 'size'>>(
-      this.dataSource,
-      `WITH next AS (SELECT hash FROM rendition_jobs WHERE ${due} ORDER BY ${order} LIMIT 1 FOR UPDATE SKIP LOCKED)
+      `WITH next AS (
+         SELECT coalesce(
+           (SELECT hash FROM rendition_jobs WHERE status = 'running' AND lease_expires_at <= now()
+             ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED),
+           (SELECT hash FROM rendition_jobs WHERE status = 'pending' AND next_attempt_at <= now()
+             ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+         ) AS hash
+       )
        UPDATE rendition_jobs j
           SET status = 'running', attempts = j.attempts + 1, lease_token = gen_random_uuid(), lease_owner = $1,
               lease_expires_at = now() + make_interval(secs => $2), updated_at = now()
-         FROM next
+         FROM next LEFT JOIN stored_objects s ON s.hash = next.hash
         WHERE j.hash = next.hash
-       RETURNING j.hash, j.generator_version AS "generatorVersion", j.attempts, j.lease_token AS "leaseToken"`,
+       RETURNING j.hash, j.generator_version AS "generatorVersion", j.attempts, j.lease_token AS "leaseToken",
+                 s.object_key AS "objectKey", s.size`,
       [owner.slice(0, 200), leaseSeconds],
     );
-    return job;
+    if (!job) return null;
+    return { ...job, size: job.size === null ? null : Number(job.size) };
   }
 
   /** Pushes the lease forward; false when the job is no longer ours (lease lapsed and re-taken, or content gone). */
@@ -214,28 +196,28 @@ export class RenditionJobsRepository {
       `DELETE FROM renditions WHERE hash = $1 RETURNING object_key AS "objectKey"`,
       [hash],
     );
-    for (const rendition of job.renditions) {
-      await runner.query(
-        `INSERT INTO renditions (hash, kind, generator_version, object_key, content_type, width, height, size)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          hash,
-          rendition.kind,
-          generatorVersion,
-          rendition.objectKey,
-          rendition.contentType,
-          rendition.width,
-          rendition.height,
-          rendition.size,
-        ],
-      );
-    }
+    // The renditions and the job's result in one statement (two tables, so the CTE's insert and the update can't
+    // meet on a row).
     await runner.query(
-      `UPDATE rendition_jobs
+      `WITH inserted AS (
+         INSERT INTO renditions (hash, kind, generator_version, object_key, content_type, width, height, size)
+         SELECT $1, r.kind, $6, r."objectKey", r."contentType", r.width, r.height, r.size
+           FROM jsonb_to_recordset($7::jsonb)
+             AS r(kind varchar, "objectKey" varchar, "contentType" varchar, width int, height int, size bigint)
+       )
+       UPDATE rendition_jobs
           SET status = $2, content_type = $3, media_info = $4, placeholder = $5, failure_reason = NULL,
               lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
         WHERE hash = $1`,
-      [hash, job.status, job.contentType, job.mediaInfo ? JSON.stringify(job.mediaInfo) : null, job.placeholder],
+      [
+        hash,
+        job.status,
+        job.contentType,
+        job.mediaInfo ? JSON.stringify(job.mediaInfo) : null,
+        job.placeholder,
+        generatorVersion,
+        JSON.stringify(job.renditions),
+      ],
     );
     return replaced.map((row) => row.objectKey);
   }
