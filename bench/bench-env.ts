@@ -187,7 +187,9 @@ export async function startBuiltWorker(
   onSpawn?: (child: ChildProcess) => void,
 ): Promise<{ process: ChildProcess; kill(signal?: NodeJS.Signals): Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  // e.g. WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the worker.
+  const nodeArgs = process.env.WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
     env: { ...process.env, ...environment.appEnv, MEDIAVAULT_ROLE: 'worker', PORT: String(port), ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

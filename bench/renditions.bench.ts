@@ -5,7 +5,8 @@
  * the sources) and a render worker (MEDIAVAULT_ROLE=worker, the built `dist/main.js`, as it runs in production)
  * sharing one database and bucket (the embedded S3 server in a process of its own), RENDITION_CONCURRENCY renders
  * at a time (default 2):
- * 1. direct: `renderFile` on the same bytes in this process, as many at once as the worker renders;
+ * 1. direct: `renderFile` on the same bytes in a process of its own with the worker's allocator settings, as many at
+ *    once as the worker renders (and again with the default allocator, for reference);
  * 2. through the queue: the images are uploaded (each upload queues its renditions; no worker runs yet), then the
  *    worker starts and renders the backlog, with nothing else going on: renditions per second from the first job
  *    it takes until all are ready, against (1) (target ratio >= 0.8); CPU time per image of each process;
@@ -13,15 +14,17 @@
  *    worker is stopped (SIGSTOP), in alternating rounds (target >= 0.9x): rendering must never block an upload;
  * 4. the worker's peak RSS through (2) and (3) (target <= 300 MB).
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import sharp from 'sharp';
-import { renderFile, DEFAULT_RENDER_LIMITS } from '../src/renditions/generation/render-file.js';
-import { cpuMsOf, cpuMsOfCommand, rssOf, startBenchEnvironment, startBuiltWorker } from './bench-env.js';
+import { cpuMsOf, rssOf, startBenchEnvironment, startBuiltWorker } from './bench-env.js';
 
+const execFileAsync = promisify(execFile);
 const IMAGES = Number(process.env.BENCH_RENDITION_IMAGES ?? 200);
 const CONCURRENCY = Number(process.env.RENDITION_CONCURRENCY ?? 2);
 const UPLOADS = Math.max(4, Math.round(IMAGES / 2));
@@ -47,6 +50,20 @@ async function photo(seed: number): Promise<Buffer> {
     .png()
     .toBuffer();
   return sharp(noise).resize(4000, 3000, { kernel: 'cubic' }).jpeg({ quality: 85 }).toBuffer();
+}
+
+interface DirectRun {
+  seconds: number;
+  cpuMs: number;
+}
+
+async function renderDirectly(directory: string, env: Record<string, string>): Promise<DirectRun> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', './test/support/register-ts.mjs', 'bench/render-direct.ts', directory, String(CONCURRENCY)],
+    { env: { ...process.env, ...env } },
+  );
+  return JSON.parse(stdout) as DirectRun;
 }
 
 async function inParallel<T>(items: T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -117,29 +134,20 @@ async function main(): Promise<void> {
   const busyUploads = images.slice(IMAGES + 2 * UPLOADS);
   const mib = (list: Buffer[]) => list.reduce((sum, image) => sum + image.length, 0) / 1024 / 1024;
 
-  // 1. Direct, in this process.
+  // 1. Direct: `renderFile` in a process of its own, under the same allocator settings as the worker (they trade a
+  // little CPU for memory, and the ratio is about the queue), and for reference under the default allocator.
   const directory = await mkdtemp(join(tmpdir(), 'mediavault-bench-render-'));
-  let directSeconds: number;
-  let directCpuMs: number;
+  let direct: DirectRun;
+  let directDefaultAllocator: DirectRun;
   try {
-    const paths = await Promise.all(
-      backlog.map(async (image, index) => {
-        const path = join(directory, `${index}.jpg`);
-        await writeFile(path, image);
-        return path;
-      }),
-    );
-    const started = performance.now();
-    const cpuBefore = cpuMsOf(process.pid);
-    await inParallel(paths, CONCURRENCY, async (path) => {
-      const outcome = await renderFile(path, DEFAULT_RENDER_LIMITS);
-      if (outcome.status !== 'ready') throw new Error('not rendered');
-    });
-    directSeconds = (performance.now() - started) / 1000;
-    directCpuMs = cpuMsOf(process.pid) - cpuBefore;
+    await Promise.all(backlog.map((image, index) => writeFile(join(directory, `${index}.jpg`), image)));
+    direct = await renderDirectly(directory, PRODUCTION_MALLOC);
+    directDefaultAllocator = await renderDirectly(directory, {});
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
+  const directSeconds = direct.seconds;
+  const directCpuMs = direct.cpuMs;
 
   // S3 in a process of its own, as a real S3 service is: not on the thread of this bench's upload clients.
   const environment = await startBenchEnvironment(
@@ -171,13 +179,11 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(workerPid))), 50);
     const first = await taken;
     const storageCpuBefore = cpuMsOf(s3Pid);
-    const databaseCpuBefore = cpuMsOfCommand('postgres');
     await renderedAll(database, hashes);
     const queueSeconds = (performance.now() - first.at) / 1000;
     const queueCpu = {
       worker: cpuMsOf(workerPid) - first.workerCpuMs,
       storage: cpuMsOf(s3Pid) - storageCpuBefore,
-      database: cpuMsOfCommand('postgres') - databaseCpuBefore,
     };
 
     // 3. Uploads with rendering on and off, in alternating rounds so that a change in the machine's load affects
@@ -214,13 +220,17 @@ async function main(): Promise<void> {
     );
     console.log(`direct renderFile:        ${directRate.toFixed(2)} images/s (${directSeconds.toFixed(1)} s)`);
     console.log(
+      `  (default allocator:     ${(IMAGES / directDefaultAllocator.seconds).toFixed(2)} images/s, ` +
+        `${perImage(directDefaultAllocator.cpuMs)} CPU per image)`,
+    );
+    console.log(
       `through the queue:        ${queueRate.toFixed(2)} images/s (${queueSeconds.toFixed(1)} s from the first job ` +
         `taken; worker start-up ${((first.at - spawned) / 1000).toFixed(1)} s before it)`,
     );
     console.log(`ratio:                    ${(queueRate / directRate).toFixed(2)} (target >= 0.80)`);
     console.log(
       `CPU per image:            direct ${perImage(directCpuMs)}; queue: worker ${perImage(queueCpu.worker)}, ` +
-        `S3 server ${perImage(queueCpu.storage)}, PostgreSQL ${perImage(queueCpu.database)}`,
+        `S3 server ${perImage(queueCpu.storage)}`,
     );
     console.log(
       `uploads, worker stopped:  ${idleRate.toFixed(1)} MiB/s (${UPLOADS} files in ${ROUNDS} rounds, ` +
