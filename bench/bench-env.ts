@@ -105,9 +105,11 @@ export async function startBenchEnvironment(
 }
 
 async function startS3Process(directory: string) {
+  // e.g. S3_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the S3 server.
+  const nodeArgs = process.env.S3_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(
     process.execPath,
-    ['--import', './test/support/register-ts.mjs', 'bench/s3-server.ts', directory],
+    [...nodeArgs, '--import', './test/support/register-ts.mjs', 'bench/s3-server.ts', directory],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
