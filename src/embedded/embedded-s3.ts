@@ -255,6 +255,8 @@ async function handleRequest(
   store: S3rverStore,
   forward: RequestListener,
 ): Promise<void> {
+  // Signed URLs open objects straight in a browser: never let it guess that a text/plain upload is HTML.
+  res.setHeader('X-Content-Type-Options', 'nosniff');
   const rawUrl = req.url ?? '/';
   const queryStart = rawUrl.indexOf('?');
   const rawPath = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);

@@ -141,6 +141,19 @@ describe('startEmbeddedS3', () => {
     expect(await response.text()).toBe('%PDF-');
   });
 
+  it('tells browsers not to sniff what it serves (a text/plain object is never run as HTML)', async () => {
+    await client.putObject(bucket, 'note.txt', Buffer.from('<script>alert(1)</script>'), 25, {
+      'Content-Type': 'text/plain',
+    });
+    const response = await fetch(await client.presignedGetObject(bucket, 'note.txt', 60));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    const refused = await fetch(`${server.endpoint}/${bucket}/note.txt`);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   describe('refuses requests it cannot authenticate', () => {
     beforeAll(async () => {
       await client.putObject(bucket, 'secret', Buffer.from('secret'));
