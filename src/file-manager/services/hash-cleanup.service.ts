@@ -110,7 +110,6 @@ export class HashCleanupService {
       await this.contents.lockHash(runner, upload.hash);
       const content = await this.claimContent(runner, upload);
       reusedStoredContent = content.objectKey !== upload.objectKey;
-      if (reusedStoredContent) await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
       queuedDeletes = reusedStoredContent || content.repointed === true;
 
       const { activeMediaFileId, pending: existing } = await this.pendingFiles.lockRecordsOfContent(
@@ -453,15 +452,19 @@ export class HashCleanupService {
 
   /**
    * The content lock for an upload: inserts the content row pointing at the uploaded object, or (when the content
-   * is already stored) locks the existing row, and queues the content's renditions (idempotent: stored content
-   * already has its job, so a duplicate costs one INSERT that does nothing). A row whose object has vanished from
-   * storage is repointed at the fresh upload (self-healing).
+   * is already stored) locks the existing row and queues the upload's own copy for deletion (`duplicate-upload`),
+   * and queues the content's renditions (idempotent: stored content already has its job, so a duplicate costs one
+   * INSERT that does nothing). A row whose object has vanished from storage is repointed at the fresh upload
+   * (self-healing). The answer's `objectKey` differs from the upload's when its copy was a duplicate.
    */
   private async claimContent(runner: QueryRunner, upload: StoredContent): Promise<ContentRow & { repointed?: true }> {
     const row = await this.contents.upsert(runner, upload);
     await this.renditions.enqueue(upload.hash, runner);
     if (row.objectKey === upload.objectKey) return row;
-    if (await this.storage.stat(row.objectKey)) return row;
+    if (await this.storage.stat(row.objectKey)) {
+      await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
+      return row;
+    }
     await this.contents.repoint(runner, upload.hash, upload.objectKey);
     await this.deletions.enqueue(runner, [row.objectKey], 'content-released');
     return { hash: upload.hash, objectKey: upload.objectKey, repointed: true };
@@ -482,7 +485,7 @@ export class HashCleanupService {
   /**
    * The content locks of several contents, in hash order (the only order two steps holding more than one take them
    * in, so they can't deadlock), answering the rows of those stored. With `upload`, its content is claimed as
-   * `recordUpload` claims it (our copy queued for deletion when the content is stored already).
+   * `recordUpload` claims it (`claimContent`).
    */
   private async lockContents(
     runner: QueryRunner,
@@ -493,11 +496,7 @@ export class HashCleanupService {
     for (const hash of [...new Set(hashes)].sort()) {
       await this.contents.lockHash(runner, hash);
       if (hash === upload?.hash) {
-        const content = await this.claimContent(runner, upload);
-        if (content.objectKey !== upload.objectKey) {
-          await this.deletions.enqueue(runner, [upload.objectKey], 'duplicate-upload');
-        }
-        rows.set(hash, content);
+        rows.set(hash, await this.claimContent(runner, upload));
       } else {
         const content = await this.contents.lockRow(runner, hash);
         if (content) rows.set(hash, content);
