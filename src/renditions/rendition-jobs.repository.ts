@@ -1,8 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { CONTENT_LOCK_CLASS } from '../database/locks.js';
-import { isKeyAccountedFor, unaccountedKeys } from '../database/object-keys.js';
-import type { DeletionReason } from '../file-manager/repositories/storage-deletions.repository.js';
+import {
+  isKeyAccountedFor,
+  lockObjectClaim,
+  queueObjectDeletions,
+  unaccountedKeys,
+  type DeletionReason,
+} from '../database/object-keys.js';
 import { queryRows } from '../database/sql.js';
 import type { MediaInfo } from './generation/media-info.js';
 import type { RenditionKind } from './renditions.constants.js';
@@ -272,23 +277,13 @@ export class RenditionJobsRepository {
   }
 
   /** Writes object deletes into the outbox, carried out after commit by the deletion queue. */
-  async queueDeletions(runner: QueryRunner, keys: string[], reason: DeletionReason): Promise<void> {
-    if (keys.length === 0) return;
-    await runner.query(`INSERT INTO storage_deletions (object_key, reason) SELECT unnest($1::varchar[]), $2`, [
-      keys,
-      reason,
-    ]);
+  queueDeletions(runner: QueryRunner, keys: string[], reason: DeletionReason): Promise<void> {
+    return queueObjectDeletions(runner, keys, reason);
   }
 
   /** The claim on a key FOR UPDATE (waiting for a worker recording it right now), and whether it is still fresh. */
-  async lockClaim(runner: QueryRunner, key: string, timeoutSeconds: number): Promise<{ live: boolean } | undefined> {
-    const [claim] = await queryRows<{ live: boolean }>(
-      runner,
-      `SELECT touched_at > now() - make_interval(secs => $2) AS live FROM upload_sessions
-        WHERE object_key = $1 FOR UPDATE`,
-      [key, timeoutSeconds],
-    );
-    return claim;
+  lockClaim(runner: QueryRunner, key: string, timeoutSeconds: number): Promise<{ live: boolean } | undefined> {
+    return lockObjectClaim(runner, key, timeoutSeconds);
   }
 
   /** Of `keys`, those no rendition row records and no queued deletion names (read without locks: candidates). */

@@ -1,20 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { queueObjectDeletions, type DeletionReason } from '../../database/object-keys.js';
 import { rows } from './db.js';
 
-/**
- * Why an object's delete was queued (the outbox's `reason`, for operators). The `rendition-*` reasons are written by
- * the renditions module: freed with their content (by the `stored_objects` trigger), replaced by a newer generator
- * version, or discarded (rendered for content freed meanwhile, or by a worker whose lease was taken over).
- */
-export type DeletionReason =
-  | 'content-released'
-  | 'duplicate-upload'
-  | 'failed-upload'
-  | 'orphan'
-  | 'rendition-released'
-  | 'rendition-replaced'
-  | 'rendition-discarded';
+export type { DeletionReason };
 
 export interface DueDeletion {
   id: string;
@@ -29,12 +18,8 @@ export interface DueDeletion {
 export class StorageDeletionsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async enqueue(runner: QueryRunner, objectKeys: string[], reason: DeletionReason): Promise<void> {
-    if (objectKeys.length === 0) return;
-    await runner.query(`INSERT INTO storage_deletions (object_key, reason) SELECT unnest($1::varchar[]), $2`, [
-      objectKeys,
-      reason,
-    ]);
+  enqueue(runner: QueryRunner, objectKeys: string[], reason: DeletionReason): Promise<void> {
+    return queueObjectDeletions(runner, objectKeys, reason);
   }
 
   /**

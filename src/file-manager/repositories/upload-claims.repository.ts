@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { firstRow, rows } from './db.js';
+import { lockObjectClaim } from '../../database/object-keys.js';
+import { rows } from './db.js';
 
 /** `upload_sessions`: claims on objects that uploads are writing but have not recorded yet. */
 @Injectable()
@@ -25,12 +26,7 @@ export class UploadClaimsRepository {
 
   /** The claim on the key FOR UPDATE (waiting for an upload recording right now), and whether it is still fresh. */
   lock(runner: QueryRunner, objectKey: string, timeoutSeconds: number): Promise<{ live: boolean } | undefined> {
-    return firstRow(
-      runner,
-      `SELECT touched_at > now() - make_interval(secs => $2) AS live
-         FROM upload_sessions WHERE object_key = $1 FOR UPDATE`,
-      [objectKey, timeoutSeconds],
-    );
+    return lockObjectClaim(runner, objectKey, timeoutSeconds);
   }
 
   /** Drops claims not touched for `timeoutSeconds`; answers how many. */
