@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js';
 import { startEmbeddedS3 } from '../src/embedded/embedded-s3.js';
-import { startChildApp, type ChildApp } from '../test/support/child-app.js';
+import { nodeArgsFrom, startChildApp, type ChildApp } from '../test/support/child-app.js';
 
 export interface BenchEnvironment {
   s3: { endpoint: string; accessKey: string; secretKey: string; region: string; bucket: string };
@@ -105,8 +105,7 @@ export async function startBenchEnvironment(
 }
 
 async function startS3Process(directory: string) {
-  // e.g. S3_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the S3 server.
-  const nodeArgs = process.env.S3_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = nodeArgsFrom('S3_NODE_ARGS'); // to profile the S3 server
   const child = spawn(
     process.execPath,
     [...nodeArgs, '--import', './test/support/register-ts.mjs', 'bench/s3-server.ts', directory],
@@ -189,8 +188,7 @@ export async function startBuiltWorker(
   onSpawn?: (child: ChildProcess) => void,
 ): Promise<{ process: ChildProcess; kill(signal?: NodeJS.Signals): Promise<void> }> {
   const port = await freePort();
-  // e.g. WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the worker.
-  const nodeArgs = process.env.WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = nodeArgsFrom('WORKER_NODE_ARGS'); // to profile the worker
   const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
     env: { ...process.env, ...environment.appEnv, MEDIAVAULT_ROLE: 'worker', PORT: String(port), ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],

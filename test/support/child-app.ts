@@ -8,14 +8,21 @@ export interface ChildApp {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * Node options for a benchmark's child process from the variable `name` (space-separated), e.g.
+ * `SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` to profile the server of a benchmark.
+ */
+export function nodeArgsFrom(name: string): string[] {
+  return process.env[name]?.split(' ').filter(Boolean) ?? [];
+}
+
 /** Starts test/support/app-process.ts in its own Node process with `env` on top of this process's environment. */
 export async function startChildApp(env: Record<string, string>): Promise<ChildApp> {
   const root = process.cwd();
   const child = spawn(
     process.execPath,
     [
-      // e.g. SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server of a benchmark.
-      ...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...nodeArgsFrom('SERVER_NODE_ARGS'),
       '--import',
       './test/support/register-ts.mjs',
       join('test', 'support', 'app-process.ts'),
