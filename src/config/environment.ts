@@ -315,7 +315,7 @@ export class Environment {
   /**
    * CPU niceness of a `worker`-role instance (0 keeps the normal priority): on a host it shares with API instances,
    * rendering then only takes the CPU time requests leave. 19, batch work's usual niceness: at 10 uploads beside a
-   * busy worker still ran at about 0.82 of their speed, at 19 at 0.92 (docs/renditions.md#benchmark).
+   * busy worker ran at about 0.82 of their speed, at 19 at 0.86-0.93 (docs/renditions.md#figures).
    */
   @Transform(toInt)
   @IsInt()
