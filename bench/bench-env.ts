@@ -186,7 +186,7 @@ export async function startBuiltWorker(
   environment: BenchEnvironment,
   extraEnv: Record<string, string> = {},
   onSpawn?: (child: ChildProcess) => void,
-): Promise<{ process: ChildProcess; kill(signal?: NodeJS.Signals): Promise<void> }> {
+): Promise<{ process: ChildProcess; url: string; kill(signal?: NodeJS.Signals): Promise<void> }> {
   const port = await freePort();
   const nodeArgs = nodeArgsFrom('WORKER_NODE_ARGS'); // to profile the worker
   const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
@@ -206,7 +206,7 @@ export async function startBuiltWorker(
       (response) => response.ok,
       () => false,
     );
-    if (healthy) return { process: child, kill };
+    if (healthy) return { process: child, url: `http://127.0.0.1:${port}`, kill };
     if (Date.now() > deadline) {
       await kill('SIGKILL');
       throw new Error('the worker did not start within a minute');

@@ -27,7 +27,8 @@ import { cpuMsOf, rssOf, startBenchEnvironment, startBuiltWorker } from './bench
 const execFileAsync = promisify(execFile);
 const IMAGES = Number(process.env.BENCH_RENDITION_IMAGES ?? 200);
 const CONCURRENCY = Number(process.env.RENDITION_CONCURRENCY ?? 2);
-const UPLOADS = Math.max(4, Math.round(IMAGES / 2));
+/** Uploads of each kind: as many as the backlog, so a round (about 1.5 s) lasts well past the renders in hand. */
+const UPLOADS = Math.max(4, IMAGES);
 /** Uploads with rendering off and on alternate this many times (each round: UPLOADS / ROUNDS of each). */
 const ROUNDS = 4;
 /** glibc's allocator as the production image sets it (Dockerfile), unless this shell says otherwise. */
@@ -118,6 +119,13 @@ async function firstJobTaken(
     if (rowCount) return { at: performance.now(), workerCpuMs: workerCpuMs() };
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The worker's `mediavault_rendition_yield_seconds_total` so far. */
+async function yieldSecondsOf(workerUrl: string): Promise<number> {
+  const metrics = await (await fetch(`${workerUrl}/api/metrics`)).text();
+  const line = metrics.split('\n').find((entry) => entry.startsWith('mediavault_rendition_yield_seconds_total '));
+  return line ? Number(line.split(' ')[1]) : 0;
 }
 
 async function renderedAll(database: pg.Client, hashes: string[]): Promise<void> {
@@ -211,6 +219,7 @@ async function main(): Promise<void> {
       busy.bytes += mib(slice(busyUploads));
     }
     const stillQueued = await unrendered(database, second.hashes);
+    const yieldedSeconds = await yieldSecondsOf(worker.url);
     await renderedAll(database, queuedMeanwhile);
     clearInterval(sampler);
 
@@ -250,6 +259,7 @@ async function main(): Promise<void> {
       `${((run.storageCpuMs / 10 / run.seconds) | 0).toString()} %`;
     console.log(`  (S3 server busy: ${share(idle)} of a core with the worker stopped, ${share(busy)} rendering)`);
     console.log(`  (the worker still had ${stillQueued} of its second backlog to render when those uploads ended)`);
+    console.log(`  (renders waited ${yieldedSeconds.toFixed(1)} s in all for requests to leave the CPU)`);
     const megabytes = (bytes: number) => (bytes / 1048576).toFixed(0);
     console.log(
       `worker RSS:               ${megabytes(baseline)} MB once started, peak ${megabytes(peak)} MB (target <= 300 MB)`,

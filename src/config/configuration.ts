@@ -99,6 +99,8 @@ export const renditionsConfig = registerAs('renditions', () => {
     leaseSeconds: e.RENDITION_LEASE_SECONDS,
     maxInputPixels: e.RENDITION_MAX_PIXELS,
     workerNice: e.RENDITION_WORKER_NICE,
+    yieldMaxWaitMs: e.RENDITION_YIELD_SECONDS * 1000,
+    yieldBusyCores: e.RENDITION_YIELD_CPU_PERCENT / 100,
   };
 });
 

@@ -322,6 +322,24 @@ export class Environment {
   @Min(0)
   @Max(19)
   RENDITION_WORKER_NICE = 19;
+
+  /**
+   * Longest a render waits while requests want the CPU: this instance serves requests (role `all`), or other
+   * processes on the host keep `RENDITION_YIELD_CPU_PERCENT` of a core busy. 0: renders never wait. Niceness alone
+   * still cost uploads 7-19 % (docs/renditions.md#yielding).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  RENDITION_YIELD_SECONDS = 10;
+
+  /** CPU other processes of the host use (percent of one core) above which a render waits; see above. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  RENDITION_YIELD_CPU_PERCENT = 50;
 }
 
 export class InvalidConfigurationError extends Error {

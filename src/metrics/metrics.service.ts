@@ -69,6 +69,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly renditionYieldSeconds = new Counter({
+    name: 'mediavault_rendition_yield_seconds_total',
+    help: 'Time renders waited for requests to leave the CPU (RENDITION_YIELD_SECONDS)',
+    registers: [this.registry],
+  });
+
   readonly storageErrors = new Counter({
     name: 'mediavault_storage_errors_total',
     help: 'Object storage requests that failed (storage unavailable, timeouts), by operation',

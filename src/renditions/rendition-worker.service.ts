@@ -19,6 +19,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { DataSource } from 'typeorm';
 import { renditionsConfig } from '../config/configuration.js';
 import { inTransaction } from '../database/transactions.js';
+import { RequestActivity } from '../http/request-activity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ObjectStorage } from '../storage/object-storage.js';
 import { ObjectNotFoundException, StorageUnavailableException } from '../storage/storage.errors.js';
@@ -34,6 +35,7 @@ import { describeCause, RenditionFailure } from './generation/rendition-failure.
 import { lowerProcessPriority } from './process-priority.js';
 import { RenditionJobsRepository, type ClaimedJob, type FinishedJob } from './rendition-jobs.repository.js';
 import { RENDITION_KEY_PREFIX } from './renditions.constants.js';
+import { RenderYield } from './render-yield.js';
 import { removeAbandonedScratch, scratchDirectory } from './scratch-space.js';
 
 /** How often an idle worker looks for due jobs (an enqueue in this process wakes it at once). */
@@ -86,6 +88,8 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly sleepers = new Set<() => void>();
   private stopping = false;
   private readonly renderSlot: LimitFunction;
+  /** Gives way to requests before each render (see RenderYield); specs may replace it. */
+  renderYield: RenderYield;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -93,8 +97,15 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly jobs: RenditionJobsRepository,
     @Inject(renditionsConfig.KEY) private readonly config: ConfigType<typeof renditionsConfig>,
     @Optional() private readonly metrics?: MetricsService,
+    // Only where this instance serves requests (role `all`); a worker-only instance has none to give way to.
+    @Optional() requests?: RequestActivity,
   ) {
     this.renderSlot = pLimit(config.concurrency);
+    this.renderYield = new RenderYield({
+      maxWaitMs: config.yieldMaxWaitMs,
+      busyCores: config.yieldBusyCores,
+      activeRequests: requests ? () => requests.activeRequests : undefined,
+    });
   }
 
   private get laneCount(): number {
@@ -112,6 +123,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
       const threads = lowerProcessPriority(this.config.workerNice);
       this.logger.log(`Rendering at CPU niceness ${this.config.workerNice} (${threads} thread(s))`);
     }
+    this.renderYield.start();
     for (let lane = 0; lane < this.laneCount; lane += 1) this.lanes.push(this.runLane());
     this.logger.log(`Rendering ${this.config.concurrency} at a time as ${this.instanceId}`);
   }
@@ -125,6 +137,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     this.wake();
     // Each lane finishes the job in hand (every step of it is time-limited); a job cut short is retaken later.
     await Promise.all(this.lanes);
+    this.renderYield.stop();
   }
 
   /** Whether this instance renders in the background (`MEDIAVAULT_ROLE` worker or all). */
@@ -151,7 +164,8 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     const report: ProcessReport = { processed: 0, ready: 0, unsupported: 0, retry: 0, failed: 0, discarded: 0 };
     const lane = async () => {
       for (let job = await this.claimNext(); job; job = await this.claimNext()) {
-        report[await this.process(job)] += 1;
+        // Someone waits for this run (a command, an admin's request): it does not give way to requests.
+        report[await this.process(job, { yieldToRequests: false })] += 1;
         report.processed += 1;
       }
     };
@@ -165,7 +179,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
         this.logger.warn(`Could not claim a rendition job: ${describeCause(error)}`);
         return null;
       });
-      if (job) await this.process(job);
+      if (job) await this.process(job, { yieldToRequests: true });
       else await this.sleep(IDLE_POLL_MS);
     }
   }
@@ -176,7 +190,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** Never throws: every outcome is recorded on the job (or left to the lease when even that fails). */
-  private async process(job: ClaimedJob): Promise<JobOutcome> {
+  private async process(job: ClaimedJob, options: { yieldToRequests: boolean }): Promise<JobOutcome> {
     const written: string[] = [];
     const lease = this.holdLease(job, written);
     const started = performance.now();
@@ -184,7 +198,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     try {
       if (job.objectKey === null) return outcome; // freed between claim and read: the job went with the content
       await this.hooks.beforeRender?.(job);
-      const rendered = await this.render(job, job.objectKey, job.size ?? 0);
+      const rendered = await this.render(job, job.objectKey, job.size ?? 0, options.yieldToRequests);
       lease.check();
       const finished = await this.store(rendered, written);
       lease.check();
@@ -205,7 +219,12 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
    * archive or a document is not fetched whole to learn that); otherwise the same download continues into a private
    * temporary file (decoders need to seek), which is then rendered. One request per job.
    */
-  private async render(job: ClaimedJob, objectKey: string, size: number): Promise<RenderOutcome> {
+  private async render(
+    job: ClaimedJob,
+    objectKey: string,
+    size: number,
+    yieldToRequests: boolean,
+  ): Promise<RenderOutcome> {
     const source = await this.storage.getStream(objectKey);
     // Paused between the sniff and the copy: a failure meanwhile must not go unheard (the copy reports it).
     source.on('error', () => undefined);
@@ -227,6 +246,9 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
       );
       await this.hooks.awaitingRenderSlot?.(job);
       return await this.renderSlot(async () => {
+        // Requests first: while they want the CPU, the render waits (bounded), holding its slot.
+        const waitedMs = yieldToRequests ? await this.renderYield.waitForQuiet(() => this.stopping) : 0;
+        if (waitedMs > 0) this.metrics?.renditionYieldSeconds.inc(waitedMs / 1000);
         await this.hooks.rendering?.(job);
         return renderFile(path, this.limits());
       });

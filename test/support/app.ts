@@ -74,6 +74,8 @@ export function testAppEnv(options: Pick<TestAppOptions, 'databaseUrl' | 'bucket
     MEDIAVAULT_ROLE: 'api',
     // A spec's worker-role app may run inside the Jest process: it must not lower the priority of the whole run.
     RENDITION_WORKER_NICE: '0',
+    // Parallel spec files keep the host busy: renders must not wait for it (the yielding has its own spec).
+    RENDITION_YIELD_SECONDS: '0',
     // Specs log in and upload far faster than any person; the limits have their own spec (http-limits).
     LOGIN_RATE_LIMIT: '0',
     LOGIN_ADDRESS_RATE_LIMIT: '0',
