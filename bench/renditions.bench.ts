@@ -189,6 +189,7 @@ async function main(): Promise<void> {
     const storageCpuBefore = cpuMsOf(s3Pid);
     await renderedAll(database, hashes);
     const queueSeconds = (performance.now() - first.at) / 1000;
+    const queueYieldSeconds = await yieldSecondsOf(worker.url);
     const queueCpu = {
       worker: cpuMsOf(workerPid) - first.workerCpuMs,
       storage: cpuMsOf(s3Pid) - storageCpuBefore,
@@ -201,6 +202,7 @@ async function main(): Promise<void> {
     const idle = { seconds: 0, bytes: 0, storageCpuMs: 0 };
     const busy = { seconds: 0, bytes: 0, storageCpuMs: 0 };
     const perRound = Math.ceil(UPLOADS / ROUNDS);
+    const roundRatios: string[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       const slice = (list: Buffer[]) => list.slice(round * perRound, (round + 1) * perRound);
       worker.process.kill('SIGSTOP');
@@ -213,6 +215,7 @@ async function main(): Promise<void> {
       const on = await uploadAll(url, environment.adminToken, slice(busyUploads));
       busy.storageCpuMs += cpuMsOf(s3Pid) - storageCpu;
       queuedMeanwhile.push(...off.hashes, ...on.hashes);
+      roundRatios.push((off.seconds / on.seconds).toFixed(2));
       idle.seconds += off.seconds;
       idle.bytes += mib(slice(idleUploads));
       busy.seconds += on.seconds;
@@ -241,6 +244,7 @@ async function main(): Promise<void> {
         `taken; worker start-up ${((first.at - spawned) / 1000).toFixed(1)} s before it)`,
     );
     console.log(`ratio:                    ${(queueRate / directRate).toFixed(2)} (target >= 0.80)`);
+    console.log(`  (renders waited ${queueYieldSeconds.toFixed(1)} s for requests meanwhile: none were made)`);
     console.log(
       `CPU per image:            direct ${perImage(directCpuMs)}; queue: worker ${perImage(queueCpu.worker)}, ` +
         `S3 server ${perImage(queueCpu.storage)}`,
@@ -253,13 +257,18 @@ async function main(): Promise<void> {
       `uploads, worker busy:     ${busyRate.toFixed(1)} MiB/s (${UPLOADS} files in ${ROUNDS} rounds, ` +
         `${busy.seconds.toFixed(1)} s)`,
     );
-    console.log(`upload ratio:             ${(busyRate / idleRate).toFixed(2)} (target >= 0.90)`);
+    console.log(
+      `upload ratio:             ${(busyRate / idleRate).toFixed(2)} (target >= 0.90; rounds ${roundRatios.join(' ')})`,
+    );
     // The embedded S3 server is one thread: near 100 % of a core, it is what the uploads wait for.
     const share = (run: { seconds: number; storageCpuMs: number }) =>
       `${((run.storageCpuMs / 10 / run.seconds) | 0).toString()} %`;
     console.log(`  (S3 server busy: ${share(idle)} of a core with the worker stopped, ${share(busy)} rendering)`);
     console.log(`  (the worker still had ${stillQueued} of its second backlog to render when those uploads ended)`);
-    console.log(`  (renders waited ${yieldedSeconds.toFixed(1)} s in all for requests to leave the CPU)`);
+    console.log(
+      `  (renders waited ${(yieldedSeconds - queueYieldSeconds).toFixed(1)} s for the uploads to leave the CPU, ` +
+        'the time the worker was stopped included)',
+    );
     const megabytes = (bytes: number) => (bytes / 1048576).toFixed(0);
     console.log(
       `worker RSS:               ${megabytes(baseline)} MB once started, peak ${megabytes(peak)} MB (target <= 300 MB)`,
