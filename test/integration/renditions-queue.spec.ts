@@ -1,5 +1,7 @@
 import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { pipeline, Readable, Transform } from 'node:stream';
 import sharp from 'sharp';
 import { DataSource } from 'typeorm';
@@ -496,6 +498,48 @@ async function expectDeletedThroughOutbox(keys: string[]): Promise<void> {
     expect(await a.get(ObjectStorage).stat(key)).toBeNull();
   }
 }
+
+describe('where a render reads its content from', () => {
+  /** This process's render scratch directories (the specs' workers run in the Jest process). */
+  const scratch = async () =>
+    (await readdir(tmpdir())).filter((name) => name.startsWith(`mediavault-render-${process.pid}-`));
+
+  it('keeps a photo in memory and a larger image in a temporary file, and renders both', async () => {
+    const photo = await solidImage(1200, 900, '#123456').jpeg().toBuffer();
+    // Noise barely compresses: over the 8 MiB kept in memory.
+    const large = await sharp({
+      create: {
+        width: 2200,
+        height: 1400,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 60 },
+      },
+    })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+    expect(large.length).toBeGreaterThan(8 * 1024 * 1024);
+    const scratchWhileRendering = new Map<string, string[]>();
+    a.get(RenditionWorker).hooks.rendering = async (job) => void scratchWhileRendering.set(job.hash, await scratch());
+
+    const small = await storeAndQueue(photo, 'photo.jpg');
+    await a.get(RenditionWorker).processDue();
+    const big = await storeAndQueue(large, 'large.png');
+    await a.get(RenditionWorker).processDue();
+
+    expect(scratchWhileRendering.get(small.hash)).toEqual([]);
+    expect(scratchWhileRendering.get(big.hash)).toHaveLength(1);
+    expect(await scratch()).toEqual([]); // and removed after
+    expect((await service().statusFor([small.hash])).get(small.hash)).toMatchObject({
+      status: 'ready',
+      preview: { width: 1200, height: 900 },
+    });
+    expect((await service().statusFor([big.hash])).get(big.hash)).toMatchObject({
+      status: 'ready',
+      preview: { width: 1600, height: 1018 },
+    });
+  });
+});
 
 describe('roles and backfill', () => {
   it('renders in the background with MEDIAVAULT_ROLE=worker, and runs no worker with role api', async () => {

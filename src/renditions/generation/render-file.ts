@@ -108,15 +108,8 @@ export async function renderFile(path: string, limits: RenderLimits = DEFAULT_RE
   };
 
   switch (kind) {
-    case 'image': {
-      const image = await renderImage(path, imageLimits);
-      const exif = await readExif(path);
-      return ready(kind, contentType, image.renditions, image.placeholder, {
-        ...exif,
-        width: image.width,
-        height: image.height,
-      });
-    }
+    case 'image':
+      return renderStill(path, contentType, limits);
     case 'video':
     case 'audio': {
       const probe = await probeMedia(path, ffmpegLimits);
@@ -136,6 +129,27 @@ export async function renderFile(path: string, limits: RenderLimits = DEFAULT_RE
       return ready(kind, contentType, image.renditions, image.placeholder, { pageCount: page.pageCount });
     }
   }
+}
+
+/**
+ * `renderFile` for an image, from its path or from its bytes in memory (the worker keeps small images there rather
+ * than write and read them back); `contentType` is what `detectKind` found.
+ */
+export async function renderStill(
+  input: string | Buffer,
+  contentType: string,
+  limits: RenderLimits = DEFAULT_RENDER_LIMITS,
+): Promise<RenderOutcome> {
+  const image = await renderImage(input, {
+    maxInputPixels: limits.maxInputPixels,
+    timeoutSeconds: limits.timeoutSeconds,
+  });
+  const exif = await readExif(input);
+  return ready('image', contentType, image.renditions, image.placeholder, {
+    ...exif,
+    width: image.width,
+    height: image.height,
+  });
 }
 
 function ready(
