@@ -5,8 +5,10 @@ import type { NextFunction, Request, Response } from 'express';
 const MONITORING_PATHS = new Set(['/api/health', '/api/metrics']);
 
 /**
- * How many requests this process is serving right now (monitoring excluded). The rendition worker of an instance
- * that also serves the API (`MEDIAVAULT_ROLE=all`) holds new renders while there are any.
+ * How many requests this process is working on right now: from their arrival until their answer starts (its
+ * headers go out), monitoring excluded. The rendition worker of an instance that also serves the API
+ * (`MEDIAVAULT_ROLE=all`) holds new renders while there are any. An upload counts until it is answered; a long
+ * download stops counting once its bytes start flowing (it then waits on the client, not on the CPU).
  */
 @Injectable()
 export class RequestActivity {
@@ -16,7 +18,6 @@ export class RequestActivity {
     return this.active;
   }
 
-  /** Counts a request until its response is done or its client went away. */
   track(request: Request, response: Response): void {
     if (MONITORING_PATHS.has(request.path)) return;
     this.active += 1;
@@ -26,7 +27,12 @@ export class RequestActivity {
       done = true;
       this.active -= 1;
     };
-    response.once('finish', finish);
+    // Every answer goes through writeHead (Node calls it implicitly on the first write): the on-headers technique.
+    const writeHead = response.writeHead.bind(response);
+    response.writeHead = ((...args: Parameters<Response['writeHead']>) => {
+      finish();
+      return writeHead(...args);
+    }) as Response['writeHead'];
     response.once('close', finish);
   }
 }
