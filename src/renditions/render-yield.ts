@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
  * host-wide counters minus this process's own time. Linux only (elsewhere it always answers 0). In a container
  * `/proc/stat` is usually the host's, which is what matters: an API instance beside the worker on the same machine.
  */
-export class OtherProcessesCpu {
+export class OtherProcessesCpu implements CpuLoadSource {
   private last?: { hostMs: number; ownMs: number; at: number };
   private cores = 0;
 
@@ -56,6 +56,12 @@ function hostBusyMs(): number | undefined {
   }
 }
 
+/** What `RenderYield` asks of the host's CPU (`OtherProcessesCpu`; specs play a busy host with a fake). */
+export interface CpuLoadSource {
+  sample(): void;
+  readonly coresInUse: number;
+}
+
 export interface RenderYieldOptions {
   /** Longest a render waits for the host to calm down (0: never waits). */
   maxWaitMs: number;
@@ -67,8 +73,8 @@ export interface RenderYieldOptions {
   pollMs?: number;
   /** How often the host is sampled: 100 ms is ten of `/proc/stat`'s ticks per core, enough to tell 0.5 core. */
   sampleMs?: number;
-  /** Other processes' CPU (a port, so specs can play a busy host). */
-  otherProcesses?: { sample(): void; readonly coresInUse: number };
+  /** Other processes' CPU; by default `OtherProcessesCpu`. */
+  otherProcesses?: CpuLoadSource;
 }
 
 /**
@@ -83,7 +89,7 @@ export interface RenderYieldOptions {
 export class RenderYield {
   private readonly pollMs: number;
   private readonly sampleMs: number;
-  private readonly others: { sample(): void; readonly coresInUse: number };
+  private readonly others: CpuLoadSource;
   private sampler?: NodeJS.Timeout;
 
   constructor(private readonly options: RenderYieldOptions) {

@@ -94,8 +94,8 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly sleepers = new Set<() => void>();
   private stopping = false;
   private readonly renderSlot: LimitFunction;
-  /** Gives way to requests before each render (see RenderYield); specs may replace it. */
-  renderYield: RenderYield;
+  /** Gives way to requests before each background render (see RenderYield). */
+  private readonly renderYield: RenderYield;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -243,12 +243,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     }
     if (kind === 'image' && contentType && size > 0 && size <= IN_MEMORY_IMAGE_BYTES) {
       const bytes = await readRest(source, head);
-      await this.hooks.awaitingRenderSlot?.(job);
-      return await this.renderSlot(async () => {
-        await this.waitForQuiet(yieldToRequests);
-        await this.hooks.rendering?.(job);
-        return renderStill(bytes, contentType, this.limits());
-      });
+      return await this.inRenderSlot(job, yieldToRequests, () => renderStill(bytes, contentType, this.limits()));
     }
     const directory = await scratchDirectory();
     try {
@@ -260,23 +255,31 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
         },
         createWriteStream(path, { mode: 0o600 }),
       );
-      await this.hooks.awaitingRenderSlot?.(job);
-      return await this.renderSlot(async () => {
-        await this.waitForQuiet(yieldToRequests);
-        await this.hooks.rendering?.(job);
-        return renderFile(path, this.limits());
-      });
+      return await this.inRenderSlot(job, yieldToRequests, () => renderFile(path, this.limits()));
     } finally {
       source.destroy();
       await rm(directory, { recursive: true, force: true });
     }
   }
 
-  /** Requests first: while they want the CPU, a background render waits (bounded), holding its slot. */
-  private async waitForQuiet(yieldToRequests: boolean): Promise<void> {
-    if (!yieldToRequests) return;
-    const waitedMs = await this.renderYield.waitForQuiet(() => this.stopping);
-    if (waitedMs > 0) this.metrics?.renditionYieldSeconds.inc(waitedMs / 1000);
+  /**
+   * Runs `render` in a render slot, once the content is in hand. Requests first: while they want the CPU, a
+   * background render waits (bounded), holding its slot.
+   */
+  private async inRenderSlot(
+    job: ClaimedJob,
+    yieldToRequests: boolean,
+    render: () => Promise<RenderOutcome>,
+  ): Promise<RenderOutcome> {
+    await this.hooks.awaitingRenderSlot?.(job);
+    return this.renderSlot(async () => {
+      if (yieldToRequests) {
+        const waitedMs = await this.renderYield.waitForQuiet(() => this.stopping);
+        if (waitedMs > 0) this.metrics?.renditionYieldSeconds.inc(waitedMs / 1000);
+      }
+      await this.hooks.rendering?.(job);
+      return render();
+    });
   }
 
   private limits(): RenderLimits {
@@ -423,17 +426,6 @@ function classify(error: unknown): { reason: string; countsAsAttempt: boolean } 
  * Reads from `stream` until at least `bytes` bytes (or the whole stream, if shorter) have arrived, and answers them;
  * the stream stays paused on the rest.
  */
-/** The rest of a stream after `head`, all in memory. */
-async function readRest(stream: Readable, head: Buffer): Promise<Buffer> {
-  const chunks = [head];
-  let length = head.length;
-  for await (const chunk of stream) {
-    chunks.push(chunk as Buffer);
-    length += (chunk as Buffer).length;
-  }
-  return Buffer.concat(chunks, length);
-}
-
 async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let length = 0;
@@ -454,4 +446,15 @@ async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
     }
   }
   return Buffer.concat(chunks);
+}
+
+/** The rest of a stream after `head`, all in memory. */
+async function readRest(stream: Readable, head: Buffer): Promise<Buffer> {
+  const chunks = [head];
+  let length = head.length;
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    length += (chunk as Buffer).length;
+  }
+  return Buffer.concat(chunks, length);
 }
