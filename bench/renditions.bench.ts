@@ -13,22 +13,25 @@
  * 3. uploads of other images while the worker renders a second backlog, against as many uploaded while the same
  *    worker is stopped (SIGSTOP), in alternating rounds (target >= 0.9x): rendering must never block an upload;
  * 4. the worker's peak RSS through (2) and (3) (target <= 300 MB).
+ *
+ * Generating the images takes minutes: BENCH_PHOTO_CACHE=<directory> keeps them there for later runs.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import sharp from 'sharp';
-import { cpuMsOf, rssOf, startBenchEnvironment, startBuiltWorker } from './bench-env.js';
+import { cpuMsOf, cpuMsOfCommand, rssOf, startBenchEnvironment, startBuiltWorker } from './bench-env.js';
 
 const execFileAsync = promisify(execFile);
 const IMAGES = Number(process.env.BENCH_RENDITION_IMAGES ?? 200);
 const CONCURRENCY = Number(process.env.RENDITION_CONCURRENCY ?? 2);
 /** Uploads of each kind: as many as the backlog, so a round (about 1.5 s) lasts well past the renders in hand. */
 const UPLOADS = Math.max(4, IMAGES);
+const PHOTO_CACHE = process.env.BENCH_PHOTO_CACHE;
 /** Uploads with rendering off and on alternate this many times (each round: UPLOADS / ROUNDS of each). */
 const ROUNDS = 4;
 /** glibc's allocator as the production image sets it (Dockerfile), unless this shell says otherwise. */
@@ -51,6 +54,18 @@ async function photo(seed: number): Promise<Buffer> {
     .png()
     .toBuffer();
   return sharp(noise).resize(4000, 3000, { kernel: 'cubic' }).jpeg({ quality: 85 }).toBuffer();
+}
+
+/** `photo(seed)`, read from BENCH_PHOTO_CACHE when an earlier run left it there. */
+async function cachedPhoto(seed: number): Promise<Buffer> {
+  if (!PHOTO_CACHE) return photo(seed);
+  const path = join(PHOTO_CACHE, `photo-${seed}.jpg`);
+  const cached = await readFile(path).catch(() => undefined);
+  if (cached) return cached;
+  const generated = await photo(seed);
+  await mkdir(PHOTO_CACHE, { recursive: true });
+  await writeFile(path, generated);
+  return generated;
 }
 
 interface DirectRun {
@@ -135,7 +150,7 @@ async function renderedAll(database: pg.Client, hashes: string[]): Promise<void>
 async function main(): Promise<void> {
   console.log(`Generating ${IMAGES + 3 * UPLOADS} distinct 12 MP JPEGs...`);
   const images: Buffer[] = [];
-  for (let seed = 0; seed < IMAGES + 3 * UPLOADS; seed += 1) images.push(await photo(seed));
+  for (let seed = 0; seed < IMAGES + 3 * UPLOADS; seed += 1) images.push(await cachedPhoto(seed));
   const backlog = images.slice(0, IMAGES);
   const idleUploads = images.slice(IMAGES, IMAGES + UPLOADS);
   const secondBacklog = images.slice(IMAGES + UPLOADS, IMAGES + 2 * UPLOADS);
@@ -199,21 +214,35 @@ async function main(): Promise<void> {
     // both alike: "off" is the worker stopped (SIGSTOP) with a backlog waiting, "on" is the same worker rendering it.
     const second = await uploadAll(url, environment.adminToken, secondBacklog);
     const queuedMeanwhile = [...second.hashes];
-    const idle = { seconds: 0, bytes: 0, storageCpuMs: 0 };
-    const busy = { seconds: 0, bytes: 0, storageCpuMs: 0 };
+    const apiPid = environment.app.process.pid!;
+    /** CPU time of each process the uploads involve, and of the worker, so far. */
+    const cpuNow = () => ({
+      api: cpuMsOf(apiPid),
+      storage: cpuMsOf(s3Pid),
+      database: cpuMsOfCommand('postgres'),
+      worker: cpuMsOf(workerPid),
+    });
+    type CpuSpent = ReturnType<typeof cpuNow>;
+    const addSpent = (total: CpuSpent, before: CpuSpent) => {
+      const after = cpuNow();
+      for (const name of Object.keys(total) as Array<keyof CpuSpent>) total[name] += after[name] - before[name];
+    };
+    const noCpu = (): CpuSpent => ({ api: 0, storage: 0, database: 0, worker: 0 });
+    const idle = { seconds: 0, bytes: 0, cpu: noCpu() };
+    const busy = { seconds: 0, bytes: 0, cpu: noCpu() };
     const perRound = Math.ceil(UPLOADS / ROUNDS);
     const roundRatios: string[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       const slice = (list: Buffer[]) => list.slice(round * perRound, (round + 1) * perRound);
       worker.process.kill('SIGSTOP');
-      let storageCpu = cpuMsOf(s3Pid);
+      let before = cpuNow();
       const off = await uploadAll(url, environment.adminToken, slice(idleUploads));
-      idle.storageCpuMs += cpuMsOf(s3Pid) - storageCpu;
+      addSpent(idle.cpu, before);
       worker.process.kill('SIGCONT');
       await new Promise((resolve) => setTimeout(resolve, 500)); // the worker back at full speed
-      storageCpu = cpuMsOf(s3Pid);
+      before = cpuNow();
       const on = await uploadAll(url, environment.adminToken, slice(busyUploads));
-      busy.storageCpuMs += cpuMsOf(s3Pid) - storageCpu;
+      addSpent(busy.cpu, before);
       queuedMeanwhile.push(...off.hashes, ...on.hashes);
       roundRatios.push((off.seconds / on.seconds).toFixed(2));
       idle.seconds += off.seconds;
@@ -260,9 +289,16 @@ async function main(): Promise<void> {
     console.log(
       `upload ratio:             ${(busyRate / idleRate).toFixed(2)} (target >= 0.90; rounds ${roundRatios.join(' ')})`,
     );
-    // The embedded S3 server is one thread: near 100 % of a core, it is what the uploads wait for.
-    const share = (run: { seconds: number; storageCpuMs: number }) =>
-      `${((run.storageCpuMs / 10 / run.seconds) | 0).toString()} %`;
+    // Where the CPU went in each kind of round, per MiB uploaded: the uploads' own processes should cost the same in
+    // both; the worker's share is what rendering took from them. (The embedded S3 server is one thread: near 100 %
+    // of a core, it would be what the uploads wait for.)
+    const perMiB = (run: { bytes: number; cpu: CpuSpent }) =>
+      `API ${(run.cpu.api / run.bytes).toFixed(1)}, S3 server ${(run.cpu.storage / run.bytes).toFixed(1)}, ` +
+      `PostgreSQL ${(run.cpu.database / run.bytes).toFixed(1)}, worker ${(run.cpu.worker / run.bytes).toFixed(1)}`;
+    console.log(`  (CPU ms per MiB uploaded, worker stopped: ${perMiB(idle)})`);
+    console.log(`  (CPU ms per MiB uploaded, worker busy:    ${perMiB(busy)})`);
+    const share = (run: { seconds: number; cpu: CpuSpent }) =>
+      `${((run.cpu.storage / 10 / run.seconds) | 0).toString()} %`;
     console.log(`  (S3 server busy: ${share(idle)} of a core with the worker stopped, ${share(busy)} rendering)`);
     console.log(`  (the worker still had ${stillQueued} of its second backlog to render when those uploads ended)`);
     console.log(
