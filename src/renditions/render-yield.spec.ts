@@ -54,6 +54,14 @@ describe('RenderYield', () => {
     expect(waited).toBeLessThan(1000);
   });
 
+  it('waits no longer than the budget left (what the lane already waited before taking the job)', async () => {
+    const gate = new RenderYield({ maxWaitMs: 60_000, busyCores: 0.5, pollMs: 10, otherProcesses: fakeHost(4) });
+    const waited = await gate.waitForQuiet(() => false, 100);
+    expect(waited).toBeGreaterThanOrEqual(95);
+    expect(waited).toBeLessThan(1000);
+    expect(await gate.waitForQuiet(() => false, 0)).toBe(0); // spent
+  });
+
   it('stops waiting once cancelled (shutdown)', async () => {
     let stopping = false;
     const gate = new RenderYield({ maxWaitMs: 60_000, busyCores: 0.5, pollMs: 10, otherProcesses: fakeHost(4) });

@@ -121,15 +121,21 @@ export class RenderYield {
     return this.others.coresInUse >= this.options.busyCores;
   }
 
+  /** Longest a render waits for the host to calm down, in ms (0: never waits). */
+  get maxWaitMs(): number {
+    return this.options.maxWaitMs;
+  }
+
   /**
-   * Waits while the host is busy (at most `maxWaitMs`, and no longer once `cancelled` answers true, at shutdown);
-   * answers how long it waited, in ms.
+   * Waits while the host is busy (at most `maxWaitMs`, or `budgetMs` when less is left of it, and no longer once
+   * `cancelled` answers true, at shutdown); answers how long it waited, in ms.
    */
-  async waitForQuiet(cancelled: () => boolean = () => false): Promise<number> {
-    if (!this.enabled) return 0;
+  async waitForQuiet(cancelled: () => boolean = () => false, budgetMs = this.options.maxWaitMs): Promise<number> {
+    if (!this.enabled || budgetMs <= 0) return 0;
     if (!this.sampler) this.others.sample();
     const started = performance.now();
-    while (!cancelled() && this.busy() && performance.now() - started < this.options.maxWaitMs) {
+    const limitMs = Math.min(budgetMs, this.options.maxWaitMs);
+    while (!cancelled() && this.busy() && performance.now() - started < limitMs) {
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
       if (!this.sampler) this.others.sample();
     }

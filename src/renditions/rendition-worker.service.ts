@@ -171,7 +171,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     const lane = async () => {
       for (let job = await this.claimNext(); job; job = await this.claimNext()) {
         // Someone waits for this run (a command, an admin's request): it does not give way to requests.
-        report[await this.process(job, { yieldToRequests: false })] += 1;
+        report[await this.process(job, { yieldBudgetMs: 0 })] += 1;
         report.processed += 1;
       }
     };
@@ -181,13 +181,24 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
 
   private async runLane(): Promise<void> {
     while (!this.stopping) {
+      // Requests first, already before a job is taken: a worker giving way holds no job that an idle instance could
+      // render, and downloads no content while requests want the CPU and the storage. What the lane waited here
+      // counts against the job's wait before its render (a render waits at most RENDITION_YIELD_SECONDS in all).
+      const waitedMs = await this.giveWay(this.renderYield.maxWaitMs);
       const job = await this.claimNext().catch((error: unknown) => {
         this.logger.warn(`Could not claim a rendition job: ${describeCause(error)}`);
         return null;
       });
-      if (job) await this.process(job, { yieldToRequests: true });
+      if (job) await this.process(job, { yieldBudgetMs: this.renderYield.maxWaitMs - waitedMs });
       else await this.sleep(IDLE_POLL_MS);
     }
+  }
+
+  /** Waits while requests want the CPU, at most `budgetMs`; answers how long (in ms) and counts it in the metric. */
+  private async giveWay(budgetMs: number): Promise<number> {
+    const waitedMs = await this.renderYield.waitForQuiet(() => this.stopping, budgetMs);
+    if (waitedMs > 0) this.metrics?.renditionYieldSeconds.inc(waitedMs / 1000);
+    return waitedMs;
   }
 
   private async claimNext(): Promise<ClaimedJob | null> {
@@ -195,8 +206,11 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     return this.jobs.claim(this.instanceId, this.config.leaseSeconds);
   }
 
-  /** Never throws: every outcome is recorded on the job (or left to the lease when even that fails). */
-  private async process(job: ClaimedJob, options: { yieldToRequests: boolean }): Promise<JobOutcome> {
+  /**
+   * Never throws: every outcome is recorded on the job (or left to the lease when even that fails).
+   * `yieldBudgetMs`: how long its render may still wait for requests (0: it never does).
+   */
+  private async process(job: ClaimedJob, options: { yieldBudgetMs: number }): Promise<JobOutcome> {
     const written: string[] = [];
     const lease = this.holdLease(job, written);
     const started = performance.now();
@@ -204,7 +218,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     try {
       if (job.objectKey === null) return outcome; // freed between claim and read: the job went with the content
       await this.hooks.beforeRender?.(job);
-      const rendered = await this.render(job, job.objectKey, job.size ?? 0, options.yieldToRequests);
+      const rendered = await this.render(job, job.objectKey, job.size ?? 0, options.yieldBudgetMs);
       lease.check();
       const finished = await this.store(rendered, written);
       lease.check();
@@ -230,7 +244,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     job: ClaimedJob,
     objectKey: string,
     size: number,
-    yieldToRequests: boolean,
+    yieldBudgetMs: number,
   ): Promise<RenderOutcome> {
     const source = await this.storage.getStream(objectKey);
     // Paused between the sniff and the copy: a failure meanwhile must not go unheard (the copy reports it).
@@ -243,7 +257,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     }
     if (kind === 'image' && contentType && size > 0 && size <= IN_MEMORY_IMAGE_BYTES) {
       const bytes = await readRest(source, head);
-      return await this.inRenderSlot(job, yieldToRequests, () => renderStill(bytes, contentType, this.limits()));
+      return await this.inRenderSlot(job, yieldBudgetMs, () => renderStill(bytes, contentType, this.limits()));
     }
     const directory = await scratchDirectory();
     try {
@@ -255,7 +269,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
         },
         createWriteStream(path, { mode: 0o600 }),
       );
-      return await this.inRenderSlot(job, yieldToRequests, () => renderFile(path, this.limits()));
+      return await this.inRenderSlot(job, yieldBudgetMs, () => renderFile(path, this.limits()));
     } finally {
       source.destroy();
       await rm(directory, { recursive: true, force: true });
@@ -264,19 +278,16 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
 
   /**
    * Runs `render` in a render slot, once the content is in hand. Requests first: while they want the CPU, a
-   * background render waits (bounded), holding its slot.
+   * background render waits (at most `yieldBudgetMs`), holding its slot.
    */
   private async inRenderSlot(
     job: ClaimedJob,
-    yieldToRequests: boolean,
+    yieldBudgetMs: number,
     render: () => Promise<RenderOutcome>,
   ): Promise<RenderOutcome> {
     await this.hooks.awaitingRenderSlot?.(job);
     return this.renderSlot(async () => {
-      if (yieldToRequests) {
-        const waitedMs = await this.renderYield.waitForQuiet(() => this.stopping);
-        if (waitedMs > 0) this.metrics?.renditionYieldSeconds.inc(waitedMs / 1000);
-      }
+      await this.giveWay(yieldBudgetMs);
       await this.hooks.rendering?.(job);
       return render();
     });
