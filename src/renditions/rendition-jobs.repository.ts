@@ -128,10 +128,11 @@ export class RenditionJobsRepository {
   }
 
   /**
-   * Takes the next due job, if any: pending and past its retry time, or running with a lapsed lease. `SKIP
-   * LOCKED` lets workers of every instance claim side by side; the lease set here keeps the others off it.
+   * Takes the next due job, if any: pending and past its retry time, or running with a lapsed lease and attempts
+   * left (one without is `failAbandoned`'s, never rendered again). `SKIP LOCKED` lets workers of every instance
+   * claim side by side; the lease set here keeps the others off it.
    */
-  async claim(owner: string, leaseSeconds: number): Promise<ClaimedJob | null> {
+  async claim(owner: string, leaseSeconds: number, maxAttempts: number): Promise<ClaimedJob | null> {
     // One statement (a round trip per job matters to a busy worker). Each due kind is found through its own partial
     // index (an OR of both would scan every finished job), a dead worker's job first: it has waited longest.
     // COALESCE evaluates its second subquery only when the first finds nothing, so at most one row is locked.
@@ -139,7 +140,7 @@ export class RenditionJobsRepository {
       this.dataSource,
       `WITH next AS (
          SELECT coalesce(
-           (SELECT hash FROM rendition_jobs WHERE status = 'running' AND lease_expires_at <= now()
+           (SELECT hash FROM rendition_jobs WHERE status = 'running' AND lease_expires_at <= now() AND attempts < $3
              ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED),
            (SELECT hash FROM rendition_jobs WHERE status = 'pending' AND next_attempt_at <= now()
              ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
@@ -152,7 +153,7 @@ export class RenditionJobsRepository {
         WHERE j.hash = next.hash
        RETURNING j.hash, j.generator_version AS "generatorVersion", j.attempts, j.lease_token AS "leaseToken",
                  s.object_key AS "objectKey", s.size`,
-      [owner.slice(0, 200), leaseSeconds],
+      [owner.slice(0, 200), leaseSeconds, maxAttempts],
     );
     if (!job) return null;
     return { ...job, size: job.size === null ? null : Number(job.size) };

@@ -49,6 +49,11 @@ const IDLE_POLL_MS = 2000;
 const LANES_PER_RENDER_SLOT = 2;
 const MAX_RETRY_SECONDS = 3600;
 /**
+ * How often a background lane records abandoned jobs (a dead worker's, on their last attempt) as failed. Not before
+ * every claim: the claim skips them anyway, and a statement per job is what a busy worker saves.
+ */
+const ABANDONED_SWEEP_MS = 10_000;
+/**
  * Images up to this size are rendered from memory, not from a temporary file: writing and reading back a 4 MB photo
  * cost the worker ~4 ms of its ~215 ms per image. Bounded so the jobs in hand (two per slot) hold little memory.
  */
@@ -93,6 +98,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly lanes: Array<Promise<void>> = [];
   private readonly sleepers = new Set<() => void>();
   private stopping = false;
+  private abandonedSweptAt = -Infinity;
   private readonly renderSlot: LimitFunction;
   /** Gives way to requests before each background render (see RenderYield). */
   private readonly renderYield: RenderYield;
@@ -168,6 +174,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   /** `processDue`, answering what became of the jobs it processed (the `generate-renditions` job reports it). */
   async processDueReport(): Promise<ProcessReport> {
     const report: ProcessReport = { processed: 0, ready: 0, unsupported: 0, retry: 0, failed: 0, discarded: 0 };
+    await this.failAbandoned(); // once per run: whoever waits for it sees every abandoned job failed
     const lane = async () => {
       for (let job = await this.claimNext(); job; job = await this.claimNext()) {
         // Someone waits for this run (a command, an admin's request): it does not give way to requests.
@@ -202,8 +209,13 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async claimNext(): Promise<ClaimedJob | null> {
+    if (performance.now() - this.abandonedSweptAt >= ABANDONED_SWEEP_MS) await this.failAbandoned();
+    return this.jobs.claim(this.instanceId, this.config.leaseSeconds, this.config.maxAttempts);
+  }
+
+  private async failAbandoned(): Promise<void> {
+    this.abandonedSweptAt = performance.now();
     await this.jobs.failAbandoned(this.config.maxAttempts);
-    return this.jobs.claim(this.instanceId, this.config.leaseSeconds);
   }
 
   /**

@@ -370,7 +370,7 @@ describe('several workers', () => {
   it('takes a job again once the lease of the worker that died with it lapses', async () => {
     const { hash } = await storeAndQueue(await solidImage(400, 300, '#00aa00').jpeg().toBuffer());
     // A worker claims the job with a 1-second lease and dies: no heartbeat, no result.
-    const dead = await a.get(RenditionJobsRepository).claim('dead-worker', 1);
+    const dead = await a.get(RenditionJobsRepository).claim('dead-worker', 1, 3);
     expect(dead?.hash).toBe(hash);
     await expect(b.get(RenditionWorker).processDue()).resolves.toBe(0); // the lease still holds
     await leaseLapsed(hash);
@@ -384,8 +384,10 @@ describe('several workers', () => {
   it('records failed when the worker died on the last allowed attempt', async () => {
     const { hash } = await storeAndQueue(await solidImage(120, 90, '#999900').jpeg().toBuffer());
     await a.get(DataSource).query(`UPDATE rendition_jobs SET attempts = 2 WHERE hash = $1`, [hash]);
-    await a.get(RenditionJobsRepository).claim('dead-worker', 1); // attempt 3 of 3, then the worker dies
+    await a.get(RenditionJobsRepository).claim('dead-worker', 1, 3); // attempt 3 of 3, then the worker dies
     await leaseLapsed(hash);
+    // Lapsed but out of attempts: no claim takes it again, before or after it is recorded as failed.
+    await expect(b.get(RenditionJobsRepository).claim('another-worker', 60, 3)).resolves.toBeNull();
 
     await b.get(RenditionWorker).processDue();
 
