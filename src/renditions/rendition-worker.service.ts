@@ -100,7 +100,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   private stopping = false;
   private abandonedSweptAt = -Infinity;
   private readonly renderSlot: LimitFunction;
-  /** Gives way to requests before each background render (see RenderYield). */
+  /** Gives way to requests before a background lane takes a job and before it renders one (see RenderYield). */
   private readonly renderYield: RenderYield;
 
   constructor(
