@@ -29,7 +29,7 @@ describe('RenderYield', () => {
 
   it('does not wait on a quiet host', async () => {
     const gate = new RenderYield({ maxWaitMs: 10_000, busyCores: 0.5, pollMs: 10, otherProcesses: fakeHost(0.49) });
-    expect(await gate.waitForQuiet()).toBeLessThan(10);
+    expect(await gate.waitForQuiet()).toBe(0); // and so nothing to count in the yield metric
   });
 
   it('waits while this process serves requests, whatever the host', async () => {

@@ -128,11 +128,12 @@ export class RenderYield {
 
   /**
    * Waits while the host is busy (at most `maxWaitMs`, or `budgetMs` when less is left of it, and no longer once
-   * `cancelled` answers true, at shutdown); answers how long it waited, in ms.
+   * `cancelled` answers true, at shutdown); answers how long it waited, in ms (0 when the host was quiet).
    */
   async waitForQuiet(cancelled: () => boolean = () => false, budgetMs = this.options.maxWaitMs): Promise<number> {
     if (!this.enabled || budgetMs <= 0) return 0;
     if (!this.sampler) this.others.sample();
+    if (!this.busy()) return 0;
     const started = performance.now();
     const limitMs = Math.min(budgetMs, this.options.maxWaitMs);
     while (!cancelled() && this.busy() && performance.now() - started < limitMs) {
