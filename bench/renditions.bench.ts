@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import sharp from 'sharp';
+import { sample } from '../test/support/metrics.js';
 import { cpuMsOf, cpuMsOfCommand, rssOf, startBenchEnvironment, startBuiltWorker } from './bench-env.js';
 
 const execFileAsync = promisify(execFile);
@@ -139,8 +140,7 @@ async function firstJobTaken(
 /** The worker's `mediavault_rendition_yield_seconds_total` so far. */
 async function yieldSecondsOf(workerUrl: string): Promise<number> {
   const metrics = await (await fetch(`${workerUrl}/api/metrics`)).text();
-  const line = metrics.split('\n').find((entry) => entry.startsWith('mediavault_rendition_yield_seconds_total '));
-  return line ? Number(line.split(' ')[1]) : 0;
+  return sample(metrics, 'mediavault_rendition_yield_seconds_total') ?? 0;
 }
 
 async function renderedAll(database: pg.Client, hashes: string[]): Promise<void> {
