@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli } from '../support/cli.js';
+import { waitUntil } from '../support/wait.js';
 
 const ADMIN = { email: 'attach-admin@test.local', password: 'attach-admin-password-1' };
 
@@ -55,15 +56,6 @@ async function freePort(): Promise<number> {
   return free;
 }
 
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 const published = () => join(dataDir, 'runtime.json');
 
 beforeAll(async () => {
@@ -81,8 +73,13 @@ beforeAll(async () => {
   );
   await Promise.race([
     waitUntil(
-      async () => (await fetch(`http://127.0.0.1:${port}/api/health`)).status === 200,
       'the server to be healthy',
+      async () => (await fetch(`http://127.0.0.1:${port}/api/health`)).status === 200,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        retryOnError: true,
+      },
     ),
     exited,
   ]);

@@ -11,6 +11,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, testAppEnv } from '../support/app.js';
 import { startChildApp, type ChildApp } from '../support/child-app.js';
 import { useTestDatabase } from '../support/database.js';
 import { content, sha256 } from '../support/files.js';
+import { waitUntil } from '../support/wait.js';
 
 const BOUNDARY = 'graceful-shutdown-boundary';
 
@@ -34,7 +35,9 @@ describe('graceful shutdown', () => {
 
     const exited = once(child.process, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     child.process.kill('SIGTERM');
-    await waitUntil(async () => !(await accepts(child!.url)));
+    await waitUntil('the server to stop accepting connections', async () => !(await accepts(child!.url)), {
+      timeoutMs: 5_000,
+    });
     expect(child.process.exitCode).toBeNull(); // still serving the upload
 
     upload.finish();
@@ -139,14 +142,6 @@ function accepts(url: string): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function pendingFilesWithHash(databaseUrl: string, hash: string): Promise<number> {

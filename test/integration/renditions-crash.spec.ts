@@ -14,6 +14,7 @@ import { count, drainDeletions, upload } from '../support/files.js';
 import { solidImage } from '../support/media.js';
 import { waitForLockWaiters } from '../support/race.js';
 import { checkRenditionInvariants } from '../support/rendition-invariants.js';
+import { waitUntil } from '../support/wait.js';
 
 const ENV = { ORPHAN_GRACE_MINUTES: '0', RENDITION_LEASE_SECONDS: '2', RENDITION_RETRY_SECONDS: '0' };
 
@@ -64,7 +65,13 @@ describe('a rendition worker killed between writing its renditions and recording
       expect(await count(t, `SELECT 1 FROM rendition_jobs WHERE hash = $1 AND status = 'running'`, [hash])).toBe(1);
 
       // Another worker takes the job once the lease lapses (no heartbeat: the process is gone).
-      await waitUntil(async () => (await t.get(RenditionWorker).processDue()) === 1);
+      await waitUntil(
+        'the job taken again and rendered',
+        async () => (await t.get(RenditionWorker).processDue()) === 1,
+        {
+          intervalMs: 100,
+        },
+      );
       const [job] = await t
         .get(DataSource)
         .query<Array<{ status: string; attempts: number }>>(
@@ -97,11 +104,3 @@ describe('a rendition worker killed between writing its renditions and recording
     }
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not reached in 10 s');
-}

@@ -18,6 +18,7 @@ import { testBucketName, useTestDatabase } from '../support/database.js';
 import { drainDeletions, readObject, reject, upload } from '../support/files.js';
 import { cameraJpeg, solidImage, testAudio, testPdf, testVideo, truncated } from '../support/media.js';
 import { checkRenditionInvariants } from '../support/rendition-invariants.js';
+import { waitUntil } from '../support/wait.js';
 
 /**
  * The rendition queue and worker against the real PostgreSQL and S3 server: two application instances on one
@@ -78,15 +79,19 @@ async function job(hash: string) {
 
 /** Waits until the lease on the job of `hash` has run out (its worker is taken for dead). */
 async function leaseLapsed(hash: string): Promise<void> {
-  await waitUntil(async () => {
-    const [{ lapsed }] = await a
-      .get(DataSource)
-      .query<Array<{ lapsed: boolean }>>(
-        `SELECT lease_expires_at <= now() AS lapsed FROM rendition_jobs WHERE hash = $1`,
-        [hash],
-      );
-    return lapsed;
-  });
+  await waitUntil(
+    'the lease to lapse',
+    async () => {
+      const [{ lapsed }] = await a
+        .get(DataSource)
+        .query<Array<{ lapsed: boolean }>>(
+          `SELECT lease_expires_at <= now() AS lapsed FROM rendition_jobs WHERE hash = $1`,
+          [hash],
+        );
+      return lapsed;
+    },
+    { intervalMs: 100 },
+  );
 }
 
 async function renditionKeysOf(hash: string): Promise<string[]> {
@@ -558,7 +563,9 @@ describe('roles and backfill', () => {
 
       worker.get(RenditionsService).wake();
 
-      await waitUntil(async () => (await job(uploaded.hash)).status === 'ready');
+      await waitUntil('the job rendered', async () => (await job(uploaded.hash)).status === 'ready', {
+        intervalMs: 100,
+      });
       expect((await service().statusFor([uploaded.hash])).get(uploaded.hash)).toMatchObject({
         status: 'ready',
         thumbnail: { width: 320, height: 240 },
@@ -725,11 +732,3 @@ describe('I6', () => {
     }
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not reached in 10 s');
-}

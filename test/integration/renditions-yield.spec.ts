@@ -13,6 +13,7 @@ import { RenditionsService } from '../../src/renditions/renditions.service.js';
 import { useTestApp, type UsedTestApp } from '../support/app.js';
 import { upload } from '../support/files.js';
 import { solidImage } from '../support/media.js';
+import { waitUntil } from '../support/wait.js';
 
 const YIELDING = {
   RENDITION_YIELD_SECONDS: '60',
@@ -21,14 +22,6 @@ const YIELDING = {
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (await condition()) return;
-    await sleep(50);
-  }
-  throw new Error(`${what}: not reached in 10 s`);
-}
 
 async function yieldedSeconds(t: UsedTestApp): Promise<number> {
   return (await t.get(MetricsService).renditionYieldSeconds.get()).values[0]?.value ?? 0;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
+import { waitUntil as waitUntilSettled } from './wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CONSOLE_DIRECTORY = join(ROOT, 'dist', 'web');
@@ -112,21 +113,9 @@ export async function allByRole(scope: Scope, role: string, name?: string): Prom
   return (await scope.$$(aria(role, name))) as ElementHandle[];
 }
 
-/** Polls `probe` until it answers something other than undefined/false; fails with `what` after WAIT_MS. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-      last = value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
+/** Polls `probe` until it answers something other than undefined/false (a page still rendering may throw meanwhile). */
+export function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
+  return waitUntilSettled(what, probe, { timeoutMs: WAIT_MS, retryOnError: true });
 }
 
 export function textOf(element: ElementHandle): Promise<string> {
