@@ -46,6 +46,12 @@ const MIN_PART_SIZE = 5 * MiB;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
 const MAX_PARTS = 10_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * A kept-alive connection left idle this long is closed by us. It must be shorter than any server's own keep-alive
+ * timeout (5 s for Node's http servers, our embedded S3 server included; more for MinIO and S3): when a server closes
+ * an idle connection just as a request is sent on it, that request fails with ECONNRESET (a 503 to our client).
+ */
+const IDLE_SOCKET_MS = 4_000;
 /** Completing a multipart upload makes some servers (s3rver) copy every part before answering. */
 const COMPLETE_MULTIPART_TIMEOUT_MS = 10 * 60_000;
 const NOT_FOUND_CODES = new Set(['NoSuchKey', 'NotFound']);
@@ -78,7 +84,8 @@ export class MinioObjectStorage extends ObjectStorage implements OnModuleInit, O
     const publicEndpoint = parseEndpoint(options.publicEndpoint ?? options.endpoint, 'publicEndpoint');
     const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     const protocol = endpoint.useSSL ? https : http;
-    this.agent = new protocol.Agent({ keepAlive: true, maxSockets: 64 });
+    // `timeout` only bounds idle sockets here: each request sets its own timeout below (the agent's would not apply).
+    this.agent = new protocol.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS });
     const common = {
       accessKey: options.accessKey,
       secretKey: options.secretKey,

@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { Client } from 'minio';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -317,6 +317,43 @@ describe('MinioObjectStorage', () => {
     } finally {
       instances.forEach((instance) => instance.onModuleDestroy());
       await rawClient().removeBucket(fresh);
+    }
+  });
+
+  it('closes an idle kept-alive connection before the server does (which could race a request)', async () => {
+    // A TCP relay in front of the server notes which side of each connection ends it first.
+    const closedBy: string[] = [];
+    const target = new URL(connection.endpoint);
+    const relay: Server = createServer((client) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      let ended: string | undefined;
+      const end = (side: string) => () => {
+        ended ??= side;
+        if (ended === side) closedBy.push(side);
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('end', end('client')).on('error', end('client'));
+      upstream.on('end', end('server')).on('error', end('server'));
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayed = new MinioObjectStorage({
+      ...connection,
+      endpoint: `http://127.0.0.1:${(relay.address() as { port: number }).port}`,
+      bucket,
+    });
+    try {
+      const key = `idle-${randomBytes(4).toString('hex')}`;
+      await storage.putStream(key, chunked(Buffer.from('idle')));
+      expect((await buffer(await relayed.getStream(key))).toString()).toBe('idle');
+      // Node's http servers (the embedded S3 server among them) drop an idle connection after 5 s.
+      await new Promise((resolve) => setTimeout(resolve, 4_600));
+      expect(closedBy).toEqual(['client']);
+    } finally {
+      relayed.onModuleDestroy();
+      await new Promise((resolve) => relay.close(resolve));
     }
   });
 
