@@ -269,7 +269,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     }
     if (kind === 'image' && contentType && size > 0 && size <= IN_MEMORY_IMAGE_BYTES) {
       const bytes = await readRest(source, head);
-      return await this.inRenderSlot(job, yieldBudgetMs, () => renderStill(bytes, contentType, this.limits()));
+      return await this.inRenderSlot(job, yieldBudgetMs, (limits) => renderStill(bytes, contentType, limits));
     }
     const directory = await scratchDirectory();
     try {
@@ -281,7 +281,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
         },
         createWriteStream(path, { mode: 0o600 }),
       );
-      return await this.inRenderSlot(job, yieldBudgetMs, () => renderFile(path, this.limits()));
+      return await this.inRenderSlot(job, yieldBudgetMs, (limits) => renderFile(path, limits));
     } finally {
       source.destroy();
       await rm(directory, { recursive: true, force: true });
@@ -290,27 +290,28 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
 
   /**
    * Runs `render` in a render slot, once the content is in hand. Requests first: while they want the CPU, a
-   * background render waits (at most `yieldBudgetMs`), holding its slot.
+   * background render waits, holding its slot, before it starts and again between its steps (a burst that begins
+   * during a render then waits for the step in hand, not the rest of the render); at most `yieldBudgetMs` in all.
    */
   private async inRenderSlot(
     job: ClaimedJob,
     yieldBudgetMs: number,
-    render: () => Promise<RenderOutcome>,
+    render: (limits: RenderLimits) => Promise<RenderOutcome>,
   ): Promise<RenderOutcome> {
     await this.hooks.awaitingRenderSlot?.(job);
     return this.renderSlot(async () => {
-      await this.giveWay(yieldBudgetMs);
+      let budgetMs = yieldBudgetMs;
+      budgetMs -= await this.giveWay(budgetMs);
       await this.hooks.rendering?.(job);
-      return render();
+      return render({
+        timeoutSeconds: this.config.timeoutSeconds,
+        maxInputPixels: this.config.maxInputPixels,
+        maxPdfBytes: 256 * 1024 * 1024,
+        betweenSteps: async () => {
+          budgetMs -= await this.giveWay(budgetMs);
+        },
+      });
     });
-  }
-
-  private limits(): RenderLimits {
-    return {
-      timeoutSeconds: this.config.timeoutSeconds,
-      maxInputPixels: this.config.maxInputPixels,
-      maxPdfBytes: 256 * 1024 * 1024,
-    };
   }
 
   /** Claims a fresh key per rendition (committed before any byte is written), then writes the objects. */

@@ -125,6 +125,30 @@ describe('an instance that serves requests and renders (MEDIAVAULT_ROLE=all)', (
     await waitUntil('the held render recorded', async () => (await renditionStatus(t, hash)) === 'ready');
     expect(rendered).toContain(hash);
   });
+
+  it('holds a render that was under way when a request began, between its steps, until the request ends', async () => {
+    const admin = await t.adminAuth();
+    const url = await t.app.getUrl();
+    let slow: Awaited<ReturnType<typeof requestInProgress>> | undefined;
+    // The render starts on a quiet host (past its first look); the request begins as it starts.
+    t.get(RenditionWorker).hooks.rendering = async () => {
+      slow ??= await requestInProgress(url, admin);
+      await waitUntil('the slow upload in progress', () => t.get(RequestActivity).activeRequests === 1);
+    };
+    const yieldedBefore = await yieldedSeconds(t);
+    const { hash } = await upload(t, admin, await solidImage(1200, 900, '#11ee88').jpeg().toBuffer(), 'under-way.jpg');
+    t.get(RenditionsService).wake();
+
+    await waitUntil('the render under way', () => slow !== undefined);
+    const answered = new Promise<number>((resolve) => slow!.request.on('response', (r) => resolve(r.statusCode!)));
+    await sleep(1000); // a render that did not stop between its steps would have finished within a few ms
+    expect(await jobRow(t, hash)).toEqual({ status: 'running', attempts: 1 });
+
+    slow!.end();
+    expect(await answered).toBe(201);
+    await waitUntil('the held render recorded', async () => (await renditionStatus(t, hash)) === 'ready');
+    expect((await yieldedSeconds(t)) - yieldedBefore).toBeGreaterThanOrEqual(0.9);
+  });
 });
 
 describe('a run someone waits for', () => {

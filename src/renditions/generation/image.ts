@@ -15,6 +15,12 @@ export interface ImageLimits {
   /** Larger inputs are refused before decoding (decompression bombs). */
   maxInputPixels: number;
   timeoutSeconds: number;
+  /**
+   * Awaited between the render's steps, once the preview is made and before the thumbnail (about a quarter of the
+   * work): the worker gives way to requests there, so a burst that begins during a render waits for the step in
+   * hand, not for the rest of the render.
+   */
+  betweenSteps?: () => Promise<void>;
 }
 
 export interface ImageRenditions {
@@ -51,6 +57,7 @@ export async function renderImage(input: string | Buffer, limits: ImageLimits): 
         .timeout({ seconds: limits.timeoutSeconds });
 
     const preview = await fit(sharp(input, options).rotate(), 'preview').toBuffer({ resolveWithObject: true });
+    await limits.betweenSteps?.();
     // The thumbnail comes from the preview: one decode of the (possibly huge) source, not two.
     const thumbnail = await fit(sharp(preview.data), 'thumbnail').toBuffer({ resolveWithObject: true });
     const source = await sharp(input, options).metadata();

@@ -111,6 +111,28 @@ describe('images', () => {
     expect(await decoded(rendition(outcome, 'thumbnail'))).toMatchObject({ format: 'webp', width: 320, height: 160 });
   });
 
+  it('waits between its steps for as long as betweenSteps holds it (where the worker gives way)', async () => {
+    let calls = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let settled = false;
+    const rendering = ready(await solidImage(1200, 900).jpeg().toBuffer(), {
+      betweenSteps: async () => {
+        calls += 1;
+        await held;
+      },
+    }).finally(() => (settled = true));
+
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the whole render takes a few ms
+    expect(calls).toBe(1);
+    expect(settled).toBe(false);
+
+    release();
+    const outcome = await rendering;
+    expect(outcome.renditions.map((image) => image.kind).sort()).toEqual(['preview', 'thumbnail']);
+    expect(calls).toBe(1);
+  });
+
   it('renders the first frame of an animation, as a still picture', async () => {
     const outcome = await ready(await animatedGif());
 

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { RENDITION_BOX } from '../renditions.constants.js';
 import { readExif } from './exif.js';
 import { posterFrame, probeMedia } from './ffmpeg.js';
-import { renderImage, type RenderedImage } from './image.js';
+import { renderImage, type ImageLimits, type RenderedImage } from './image.js';
 import { compactMediaInfo, type MediaInfo } from './media-info.js';
 import { renderPdfFirstPage } from './pdf.js';
 import { RenditionFailure } from './rendition-failure.js';
@@ -17,6 +17,8 @@ export interface RenderLimits {
   maxInputPixels: number;
   /** PDFs are parsed in memory; larger ones are refused. */
   maxPdfBytes: number;
+  /** Awaited between the steps of an image's render (see `ImageLimits.betweenSteps`). */
+  betweenSteps?: () => Promise<void>;
   /** Test hook: observe ffmpeg's pid. */
   onSpawn?: (pid: number) => void;
 }
@@ -100,7 +102,11 @@ export const SNIFF_BYTES = 64 * 1024;
 export async function renderFile(path: string, limits: RenderLimits = DEFAULT_RENDER_LIMITS): Promise<RenderOutcome> {
   const { kind, contentType } = await detectKind(path);
   if (!kind || !contentType) return { status: 'unsupported', contentType };
-  const imageLimits = { maxInputPixels: limits.maxInputPixels, timeoutSeconds: limits.timeoutSeconds };
+  const imageLimits: ImageLimits = {
+    maxInputPixels: limits.maxInputPixels,
+    timeoutSeconds: limits.timeoutSeconds,
+    betweenSteps: limits.betweenSteps,
+  };
   const ffmpegLimits = {
     timeoutSeconds: limits.timeoutSeconds,
     maxPixels: limits.maxInputPixels,
@@ -143,6 +149,7 @@ export async function renderStill(
   const image = await renderImage(input, {
     maxInputPixels: limits.maxInputPixels,
     timeoutSeconds: limits.timeoutSeconds,
+    betweenSteps: limits.betweenSteps,
   });
   const exif = await readExif(input);
   return ready('image', contentType, image.renditions, image.placeholder, {
