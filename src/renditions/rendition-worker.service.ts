@@ -33,6 +33,7 @@ import {
   type RenderOutcome,
 } from './generation/render-file.js';
 import { describeCause, RenditionFailure } from './generation/rendition-failure.js';
+import { LaneMemory, readRest } from './lane-memory.js';
 import { lowerProcessPriority } from './process-priority.js';
 import { RenditionJobsRepository, type ClaimedJob, type FinishedJob } from './rendition-jobs.repository.js';
 import { RENDITION_KEY_PREFIX } from './renditions.constants.js';
@@ -55,7 +56,8 @@ const MAX_RETRY_SECONDS = 3600;
 const ABANDONED_SWEEP_MS = 10_000;
 /**
  * Images up to this size are rendered from memory, not from a temporary file: writing and reading back a 4 MB photo
- * cost the worker ~4 ms of its ~215 ms per image. Bounded so the jobs in hand (two per slot) hold little memory.
+ * cost the worker ~4 ms of its ~215 ms per image. Bounded so the jobs in hand (two per slot) hold little memory: each
+ * lane keeps up to this much for its next job (LaneMemory).
  */
 const IN_MEMORY_IMAGE_BYTES = 8 * 1024 * 1024;
 
@@ -176,9 +178,10 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     const report: ProcessReport = { processed: 0, ready: 0, unsupported: 0, retry: 0, failed: 0, discarded: 0 };
     await this.failAbandoned(); // once per run: whoever waits for it sees every abandoned job failed
     const lane = async () => {
+      const memory = new LaneMemory();
       for (let job = await this.claimNext(); job; job = await this.claimNext()) {
         // Someone waits for this run (a command, an admin's request): it does not give way to requests.
-        report[await this.process(job, { yieldBudgetMs: 0 })] += 1;
+        report[await this.process(job, { yieldBudgetMs: 0, memory })] += 1;
         report.processed += 1;
       }
     };
@@ -187,6 +190,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async runLane(): Promise<void> {
+    const memory = new LaneMemory();
     while (!this.stopping) {
       // Requests first, already before a job is taken: a worker giving way holds no job that an idle instance could
       // render, and downloads no content while requests want the CPU and the storage. What the lane waited here
@@ -196,7 +200,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
         this.logger.warn(`Could not claim a rendition job: ${describeCause(error)}`);
         return null;
       });
-      if (job) await this.process(job, { yieldBudgetMs: this.renderYield.maxWaitMs - waitedMs });
+      if (job) await this.process(job, { yieldBudgetMs: this.renderYield.maxWaitMs - waitedMs, memory });
       else await this.sleep(IDLE_POLL_MS);
     }
   }
@@ -220,9 +224,9 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
 
   /**
    * Never throws: every outcome is recorded on the job (or left to the lease when even that fails).
-   * `yieldBudgetMs`: how long its render may still wait for requests (0: it never does).
+   * `yieldBudgetMs`: how long its render may still wait for requests (0: it never does); `memory`: the lane's.
    */
-  private async process(job: ClaimedJob, options: { yieldBudgetMs: number }): Promise<JobOutcome> {
+  private async process(job: ClaimedJob, options: { yieldBudgetMs: number; memory: LaneMemory }): Promise<JobOutcome> {
     const written: string[] = [];
     const lease = this.holdLease(job, written);
     const started = performance.now();
@@ -230,7 +234,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
     try {
       if (job.objectKey === null) return outcome; // freed between claim and read: the job went with the content
       await this.hooks.beforeRender?.(job);
-      const rendered = await this.render(job, job.objectKey, job.size ?? 0, options.yieldBudgetMs);
+      const rendered = await this.render(job, job.objectKey, job.size ?? 0, options);
       lease.check();
       const finished = await this.store(rendered, written);
       lease.check();
@@ -249,14 +253,14 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   /**
    * Sniffs the object's first bytes as they arrive and stops the download there when there is nothing to draw (an
    * archive or a document is not fetched whole to learn that); otherwise the same download continues into memory (an
-   * image up to IN_MEMORY_IMAGE_BYTES) or into a private temporary file (decoders need to seek), which is then
-   * rendered. One request per job.
+   * image up to IN_MEMORY_IMAGE_BYTES, in the lane's memory) or into a private temporary file (decoders need to
+   * seek), which is then rendered. One request per job.
    */
   private async render(
     job: ClaimedJob,
     objectKey: string,
     size: number,
-    yieldBudgetMs: number,
+    { yieldBudgetMs, memory }: { yieldBudgetMs: number; memory: LaneMemory },
   ): Promise<RenderOutcome> {
     const source = await this.storage.getStream(objectKey);
     // Paused between the sniff and the copy: a failure meanwhile must not go unheard (the copy reports it).
@@ -268,7 +272,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
       return { status: 'unsupported', contentType };
     }
     if (kind === 'image' && contentType && size > 0 && size <= IN_MEMORY_IMAGE_BYTES) {
-      const bytes = await readRest(source, head);
+      const bytes = await readRest(source, head, memory.take(size));
       return await this.inRenderSlot(job, yieldBudgetMs, (limits) => renderStill(bytes, contentType, limits));
     }
     const directory = await scratchDirectory();
@@ -470,15 +474,4 @@ async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
     }
   }
   return Buffer.concat(chunks);
-}
-
-/** The rest of a stream after `head`, all in memory. */
-async function readRest(stream: Readable, head: Buffer): Promise<Buffer> {
-  const chunks = [head];
-  let length = head.length;
-  for await (const chunk of stream) {
-    chunks.push(chunk as Buffer);
-    length += (chunk as Buffer).length;
-  }
-  return Buffer.concat(chunks, length);
 }
