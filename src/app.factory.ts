@@ -74,6 +74,8 @@ export function configureApp(app: NestExpressApplication, requestLogger: PinoLog
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
   answerClientErrorsWithErrorBodies(server);
   const http = app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY);
+  // Between requests, this (not the idle-socket timeout) is how long a kept-alive connection may stay idle.
+  server.keepAliveTimeout = http.keepAliveSeconds * 1000;
   // One filter: the routes' (below), the body timeout's 408, the worker's 503 and the 404 for paths outside the API
   // prefix write one body.
   const exceptionFilter = new AllExceptionsFilter();

@@ -83,6 +83,7 @@ export const httpConfig = registerAs('http', () => {
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     requestBodyTimeoutSeconds: e.REQUEST_BODY_TIMEOUT_SECONDS,
     requestBodyMinBytes: e.REQUEST_BODY_MIN_BYTES,
+    keepAliveSeconds: e.HTTP_KEEP_ALIVE_SECONDS,
   };
 });
 

@@ -265,6 +265,17 @@ export class Environment {
   @Max(1_073_741_824)
   REQUEST_BODY_MIN_BYTES = 16_384;
 
+  /**
+   * How long an idle kept-alive connection stays open. Longer than the idle timeout of the load balancer in front
+   * (60 s for most): the balancer must be the one to close an idle connection, or a request it sends just as the
+   * server closes it meets a reset and its client a 502. Node's own default is 5 s.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  HTTP_KEEP_ALIVE_SECONDS = 65;
+
   // --- Renditions (src/renditions) ---
   /** `api`: serve requests, render nothing; `worker`: render (and serve health); `all`: both. */
   @IsIn(['api', 'worker', 'all'])
