@@ -158,6 +158,17 @@ describe('MinioObjectStorage', () => {
     expect(await leftoverUploads()).toEqual([]);
   });
 
+  it('uploads many parts byte for byte, in chunks that straddle the parts (their memory is used in turn)', async () => {
+    const key = uniqueKey();
+    const bytes = randomBytes(4 * PART_SIZE + 777);
+    const put = await storage.putStream(key, chunked(bytes, 100_003));
+    expect(put.size).toBe(bytes.length);
+
+    const downloaded = await buffer(await storage.getStream(key));
+    expect(sha256(downloaded)).toBe(sha256(bytes));
+    expect(await leftoverUploads()).toEqual([]);
+  });
+
   it('uploads a body of exactly one part size in one request', async () => {
     const key = uniqueKey();
     const bytes = randomBytes(PART_SIZE);
