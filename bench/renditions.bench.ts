@@ -12,7 +12,8 @@
  *    it takes until all are ready, against (1) (target ratio >= 0.8); CPU time per image of each process;
  * 3. uploads of other images while the worker renders a second backlog, against as many uploaded while the same
  *    worker is stopped (SIGSTOP), in alternating rounds (target >= 0.9x): rendering must never block an upload;
- * 4. the worker's peak RSS through (2) and (3) (target <= 300 MB).
+ * 4. the worker's peak RSS through (2) and (3) (target <= 300 MB), with the Node options docs/renditions.md
+ *    recommends for a worker-only instance (BENCH_WORKER_NODE_OPTIONS overrides them).
  *
  * Generating the images takes minutes: BENCH_PHOTO_CACHE=<directory> keeps them there for later runs.
  */
@@ -35,6 +36,11 @@ const UPLOADS = Math.max(4, IMAGES);
 const PHOTO_CACHE = process.env.BENCH_PHOTO_CACHE;
 /** Uploads with rendering off and on alternate this many times (each round: UPLOADS / ROUNDS of each). */
 const ROUNDS = 4;
+/**
+ * The worker's Node options, as docs/renditions.md recommends for worker-only instances (a 4 MB young generation);
+ * BENCH_WORKER_NODE_OPTIONS overrides them ('' for V8's defaults).
+ */
+const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=4';
 /** glibc's allocator as the production image sets it (Dockerfile), unless this shell says otherwise. */
 const PRODUCTION_MALLOC = {
   MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
@@ -194,7 +200,7 @@ async function main(): Promise<void> {
     const taken = firstJobTaken(database, hashes, () => cpuMsOf(workerPid));
     worker = await startBuiltWorker(
       environment,
-      { RENDITION_CONCURRENCY: String(CONCURRENCY), ...PRODUCTION_MALLOC },
+      { RENDITION_CONCURRENCY: String(CONCURRENCY), NODE_OPTIONS: WORKER_NODE_OPTIONS, ...PRODUCTION_MALLOC },
       (child) => (workerPid = child.pid!),
     );
     const baseline = rssOf(workerPid);
@@ -307,7 +313,8 @@ async function main(): Promise<void> {
     );
     const megabytes = (bytes: number) => (bytes / 1048576).toFixed(0);
     console.log(
-      `worker RSS:               ${megabytes(baseline)} MB once started, peak ${megabytes(peak)} MB (target <= 300 MB)`,
+      `worker RSS:               ${megabytes(baseline)} MB once started, peak ${megabytes(peak)} MB ` +
+        `(target <= 300 MB; NODE_OPTIONS=${WORKER_NODE_OPTIONS || '(none)'})`,
     );
   } finally {
     await database.end();
