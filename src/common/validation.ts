@@ -5,7 +5,17 @@ import {
   type PipeTransform,
   type ValidationError,
 } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { ValidationFailedException } from './errors/domain.exception.js';
+
+/**
+ * The property may be left out of a body, but not sent as `null`: class-validator's `IsOptional` lets `null` through
+ * as well, and a `null` title, slug, role or list of ids then reached the database and answered 500. Use
+ * `IsOptional` only for fields whose views are nullable, where `null` clears them (a tag's color).
+ */
+export function IsOmittable(): PropertyDecorator {
+  return ValidateIf((_object, value) => value !== undefined);
+}
 
 /** Flattens class-validator's nested errors into `[{ field: 'approvals.0.title', errors: [...] }]`. */
 export function toFieldErrors(errors: ValidationError[], parent = ''): Array<{ field: string; errors: string[] }> {

@@ -1,10 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
 import { displayEmailOf } from '../emails.js';
 import { USER_ROLES, type UserRole } from '../user.entity.js';
 import { HasNoInvisibleCharacter, HasVisibleCharacter } from '../../common/visible-text.js';
+import { IsOmittable } from '../../common/validation.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 /** NFKC before validation too: a full-width address is validated (and stored) as the ASCII one it stands for. */
@@ -44,7 +45,7 @@ export class CreateUserDto {
 
   @ApiPropertyOptional({ description: "display name; default: the e-mail's local part", maxLength: 100 })
   @Transform(trim)
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
@@ -54,12 +55,12 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ enum: USER_ROLES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(USER_ROLES)
   role?: UserRole;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   disabled?: boolean;
 }
@@ -74,7 +75,7 @@ export class RefreshDto {
 
 export class LogoutDto {
   @ApiPropertyOptional({ description: 'ends the session of this refresh token; without it, the current session ends' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(200)
   refreshToken?: string;

@@ -139,7 +139,7 @@ export class MediaFileListQueryDto extends PaginationQueryDto {
  * PATCH /api/files/:id: the approval's metadata with every field optional; `tagIds` / `collectionIds` replace the
  * file's tags and collections.
  */
-export class UpdateMediaFileDto extends PartialType(ApproveDto) {}
+export class UpdateMediaFileDto extends PartialType(ApproveDto, { skipNullProperties: false }) {}
 
 export class DownloadQueryDto {
   @ApiPropertyOptional({ default: false, description: '`Content-Disposition: inline` instead of attachment' })

@@ -17,6 +17,7 @@ import { PaginationQueryDto } from '../../common/pagination.js';
 import { HasVisibleCharacter } from '../../common/visible-text.js';
 import { ACCESS_LEVELS, PENDING_STATUSES, type AccessLevel, type PendingStatus } from '../entities/columns.js';
 import { IsMetadata, METADATA_MAX_BYTES, type Metadata } from '../metadata.js';
+import { IsOmittable } from '../../common/validation.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -30,34 +31,34 @@ export class ApproveDto {
   title: string;
 
   @ApiPropertyOptional({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(200)
   @Matches(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'slug must be lowercase a-z, 0-9 and single dashes' })
   slug?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(10_000)
   description?: string;
 
   @ApiPropertyOptional({ type: [String], format: 'uuid' })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMaxSize(100)
   @IsUUID('all', { each: true })
   tagIds?: string[];
 
   @ApiPropertyOptional({ type: [String], format: 'uuid' })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMaxSize(100)
   @IsUUID('all', { each: true })
   collectionIds?: string[];
 
   @ApiPropertyOptional({ enum: ACCESS_LEVELS, default: 'members' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(ACCESS_LEVELS)
   accessLevel?: AccessLevel;
 
@@ -66,12 +67,12 @@ export class ApproveDto {
     additionalProperties: true,
     description: `free-form JSON object, at most ${METADATA_MAX_BYTES} bytes serialized; replaces the current one`,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsMetadata()
   metadata?: Metadata;
 
   @ApiPropertyOptional({ maxLength: 10_000, description: "the seed's annotation, kept as `metadata.annotation`" })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(10_000)
   annotation?: string;
@@ -79,7 +80,7 @@ export class ApproveDto {
 
 export class RejectDto {
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(2000)
   reason?: string;
@@ -110,7 +111,7 @@ export class BulkRejectDto {
   ids: string[];
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(2000)
   reason?: string;

@@ -16,6 +16,7 @@ import {
 import { ACCESS_LEVELS, type AccessLevel } from '../entities/columns.js';
 import { trim } from './library.dto.js';
 import { HasVisibleCharacter } from '../../common/visible-text.js';
+import { IsOmittable } from '../../common/validation.js';
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const SLUG_MESSAGE = 'slug must be lowercase a-z, 0-9 and single dashes';
@@ -30,7 +31,7 @@ export class CreateTagDto {
   name: string;
 
   @ApiPropertyOptional({ pattern: SLUG.source, description: 'generated from the name when not given' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(110)
   @Matches(SLUG, { message: SLUG_MESSAGE })
@@ -43,13 +44,13 @@ export class CreateTagDto {
   color?: string | null;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(2000)
   description?: string;
 }
 
-export class UpdateTagDto extends PartialType(CreateTagDto) {}
+export class UpdateTagDto extends PartialType(CreateTagDto, { skipNullProperties: false }) {}
 
 export class CreateCollectionDto {
   @ApiProperty({ maxLength: 255 })
@@ -61,32 +62,32 @@ export class CreateCollectionDto {
   title: string;
 
   @ApiPropertyOptional({ pattern: SLUG.source, description: 'generated from the title when not given' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(200)
   @Matches(SLUG, { message: SLUG_MESSAGE })
   slug?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(10_000)
   description?: string;
 
   @ApiPropertyOptional({ enum: ACCESS_LEVELS, default: 'members' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(ACCESS_LEVELS)
   accessLevel?: AccessLevel;
 
   @ApiPropertyOptional({ type: [String], format: 'uuid' })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMaxSize(100)
   @IsUUID('all', { each: true })
   tagIds?: string[];
 }
 
-export class UpdateCollectionDto extends PartialType(CreateCollectionDto) {}
+export class UpdateCollectionDto extends PartialType(CreateCollectionDto, { skipNullProperties: false }) {}
 
 export class CollectionFilesDto {
   @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 100 })
