@@ -80,11 +80,12 @@ export interface RenderYieldOptions {
 /**
  * Rendering gives way to requests. Niceness alone does not keep a render from slowing an upload on the same host:
  * on the 2-core machine of docs/renditions.md#figures, even an empty loop at niceness 19 costs uploads 8-10 % of
- * their throughput (shared caches, memory bandwidth, the hypervisor), and a render 14 %. So before it takes a job
- * and before it renders one, a worker lane looks: while this process serves requests, or other processes keep at
- * least `busyCores` busy (an API instance, its S3 service and database on the same machine), it waits, at most
- * `maxWaitMs` per job in all so the queue still moves under constant load. A render already running finishes. On a
- * host of its own a worker never waits: its own storage and database requests stay far below the threshold.
+ * their throughput (shared caches, memory bandwidth, the hypervisor), and a render 14 %. So before it takes a job,
+ * before it renders one and between the render's steps, a worker lane looks: while this process serves requests, or
+ * other processes keep at least `busyCores` busy (an API instance, its S3 service and database on the same machine),
+ * it waits, at most `maxWaitMs` per job in all so the queue still moves under constant load. A step already running
+ * finishes. On a host of its own a worker never waits: its own storage and database requests stay far below the
+ * threshold.
  */
 export class RenderYield {
   private readonly pollMs: number;

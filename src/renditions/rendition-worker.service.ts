@@ -25,6 +25,7 @@ import { ObjectStorage } from '../storage/object-storage.js';
 import { ObjectNotFoundException, StorageUnavailableException } from '../storage/storage.errors.js';
 import type { RenderedImage } from './generation/image.js';
 import {
+  DEFAULT_RENDER_LIMITS,
   detectKindOfHead,
   renderFile,
   renderStill,
@@ -102,7 +103,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
   private stopping = false;
   private abandonedSweptAt = -Infinity;
   private readonly renderSlot: LimitFunction;
-  /** Gives way to requests before a background lane takes a job and before it renders one (see RenderYield). */
+  /** Gives way to requests before a lane takes a job, before it renders it and between the render's steps. */
   private readonly renderYield: RenderYield;
 
   constructor(
@@ -310,7 +311,7 @@ export class RenditionWorker implements OnApplicationBootstrap, OnModuleDestroy 
       return render({
         timeoutSeconds: this.config.timeoutSeconds,
         maxInputPixels: this.config.maxInputPixels,
-        maxPdfBytes: 256 * 1024 * 1024,
+        maxPdfBytes: DEFAULT_RENDER_LIMITS.maxPdfBytes,
         betweenSteps: async () => {
           budgetMs -= await this.giveWay(budgetMs);
         },

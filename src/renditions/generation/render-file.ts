@@ -102,11 +102,7 @@ export const SNIFF_BYTES = 64 * 1024;
 export async function renderFile(path: string, limits: RenderLimits = DEFAULT_RENDER_LIMITS): Promise<RenderOutcome> {
   const { kind, contentType } = await detectKind(path);
   if (!kind || !contentType) return { status: 'unsupported', contentType };
-  const imageLimits: ImageLimits = {
-    maxInputPixels: limits.maxInputPixels,
-    timeoutSeconds: limits.timeoutSeconds,
-    betweenSteps: limits.betweenSteps,
-  };
+  const imageLimits = imageLimitsOf(limits);
   const ffmpegLimits = {
     timeoutSeconds: limits.timeoutSeconds,
     maxPixels: limits.maxInputPixels,
@@ -146,17 +142,22 @@ export async function renderStill(
   contentType: string,
   limits: RenderLimits = DEFAULT_RENDER_LIMITS,
 ): Promise<RenderOutcome> {
-  const image = await renderImage(input, {
-    maxInputPixels: limits.maxInputPixels,
-    timeoutSeconds: limits.timeoutSeconds,
-    betweenSteps: limits.betweenSteps,
-  });
+  const image = await renderImage(input, imageLimitsOf(limits));
   const exif = await readExif(input);
   return ready('image', contentType, image.renditions, image.placeholder, {
     ...exif,
     width: image.width,
     height: image.height,
   });
+}
+
+/** What an image pipeline of this render (the image itself, a poster frame, a PDF page) is bound by. */
+function imageLimitsOf(limits: RenderLimits): ImageLimits {
+  return {
+    maxInputPixels: limits.maxInputPixels,
+    timeoutSeconds: limits.timeoutSeconds,
+    betweenSteps: limits.betweenSteps,
+  };
 }
 
 function ready(
