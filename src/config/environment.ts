@@ -335,9 +335,9 @@ export class Environment {
   RENDITION_WORKER_NICE = 19;
 
   /**
-   * Longest a background job waits (before it is taken and before its render, in all) while requests want the CPU:
-   * this instance serves requests (role `all`), or other processes on the host keep `RENDITION_YIELD_CPU_PERCENT` of
-   * a core busy. 0: renders never wait. Niceness alone still cost uploads 7-19 %
+   * Longest a background job waits (before it is taken, before its render and between its steps, in all) while
+   * requests want the CPU: this instance serves requests (role `all`), or other processes on the host keep
+   * `RENDITION_YIELD_CPU_PERCENT` of a core busy. 0: renders never wait. Niceness alone still cost uploads 7-19 %
    * (docs/renditions.md#yielding-to-requests).
    */
   @Transform(toInt)
